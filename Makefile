@@ -1,0 +1,112 @@
+# Weave Sync server. See README.md; `make run` serves, `make check` tests.
+
+CXX      ?= g++
+CXXSTD   := -std=c++20
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual \
+            -Wimplicit-fallthrough -Werror
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                  -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
+LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lssl -lcrypto -lcrypt
+
+DATA   ?= $(CURDIR)/var
+PORT   ?= 8080
+CONFIG ?=
+DB     ?= sqlite
+AUTH   ?= sql
+
+BUILD      := build
+ASAN_BUILD := build/asan
+GEN        := build/gen
+
+LIB_SRC   := $(filter-out src/main.cpp src/admin/%,$(shell find src -name '*.cpp' | sort))
+TEST_SRC  := $(sort $(wildcard tests/unit/*.cpp))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
+FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
+SCHEMA_INC := $(GEN)/sqlite_schema.inc
+
+CPPFLAGS := -Isrc -I$(GEN) -MMD -MP
+
+.PHONY: all deps check unit fuzz-replay functional fuzz run bench bench-report format \
+        format-check tidy compdb clean
+
+all: deps $(BUILD)/weave-server $(BUILD)/weave-admin
+
+deps:
+	@sh scripts/install-deps.sh
+
+# The schema is compiled in, so a binary never runs against a schema file of another version.
+$(SCHEMA_INC): sql/sqlite/schema.sql
+	@mkdir -p $(dir $@)
+	@{ printf 'R"SQL('; cat $<; printf ')SQL"\n'; } > $@
+
+# --- release objects
+$(BUILD)/obj/%.o: %.cpp $(SCHEMA_INC)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CPPFLAGS) -c $< -o $@
+
+# --- sanitizer objects (tests and functional runs)
+$(ASAN_BUILD)/obj/%.o: %.cpp $(SCHEMA_INC)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(WARNINGS) $(SANITIZE_FLAGS) $(CPPFLAGS) -DBOOST_TEST_DYN_LINK -c $< -o $@
+
+LIB_OBJ      := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
+
+$(BUILD)/weave-server: $(LIB_OBJ) $(BUILD)/obj/src/main.o
+	$(CXX) $(OPT) $^ -o $@ $(LIBS)
+$(BUILD)/weave-admin: $(LIB_OBJ) $(BUILD)/obj/src/admin/admin_main.o
+	$(CXX) $(OPT) $^ -o $@ $(LIBS)
+
+$(ASAN_BUILD)/weave-server: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/main.o
+	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
+$(ASAN_BUILD)/weave-admin: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/admin/admin_main.o
+	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
+$(ASAN_BUILD)/unit_tests: $(ASAN_LIB_OBJ) $(TEST_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
+	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS) -lboost_unit_test_framework
+# g++ has no libFuzzer: each target is linked with a small main that replays corpus files.
+$(ASAN_BUILD)/%_replay: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/tests/fuzz/%.o \
+                        $(ASAN_BUILD)/obj/tests/fuzz/replay_main.o
+	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
+
+check: deps $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin \
+       $(FUZZ_NAMES:%=$(ASAN_BUILD)/%_replay)
+	@sh tests/run_all.sh
+
+unit: deps $(ASAN_BUILD)/unit_tests
+	$(ASAN_BUILD)/unit_tests
+
+functional: deps $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
+	@sh tests/functional/run.sh $(ASAN_BUILD)
+
+# libFuzzer builds with clang, run for FUZZ_SECONDS each; new findings land in the corpus.
+FUZZ_SECONDS ?= 60
+fuzz: deps $(SCHEMA_INC)
+	@sh tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+
+run: all
+	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
+
+bench: all
+	@sh bench/run.sh
+
+bench-report:
+	@python3 bench/report.py
+
+format:
+	clang-format -i $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
+
+format-check:
+	clang-format --dry-run -Werror $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
+
+compdb:
+	$(MAKE) clean
+	bear --output compile_commands.json -- $(MAKE) $(BUILD)/weave-server $(BUILD)/weave-admin
+
+tidy: compdb
+	clang-tidy -p . --quiet $(LIB_SRC) src/main.cpp src/admin/admin_main.cpp
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,155 @@
+// weave-admin: account administration from the command line.
+#include <termios.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app.h"
+#include "config/config_loader.h"
+#include "errors.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: weave-admin [-c CONFIG] COMMAND [ARGS]\n"
+    "  add USER [EMAIL]     create an account; the password is read from stdin\n"
+    "  passwd USER          set a new password, read from stdin\n"
+    "  delete USER          delete the account and all its Sync data\n"
+    "  disable USER         refuse logins (data is kept)\n"
+    "  enable USER          allow logins again\n"
+    "  list                 list accounts\n"
+    "  wipe USER            delete the account's Sync data, keep the account\n"
+    "Passwords are read from the first line of standard input (without echo on a terminal).\n";
+
+std::string ReadPassword() {
+  const bool terminal = isatty(STDIN_FILENO) != 0;
+  termios saved{};
+  if (terminal) {
+    std::cerr << "Password: " << std::flush;
+    tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << '\n';
+  }
+  if (!password.empty() && password.back() == '\r') {
+    password.pop_back();
+  }
+  return password;
+}
+
+bool IsValidUsername(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (const char c : name) {
+    if (!(isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int Run(weave::App& app, const std::vector<std::string>& args) {
+  const std::string& command = args[0];
+  auto& users = app.Users();
+  const auto need = [&args](size_t count) {
+    if (args.size() < count) {
+      throw std::invalid_argument("missing argument");
+    }
+  };
+  if (command == "list") {
+    for (const auto& account : users.ListUsers()) {
+      std::cout << account.id << '\t' << account.username << '\t' << account.email << '\t'
+                << (account.status == 1 ? "enabled" : "disabled") << '\n';
+    }
+    return 0;
+  }
+  need(2);
+  const std::string& name = args[1];
+  if (command == "add") {
+    if (!IsValidUsername(name)) {
+      std::cerr << "invalid user name (letters, digits, '.', '_', '-'; at most 64)\n";
+      return 1;
+    }
+    const std::string password = ReadPassword();
+    if (password.size() < 8) {
+      std::cerr << "password too short (at least 8 bytes)\n";
+      return 1;
+    }
+    const auto id = users.CreateUser(name, password, args.size() > 2 ? args[2] : "");
+    if (!id) {
+      std::cerr << "user " << name << " exists\n";
+      return 1;
+    }
+    std::cout << "created " << name << " (id " << *id << ")\n";
+    return 0;
+  }
+  if (command == "passwd") {
+    const std::string password = ReadPassword();
+    if (password.size() < 8) {
+      std::cerr << "password too short (at least 8 bytes)\n";
+      return 1;
+    }
+    return users.SetPassword(name, password) ? 0 : (std::cerr << "no such user\n", 1);
+  }
+  if (command == "enable" || command == "disable") {
+    return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0
+                                                              : (std::cerr << "no such user\n", 1);
+  }
+  const auto account = users.FindUser(name);
+  if (!account) {
+    std::cerr << "no such user\n";
+    return 1;
+  }
+  if (command == "wipe") {
+    app.StorageBackend().DeleteStorage(account->id);
+    return 0;
+  }
+  if (command == "delete") {
+    app.StorageBackend().DeleteStorage(account->id);
+    users.DeleteUser(name);
+    std::cout << "deleted " << name << '\n';
+    return 0;
+  }
+  std::cerr << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* from_env = std::getenv("WEAVE_CONFIG");
+  std::string config_path = from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
+  int option = 0;
+  while ((option = getopt(argc, argv, "+c:h")) != -1) {
+    if (option == 'c') {
+      config_path = optarg;
+    } else {
+      std::cerr << kUsage;
+      return option == 'h' ? 0 : 2;
+    }
+  }
+  const std::vector<std::string> args(argv + optind, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  try {
+    weave::App app(weave::LoadConfigFile(config_path));
+    return Run(app, args);
+  } catch (const std::invalid_argument&) {
+    std::cerr << kUsage;
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "weave-admin: " << error.what() << '\n';
+    return 1;
+  }
+}

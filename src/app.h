@@ -1,0 +1,38 @@
+// Composition root: builds the back ends and the protocol service of one worker from Config.
+#pragma once
+
+#include <memory>
+
+#include "auth/sql_user_store.h"
+#include "config/config.h"
+#include "db/sql_connection.h"
+#include "storage/sql_storage.h"
+#include "sync/sync_service.h"
+#include "util/clock.h"
+
+namespace weave {
+
+// The SQL schema for the configured driver, applied when a connection opens.
+std::string_view SchemaFor(const DatabaseConfig& config);
+std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config);
+
+class App {
+ public:
+  // Opens the database; throws BackendError or ConfigError.
+  explicit App(Config config);
+
+  SyncService& Service() { return service_; }
+  SqlUserStore& Users() { return users_; }
+  Storage& StorageBackend() { return storage_; }
+
+ private:
+  // Destroyed in reverse order: service, back ends, connection, config.
+  const Config config_;
+  SystemClock clock_;
+  std::unique_ptr<SqlConnection> connection_;
+  SqlStorage storage_;
+  SqlUserStore users_;
+  SyncService service_;
+};
+
+}  // namespace weave

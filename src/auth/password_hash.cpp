@@ -1,0 +1,108 @@
+#include "auth/password_hash.h"
+
+#include <crypt.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "util/crypto.h"
+
+namespace weave {
+namespace {
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// crypt_r's state is large (about 32 KiB): heap-allocate it rather than use the stack.
+std::string CryptR(const std::string& password, const char* setting) {
+  auto data = std::make_unique<crypt_data>();
+  const char* result = crypt_r(password.c_str(), setting, data.get());
+  if (result == nullptr || result[0] == '*') {
+    return {};
+  }
+  return result;
+}
+
+// {SSHA} and {SSHA-256}: base64(digest(password + salt) + salt).
+bool VerifySaltedDigest(std::string_view password, std::string_view encoded, size_t digest_size,
+                        std::string (*digest)(std::string_view)) {
+  const auto decoded = Base64Decode(encoded);
+  if (!decoded || decoded->size() <= digest_size) {
+    return false;
+  }
+  const std::string_view expected = std::string_view(*decoded).substr(0, digest_size);
+  const std::string_view salt = std::string_view(*decoded).substr(digest_size);
+  std::string salted(password);
+  salted.append(salt);
+  return ConstantTimeEquals(digest(salted), expected);
+}
+
+bool IsHexDigest(std::string_view text, size_t length) {
+  if (text.size() != length) {
+    return false;
+  }
+  for (const char c : text) {
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'F') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HashPassword(std::string_view password, std::string_view scheme) {
+  if (password.find('\0') != std::string_view::npos) {
+    throw std::runtime_error("password contains a NUL byte");
+  }
+  const char* prefix = scheme == "bcrypt" ? "$2b$" : "$y$";
+  // bcrypt cost 10 and yescrypt's default cost: tens of milliseconds, cached per worker.
+  const unsigned long cost = scheme == "bcrypt" ? 10 : 0;
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn(prefix, cost, nullptr, 0, setting, sizeof setting) == nullptr) {
+    throw std::runtime_error("crypt_gensalt failed");
+  }
+  std::string hash = CryptR(std::string(password), setting);
+  if (hash.empty()) {
+    throw std::runtime_error("crypt failed");
+  }
+  return hash;
+}
+
+bool VerifyPassword(std::string_view password, std::string_view stored) {
+  if (password.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  if (StartsWith(stored, "{SSHA-256}")) {
+    return VerifySaltedDigest(password, stored.substr(10), 32, &Sha256);
+  }
+  if (StartsWith(stored, "{SSHA}")) {
+    return VerifySaltedDigest(password, stored.substr(6), 20, &Sha1);
+  }
+  if (IsHexDigest(stored, 32)) {
+    return ConstantTimeEquals(Md5Hex(password), Lower(stored));
+  }
+  if (StartsWith(stored, "$")) {
+    const std::string computed = CryptR(std::string(password), std::string(stored).c_str());
+    return !computed.empty() && ConstantTimeEquals(computed, stored);
+  }
+  return false;
+}
+
+bool IsLegacyHash(std::string_view stored) {
+  return StartsWith(stored, "{SSHA") || IsHexDigest(stored, 32) || StartsWith(stored, "$1$");
+}
+
+}  // namespace weave

@@ -1,0 +1,144 @@
+#include "auth/sql_user_store.h"
+
+#include "auth/password_hash.h"
+#include "util/crypto.h"
+
+namespace weave {
+namespace {
+
+// Bounds the cache; past this many users a worker starts over (cheap, and rare).
+constexpr size_t kMaxVerifiedLogins = 10000;
+
+}  // namespace
+
+SqlUserStore::SqlUserStore(SqlConnection& connection, const AuthConfig& config,
+                           const Clock& clock)
+    : db_(connection), config_(config), clock_(clock), cache_salt_(RandomBytes(16)) {}
+
+std::string SqlUserStore::DigestPassword(std::string_view password) const {
+  std::string salted = cache_salt_;
+  salted.append(password);
+  return Sha256(salted);
+}
+
+std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
+                                                 std::string_view password) {
+  UserId id = 0;
+  std::string stored_hash;
+  {
+    StatementScope query(
+        db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
+    query->BindText(0, username);
+    if (!query->Step() || query->ColumnInt(2) != 1) {
+      verified_.erase(std::string(username));
+      return std::nullopt;
+    }
+    id = query->ColumnInt(0);
+    stored_hash = query->ColumnText(1);
+  }
+  const int64_t now_ms = clock_.NowMs();
+  const std::string digest = DigestPassword(password);
+  const std::string key(username);
+  if (const auto found = verified_.find(key); found != verified_.end()) {
+    const VerifiedLogin& entry = found->second;
+    if (entry.stored_hash == stored_hash && now_ms < entry.expires_ms &&
+        ConstantTimeEquals(entry.password_digest, digest)) {
+      return id;
+    }
+  }
+  if (!VerifyPassword(password, stored_hash)) {
+    verified_.erase(key);
+    return std::nullopt;
+  }
+  if (IsLegacyHash(stored_hash)) {
+    // Imported MD5/SSHA hashes are replaced by a strong one on first successful login.
+    const std::string upgraded = HashPassword(password, config_.password_hash);
+    StatementScope update(
+        db_.Prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?"));
+    update->BindText(0, upgraded);
+    update->BindInt(1, id);
+    update->BindText(2, stored_hash);
+    update->Step();
+    stored_hash = upgraded;
+  }
+  if (config_.cache_seconds > 0) {
+    if (verified_.size() >= kMaxVerifiedLogins) {
+      verified_.clear();
+    }
+    verified_[key] = VerifiedLogin{stored_hash, digest, now_ms + config_.cache_seconds * 1000LL};
+  }
+  return id;
+}
+
+std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
+                                               std::string_view password,
+                                               std::string_view email) {
+  const std::string hash = HashPassword(password, config_.password_hash);
+  StatementScope insert(db_.Prepare(
+      "INSERT INTO users (username, password_hash, email) VALUES (?, ?, ?)"
+      " ON CONFLICT (username) DO NOTHING"));
+  insert->BindText(0, username);
+  insert->BindText(1, hash);
+  insert->BindText(2, email);
+  insert->Step();
+  if (insert->AffectedRows() == 0) {
+    return std::nullopt;
+  }
+  return db_.LastInsertId();
+}
+
+bool SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
+  const std::string hash = HashPassword(password, config_.password_hash);
+  StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
+  update->BindText(0, hash);
+  update->BindText(1, username);
+  update->Step();
+  verified_.erase(std::string(username));
+  return update->AffectedRows() > 0;
+}
+
+bool SqlUserStore::SetStatus(std::string_view username, int status) {
+  StatementScope update(db_.Prepare("UPDATE users SET status = ? WHERE username = ?"));
+  update->BindInt(0, status);
+  update->BindText(1, username);
+  update->Step();
+  verified_.erase(std::string(username));
+  return update->AffectedRows() > 0;
+}
+
+std::optional<UserId> SqlUserStore::DeleteUser(std::string_view username) {
+  const auto account = FindUser(username);
+  if (!account) {
+    return std::nullopt;
+  }
+  StatementScope remove(db_.Prepare("DELETE FROM users WHERE id = ?"));
+  remove->BindInt(0, account->id);
+  remove->Step();
+  verified_.erase(std::string(username));
+  return account->id;
+}
+
+std::optional<AccountInfo> SqlUserStore::FindUser(std::string_view username) {
+  StatementScope query(
+      db_.Prepare("SELECT id, username, email, status FROM users WHERE username = ?"));
+  query->BindText(0, username);
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  return AccountInfo{query->ColumnInt(0), std::string(query->ColumnText(1)),
+                     std::string(query->ColumnText(2)), static_cast<int>(query->ColumnInt(3))};
+}
+
+std::vector<AccountInfo> SqlUserStore::ListUsers() {
+  std::vector<AccountInfo> accounts;
+  StatementScope query(
+      db_.Prepare("SELECT id, username, email, status FROM users ORDER BY username"));
+  while (query->Step()) {
+    accounts.push_back(AccountInfo{query->ColumnInt(0), std::string(query->ColumnText(1)),
+                                   std::string(query->ColumnText(2)),
+                                   static_cast<int>(query->ColumnInt(3))});
+  }
+  return accounts;
+}
+
+}  // namespace weave

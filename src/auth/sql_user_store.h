@@ -1,0 +1,60 @@
+// Accounts in the SQL users table: authentication with a per-worker cache of verified
+// passwords, and the account operations the admin command needs.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/authenticator.h"
+#include "config/config.h"
+#include "db/sql_connection.h"
+#include "util/clock.h"
+
+namespace weave {
+
+struct AccountInfo {
+  UserId id = 0;
+  std::string username;
+  std::string email;
+  int status = 1;
+};
+
+class SqlUserStore final : public Authenticator {
+ public:
+  // Borrows connection and clock, which must outlive this object.
+  SqlUserStore(SqlConnection& connection, const AuthConfig& config, const Clock& clock);
+
+  std::optional<UserId> Authenticate(std::string_view username,
+                                     std::string_view password) override;
+
+  // nullopt if the username is taken.
+  std::optional<UserId> CreateUser(std::string_view username, std::string_view password,
+                                   std::string_view email);
+  // False if there is no such user.
+  bool SetPassword(std::string_view username, std::string_view password);
+  bool SetStatus(std::string_view username, int status);
+  // Removes the account row only; the caller deletes its storage.
+  std::optional<UserId> DeleteUser(std::string_view username);
+  std::optional<AccountInfo> FindUser(std::string_view username);
+  std::vector<AccountInfo> ListUsers();
+
+ private:
+  // A password this worker verified recently. Only a salted digest of the password is
+  // kept, and the entry counts only while the stored hash is unchanged, so a password
+  // change or a disabled account takes effect at once in every worker.
+  struct VerifiedLogin {
+    std::string stored_hash;
+    std::string password_digest;
+    int64_t expires_ms = 0;
+  };
+  std::string DigestPassword(std::string_view password) const;
+
+  SqlConnection& db_;
+  const AuthConfig config_;
+  const Clock& clock_;
+  const std::string cache_salt_;
+  std::unordered_map<std::string, VerifiedLogin> verified_;
+};
+
+}  // namespace weave

@@ -1,0 +1,82 @@
+// Plain configuration structs with their defaults; filled once from YAML, then read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace weave {
+
+struct ServerConfig {
+  // Where the FastCGI socket listens: "unix:/path/to.sock", "host:port", or "stdin" to use
+  // an already-bound socket on fd 0 (mod_fcgid, spawn-fcgi). Empty: fd 0 if it is a socket.
+  // A systemd-activated socket (LISTEN_FDS) always wins.
+  std::string listen;
+  // Permissions of a Unix socket created by the server.
+  int socket_mode = 0660;
+  // Pre-forked worker processes; each serves one request at a time.
+  int workers = 4;
+  // A worker exits and is replaced after this many requests (0: never).
+  int64_t max_requests_per_worker = 100000;
+  // On SIGTERM/SIGHUP, how long in-flight requests may take before workers are killed.
+  int shutdown_timeout_seconds = 30;
+  // Seconds sent in Retry-After and X-Weave-Backoff when a back end is unavailable.
+  int retry_after_seconds = 1800;
+  // URL prefix the web server mounts us under (e.g. "/sync"), stripped before routing.
+  std::string path_prefix;
+  // Public base URL clients reach this server at (e.g. "https://sync.example.org/"):
+  // the node URL handed out by the User API.
+  std::string public_url;
+};
+
+struct SqliteConfig {
+  std::string path = "var/weave.db";
+  // How long a writer waits for another process's write transaction.
+  int busy_timeout_ms = 10000;
+  // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".
+  std::string synchronous = "normal";
+};
+
+struct DatabaseConfig {
+  std::string driver = "sqlite";
+  SqliteConfig sqlite;
+};
+
+struct AuthConfig {
+  std::string backend = "sql";
+  // How long a worker trusts a verified password without re-running the hash (0: never).
+  int cache_seconds = 300;
+  // Hash for new and changed passwords: "yescrypt" or "bcrypt".
+  std::string password_hash = "yescrypt";
+};
+
+struct LimitsConfig {
+  // Per-user storage quota in KiB (0: no quota).
+  int64_t quota_kib = 25600;
+  // Largest payload of one record, in bytes of UTF-8.
+  int64_t max_payload_bytes = 262144;
+  // Largest request body accepted at all; larger bodies get 413.
+  int64_t max_body_bytes = 8 * 1024 * 1024;
+  // Records past this index of a POST fail with "retry wbo".
+  int batch_max_count = 100;
+  // Once the payloads of a POST add up to this many bytes, the rest fail with "retry bytes".
+  int64_t batch_max_bytes = 1024 * 1024;
+};
+
+struct LogConfig {
+  // debug | info | warning | error
+  std::string level = "info";
+  // File to append to; empty means stderr (the journal under systemd).
+  std::string file;
+  // One line per request at info level.
+  bool access_log = true;
+};
+
+struct Config {
+  ServerConfig server;
+  DatabaseConfig database;
+  AuthConfig auth;
+  LimitsConfig limits;
+  LogConfig log;
+};
+
+}  // namespace weave

@@ -1,0 +1,248 @@
+#include "config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+
+#include "errors.h"
+
+namespace weave {
+namespace {
+
+// One section of the file: its known keys, each with a setter that parses the node.
+class Section {
+ public:
+  using Setter = std::function<void(const YAML::Node&, const std::string&)>;
+
+  explicit Section(std::string path) : path_(std::move(path)) {}
+
+  Section& Int(const std::string& key, int64_t* target, int64_t min, int64_t max) {
+    setters_[key] = [target, min, max](const YAML::Node& node, const std::string& path) {
+      int64_t value = 0;
+      try {
+        value = node.as<int64_t>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(path, "expected a whole number");
+      }
+      if (value < min || value > max) {
+        throw ConfigError(path, "must be between " + std::to_string(min) + " and " +
+                                    std::to_string(max));
+      }
+      *target = value;
+    };
+    return *this;
+  }
+
+  Section& Int(const std::string& key, int* target, int min, int max) {
+    setters_[key] = [target, min, max](const YAML::Node& node, const std::string& path) {
+      int64_t wide = 0;
+      Section probe("");
+      probe.Int("v", &wide, min, max);
+      probe.setters_["v"](node, path);
+      *target = static_cast<int>(wide);
+    };
+    return *this;
+  }
+
+  Section& Text(const std::string& key, std::string* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      if (!node.IsScalar()) {
+        throw ConfigError(path, "expected a string");
+      }
+      *target = node.as<std::string>();
+    };
+    return *this;
+  }
+
+  Section& Choice(const std::string& key, std::string* target,
+                  std::initializer_list<const char*> allowed) {
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    setters_[key] = [target, names](const YAML::Node& node, const std::string& path) {
+      const std::string value = node.IsScalar() ? node.as<std::string>() : "";
+      std::string list;
+      for (const auto& name : names) {
+        if (name == value) {
+          *target = value;
+          return;
+        }
+        list += (list.empty() ? "" : ", ") + name;
+      }
+      throw ConfigError(path, "must be one of: " + list);
+    };
+    return *this;
+  }
+
+  Section& Bool(const std::string& key, bool* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      try {
+        *target = node.as<bool>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(path, "expected true or false");
+      }
+    };
+    return *this;
+  }
+
+  Section& Child(const std::string& key, std::function<void(const YAML::Node&)> apply) {
+    setters_[key] = [apply = std::move(apply)](const YAML::Node& node, const std::string&) {
+      apply(node);
+    };
+    return *this;
+  }
+
+  void Apply(const YAML::Node& node) const {
+    if (!node || node.IsNull()) {
+      return;
+    }
+    if (!node.IsMap()) {
+      throw ConfigError(path_, "expected a mapping of keys");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string key_path = path_.empty() ? key : path_ + "." + key;
+      const auto setter = setters_.find(key);
+      if (setter == setters_.end()) {
+        throw ConfigError(key_path, "unknown key");
+      }
+      if (entry.second.IsNull()) {
+        continue;  // an empty value keeps the default
+      }
+      setter->second(entry.second, key_path);
+    }
+  }
+
+ private:
+  std::string path_;
+  std::map<std::string, Setter> setters_;
+};
+
+int ParseOctalMode(const std::string& text) {
+  size_t used = 0;
+  int mode = -1;
+  try {
+    mode = std::stoi(text, &used, 8);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || mode < 0 || mode > 0777) {
+    throw ConfigError("server.socket_mode", "expected an octal mode such as \"0660\"");
+  }
+  return mode;
+}
+
+void ApplyServer(const YAML::Node& node, ServerConfig& server) {
+  std::string mode_text;
+  Section("server")
+      .Text("listen", &server.listen)
+      .Text("socket_mode", &mode_text)
+      .Int("workers", &server.workers, 1, 256)
+      .Int("max_requests_per_worker", &server.max_requests_per_worker, 0, INT64_MAX)
+      .Int("shutdown_timeout_seconds", &server.shutdown_timeout_seconds, 1, 3600)
+      .Int("retry_after_seconds", &server.retry_after_seconds, 1, 86400)
+      .Text("path_prefix", &server.path_prefix)
+      .Text("public_url", &server.public_url)
+      .Apply(node);
+  if (!mode_text.empty()) {
+    server.socket_mode = ParseOctalMode(mode_text);
+  }
+  auto& prefix = server.path_prefix;
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.pop_back();
+  }
+  if (!prefix.empty() && prefix.front() != '/') {
+    throw ConfigError("server.path_prefix", "must start with /");
+  }
+  const auto& url = server.public_url;
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    throw ConfigError("server.public_url", "must start with http:// or https://");
+  }
+}
+
+void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
+  Section("database")
+      .Choice("driver", &database.driver, {"sqlite"})
+      .Child("sqlite",
+             [&database](const YAML::Node& child) {
+               Section("database.sqlite")
+                   .Text("path", &database.sqlite.path)
+                   .Int("busy_timeout_ms", &database.sqlite.busy_timeout_ms, 0, 600000)
+                   .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
+                   .Apply(child);
+             })
+      .Apply(node);
+  if (database.sqlite.path.empty()) {
+    throw ConfigError("database.sqlite.path", "must not be empty");
+  }
+}
+
+Config Load(const YAML::Node& root) {
+  Config config;
+  Section("")
+      .Child("server", [&config](const YAML::Node& node) { ApplyServer(node, config.server); })
+      .Child("database",
+             [&config](const YAML::Node& node) { ApplyDatabase(node, config.database); })
+      .Child("auth",
+             [&config](const YAML::Node& node) {
+               Section("auth")
+                   .Choice("backend", &config.auth.backend, {"sql"})
+                   .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
+                   .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
+                   .Apply(node);
+             })
+      .Child("limits",
+             [&config](const YAML::Node& node) {
+               auto& limits = config.limits;
+               Section("limits")
+                   .Int("quota_kib", &limits.quota_kib, 0, INT64_MAX / 1024)
+                   .Int("max_payload_bytes", &limits.max_payload_bytes, 1, 64 << 20)
+                   .Int("max_body_bytes", &limits.max_body_bytes, 1024, 1LL << 31)
+                   .Int("batch_max_count", &limits.batch_max_count, 1, 10000)
+                   .Int("batch_max_bytes", &limits.batch_max_bytes, 1, 1LL << 31)
+                   .Apply(node);
+             })
+      .Child("log",
+             [&config](const YAML::Node& node) {
+               Section("log")
+                   .Choice("level", &config.log.level, {"debug", "info", "warning", "error"})
+                   .Text("file", &config.log.file)
+                   .Bool("access_log", &config.log.access_log)
+                   .Apply(node);
+             })
+      .Apply(root);
+  return config;
+}
+
+}  // namespace
+
+Config LoadConfigText(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("not valid YAML: ") + e.what());
+  }
+  try {
+    return Load(root);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("unreadable value: ") + e.what());
+  }
+}
+
+Config LoadConfigFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError("", "cannot read configuration file " + path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", path + " is not valid YAML: " + std::string(e.what()));
+  }
+  try {
+    return Load(root);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("unreadable value: ") + e.what());
+  }
+}
+
+}  // namespace weave

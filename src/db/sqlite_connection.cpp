@@ -1,0 +1,155 @@
+#include "db/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include "errors.h"
+
+namespace weave {
+namespace {
+
+// Statements beyond this many distinct texts (dynamic id lists) are dropped and re-prepared.
+constexpr size_t kMaxCachedStatements = 256;
+
+[[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
+  throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
+}
+
+class SqliteStatement final : public SqlStatement {
+ public:
+  SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    statement_.reset(raw);
+    if (rc != SQLITE_OK) {
+      ThrowSqlite(db, "prepare");
+    }
+  }
+
+  void BindInt(int index, int64_t value) override {
+    Check(sqlite3_bind_int64(statement_.get(), index + 1, value), "bind");
+  }
+  void BindText(int index, std::string_view value) override {
+    // SQLITE_STATIC: callers keep the bound text alive until the statement is reset.
+    Check(sqlite3_bind_text64(statement_.get(), index + 1, value.data(), value.size(),
+                              SQLITE_STATIC, SQLITE_UTF8),
+          "bind");
+  }
+  void BindNull(int index) override {
+    Check(sqlite3_bind_null(statement_.get(), index + 1), "bind");
+  }
+  bool Step() override {
+    const int rc = sqlite3_step(statement_.get());
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc == SQLITE_DONE) {
+      return false;
+    }
+    ThrowSqlite(db_, "step");
+  }
+  bool IsNull(int column) override {
+    return sqlite3_column_type(statement_.get(), column) == SQLITE_NULL;
+  }
+  int64_t ColumnInt(int column) override { return sqlite3_column_int64(statement_.get(), column); }
+  std::string_view ColumnText(int column) override {
+    const auto* text = sqlite3_column_text(statement_.get(), column);
+    const int size = sqlite3_column_bytes(statement_.get(), column);
+    return text == nullptr ? std::string_view()
+                           : std::string_view(reinterpret_cast<const char*>(text),
+                                              static_cast<size_t>(size));
+  }
+  int64_t AffectedRows() override { return sqlite3_changes64(db_); }
+  void Reset() override {
+    sqlite3_reset(statement_.get());
+    sqlite3_clear_bindings(statement_.get());
+  }
+
+ private:
+  struct Finalize {
+    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+  };
+  void Check(int rc, const char* what) {
+    if (rc != SQLITE_OK) {
+      ThrowSqlite(db_, what);
+    }
+  }
+
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, Finalize> statement_;
+};
+
+}  // namespace
+
+void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
+  sqlite3* raw = nullptr;
+  // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
+  const int rc = sqlite3_open_v2(config.path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  db_.reset(raw);
+  if (rc != SQLITE_OK) {
+    ThrowSqlite(raw, "open " + config.path);
+  }
+  sqlite3_busy_timeout(db_.get(), config.busy_timeout_ms);
+  // WAL: readers never block the writer, and several worker processes share the file.
+  Execute("PRAGMA journal_mode=WAL");
+  Execute(config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  Execute("PRAGMA foreign_keys=ON");
+  if (!schema_sql.empty()) {
+    const std::string schema(schema_sql);
+    BeginWrite();
+    try {
+      Execute(schema.c_str());
+      Commit();
+    } catch (...) {
+      Rollback();
+      throw;
+    }
+  }
+}
+
+SqliteConnection::~SqliteConnection() {
+  statements_.clear();  // finalize statements before the handle closes
+}
+
+void SqliteConnection::Execute(const char* sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    const std::string message = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    throw BackendError("sqlite: " + message);
+  }
+}
+
+SqlStatement& SqliteConnection::Prepare(std::string_view sql) {
+  auto found = statements_.find(sql);
+  if (found == statements_.end()) {
+    found = statements_.emplace(std::string(sql), std::make_unique<SqliteStatement>(db_.get(), sql))
+                .first;
+  }
+  found->second->Reset();
+  return *found->second;
+}
+
+void SqliteConnection::TrimStatementCache() {
+  if (statements_.size() > kMaxCachedStatements) {
+    statements_.clear();
+  }
+}
+
+// BEGIN IMMEDIATE takes the write lock up front, so two workers never both read and then
+// deadlock upgrading; the busy timeout makes the second one wait instead.
+void SqliteConnection::BeginWrite() { Execute("BEGIN IMMEDIATE"); }
+void SqliteConnection::Commit() { Execute("COMMIT"); }
+void SqliteConnection::Rollback() {
+  if (sqlite3_get_autocommit(db_.get()) == 0) {
+    Execute("ROLLBACK");
+  }
+}
+int64_t SqliteConnection::LastInsertId() { return sqlite3_last_insert_rowid(db_.get()); }
+
+}  // namespace weave

@@ -1,0 +1,45 @@
+// SqlConnection over SQLite; the only user of <sqlite3.h>.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "config/config.h"
+#include "db/sql_connection.h"
+
+struct sqlite3;
+
+namespace weave {
+
+class SqliteConnection final : public SqlConnection {
+ public:
+  // Opens (creating if needed) the database in WAL mode with a busy timeout and applies
+  // the schema in schema_sql (idempotent statements). Throws BackendError.
+  SqliteConnection(const SqliteConfig& config, std::string_view schema_sql);
+  ~SqliteConnection() override;
+
+  SqlStatement& Prepare(std::string_view sql) override;
+  void TrimStatementCache() override;
+  void BeginWrite() override;
+  void Commit() override;
+  void Rollback() override;
+  int64_t LastInsertId() override;
+
+ private:
+  struct CloseDatabase {
+    void operator()(sqlite3* db) const;
+  };
+  void Execute(const char* sql);
+
+  std::unique_ptr<sqlite3, CloseDatabase> db_;
+  // Transparent hashing lets Prepare look statements up by string_view without allocating.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<SqlStatement>, TextHash, std::equal_to<>>
+      statements_;
+};
+
+}  // namespace weave

@@ -1,0 +1,170 @@
+#include "fcgi/fcgi_worker.h"
+
+#include <fcgiapp.h>
+#include <fcgio.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ostream>
+
+#include "log/log.h"
+
+namespace weave {
+namespace {
+
+volatile sig_atomic_t g_stop_requested = 0;
+
+void OnStopSignal(int /*signal*/) { g_stop_requested = 1; }
+
+// No SA_RESTART: a signal interrupts accept(), and libfcgi (FCGI_FAIL_ACCEPT_ON_INTR)
+// returns instead of retrying, so an idle worker stops at once.
+void InstallWorkerSignals() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // the web server may close early; a write error is enough
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGCHLD}) {
+    sigaddset(&unblock, sig);
+  }
+  sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
+}
+
+std::string_view Param(char** envp, std::string_view name) {
+  for (char** entry = envp; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (text.size() > name.size() && text[name.size()] == '=' && text.substr(0, name.size()) == name) {
+      return text.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+// Web servers hand the Authorization header over under several names (see the
+// deployment notes); they all mean the same.
+bool IsAuthorizationParam(std::string_view name) {
+  return name == "HTTP_AUTHORIZATION" || name == "Authorization" || name == "AUTHORIZATION" ||
+         name == "REDIRECT_HTTP_AUTHORIZATION";
+}
+
+std::string RequestPath(char** envp, const std::string& path_prefix) {
+  std::string_view path = Param(envp, "REQUEST_URI");
+  std::string joined;
+  if (path.empty()) {
+    joined = std::string(Param(envp, "SCRIPT_NAME")) + std::string(Param(envp, "PATH_INFO"));
+    path = joined;
+  }
+  path = path.substr(0, path.find('?'));
+  if (!path_prefix.empty()) {
+    if (path.substr(0, path_prefix.size()) == path_prefix &&
+        (path.size() == path_prefix.size() || path[path_prefix.size()] == '/')) {
+      path.remove_prefix(path_prefix.size());
+    }
+  } else {
+    // mod_fcgid's virtual wrapper: SCRIPT_NAME is the mount point, PATH_INFO the rest.
+    const std::string_view script = Param(envp, "SCRIPT_NAME");
+    if (!Param(envp, "PATH_INFO").empty() && !script.empty() && script != "/" &&
+        path.size() > script.size() && path.substr(0, script.size()) == script &&
+        path[script.size()] == '/') {
+      path.remove_prefix(script.size());
+    }
+  }
+  return std::string(path);
+}
+
+bool ReadBody(FCGX_Stream* in, size_t length, std::string& body) {
+  body.resize(length);
+  size_t done = 0;
+  while (done < length) {
+    const int got = FCGX_GetStr(body.data() + done, static_cast<int>(length - done), in);
+    if (got <= 0) {
+      body.resize(done);
+      return false;
+    }
+    done += static_cast<size_t>(got);
+  }
+  return true;
+}
+
+void WriteResponse(FCGX_Stream* out, const Response& response) {
+  // libfcgi's C++ stream buffer over the request's output stream.
+  fcgi_streambuf buffer(out);
+  std::ostream stream(&buffer);
+  stream << "Status: " << response.status << ' ' << StatusReason(response.status) << "\r\n"
+         << "Content-Type: " << response.content_type << "\r\n"
+         << "Content-Length: " << response.body.size() << "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    stream << name << ": " << value << "\r\n";
+  }
+  stream << "\r\n";
+  stream.write(response.body.data(), static_cast<std::streamsize>(response.body.size()));
+  stream.flush();
+}
+
+}  // namespace
+
+Request RequestFromCgi(char** envp, const std::string& path_prefix) {
+  Request request;
+  request.method = Param(envp, "REQUEST_METHOD");
+  request.path = RequestPath(envp, path_prefix);
+  request.query = Param(envp, "QUERY_STRING");
+  request.remote_addr = Param(envp, "REMOTE_ADDR");
+  for (char** entry = envp; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == std::string_view::npos) {
+      continue;
+    }
+    const std::string_view name = text.substr(0, eq);
+    const std::string_view value = text.substr(eq + 1);
+    if (IsAuthorizationParam(name)) {
+      if (request.Header("AUTHORIZATION") == nullptr) {
+        request.headers.emplace_back("AUTHORIZATION", value);
+      }
+    } else if (name.substr(0, 5) == "HTTP_" && name != "HTTP_PROXY") {
+      request.headers.emplace_back(name.substr(5), value);
+    }
+  }
+  return request;
+}
+
+int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler) {
+  if (FCGX_Init() != 0) {
+    Log(LogLevel::kError) << "FCGX_Init failed";
+    return 1;
+  }
+  InstallWorkerSignals();
+  FCGX_Request fcgi{};
+  FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  int64_t served = 0;
+  while (g_stop_requested == 0 && (options.max_requests == 0 || served < options.max_requests)) {
+    if (FCGX_Accept_r(&fcgi) < 0) {
+      if (g_stop_requested != 0 || errno == EINTR) {
+        continue;
+      }
+      Log(LogLevel::kError) << "accept failed: " << std::strerror(errno);
+      return 1;
+    }
+    ++served;
+    Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
+    const std::string_view length_text = Param(fcgi.envp, "CONTENT_LENGTH");
+    const int64_t length = length_text.empty() ? 0 : std::atoll(std::string(length_text).c_str());
+    if (length < 0 || length > options.max_body_bytes) {
+      request.body_state = BodyState::kTooLarge;  // left unread; FCGX_Finish_r discards it
+    } else if (!ReadBody(fcgi.in, static_cast<size_t>(length), request.body)) {
+      request.body_state = BodyState::kTruncated;
+    }
+    WriteResponse(fcgi.out, handler(request));
+    FCGX_Finish_r(&fcgi);
+  }
+  FCGX_Free(&fcgi, 1);
+  return 0;
+}
+
+}  // namespace weave

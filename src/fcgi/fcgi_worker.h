@@ -1,0 +1,29 @@
+// The FastCGI accept loop of one worker process; the only user of libfcgi.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace weave {
+
+struct WorkerOptions {
+  std::string path_prefix;        // stripped from the request path
+  int64_t max_body_bytes = 0;     // larger bodies are refused with 413 unread
+  int64_t max_requests = 0;       // exit after this many (0: never)
+};
+
+using RequestHandler = std::function<Response(const Request&)>;
+
+// Serves requests from listen_fd one at a time until SIGTERM/SIGHUP/SIGINT (after the
+// request in flight completes) or max_requests. Returns the process exit code.
+int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler);
+
+// Builds a Request from CGI parameters (NAME=value strings, null-terminated array).
+// Exposed for tests. The body is not read here.
+Request RequestFromCgi(char** envp, const std::string& path_prefix);
+
+}  // namespace weave

@@ -1,0 +1,235 @@
+#include "fcgi/prefork_master.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string_view>
+
+#include "errors.h"
+#include "log/log.h"
+
+namespace weave {
+namespace {
+
+constexpr int kBacklog = 1024;
+
+bool IsListeningSocket(int fd) {
+  int listening = 0;
+  socklen_t size = sizeof listening;
+  return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening != 0;
+}
+
+int64_t MonotonicMs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+// One worker process and the generation (configuration) it belongs to.
+struct WorkerProcess {
+  int generation = 0;
+  int64_t started_ms = 0;
+  bool stopping = false;
+  int64_t stop_sent_ms = 0;
+};
+
+class Master {
+ public:
+  Master(MasterOptions options, WorkerMain worker_main)
+      : options_(options), worker_main_(std::move(worker_main)) {}
+
+  int Run(const Reloader& reload) {
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) {
+      sigaddset(&handled, sig);
+    }
+    // Signals are taken synchronously with sigtimedwait: no handler races in the master.
+    sigprocmask(SIG_BLOCK, &handled, nullptr);
+    Log(LogLevel::kInfo) << "master started, " << options_.workers << " workers";
+    FillWorkers();
+    while (true) {
+      const timespec tick{0, 100 * 1000 * 1000};
+      const int sig = sigtimedwait(&handled, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+        return Shutdown();
+      }
+      if (sig == SIGHUP) {
+        Reload(reload);
+      }
+      Reap();
+      NudgeStoppingWorkers();
+      FillWorkers();
+    }
+  }
+
+ private:
+  void Spawn() {
+    const pid_t pid = fork();
+    if (pid < 0) {
+      Log(LogLevel::kError) << "fork failed: " << std::strerror(errno);
+      return;
+    }
+    if (pid == 0) {
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      _exit(worker_main_());
+    }
+    workers_[pid] = WorkerProcess{generation_, MonotonicMs(), false, 0};
+  }
+
+  int RunningCurrent() const {
+    int count = 0;
+    for (const auto& [pid, worker] : workers_) {
+      count += worker.generation == generation_ && !worker.stopping ? 1 : 0;
+    }
+    return count;
+  }
+
+  void FillWorkers() {
+    // A worker that dies at once (bad database path, ...) is not respawned in a tight loop.
+    if (MonotonicMs() < respawn_not_before_ms_) {
+      return;
+    }
+    for (int missing = options_.workers - RunningCurrent(); missing > 0; --missing) {
+      Spawn();
+    }
+  }
+
+  void Reap() {
+    int status = 0;
+    pid_t pid = 0;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      const auto found = workers_.find(pid);
+      if (found == workers_.end()) {
+        continue;
+      }
+      const WorkerProcess worker = found->second;
+      workers_.erase(found);
+      if (worker.stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        continue;  // asked to stop, or recycled after max_requests
+      }
+      Log(LogLevel::kError) << "worker " << pid << " died ("
+                            << (WIFSIGNALED(status) ? "signal " : "exit ")
+                            << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status))
+                            << "); replacing it";
+      if (MonotonicMs() - worker.started_ms < 1000) {
+        respawn_not_before_ms_ = MonotonicMs() + 1000;
+      }
+    }
+  }
+
+  void StopWorker(pid_t pid, WorkerProcess& worker) {
+    worker.stopping = true;
+    worker.stop_sent_ms = MonotonicMs();
+    kill(pid, SIGTERM);
+  }
+
+  // A SIGTERM that lands just before a worker blocks in accept() is not seen until the
+  // next connection, so stopping workers are signalled again every tick; one past the
+  // timeout is killed.
+  void NudgeStoppingWorkers() {
+    const int64_t now = MonotonicMs();
+    for (auto& [pid, worker] : workers_) {
+      if (!worker.stopping) {
+        continue;
+      }
+      const bool overdue = now - worker.stop_sent_ms > options_.shutdown_timeout_seconds * 1000LL;
+      kill(pid, overdue ? SIGKILL : SIGTERM);
+    }
+  }
+
+  void Reload(const Reloader& reload) {
+    try {
+      auto [options, worker_main] = reload();
+      options_ = options;
+      worker_main_ = std::move(worker_main);
+    } catch (const std::exception& error) {
+      Log(LogLevel::kError) << "reload failed, keeping the running configuration: "
+                            << error.what();
+      return;
+    }
+    // New workers start accepting before the old ones stop, so no request is refused.
+    ++generation_;
+    respawn_not_before_ms_ = 0;
+    FillWorkers();
+    for (auto& [pid, worker] : workers_) {
+      if (worker.generation != generation_ && !worker.stopping) {
+        StopWorker(pid, worker);
+      }
+    }
+    Log(LogLevel::kInfo) << "reloaded: generation " << generation_;
+  }
+
+  int Shutdown() {
+    Log(LogLevel::kInfo) << "stopping: letting " << workers_.size() << " workers finish";
+    for (auto& [pid, worker] : workers_) {
+      StopWorker(pid, worker);
+    }
+    while (!workers_.empty()) {
+      const timespec pause{0, 50 * 1000 * 1000};
+      nanosleep(&pause, nullptr);
+      Reap();
+      NudgeStoppingWorkers();
+    }
+    Log(LogLevel::kInfo) << "stopped";
+    return 0;
+  }
+
+  MasterOptions options_;
+  WorkerMain worker_main_;
+  std::map<pid_t, WorkerProcess> workers_;
+  int generation_ = 0;
+  int64_t respawn_not_before_ms_ = 0;
+};
+
+}  // namespace
+
+int OpenListenSocket(const std::string& spec, int socket_mode, bool* inherited) {
+  *inherited = true;
+  const char* listen_pid = std::getenv("LISTEN_PID");
+  const char* listen_fds = std::getenv("LISTEN_FDS");
+  if (listen_pid != nullptr && listen_fds != nullptr && std::atoi(listen_pid) == getpid() &&
+      std::atoi(listen_fds) >= 1) {
+    return 3;  // systemd socket activation: the first passed socket
+  }
+  if (spec == "stdin" || (spec.empty() && IsListeningSocket(0))) {
+    if (!IsListeningSocket(0)) {
+      throw ConfigError("server.listen", "\"stdin\" given but fd 0 is not a listening socket");
+    }
+    return 0;
+  }
+  if (spec.empty()) {
+    throw ConfigError("server.listen", "not set, and fd 0 is not a listening socket");
+  }
+  *inherited = false;
+  const bool is_unix = spec.rfind("unix:", 0) == 0;
+  const std::string address = is_unix ? spec.substr(5) : spec;
+  if (is_unix) {
+    unlink(address.c_str());  // a stale socket from an earlier run
+  }
+  const int fd = FCGX_OpenSocket(address.c_str(), kBacklog);
+  if (fd < 0) {
+    throw ConfigError("server.listen", "cannot listen on " + spec);
+  }
+  if (is_unix && chmod(address.c_str(), static_cast<mode_t>(socket_mode)) != 0) {
+    throw ConfigError("server.socket_mode", "cannot chmod " + address);
+  }
+  return fd;
+}
+
+int RunMaster(MasterOptions options, WorkerMain worker_main, const Reloader& reload) {
+  Master master(options, std::move(worker_main));
+  return master.Run(reload);
+}
+
+}  // namespace weave

@@ -1,0 +1,87 @@
+#include "http/basic_auth.h"
+
+#include <strings.h>
+
+#include "util/crypto.h"
+
+namespace weave {
+
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t extra = 0;
+    uint32_t code = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      code = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      code = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) {
+      return false;
+    }
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) {
+        return false;
+      }
+      code = (code << 6) | (next & 0x3F);
+    }
+    const bool overlong = (extra == 2 && code < 0x800) || (extra == 3 && code < 0x10000);
+    if (overlong || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::optional<BasicCredentials> ParseBasicAuth(std::string_view header_value) {
+  constexpr std::string_view kScheme = "basic";
+  while (!header_value.empty() && header_value.front() == ' ') {
+    header_value.remove_prefix(1);
+  }
+  if (header_value.size() <= kScheme.size() ||
+      strncasecmp(header_value.data(), kScheme.data(), kScheme.size()) != 0 ||
+      header_value[kScheme.size()] != ' ') {
+    return std::nullopt;
+  }
+  std::string_view encoded = header_value.substr(kScheme.size());
+  while (!encoded.empty() && encoded.front() == ' ') {
+    encoded.remove_prefix(1);
+  }
+  while (!encoded.empty() && encoded.back() == ' ') {
+    encoded.remove_suffix(1);
+  }
+  const auto decoded = Base64Decode(encoded);
+  if (!decoded) {
+    return std::nullopt;
+  }
+  const size_t colon = decoded->find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return std::nullopt;
+  }
+  BasicCredentials credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
+  for (const char c : credentials.username) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return std::nullopt;
+    }
+  }
+  if (!IsValidUtf8(credentials.password)) {
+    return std::nullopt;
+  }
+  return credentials;
+}
+
+}  // namespace weave

@@ -1,0 +1,485 @@
+#include "storage/sql_storage.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "storage/collection_ids.h"
+
+namespace weave {
+namespace {
+
+// Absolute expiry given to records written without a ttl (2036, as Mozilla's servers).
+constexpr int64_t kNoExpiry = 2100000000;
+
+using SqlArg = std::variant<std::monostate, int64_t, std::string_view>;
+
+// SQL text with its arguments, for statements whose shape depends on the request.
+struct BoundSql {
+  std::string text;
+  std::vector<SqlArg> args;
+
+  void Add(std::string_view sql, SqlArg arg) {
+    text += sql;
+    args.push_back(arg);
+  }
+  void BindTo(SqlStatement& statement) const {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (const auto* number = std::get_if<int64_t>(&args[i])) {
+        statement.BindInt(index, *number);
+      } else if (const auto* text_arg = std::get_if<std::string_view>(&args[i])) {
+        statement.BindText(index, *text_arg);
+      } else {
+        statement.BindNull(index);
+      }
+    }
+  }
+};
+
+// Id lists are padded with NULLs (which match nothing) to a power of two, so the number
+// of distinct statement texts, and so of cached prepared statements, stays small.
+void AppendIdList(const std::vector<std::string>& ids, BoundSql& sql) {
+  if (ids.empty()) {
+    sql.text += " AND 0";
+    return;
+  }
+  size_t slots = 1;
+  while (slots < ids.size()) {
+    slots *= 2;
+  }
+  sql.text += " AND id IN (";
+  for (size_t i = 0; i < slots; ++i) {
+    sql.text += i == 0 ? "?" : ",?";
+    sql.args.emplace_back(i < ids.size() ? SqlArg(std::string_view(ids[i])) : SqlArg());
+  }
+  sql.text += ")";
+}
+
+void AppendFilter(const CollectionFilter& filter, BoundSql& sql) {
+  if (filter.ids) {
+    AppendIdList(*filter.ids, sql);
+  }
+  if (filter.newer_cs) {
+    sql.Add(" AND modified > ?", *filter.newer_cs);
+  }
+  if (filter.older_cs) {
+    sql.Add(" AND modified < ?", *filter.older_cs);
+  }
+  if (filter.index_above) {
+    sql.Add(" AND sortindex > ?", *filter.index_above);
+  }
+  if (filter.index_below) {
+    sql.Add(" AND sortindex < ?", *filter.index_below);
+  }
+  if (filter.parentid) {
+    sql.Add(" AND parentid = ?", std::string_view(*filter.parentid));
+  }
+  if (filter.predecessorid) {
+    sql.Add(" AND predecessorid = ?", std::string_view(*filter.predecessorid));
+  }
+}
+
+// The id breaks ties so that paging with limit/offset is stable (and the indexes, which
+// end in the primary key, still deliver rows in this order).
+void AppendOrderAndLimit(const CollectionFilter& filter, BoundSql& sql) {
+  switch (filter.sort) {
+    case SortOrder::kOldest:
+      sql.text += " ORDER BY modified ASC, id ASC";
+      break;
+    case SortOrder::kNewest:
+      sql.text += " ORDER BY modified DESC, id DESC";
+      break;
+    case SortOrder::kIndex:
+      sql.text += " ORDER BY sortindex DESC, id DESC";
+      break;
+    case SortOrder::kNone:
+      break;
+  }
+  if (filter.limit > 0) {
+    sql.Add(" LIMIT ?", filter.limit);
+    if (filter.offset > 0) {
+      sql.Add(" OFFSET ?", filter.offset);
+    }
+  }
+}
+
+std::optional<std::string_view> OptionalText(SqlStatement& row, int column) {
+  if (row.IsNull(column)) {
+    return std::nullopt;
+  }
+  return row.ColumnText(column);
+}
+
+constexpr std::string_view kSelectFull =
+    "SELECT id, modified, sortindex, payload, parentid, predecessorid FROM wbo";
+
+void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
+  ItemView item;
+  item.id = row.ColumnText(0);
+  if (full) {
+    item.modified_cs = row.ColumnInt(1);
+    if (!row.IsNull(2)) {
+      item.sortindex = row.ColumnInt(2);
+    }
+    item.payload = OptionalText(row, 3);
+    item.parentid = OptionalText(row, 4);
+    item.predecessorid = OptionalText(row, 5);
+  }
+  visit(item);
+}
+
+constexpr const char* kUpsertItem =
+    "INSERT INTO wbo (username, collection, id, parentid, predecessorid, sortindex, modified,"
+    " payload, payload_size, ttl)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
+    " ON CONFLICT (username, collection, id) DO UPDATE SET"
+    " parentid = coalesce(excluded.parentid, wbo.parentid),"
+    " predecessorid = coalesce(excluded.predecessorid, wbo.predecessorid),"
+    " sortindex = coalesce(excluded.sortindex, wbo.sortindex),"
+    // A payload or a new parent is a change clients must download again; other metadata is not.
+    " modified = CASE WHEN excluded.payload IS NOT NULL OR excluded.parentid IS NOT NULL"
+    "   THEN excluded.modified ELSE wbo.modified END,"
+    " payload = coalesce(excluded.payload, wbo.payload),"
+    " payload_size = CASE WHEN excluded.payload IS NOT NULL"
+    "   THEN excluded.payload_size ELSE wbo.payload_size END,"
+    // New content without a ttl lives until deleted; a metadata update keeps the expiry.
+    " ttl = CASE WHEN ?10 IS NOT NULL THEN excluded.ttl"
+    "   WHEN excluded.payload IS NOT NULL THEN 2100000000 ELSE wbo.ttl END";
+
+void BindOptionalText(SqlStatement& statement, int index, std::optional<std::string_view> text) {
+  if (text) {
+    statement.BindText(index, *text);
+  } else {
+    statement.BindNull(index);
+  }
+}
+
+void BindOptionalInt(SqlStatement& statement, int index, std::optional<int64_t> value) {
+  if (value) {
+    statement.BindInt(index, *value);
+  } else {
+    statement.BindNull(index);
+  }
+}
+
+}  // namespace
+
+std::optional<int> SqlStorage::FindCollectionId(UserId user, std::string_view name) {
+  if (auto standard = StandardCollectionId(name)) {
+    return standard;
+  }
+  StatementScope query(
+      db_.Prepare("SELECT collectionid FROM collections WHERE userid = ? AND name = ?"));
+  query->BindInt(0, user);
+  query->BindText(1, name);
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  return static_cast<int>(query->ColumnInt(0));
+}
+
+int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
+  if (auto existing = FindCollectionId(user, name)) {
+    return *existing;
+  }
+  {
+    StatementScope insert(db_.Prepare(
+        "INSERT INTO collections (userid, collectionid, name) VALUES (?1,"
+        " (SELECT max(101, coalesce(max(collectionid) + 1, 101)) FROM collections"
+        "  WHERE userid = ?1), ?2)"));
+    insert->BindInt(0, user);
+    insert->BindText(1, name);
+    insert->Step();
+  }
+  return FindCollectionId(user, name).value_or(kFirstCustomCollectionId);
+}
+
+std::string SqlStorage::CollectionName(UserId user, int id) {
+  if (auto standard = StandardCollectionName(id)) {
+    return std::string(*standard);
+  }
+  StatementScope query(
+      db_.Prepare("SELECT name FROM collections WHERE userid = ? AND collectionid = ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, id);
+  return query->Step() ? std::string(query->ColumnText(0)) : std::to_string(id);
+}
+
+// Runs a query whose rows are (collection id, value, custom name or NULL).
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user,
+                                                                   std::string_view sql,
+                                                                   int64_t now_s) {
+  db_.TrimStatementCache();
+  std::vector<std::pair<std::string, int64_t>> rows;
+  StatementScope query(db_.Prepare(sql));
+  query->BindInt(0, user);
+  query->BindInt(1, now_s);
+  while (query->Step()) {
+    const int id = static_cast<int>(query->ColumnInt(0));
+    std::string name;
+    if (auto standard = StandardCollectionName(id)) {
+      name = *standard;
+    } else if (!query->IsNull(2)) {
+      name = query->ColumnText(2);
+    } else {
+      name = std::to_string(id);
+    }
+    rows.emplace_back(std::move(name), query->ColumnInt(1));
+  }
+  return rows;
+}
+
+std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps(UserId user) {
+  // ?2 is unused here; NamedRows binds it for the queries that need the time.
+  return NamedRows(user,
+                   "SELECT s.collection, s.modified, c.name FROM collection_stats s"
+                   " LEFT JOIN collections c ON c.userid = s.userid"
+                   " AND c.collectionid = s.collection"
+                   " WHERE s.userid = ?1 AND s.item_count > 0 AND ?2 IS NOT NULL",
+                   0);
+}
+
+std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionCounts(UserId user,
+                                                                           int64_t now_s) {
+  return NamedRows(user,
+                   "SELECT w.collection, count(*), c.name FROM wbo w"
+                   " LEFT JOIN collections c ON c.userid = w.username"
+                   " AND c.collectionid = w.collection"
+                   " WHERE w.username = ?1 AND w.ttl > ?2 GROUP BY w.collection",
+                   now_s);
+}
+
+std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(UserId user,
+                                                                          int64_t now_s) {
+  return NamedRows(user,
+                   "SELECT w.collection, sum(w.payload_size), c.name FROM wbo w"
+                   " LEFT JOIN collections c ON c.userid = w.username"
+                   " AND c.collectionid = w.collection"
+                   " WHERE w.username = ?1 AND w.ttl > ?2 GROUP BY w.collection",
+                   now_s);
+}
+
+int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
+  db_.TrimStatementCache();
+  StatementScope query(db_.Prepare(
+      "SELECT coalesce(sum(payload_size), 0) FROM wbo WHERE username = ? AND ttl > ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, now_s);
+  return query->Step() ? query->ColumnInt(0) : 0;
+}
+
+std::optional<int64_t> SqlStorage::GetCollectionTimestamp(UserId user,
+                                                          std::string_view collection) {
+  db_.TrimStatementCache();
+  const auto id = FindCollectionId(user, collection);
+  if (!id) {
+    return std::nullopt;
+  }
+  StatementScope query(db_.Prepare(
+      "SELECT modified FROM collection_stats WHERE userid = ? AND collection = ?"
+      " AND item_count > 0"));
+  query->BindInt(0, user);
+  query->BindInt(1, *id);
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  return query->ColumnInt(0);
+}
+
+bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_view id,
+                         int64_t now_s, const ItemVisitor& visit) {
+  db_.TrimStatementCache();
+  const auto collection_id = FindCollectionId(user, collection);
+  if (!collection_id) {
+    return false;
+  }
+  StatementScope query(db_.Prepare(
+      "SELECT id, modified, sortindex, payload, parentid, predecessorid FROM wbo"
+      " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, *collection_id);
+  query->BindText(2, id);
+  query->BindInt(3, now_s);
+  if (!query->Step()) {
+    return false;
+  }
+  VisitRow(*query, true, visit);
+  return true;
+}
+
+int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
+                             const CollectionFilter& filter, bool full, int64_t now_s,
+                             const ItemVisitor& visit) {
+  db_.TrimStatementCache();
+  const auto collection_id = FindCollectionId(user, collection);
+  if (!collection_id) {
+    return 0;
+  }
+  BoundSql sql;
+  sql.text = full ? std::string(kSelectFull) : "SELECT id FROM wbo";
+  sql.Add(" WHERE username = ?", user);
+  sql.Add(" AND collection = ?", int64_t{*collection_id});
+  sql.Add(" AND ttl > ?", now_s);
+  AppendFilter(filter, sql);
+  AppendOrderAndLimit(filter, sql);
+
+  StatementScope query(db_.Prepare(sql.text));
+  sql.BindTo(*query);
+  int64_t count = 0;
+  while (query->Step()) {
+    VisitRow(*query, full, visit);
+    ++count;
+  }
+  return count;
+}
+
+std::optional<WriteResult> SqlStorage::CheckPrecondition(UserId user, int collection_id,
+                                                         const WriteContext& context,
+                                                         int64_t* timestamp_cs) {
+  StatementScope query(db_.Prepare(
+      "SELECT modified, item_count FROM collection_stats WHERE userid = ? AND collection = ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, collection_id);
+  *timestamp_cs = context.request_time_cs;
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  const int64_t last_change_cs = query->ColumnInt(0);
+  const bool has_items = query->ColumnInt(1) > 0;
+  if (has_items && context.if_unmodified_since_cs &&
+      last_change_cs > *context.if_unmodified_since_cs) {
+    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
+  }
+  // Two writes in the same centisecond must not share a timestamp, or a client that synced
+  // up to the first would never see the second with newer=.
+  *timestamp_cs = std::max(context.request_time_cs, last_change_cs + 1);
+  return std::nullopt;
+}
+
+int64_t SqlStorage::StoredUsageBytes(UserId user) {
+  StatementScope query(db_.Prepare(
+      "SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?"));
+  query->BindInt(0, user);
+  return query->Step() ? query->ColumnInt(0) : 0;
+}
+
+// The stored totals include expired records not yet purged, so they can only overstate
+// usage. Only when they reach the quota are the user's expired records purged and the
+// totals read again: exact answers, and no scan on the common path.
+bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
+  if (context.quota_bytes <= 0 || StoredUsageBytes(user) < context.quota_bytes) {
+    return false;
+  }
+  {
+    StatementScope purge(db_.Prepare("DELETE FROM wbo WHERE username = ? AND ttl <= ?"));
+    purge->BindInt(0, user);
+    purge->BindInt(1, context.request_time_cs / 100);
+    purge->Step();
+  }
+  return StoredUsageBytes(user) >= context.quota_bytes;
+}
+
+void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timestamp_cs) {
+  StatementScope stamp(db_.Prepare(
+      "INSERT INTO collection_stats (userid, collection, modified) VALUES (?, ?, ?)"
+      " ON CONFLICT (userid, collection) DO UPDATE SET modified = excluded.modified"));
+  stamp->BindInt(0, user);
+  stamp->BindInt(1, collection_id);
+  stamp->BindInt(2, timestamp_cs);
+  stamp->Step();
+}
+
+WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
+                                 std::span<const ItemWrite> items, const WriteContext& context) {
+  db_.TrimStatementCache();
+  SqlTransaction transaction(db_);
+  const int collection_id = FindOrCreateCollectionId(user, collection);
+  int64_t timestamp_cs = 0;
+  if (auto refused = CheckPrecondition(user, collection_id, context, &timestamp_cs)) {
+    return *refused;
+  }
+  if (IsOverQuota(user, context)) {
+    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
+  }
+  const int64_t now_s = context.request_time_cs / 100;
+  SqlStatement& upsert = db_.Prepare(kUpsertItem);
+  for (const ItemWrite& item : items) {
+    StatementScope scope(upsert);
+    upsert.BindInt(0, user);
+    upsert.BindInt(1, collection_id);
+    upsert.BindText(2, item.id);
+    BindOptionalText(upsert, 3, item.parentid);
+    BindOptionalText(upsert, 4, item.predecessorid);
+    BindOptionalInt(upsert, 5, item.sortindex);
+    upsert.BindInt(6, timestamp_cs);
+    BindOptionalText(upsert, 7, item.payload);
+    upsert.BindInt(8, item.payload ? static_cast<int64_t>(item.payload->size()) : 0);
+    BindOptionalInt(upsert, 9,
+                    item.ttl_seconds ? std::optional<int64_t>(now_s + *item.ttl_seconds)
+                                     : std::nullopt);
+    upsert.Step();
+  }
+  if (!items.empty()) {
+    StampCollection(user, collection_id, timestamp_cs);
+  }
+  const int64_t usage = StoredUsageBytes(user);
+  transaction.Commit();
+  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+}
+
+WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
+                                    const CollectionFilter& filter,
+                                    const WriteContext& context) {
+  db_.TrimStatementCache();
+  SqlTransaction transaction(db_);
+  const auto collection_id = FindCollectionId(user, collection);
+  if (!collection_id) {
+    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
+  }
+  int64_t timestamp_cs = 0;
+  if (auto refused = CheckPrecondition(user, *collection_id, context, &timestamp_cs)) {
+    return *refused;
+  }
+  BoundSql sql;
+  sql.text = "DELETE FROM wbo";
+  sql.Add(" WHERE username = ?", user);
+  sql.Add(" AND collection = ?", int64_t{*collection_id});
+  if (filter.limit > 0) {
+    // DELETE ... LIMIT is not in every SQLite build: select the victims instead.
+    sql.Add(" AND id IN (SELECT id FROM wbo WHERE username = ?", user);
+    sql.Add(" AND collection = ?", int64_t{*collection_id});
+    AppendFilter(filter, sql);
+    AppendOrderAndLimit(filter, sql);
+    sql.text += ")";
+  } else {
+    AppendFilter(filter, sql);
+  }
+  int64_t deleted = 0;
+  {
+    StatementScope statement(db_.Prepare(sql.text));
+    sql.BindTo(*statement);
+    statement->Step();
+    deleted = statement->AffectedRows();
+  }
+  if (deleted > 0) {
+    StampCollection(user, *collection_id, timestamp_cs);
+  }
+  const int64_t usage = StoredUsageBytes(user);
+  transaction.Commit();
+  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+}
+
+void SqlStorage::DeleteStorage(UserId user) {
+  db_.TrimStatementCache();
+  SqlTransaction transaction(db_);
+  for (const char* sql : {"DELETE FROM wbo WHERE username = ?",
+                          "DELETE FROM collection_stats WHERE userid = ?",
+                          "DELETE FROM collections WHERE userid = ?"}) {
+    StatementScope statement(db_.Prepare(sql));
+    statement->BindInt(0, user);
+    statement->Step();
+  }
+  transaction.Commit();
+}
+
+}  // namespace weave

@@ -1,0 +1,115 @@
+#include "sync/routes.h"
+
+#include "errors.h"
+#include "http/query_string.h"
+#include "sync/sync_service.h"
+
+namespace weave {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (!path.empty() && path.front() == '/') {
+    path.remove_prefix(1);
+  }
+  while (true) {
+    const size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+bool IsVersion(std::string_view text) { return text == "1.1" || text == "1.0" || text == "1"; }
+
+// Matches decoded segments against a pattern, filling params. Empty segments never match.
+bool MatchPattern(std::string_view pattern, const std::vector<std::string>& segments,
+                  PathParams& params) {
+  const auto parts = Split(pattern);
+  if (parts.size() != segments.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string_view part = parts[i];
+    const std::string& segment = segments[i];
+    if (segment.empty()) {
+      return false;
+    }
+    if (part == "{version}") {
+      if (!IsVersion(segment)) {
+        return false;
+      }
+      params.version = segment;
+    } else if (part == "{user}") {
+      params.user = segment;
+    } else if (part == "{collection}") {
+      params.collection = segment;
+    } else if (part == "{id}") {
+      params.id = segment;
+    } else if (part != segment) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::vector<Route>& AllRoutes() {
+  using S = SyncService;
+  static const std::vector<Route> kRoutes = {
+      {"GET", "/{version}/{user}/info/collections", &S::GetInfoCollections, true},
+      {"GET", "/{version}/{user}/info/collection_counts", &S::GetInfoCollectionCounts, true},
+      {"GET", "/{version}/{user}/info/collection_usage", &S::GetInfoCollectionUsage, true},
+      {"GET", "/{version}/{user}/info/quota", &S::GetInfoQuota, true},
+      {"GET", "/{version}/{user}/storage/{collection}", &S::GetCollection, true},
+      {"POST", "/{version}/{user}/storage/{collection}", &S::PostCollection, true},
+      // Mozilla's Python server took a batch PUT on the collection just like a POST.
+      {"PUT", "/{version}/{user}/storage/{collection}", &S::PostCollection, true},
+      {"DELETE", "/{version}/{user}/storage/{collection}", &S::DeleteCollection, true},
+      {"GET", "/{version}/{user}/storage/{collection}/{id}", &S::GetItem, true},
+      {"PUT", "/{version}/{user}/storage/{collection}/{id}", &S::PutItem, true},
+      {"DELETE", "/{version}/{user}/storage/{collection}/{id}", &S::DeleteItem, true},
+      {"DELETE", "/{version}/{user}/storage", &S::DeleteStorage, true},
+  };
+  return kRoutes;
+}
+
+RouteMatch MatchRoute(std::string_view method, std::string_view raw_path) {
+  // Clients differ on a trailing slash (UXP deletes ".../storage" without one).
+  if (raw_path.size() > 1 && raw_path.back() == '/') {
+    raw_path.remove_suffix(1);
+  }
+  std::vector<std::string> segments;
+  for (const std::string_view raw : Split(raw_path)) {
+    auto decoded = PercentDecode(raw, false);
+    if (!decoded) {
+      throw BadRequest(WeaveError::kIllegalMethod, "malformed percent-escape in path");
+    }
+    segments.push_back(std::move(*decoded));
+  }
+  RouteMatch match;
+  for (const Route& route : AllRoutes()) {
+    PathParams params;
+    if (!MatchPattern(route.pattern, segments, params)) {
+      continue;
+    }
+    if (route.method == method) {
+      match.kind = RouteMatch::Kind::kFound;
+      match.route = &route;
+      match.params = std::move(params);
+      return match;
+    }
+    match.kind = RouteMatch::Kind::kMethodNotAllowed;
+    if (match.allowed_methods.find(route.method) == std::string::npos) {
+      match.allowed_methods += (match.allowed_methods.empty() ? "" : ", ");
+      match.allowed_methods += route.method;
+    }
+  }
+  return match;
+}
+
+}  // namespace weave

@@ -1,0 +1,62 @@
+// The Weave Basic Object: reading and validating records from request bodies.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace weave {
+
+struct WboLimits {
+  int64_t max_payload_bytes = 262144;
+  int64_t max_ttl_seconds = 31536000;  // one year, as Mozilla's server
+};
+
+// True for an id a record may have: 1 to 64 printable ASCII characters, no '/' or ','.
+bool IsValidItemId(std::string_view id);
+
+// One record of a POST body: either a valid write or the reason it was refused.
+struct ParsedWbo {
+  std::string id;  // as sent, possibly invalid; "" when absent
+  std::optional<ItemWrite> write;  // views into the parsed document
+  std::string error;               // "invalid id", "payload too large", ...
+};
+
+// A parsed request body. Owns the buffer the ItemWrite views point into.
+class WboBody {
+ public:
+  // Parses body as JSON (strict UTF-8, no trailing garbage, no recursion depth limit issues).
+  // Throws BadRequest(kJsonParseFailure) when it is not JSON.
+  explicit WboBody(std::string body);
+  WboBody(const WboBody&) = delete;
+  WboBody& operator=(const WboBody&) = delete;
+  ~WboBody();
+
+  // PUT of one record: the body must be an object; its id, if any, must be valid, and
+  // url_id is always the record's id. Throws BadRequest(kInvalidWbo).
+  ItemWrite ParseSingle(std::string_view url_id, const WboLimits& limits);
+
+  // POST: an array of records, or one object (treated as a one-record batch, as Mozilla's
+  // Python server did). Throws BadRequest(kInvalidWbo) for any other JSON value.
+  std::vector<ParsedWbo> ParseBatch(const WboLimits& limits);
+
+ private:
+  struct Document;
+  // value is a rapidjson::Value (kept out of this header). Returns "" or the error text;
+  // a missing id is not an error here.
+  std::string ReadFields(const void* value, const WboLimits& limits, ItemWrite& write,
+                         bool& has_id);
+  ParsedWbo ParseItem(const void* value, const WboLimits& limits);
+
+  std::string buffer_;  // parsed in place: the document's strings point into it
+  std::unique_ptr<Document> document_;
+  std::deque<std::string> converted_;  // numeric ids turned into text; stable addresses
+};
+
+}  // namespace weave

@@ -1,0 +1,24 @@
+// Small hashing, encoding and randomness helpers; the only users of OpenSSL.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace weave {
+
+std::string Sha1(std::string_view data);    // raw 20 bytes
+std::string Sha256(std::string_view data);  // raw 32 bytes
+std::string Md5Hex(std::string_view data);
+std::string HexEncode(std::string_view raw);
+std::string Base64Encode(std::string_view raw);
+// Strict RFC 4648 base64 with padding; nullopt on any invalid character or length.
+std::optional<std::string> Base64Decode(std::string_view text);
+// Lower-case RFC 4648 base32 without padding (Firefox's username hashing).
+std::string Base32Lower(std::string_view raw);
+// Cryptographically secure random bytes.
+std::string RandomBytes(size_t count);
+// Compares in time independent of where the inputs differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace weave
