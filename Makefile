@@ -15,9 +15,10 @@ CONFIG ?=
 DB     ?= sqlite
 AUTH   ?= sql
 
-BUILD      := build
-ASAN_BUILD := build/asan
-GEN        := build/gen
+# Override BUILD to keep parallel builds (several checkouts or helpers) apart.
+BUILD      ?= build
+ASAN_BUILD ?= $(BUILD)/asan
+GEN        := $(BUILD)/gen
 
 LIB_SRC   := $(filter-out src/main.cpp src/admin/%,$(shell find src -name '*.cpp' | sort))
 TEST_SRC  := $(sort $(wildcard tests/unit/*.cpp))
@@ -107,6 +108,6 @@ tidy: compdb
 	clang-tidy -p . --quiet $(LIB_SRC) src/main.cpp src/admin/admin_main.cpp
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -19,7 +19,6 @@ http {
   scgi_temp_path $prefix/tmp/scgi;
   upstream weave {
     server $upstream;
-    keepalive 32;
   }
   server {
     listen 127.0.0.1:$port;

@@ -63,15 +63,17 @@ std::string Lower(std::string_view text) {
 
 }  // namespace
 
-std::string HashPassword(std::string_view password, std::string_view scheme) {
+std::string HashPassword(std::string_view password, std::string_view scheme, int cost) {
   if (password.find('\0') != std::string_view::npos) {
     throw std::runtime_error("password contains a NUL byte");
   }
   const char* prefix = scheme == "bcrypt" ? "$2b$" : "$y$";
-  // bcrypt cost 10 and yescrypt's default cost: tens of milliseconds, cached per worker.
-  const unsigned long cost = scheme == "bcrypt" ? 10 : 0;
+  if (cost == 0) {
+    cost = scheme == "bcrypt" ? 10 : 4;
+  }
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn(prefix, cost, nullptr, 0, setting, sizeof setting) == nullptr) {
+  if (crypt_gensalt_rn(prefix, static_cast<unsigned long>(cost), nullptr, 0, setting,
+                       sizeof setting) == nullptr) {
     throw std::runtime_error("crypt_gensalt failed");
   }
   std::string hash = CryptR(std::string(password), setting);

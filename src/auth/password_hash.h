@@ -6,9 +6,10 @@
 
 namespace weave {
 
-// A new hash of password with a fresh salt; scheme is "yescrypt" or "bcrypt".
-// Throws std::runtime_error if crypt(3) refuses (e.g. a NUL byte in the password).
-std::string HashPassword(std::string_view password, std::string_view scheme);
+// A new hash of password with a fresh salt; scheme is "yescrypt" or "bcrypt", cost 0 picks
+// the default (see AuthConfig). Throws std::runtime_error if crypt(3) refuses (e.g. a NUL
+// byte in the password).
+std::string HashPassword(std::string_view password, std::string_view scheme, int cost = 0);
 
 // True if password matches stored. Understands every crypt(3) hash libxcrypt knows
 // ($y$ yescrypt, $2b$/$2a$/$2y$ bcrypt, $6$ / $5$ SHA-crypt, $1$ MD5-crypt), and the

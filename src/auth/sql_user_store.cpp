@@ -52,7 +52,7 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
   }
   if (IsLegacyHash(stored_hash)) {
     // Imported MD5/SSHA hashes are replaced by a strong one on first successful login.
-    const std::string upgraded = HashPassword(password, config_.password_hash);
+    const std::string upgraded = HashPassword(password, config_.password_hash, config_.password_hash_cost);
     StatementScope update(
         db_.Prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?"));
     update->BindText(0, upgraded);
@@ -73,7 +73,7 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
 std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
                                                std::string_view password,
                                                std::string_view email) {
-  const std::string hash = HashPassword(password, config_.password_hash);
+  const std::string hash = HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope insert(db_.Prepare(
       "INSERT INTO users (username, password_hash, email) VALUES (?, ?, ?)"
       " ON CONFLICT (username) DO NOTHING"));
@@ -88,7 +88,7 @@ std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
 }
 
 bool SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
-  const std::string hash = HashPassword(password, config_.password_hash);
+  const std::string hash = HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
   update->BindText(0, hash);
   update->BindText(1, username);

@@ -17,7 +17,9 @@ class Section {
 
   explicit Section(std::string path) : path_(std::move(path)) {}
 
-  Section& Int(const std::string& key, int64_t* target, int64_t min, int64_t max) {
+  // Whole numbers in [min, max], stored into an int or int64_t field.
+  template <typename Number>
+  Section& Int(const std::string& key, Number* target, int64_t min, int64_t max) {
     setters_[key] = [target, min, max](const YAML::Node& node, const std::string& path) {
       int64_t value = 0;
       try {
@@ -29,18 +31,7 @@ class Section {
         throw ConfigError(path, "must be between " + std::to_string(min) + " and " +
                                     std::to_string(max));
       }
-      *target = value;
-    };
-    return *this;
-  }
-
-  Section& Int(const std::string& key, int* target, int min, int max) {
-    setters_[key] = [target, min, max](const YAML::Node& node, const std::string& path) {
-      int64_t wide = 0;
-      Section probe("");
-      probe.Int("v", &wide, min, max);
-      probe.setters_["v"](node, path);
-      *target = static_cast<int>(wide);
+      *target = static_cast<Number>(value);
     };
     return *this;
   }
@@ -188,7 +179,14 @@ Config Load(const YAML::Node& root) {
                    .Choice("backend", &config.auth.backend, {"sql"})
                    .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
                    .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
+                   .Int("password_hash_cost", &config.auth.password_hash_cost, 0, 31)
                    .Apply(node);
+               const int cost = config.auth.password_hash_cost;
+               const bool bcrypt = config.auth.password_hash == "bcrypt";
+               if (cost != 0 && (bcrypt ? cost < 4 : cost > 11)) {
+                 throw ConfigError("auth.password_hash_cost",
+                                   bcrypt ? "bcrypt takes 4 to 31" : "yescrypt takes 1 to 11");
+               }
              })
       .Child("limits",
              [&config](const YAML::Node& node) {

@@ -194,26 +194,17 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
   return FindCollectionId(user, name).value_or(kFirstCustomCollectionId);
 }
 
-std::string SqlStorage::CollectionName(UserId user, int id) {
-  if (auto standard = StandardCollectionName(id)) {
-    return std::string(*standard);
-  }
-  StatementScope query(
-      db_.Prepare("SELECT name FROM collections WHERE userid = ? AND collectionid = ?"));
-  query->BindInt(0, user);
-  query->BindInt(1, id);
-  return query->Step() ? std::string(query->ColumnText(0)) : std::to_string(id);
-}
-
-// Runs a query whose rows are (collection id, value, custom name or NULL).
-std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user,
-                                                                   std::string_view sql,
-                                                                   int64_t now_s) {
+// Runs a query whose rows are (collection id, value, custom name or NULL); binds the user
+// and, when given, the current time.
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
+    UserId user, std::string_view sql, std::optional<int64_t> now_s) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
   StatementScope query(db_.Prepare(sql));
   query->BindInt(0, user);
-  query->BindInt(1, now_s);
+  if (now_s) {
+    query->BindInt(1, *now_s);
+  }
   while (query->Step()) {
     const int id = static_cast<int>(query->ColumnInt(0));
     std::string name;
@@ -230,13 +221,12 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user,
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps(UserId user) {
-  // ?2 is unused here; NamedRows binds it for the queries that need the time.
   return NamedRows(user,
                    "SELECT s.collection, s.modified, c.name FROM collection_stats s"
                    " LEFT JOIN collections c ON c.userid = s.userid"
                    " AND c.collectionid = s.collection"
-                   " WHERE s.userid = ?1 AND s.item_count > 0 AND ?2 IS NOT NULL",
-                   0);
+                   " WHERE s.userid = ?1 AND s.item_count > 0",
+                   std::nullopt);
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionCounts(UserId user,

@@ -32,9 +32,8 @@ class SqlStorage final : public Storage {
  private:
   std::optional<int> FindCollectionId(UserId user, std::string_view name);
   int FindOrCreateCollectionId(UserId user, std::string_view name);
-  std::string CollectionName(UserId user, int id);
   std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, std::string_view sql,
-                                                         int64_t now_s);
+                                                         std::optional<int64_t> now_s);
   // Reads the collection's last change; decides 412 and the write's timestamp.
   std::optional<WriteResult> CheckPrecondition(UserId user, int collection_id,
                                                const WriteContext& context,

@@ -25,10 +25,10 @@ std::vector<std::string_view> Split(std::string_view path) {
 
 bool IsVersion(std::string_view text) { return text == "1.1" || text == "1.0" || text == "1"; }
 
-// Matches decoded segments against a pattern, filling params. Empty segments never match.
-bool MatchPattern(std::string_view pattern, const std::vector<std::string>& segments,
-                  PathParams& params) {
-  const auto parts = Split(pattern);
+// Matches decoded segments against a pattern's parts, filling params. Empty segments
+// never match.
+bool MatchPattern(const std::vector<std::string_view>& parts,
+                  const std::vector<std::string>& segments, PathParams& params) {
   if (parts.size() != segments.size()) {
     return false;
   }
@@ -91,10 +91,19 @@ RouteMatch MatchRoute(std::string_view method, std::string_view raw_path) {
     }
     segments.push_back(std::move(*decoded));
   }
+  // Patterns are split once; the table never changes.
+  static const std::vector<std::vector<std::string_view>> kPatternParts = [] {
+    std::vector<std::vector<std::string_view>> parts;
+    for (const Route& route : AllRoutes()) {
+      parts.push_back(Split(route.pattern));
+    }
+    return parts;
+  }();
   RouteMatch match;
-  for (const Route& route : AllRoutes()) {
+  for (size_t i = 0; i < AllRoutes().size(); ++i) {
+    const Route& route = AllRoutes()[i];
     PathParams params;
-    if (!MatchPattern(route.pattern, segments, params)) {
+    if (!MatchPattern(kPatternParts[i], segments, params)) {
       continue;
     }
     if (route.method == method) {

@@ -1,0 +1,52 @@
+#!/bin/sh
+# make check: unit tests, fuzz-corpus replays and functional tests (sanitizer build),
+# ending with one line "N passed, N failed" for all of them.
+set -u
+build=${ASAN_BUILD:-build/asan}
+passed=0 failed=0
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+echo "== unit tests"
+"$build/unit_tests" --report_format=XML --report_level=detailed --report_sink="$report" \
+  --log_level=error
+unit_status=$?
+counts=$(python3 - "$report" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+    suite = root if root.tag == "TestSuite" else root.find("TestSuite")
+    print(suite.get("test_cases_passed", "0"), int(suite.get("test_cases_failed", "0")) + int(suite.get("test_cases_aborted", "0")))
+except Exception:
+    print(0, 1)
+PY
+)
+set -- $counts
+if [ "$unit_status" -ne 0 ] && [ "$2" -eq 0 ]; then set -- "$1" 1; fi
+echo "unit tests: $1 passed, $2 failed"
+add "$1" "$2"
+
+echo "== fuzz corpus replay"
+for replay in "$build"/fuzz_*_replay; do
+  [ -x "$replay" ] || continue
+  name=$(basename "$replay" _replay)
+  if "$replay" "tests/fuzz/corpus/$name"; then add 1 0; else echo "FAILED: $name"; add 0 1; fi
+done
+
+echo "== functional tests"
+functional_log=$(mktemp)
+sh tests/functional/run.sh "$build" 2>&1 | tee "$functional_log"
+last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$functional_log" | tail -n 1)
+rm -f "$functional_log"
+if [ -n "$last" ]; then
+  set -- $last
+  add "$1" "$3"
+else
+  echo "functional tests produced no result line"
+  add 0 1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
