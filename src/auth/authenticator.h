@@ -20,6 +20,8 @@ class Authenticator {
   // a 401: a 401 makes clients ask the user for a new password).
   virtual std::optional<UserId> Authenticate(std::string_view username,
                                              std::string_view password) = 0;
+  // Returns if the back end can answer; throws BackendError otherwise.
+  virtual void CheckHealth() = 0;
 };
 
 }  // namespace weave

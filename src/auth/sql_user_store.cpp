@@ -70,6 +70,11 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
   return id;
 }
 
+void SqlUserStore::CheckHealth() {
+  StatementScope query(db_.Prepare("SELECT count(*) FROM users WHERE id = 0"));
+  query->Step();
+}
+
 std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
                                                std::string_view password,
                                                std::string_view email) {

@@ -27,6 +27,7 @@ class SqlUserStore final : public Authenticator {
 
   std::optional<UserId> Authenticate(std::string_view username,
                                      std::string_view password) override;
+  void CheckHealth() override;
 
   // nullopt if the username is taken.
   std::optional<UserId> CreateUser(std::string_view username, std::string_view password,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace weave {
 
@@ -26,6 +27,17 @@ struct ServerConfig {
   // Public base URL clients reach this server at (e.g. "https://sync.example.org/"):
   // the node URL handed out by the User API.
   std::string public_url;
+  // Addresses of reverse proxies whose X-Forwarded-For names the real client (for logs
+  // and lockouts). Requests from anywhere else are taken at their own address.
+  std::vector<std::string> trusted_proxies;
+};
+
+struct MaintenanceConfig {
+  // Refuse writes with 503 + Retry-After + X-Weave-Backoff; reads keep working.
+  bool read_only = false;
+  // Text sent as X-Weave-Alert on every response (clients act on JSON alerts such as
+  // {"code":"soft-eol","url":"...","message":"..."}). Empty: none.
+  std::string alert;
 };
 
 struct SqliteConfig {
@@ -80,6 +92,7 @@ struct Config {
   AuthConfig auth;
   LimitsConfig limits;
   LogConfig log;
+  MaintenanceConfig maintenance;
 };
 
 }  // namespace weave

@@ -64,6 +64,22 @@ class Section {
     return *this;
   }
 
+  Section& TextList(const std::string& key, std::vector<std::string>* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      if (!node.IsSequence()) {
+        throw ConfigError(path, "expected a list of strings");
+      }
+      target->clear();
+      for (const auto& item : node) {
+        if (!item.IsScalar()) {
+          throw ConfigError(path, "expected a list of strings");
+        }
+        target->push_back(item.as<std::string>());
+      }
+    };
+    return *this;
+  }
+
   Section& Bool(const std::string& key, bool* target) {
     setters_[key] = [target](const YAML::Node& node, const std::string& path) {
       try {
@@ -133,6 +149,7 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
       .Int("retry_after_seconds", &server.retry_after_seconds, 1, 86400)
       .Text("path_prefix", &server.path_prefix)
       .Text("public_url", &server.public_url)
+      .TextList("trusted_proxies", &server.trusted_proxies)
       .Apply(node);
   if (!mode_text.empty()) {
     server.socket_mode = ParseOctalMode(mode_text);
@@ -206,6 +223,18 @@ Config Load(const YAML::Node& root) {
                    .Text("file", &config.log.file)
                    .Bool("access_log", &config.log.access_log)
                    .Apply(node);
+             })
+      .Child("maintenance",
+             [&config](const YAML::Node& node) {
+               Section("maintenance")
+                   .Bool("read_only", &config.maintenance.read_only)
+                   .Text("alert", &config.maintenance.alert)
+                   .Apply(node);
+               for (const char c : config.maintenance.alert) {
+                 if (static_cast<unsigned char>(c) < 0x20) {
+                   throw ConfigError("maintenance.alert", "must be one line");
+                 }
+               }
              })
       .Apply(root);
   return config;

@@ -472,4 +472,10 @@ void SqlStorage::DeleteStorage(UserId user) {
   transaction.Commit();
 }
 
+void SqlStorage::CheckHealth() {
+  db_.TrimStatementCache();
+  StatementScope query(db_.Prepare("SELECT count(*) FROM users WHERE id = 0"));
+  query->Step();
+}
+
 }  // namespace weave

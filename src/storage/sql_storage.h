@@ -28,6 +28,7 @@ class SqlStorage final : public Storage {
   WriteResult DeleteItems(UserId user, std::string_view collection, const CollectionFilter& filter,
                           const WriteContext& context) override;
   void DeleteStorage(UserId user) override;
+  void CheckHealth() override;
 
  private:
   std::optional<int> FindCollectionId(UserId user, std::string_view name);

@@ -119,6 +119,8 @@ class Storage {
                                   const CollectionFilter& filter, const WriteContext& context) = 0;
   // Deletes every record and collection of the user.
   virtual void DeleteStorage(UserId user) = 0;
+  // Returns if the database answers a trivial query; throws BackendError otherwise.
+  virtual void CheckHealth() = 0;
 };
 
 }  // namespace weave

@@ -74,6 +74,8 @@ const std::vector<Route>& AllRoutes() {
       {"PUT", "/{version}/{user}/storage/{collection}/{id}", &S::PutItem, true},
       {"DELETE", "/{version}/{user}/storage/{collection}/{id}", &S::DeleteItem, true},
       {"DELETE", "/{version}/{user}/storage", &S::DeleteStorage, true},
+      // For load balancers and monitoring: 200 when the database answers, else 503.
+      {"GET", "/__heartbeat__", &S::GetHeartbeat, false},
   };
   return kRoutes;
 }

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "http/basic_auth.h"
+#include "http/forwarded.h"
 #include "log/log.h"
 #include "sync/weave_timestamp.h"
 #include "util/crypto.h"
@@ -58,6 +59,7 @@ Response SyncService::Handle(const Request& request) {
   const auto started = std::chrono::steady_clock::now();
   request_time_cs_ = MsToCentiseconds(clock_.NowMs());
   user_id_ = 0;
+  client_address_ = ClientAddress(request, config_.server.trusted_proxies);
   Response response;
   try {
     response = Dispatch(request);
@@ -73,15 +75,14 @@ Response SyncService::Handle(const Request& request) {
     // The client learns only an incident id; the log has the detail under the same id.
     const std::string incident = HexEncode(RandomBytes(4));
     Log(LogLevel::kError) << "incident " << incident << ": " << error.what();
-    response = TextResponse(503, "\"server issue: database unavailable, incident " + incident + "\"");
-    response.content_type = "application/json";
-    const std::string retry_after = std::to_string(config_.server.retry_after_seconds);
-    response.SetHeader("Retry-After", retry_after);
-    response.SetHeader("X-Weave-Backoff", retry_after);
+    response = Unavailable("\"server issue: database unavailable, incident " + incident + "\"");
   } catch (const std::exception& error) {
     const std::string incident = HexEncode(RandomBytes(4));
     Log(LogLevel::kError) << "incident " << incident << ": unexpected: " << error.what();
     response = TextResponse(500, "\"server error, incident " + incident + "\"");
+  }
+  if (!config_.maintenance.alert.empty()) {
+    response.SetHeader("X-Weave-Alert", config_.maintenance.alert);
   }
   if (response.Header("X-Weave-Timestamp") == nullptr) {
     response.SetHeader("X-Weave-Timestamp", FormatTimestamp(request_time_cs_));
@@ -90,8 +91,9 @@ Response SyncService::Handle(const Request& request) {
     const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
-    Log(LogLevel::kInfo) << request.method << ' ' << request.path << " -> " << response.status
-                         << " user=" << user_id_ << " us=" << elapsed_us;
+    Log(LogLevel::kInfo) << client_address_ << ' ' << request.method << ' ' << request.path
+                         << " -> " << response.status << " user=" << user_id_
+                         << " us=" << elapsed_us;
   }
   return response;
 }
@@ -113,8 +115,12 @@ Response SyncService::Dispatch(const Request& request) {
     return response;
   }
   const PathParams& params = match.params;
-  if (!IsValidUsername(params.user)) {
+  const bool names_user = match.route->pattern.find("{user}") != std::string_view::npos;
+  if (names_user && !IsValidUsername(params.user)) {
     throw BadRequest(WeaveError::kInvalidUsername, "invalid user name in path");
+  }
+  if (config_.maintenance.read_only && request.method != "GET") {
+    return Unavailable("\"server issue: read-only maintenance\"");
   }
   if (match.route->needs_auth) {
     Authenticate(request, params);
@@ -141,7 +147,7 @@ void SyncService::Authenticate(const Request& request, const PathParams& params)
   const auto user = authenticator_.Authenticate(credentials->username, credentials->password);
   if (!user) {
     Log(LogLevel::kWarning) << "failed login for user " << params.user << " from "
-                            << request.remote_addr;
+                            << client_address_;
     throw HttpError(401, "Unauthorized");
   }
   user_id_ = *user;
@@ -180,6 +186,22 @@ void SyncService::AddQuotaHeader(const WriteResult& result, Response& response) 
     snprintf(text, sizeof text, "%.2f", static_cast<double>(remaining_bytes) / 1024.0);
     response.SetHeader("X-Weave-Quota-Remaining", text);
   }
+}
+
+// 503 with the headers that make clients back off instead of retrying at once.
+Response SyncService::Unavailable(std::string_view body) const {
+  Response response = TextResponse(503, body);
+  response.content_type = "application/json";
+  const std::string retry_after = std::to_string(config_.server.retry_after_seconds);
+  response.SetHeader("Retry-After", retry_after);
+  response.SetHeader("X-Weave-Backoff", retry_after);
+  return response;
+}
+
+Response SyncService::GetHeartbeat(const Request& /*request*/, const PathParams& /*params*/) {
+  storage_.CheckHealth();
+  authenticator_.CheckHealth();
+  return TextResponse(200, "OK");
 }
 
 Response SyncService::TimestampResponse(int64_t timestamp_cs) const {

@@ -36,6 +36,7 @@ class SyncService {
   Response PutItem(const Request& request, const PathParams& params);
   Response DeleteItem(const Request& request, const PathParams& params);
   Response DeleteStorage(const Request& request, const PathParams& params);
+  Response GetHeartbeat(const Request& request, const PathParams& params);
 
  private:
   Response Dispatch(const Request& request);
@@ -45,6 +46,7 @@ class SyncService {
   Response WriteRefused(const WriteResult& result) const;
   void AddQuotaHeader(const WriteResult& result, Response& response) const;
   Response TimestampResponse(int64_t timestamp_cs) const;
+  Response Unavailable(std::string_view body) const;
   int64_t NowSeconds() const { return request_time_cs_ / 100; }
 
   // Set at construction
@@ -57,6 +59,7 @@ class SyncService {
   // Per request (one request at a time per worker)
   int64_t request_time_cs_ = 0;
   UserId user_id_ = 0;
+  std::string client_address_;
 };
 
 }  // namespace weave
