@@ -7,7 +7,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-vi
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
-LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lssl -lcrypto -lcrypt
+LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
 
 DATA   ?= $(CURDIR)/var
 PORT   ?= 8080
@@ -28,7 +28,8 @@ SCHEMA_INC := $(GEN)/sqlite_schema.inc
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP
 
-.PHONY: all deps check unit fuzz-replay functional fuzz run bench bench-report format \
+.PHONY: all deps check unit fuzz-replay functional fuzz run bench bench-report bench-tools \
+        bench-selftest format \
         format-check tidy compdb clean
 
 all: deps $(BUILD)/weave-server $(BUILD)/weave-admin
@@ -88,11 +89,33 @@ fuzz: deps $(SCHEMA_INC)
 run: all
 	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
 
-bench: all
-	@sh bench/run.sh
+# --- benchmark (bench/): the load tool and the two ceiling responders
+BENCH_DIR      := $(BUILD)/bench
+BENCH_LOAD_SRC := $(sort $(wildcard bench/load/*.cpp))
+BENCH_BINS     := $(BENCH_DIR)/weave-load $(BENCH_DIR)/ceiling-fixed $(BENCH_DIR)/ceiling-sqlite_pk
+
+$(BENCH_DIR)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(WARNINGS) -O2 -g -MMD -MP -c $< -o $@
+$(BENCH_DIR)/weave-load: $(BENCH_LOAD_SRC:%.cpp=$(BENCH_DIR)/obj/%.o)
+	$(CXX) -O2 -g $^ -o $@
+$(BENCH_DIR)/ceiling-%: bench/ceiling/%.cpp bench/ceiling/prefork.h
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -std=c++20 -Wall -Wextra -Werror $< -o $@ -lfcgi -lsqlite3
+
+bench-tools: $(BENCH_BINS)
+
+# Seed, replay the load mix for BENCH_SECONDS, measure both ceilings; URL=... targets a
+# running server instead (see bench/run.sh for the knobs).
+bench: all $(BENCH_BINS)
+	@BUILD=$(BUILD) sh bench/run.sh
 
 bench-report:
 	@python3 bench/report.py
+
+# The benchmark must fail against a server that acknowledges writes it drops.
+bench-selftest: all $(BENCH_BINS)
+	@BUILD=$(BUILD) sh bench/test_broken.sh
 
 format:
 	clang-format -i $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)

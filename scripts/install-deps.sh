@@ -4,7 +4,8 @@
 # otherwise it prints the apt-get line for the operator to run.
 set -e
 PACKAGES="g++ make pkg-config libfcgi-dev libyaml-cpp-dev libboost-test-dev rapidjson-dev
-libsqlite3-dev libssl-dev libcrypt-dev nginx-light python3 clang libclang-rt-14-dev wrk"
+libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev nginx-light python3 clang
+libclang-rt-14-dev wrk"
 
 missing=""
 for p in $PACKAGES; do

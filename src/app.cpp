@@ -26,6 +26,10 @@ App::App(Config config)
       connection_(MakeConnection(config_.database)),
       storage_(*connection_),
       users_(*connection_, config_.auth, clock_),
-      service_(config_, storage_, users_, clock_) {}
+      account_state_(*connection_, clock_),
+      mailer_(config_.mail),
+      service_(config_, storage_, users_, clock_) {
+  service_.AttachAccounts(users_, account_state_, mailer_);
+}
 
 }  // namespace weave

@@ -3,9 +3,11 @@
 
 #include <memory>
 
+#include "auth/account_state.h"
 #include "auth/sql_user_store.h"
 #include "config/config.h"
 #include "db/sql_connection.h"
+#include "net/mailer.h"
 #include "storage/sql_storage.h"
 #include "sync/sync_service.h"
 #include "util/clock.h"
@@ -22,7 +24,9 @@ class App {
   explicit App(Config config);
 
   SyncService& Service() { return service_; }
+  const Config& GetConfig() const { return config_; }
   SqlUserStore& Users() { return users_; }
+  AccountState& State() { return account_state_; }
   Storage& StorageBackend() { return storage_; }
 
  private:
@@ -32,6 +36,8 @@ class App {
   std::unique_ptr<SqlConnection> connection_;
   SqlStorage storage_;
   SqlUserStore users_;
+  AccountState account_state_;
+  SmtpMailer mailer_;
   SyncService service_;
 };
 

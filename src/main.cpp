@@ -11,6 +11,7 @@
 #include "fcgi/fcgi_worker.h"
 #include "fcgi/prefork_master.h"
 #include "log/log.h"
+#include "log/security_log.h"
 
 namespace {
 
@@ -28,6 +29,7 @@ weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
   return [config, listen_fd]() {
     try {
       weave::InitLog(config.log.level, config.log.file);
+      weave::InitSecurityLog(config.security_log.target, config.security_log.file);
       weave::App app(config);  // each worker owns its own database connection
       const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                          config.server.max_requests_per_worker};

@@ -71,3 +71,29 @@ CREATE TRIGGER IF NOT EXISTS wbo_after_update_size AFTER UPDATE OF payload_size 
      SET payload_bytes = payload_bytes - OLD.payload_size + NEW.payload_size
    WHERE userid = OLD.username AND collection = OLD.collection;
 END;
+
+-- Sync's own account state, kept here whatever the authentication back end (also LDAP).
+
+-- One pending password-reset code per user: only its SHA-256 is stored.
+CREATE TABLE IF NOT EXISTS reset_codes (
+  username   TEXT    NOT NULL PRIMARY KEY,
+  code_hash  TEXT    NOT NULL,
+  expires    INTEGER NOT NULL          -- seconds since the epoch
+);
+
+-- One-time invitation codes for registration.policy: invite (SHA-256 of the code).
+CREATE TABLE IF NOT EXISTS invites (
+  code_hash  TEXT    NOT NULL PRIMARY KEY,
+  created    INTEGER NOT NULL,
+  expires    INTEGER NOT NULL,
+  used_by    TEXT,
+  used_at    INTEGER
+);
+
+-- Failed logins per key ("user:<name>" or "addr:<address>") in the current window.
+CREATE TABLE IF NOT EXISTS login_failures (
+  key           TEXT    NOT NULL PRIMARY KEY,
+  failures      INTEGER NOT NULL,
+  window_start  INTEGER NOT NULL,    -- seconds
+  locked_until  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;

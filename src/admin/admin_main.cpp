@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "  enable USER          allow logins again\n"
     "  list                 list accounts\n"
     "  wipe USER            delete the account's Sync data, keep the account\n"
+    "  invite [COUNT]       print new one-time invite codes (registration.policy: invite)\n"
+    "  invites              list invite codes (hash prefix, created, expires, used by)\n"
     "Passwords are read from the first line of standard input (without echo on a terminal).\n";
 
 std::string ReadPassword() {
@@ -69,6 +71,21 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
     for (const auto& account : users.ListUsers()) {
       std::cout << account.id << '\t' << account.username << '\t' << account.email << '\t'
                 << (account.status == 1 ? "enabled" : "disabled") << '\n';
+    }
+    return 0;
+  }
+  if (command == "invite") {
+    const int count = args.size() > 1 ? std::stoi(args[1]) : 1;
+    for (int i = 0; i < count; ++i) {
+      std::cout << app.State().CreateInvite(app.GetConfig().registration.invite_lifetime_seconds)
+                << '\n';
+    }
+    return 0;
+  }
+  if (command == "invites") {
+    for (const auto& invite : app.State().ListInvites()) {
+      std::cout << invite.code_hash_prefix << '\t' << invite.created_s << '\t' << invite.expires_s
+                << '\t' << (invite.used_by.empty() ? "unused" : invite.used_by) << '\n';
     }
     return 0;
   }

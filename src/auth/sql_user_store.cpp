@@ -102,6 +102,14 @@ bool SqlUserStore::SetPassword(std::string_view username, std::string_view passw
   return update->AffectedRows() > 0;
 }
 
+bool SqlUserStore::SetEmail(std::string_view username, std::string_view email) {
+  StatementScope update(db_.Prepare("UPDATE users SET email = ? WHERE username = ?"));
+  update->BindText(0, email);
+  update->BindText(1, username);
+  update->Step();
+  return update->AffectedRows() > 0;
+}
+
 bool SqlUserStore::SetStatus(std::string_view username, int status) {
   StatementScope update(db_.Prepare("UPDATE users SET status = ? WHERE username = ?"));
   update->BindInt(0, status);

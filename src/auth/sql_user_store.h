@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/account_store.h"
 #include "auth/authenticator.h"
 #include "config/config.h"
 #include "db/sql_connection.h"
@@ -13,14 +14,7 @@
 
 namespace weave {
 
-struct AccountInfo {
-  UserId id = 0;
-  std::string username;
-  std::string email;
-  int status = 1;
-};
-
-class SqlUserStore final : public Authenticator {
+class SqlUserStore final : public Authenticator, public AccountStore {
  public:
   // Borrows connection and clock, which must outlive this object.
   SqlUserStore(SqlConnection& connection, const AuthConfig& config, const Clock& clock);
@@ -29,15 +23,14 @@ class SqlUserStore final : public Authenticator {
                                      std::string_view password) override;
   void CheckHealth() override;
 
-  // nullopt if the username is taken.
+  std::optional<AccountInfo> FindUser(std::string_view username) override;
   std::optional<UserId> CreateUser(std::string_view username, std::string_view password,
-                                   std::string_view email);
-  // False if there is no such user.
-  bool SetPassword(std::string_view username, std::string_view password);
+                                   std::string_view email) override;
+  bool SetPassword(std::string_view username, std::string_view password) override;
+  bool SetEmail(std::string_view username, std::string_view email) override;
+  std::optional<UserId> DeleteUser(std::string_view username) override;
+
   bool SetStatus(std::string_view username, int status);
-  // Removes the account row only; the caller deletes its storage.
-  std::optional<UserId> DeleteUser(std::string_view username);
-  std::optional<AccountInfo> FindUser(std::string_view username);
   std::vector<AccountInfo> ListUsers();
 
  private:

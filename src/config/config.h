@@ -32,6 +32,62 @@ struct ServerConfig {
   std::vector<std::string> trusted_proxies;
 };
 
+struct CaptchaConfig {
+  // reCAPTCHA-compatible verification endpoint (e.g. Google's or hCaptcha's siteverify).
+  // Empty: no captcha is asked in the "open" policy.
+  std::string verify_url;
+  std::string secret;
+  // Public site key shown in the captcha_html widget.
+  std::string site_key;
+  // Script URL of the widget.
+  std::string script_url = "https://www.google.com/recaptcha/api.js";
+};
+
+struct RegistrationConfig {
+  // open: anyone may create an account (with a captcha if one is configured);
+  // invite: the captcha answer must be an unused invite code from weave-admin;
+  // closed: only weave-admin creates accounts.
+  std::string policy = "closed";
+  // A request carrying this X-Weave-Secret skips captcha and invite checks. Empty: off.
+  std::string shared_secret;
+  // Insist that user names are Firefox's hash of the e-mail (400 with body 15 otherwise).
+  bool require_hashed_username = false;
+  // How long an invite code stays valid.
+  int64_t invite_lifetime_seconds = 30 * 86400;
+  CaptchaConfig captcha;
+};
+
+struct MailConfig {
+  // SMTP relay, e.g. "smtp://localhost:25" or "smtps://mail.example.org:465".
+  // Empty: password-reset mail is not available.
+  std::string smtp_url;
+  std::string username;
+  std::string password;
+  // Require STARTTLS on smtp:// URLs.
+  bool starttls = false;
+  std::string from = "sync@localhost";
+  int timeout_seconds = 20;
+};
+
+struct AccountsConfig {
+  // How long a password-reset code stays valid.
+  int64_t reset_code_lifetime_seconds = 6 * 3600;
+  // Lock a user name or client address out after this many failed logins within
+  // window_seconds, for lockout_seconds. 0: no lockout.
+  int lockout_max_failures = 10;
+  int lockout_window_seconds = 600;
+  int lockout_seconds = 900;
+  // Minimum password length in bytes of UTF-8 (Firefox asks for 8).
+  int min_password_bytes = 8;
+};
+
+struct SecurityLogConfig {
+  // Where security events go in Common Event Format: "syslog" (facility authpriv),
+  // "file", or "off".
+  std::string target = "syslog";
+  std::string file;
+};
+
 struct MaintenanceConfig {
   // Refuse writes with 503 + Retry-After + X-Weave-Backoff; reads keep working.
   bool read_only = false;
@@ -93,6 +149,10 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   MaintenanceConfig maintenance;
+  RegistrationConfig registration;
+  MailConfig mail;
+  AccountsConfig accounts;
+  SecurityLogConfig security_log;
 };
 
 }  // namespace weave

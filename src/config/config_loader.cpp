@@ -236,7 +236,64 @@ Config Load(const YAML::Node& root) {
                  }
                }
              })
+      .Child("registration",
+             [&config](const YAML::Node& node) {
+               auto& registration = config.registration;
+               Section("registration")
+                   .Choice("policy", &registration.policy, {"open", "invite", "closed"})
+                   .Text("shared_secret", &registration.shared_secret)
+                   .Bool("require_hashed_username", &registration.require_hashed_username)
+                   .Int("invite_lifetime_seconds", &registration.invite_lifetime_seconds, 60,
+                        10LL * 365 * 86400)
+                   .Child("captcha",
+                          [&registration](const YAML::Node& child) {
+                            Section("registration.captcha")
+                                .Text("verify_url", &registration.captcha.verify_url)
+                                .Text("secret", &registration.captcha.secret)
+                                .Text("site_key", &registration.captcha.site_key)
+                                .Text("script_url", &registration.captcha.script_url)
+                                .Apply(child);
+                          })
+                   .Apply(node);
+             })
+      .Child("mail",
+             [&config](const YAML::Node& node) {
+               Section("mail")
+                   .Text("smtp_url", &config.mail.smtp_url)
+                   .Text("username", &config.mail.username)
+                   .Text("password", &config.mail.password)
+                   .Bool("starttls", &config.mail.starttls)
+                   .Text("from", &config.mail.from)
+                   .Int("timeout_seconds", &config.mail.timeout_seconds, 1, 300)
+                   .Apply(node);
+             })
+      .Child("accounts",
+             [&config](const YAML::Node& node) {
+               auto& accounts = config.accounts;
+               Section("accounts")
+                   .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60,
+                        30LL * 86400)
+                   .Int("lockout_max_failures", &accounts.lockout_max_failures, 0, 1000000)
+                   .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
+                   .Int("lockout_seconds", &accounts.lockout_seconds, 1, 86400 * 7)
+                   .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)
+                   .Apply(node);
+             })
+      .Child("security_log",
+             [&config](const YAML::Node& node) {
+               Section("security_log")
+                   .Choice("target", &config.security_log.target, {"syslog", "file", "off"})
+                   .Text("file", &config.security_log.file)
+                   .Apply(node);
+               if (config.security_log.target == "file" && config.security_log.file.empty()) {
+                 throw ConfigError("security_log.file", "needed when target is \"file\"");
+               }
+             })
       .Apply(root);
+  if (config.registration.captcha.verify_url.empty() !=
+      config.registration.captcha.secret.empty()) {
+    throw ConfigError("registration.captcha", "verify_url and secret go together");
+  }
   return config;
 }
 

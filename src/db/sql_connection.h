@@ -6,7 +6,8 @@
 
 namespace weave {
 
-// A prepared statement owned by its connection. Parameters and columns are 0-based.
+// A prepared statement owned by its connection. Parameters and columns are 0-based; bound
+// text is copied, so it may be a temporary.
 // Usage: Bind..., then Step() until false; Reset() (or the next Prepare of the same text)
 // makes it reusable. Text returned by ColumnText stays valid until the next Step/Reset.
 class SqlStatement {

@@ -30,9 +30,9 @@ class SqliteStatement final : public SqlStatement {
     Check(sqlite3_bind_int64(statement_.get(), index + 1, value), "bind");
   }
   void BindText(int index, std::string_view value) override {
-    // SQLITE_STATIC: callers keep the bound text alive until the statement is reset.
+    // SQLITE_TRANSIENT: SQLite copies the text, so binding a temporary is safe.
     Check(sqlite3_bind_text64(statement_.get(), index + 1, value.data(), value.size(),
-                              SQLITE_STATIC, SQLITE_UTF8),
+                              SQLITE_TRANSIENT, SQLITE_UTF8),
           "bind");
   }
   void BindNull(int index) override {

@@ -115,6 +115,10 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   request.path = RequestPath(envp, path_prefix);
   request.query = Param(envp, "QUERY_STRING");
   request.remote_addr = Param(envp, "REMOTE_ADDR");
+  request.server_port = Param(envp, "SERVER_PORT");
+  const std::string_view https = Param(envp, "HTTPS");
+  const std::string_view scheme = Param(envp, "REQUEST_SCHEME");
+  request.scheme = (!https.empty() && https != "off") || scheme == "https" ? "https" : "http";
   for (char** entry = envp; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view text(*entry);
     const size_t eq = text.find('=');

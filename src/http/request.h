@@ -18,6 +18,8 @@ struct Request {
   std::string body;
   BodyState body_state = BodyState::kComplete;
   std::string remote_addr;
+  std::string scheme = "http";  // "https" when the web server says the request came over TLS
+  std::string server_port;      // the port the web server received the request on
   // Header names in CGI form: upper case, '-' as '_', without the HTTP_ prefix
   // ("AUTHORIZATION", "X_IF_UNMODIFIED_SINCE").
   std::vector<std::pair<std::string, std::string>> headers;

@@ -74,6 +74,18 @@ const std::vector<Route>& AllRoutes() {
       {"PUT", "/{version}/{user}/storage/{collection}/{id}", &S::PutItem, true},
       {"DELETE", "/{version}/{user}/storage/{collection}/{id}", &S::DeleteItem, true},
       {"DELETE", "/{version}/{user}/storage", &S::DeleteStorage, true},
+      // User API 1.0 and misc 1.0 (the registration service). Handlers that need Basic
+      // auth for only some requests (password change by reset code) check it themselves.
+      {"GET", "/user/{version}/{user}", &S::GetUserExists, false},
+      {"PUT", "/user/{version}/{user}", &S::PutUser, false},
+      {"DELETE", "/user/{version}/{user}", &S::DeleteUser, true},
+      {"GET", "/user/{version}/{user}/node/weave", &S::GetNode, false},
+      {"GET", "/user/{version}/{user}/password_reset", &S::GetPasswordReset, false},
+      {"DELETE", "/user/{version}/{user}/password_reset", &S::DeletePasswordReset, true},
+      {"POST", "/user/{version}/{user}/password", &S::PostPassword, false},
+      {"GET", "/user/{version}/{user}/email", &S::GetEmail, true},
+      {"POST", "/user/{version}/{user}/email", &S::PostEmail, true},
+      {"GET", "/misc/{version}/captcha_html", &S::GetCaptchaHtml, false},
       // For load balancers and monitoring: 200 when the database answers, else 503.
       {"GET", "/__heartbeat__", &S::GetHeartbeat, false},
   };

@@ -55,6 +55,12 @@ SyncService::SyncService(const Config& config, Storage& storage, Authenticator& 
       clock_(clock),
       wbo_limits_{config.limits.max_payload_bytes, 31536000} {}
 
+void SyncService::AttachAccounts(AccountStore& accounts, AccountState& state, Mailer& mailer) {
+  accounts_ = &accounts;
+  account_state_ = &state;
+  mailer_ = &mailer;
+}
+
 Response SyncService::Handle(const Request& request) {
   const auto started = std::chrono::steady_clock::now();
   request_time_cs_ = MsToCentiseconds(clock_.NowMs());
@@ -144,10 +150,25 @@ void SyncService::Authenticate(const Request& request, const PathParams& params)
   if (!credentials || credentials->username != params.user) {
     throw HttpError(401, "Unauthorized");
   }
+  const LockoutPolicy lockout{config_.accounts.lockout_max_failures,
+                              config_.accounts.lockout_window_seconds,
+                              config_.accounts.lockout_seconds};
+  const bool lockout_on = account_state_ != nullptr && lockout.max_failures > 0;
+  const std::string user_key = "user:" + params.user;
+  const std::string address_key = "addr:" + client_address_;
+  if (lockout_on && account_state_->IsLocked(user_key, address_key)) {
+    AuditEvent(SecurityEvent::kAccountLocked, params.user, request);
+    throw HttpError(401, "Account locked");
+  }
   const auto user = authenticator_.Authenticate(credentials->username, credentials->password);
   if (!user) {
     Log(LogLevel::kWarning) << "failed login for user " << params.user << " from "
                             << client_address_;
+    AuditEvent(SecurityEvent::kLoginFailed, params.user, request);
+    if (lockout_on) {
+      account_state_->RecordFailure(user_key, lockout);
+      account_state_->RecordFailure(address_key, lockout);
+    }
     throw HttpError(401, "Unauthorized");
   }
   user_id_ = *user;

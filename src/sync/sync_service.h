@@ -3,10 +3,14 @@
 
 #include <optional>
 
+#include "auth/account_state.h"
+#include "auth/account_store.h"
 #include "auth/authenticator.h"
 #include "config/config.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "log/security_log.h"
+#include "net/mailer.h"
 #include "storage/storage.h"
 #include "sync/routes.h"
 #include "sync/wbo.h"
@@ -19,6 +23,10 @@ class SyncService {
   // Borrows everything; all must outlive the service.
   SyncService(const Config& config, Storage& storage, Authenticator& authenticator,
               const Clock& clock);
+
+  // Enables the User API (registration, passwords, node lookup) and the account pages.
+  // Without it those routes answer 404, as on a storage-only node. Borrows all three.
+  void AttachAccounts(AccountStore& accounts, AccountState& state, Mailer& mailer);
 
   // Routes, authenticates, runs the handler and maps every exception to a response.
   // Every response carries X-Weave-Timestamp. Never throws.
@@ -38,6 +46,18 @@ class SyncService {
   Response DeleteStorage(const Request& request, const PathParams& params);
   Response GetHeartbeat(const Request& request, const PathParams& params);
 
+  // User API 1.0 and misc 1.0 (user_handlers.cpp).
+  Response GetUserExists(const Request& request, const PathParams& params);
+  Response PutUser(const Request& request, const PathParams& params);
+  Response DeleteUser(const Request& request, const PathParams& params);
+  Response GetNode(const Request& request, const PathParams& params);
+  Response GetPasswordReset(const Request& request, const PathParams& params);
+  Response DeletePasswordReset(const Request& request, const PathParams& params);
+  Response PostPassword(const Request& request, const PathParams& params);
+  Response GetEmail(const Request& request, const PathParams& params);
+  Response PostEmail(const Request& request, const PathParams& params);
+  Response GetCaptchaHtml(const Request& request, const PathParams& params);
+
  private:
   Response Dispatch(const Request& request);
   // Checks Basic auth against the path's user; throws HttpError(401) on any mismatch.
@@ -47,6 +67,17 @@ class SyncService {
   void AddQuotaHeader(const WriteResult& result, Response& response) const;
   Response TimestampResponse(int64_t timestamp_cs) const;
   Response Unavailable(std::string_view body) const;
+  // User API helpers (user_handlers.cpp).
+  void RequireAccounts() const;
+  std::string NodeUrl(const Request& request) const;
+  // Throws BadRequest(kWeakPassword) unless password is acceptable for username.
+  void CheckPasswordStrength(std::string_view username, std::string_view password) const;
+  // Throws BadRequest(kInvalidCaptcha) unless the request passes the registration policy.
+  void CheckRegistrationAllowed(const Request& request, std::string_view username,
+                                std::string_view captcha_response);
+  // Sends a reset code by mail; false if the user has no address.
+  void SendResetMail(const Request& request, const AccountInfo& account);
+  void AuditEvent(SecurityEvent event, std::string_view username, const Request& request) const;
   int64_t NowSeconds() const { return request_time_cs_ / 100; }
 
   // Set at construction
@@ -55,6 +86,9 @@ class SyncService {
   Authenticator& authenticator_;
   const Clock& clock_;
   const WboLimits wbo_limits_;
+  AccountStore* accounts_ = nullptr;
+  AccountState* account_state_ = nullptr;
+  Mailer* mailer_ = nullptr;
 
   // Per request (one request at a time per worker)
   int64_t request_time_cs_ = 0;
