@@ -1,5 +1,6 @@
 #include "auth/account_state.h"
 
+#include "db/sql_dialect.h"
 #include "util/crypto.h"
 
 namespace weave {
@@ -43,10 +44,9 @@ AccountState::AccountState(SqlConnection& connection, const Clock& clock)
 
 std::string AccountState::CreateResetCode(std::string_view username, int64_t lifetime_seconds) {
   const std::string code = RandomCode();
-  StatementScope upsert(db_.Prepare(
-      "INSERT INTO reset_codes (username, code_hash, expires) VALUES (?, ?, ?)"
-      " ON CONFLICT (username) DO UPDATE SET code_hash = excluded.code_hash,"
-      " expires = excluded.expires"));
+  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
+      "reset_codes", "username, code_hash, expires", "?, ?, ?", "username",
+      "code_hash, expires")));
   upsert->BindText(0, username);
   upsert->BindText(1, HashCode(code));
   upsert->BindInt(2, NowSeconds() + lifetime_seconds);
@@ -129,21 +129,33 @@ void AccountState::RecordFailure(std::string_view key, const LockoutPolicy& poli
     return;
   }
   const int64_t now = NowSeconds();
-  // A failure outside the window starts a new count; reaching the limit locks the key.
-  StatementScope upsert(db_.Prepare(
-      "INSERT INTO login_failures (key, failures, window_start, locked_until)"
-      " VALUES (?1, 1, ?2, CASE WHEN 1 >= ?3 THEN ?2 + ?5 ELSE 0 END)"
-      " ON CONFLICT (key) DO UPDATE SET"
-      " failures = CASE WHEN window_start + ?4 <= ?2 THEN 1 ELSE failures + 1 END,"
-      " window_start = CASE WHEN window_start + ?4 <= ?2 THEN ?2 ELSE window_start END,"
-      " locked_until = CASE WHEN (CASE WHEN window_start + ?4 <= ?2 THEN 1 ELSE failures + 1 END)"
-      "   >= ?3 THEN ?2 + ?5 ELSE locked_until END"));
+  SqlTransaction transaction(db_);
+  int64_t failures = 1;
+  int64_t window_start = now;
+  int64_t locked_until = 0;
+  {
+    StatementScope query(db_.Prepare(
+        "SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?"));
+    query->BindText(0, key);
+    // A failure outside the window starts a new count.
+    if (query->Step() && query->ColumnInt(1) + policy.window_seconds > now) {
+      failures = query->ColumnInt(0) + 1;
+      window_start = query->ColumnInt(1);
+      locked_until = query->ColumnInt(2);
+    }
+  }
+  if (failures >= policy.max_failures) {
+    locked_until = now + policy.lockout_seconds;
+  }
+  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
+      "login_failures", "key, failures, window_start, locked_until", "?, ?, ?, ?", "key",
+      "failures, window_start, locked_until")));
   upsert->BindText(0, key);
-  upsert->BindInt(1, now);
-  upsert->BindInt(2, policy.max_failures);
-  upsert->BindInt(3, policy.window_seconds);
-  upsert->BindInt(4, policy.lockout_seconds);
+  upsert->BindInt(1, failures);
+  upsert->BindInt(2, window_start);
+  upsert->BindInt(3, locked_until);
   upsert->Step();
+  transaction.Commit();
 }
 
 void AccountState::ClearFailures(std::string_view key) {

@@ -1,6 +1,7 @@
 #include "auth/sql_user_store.h"
 
 #include "auth/password_hash.h"
+#include "db/sql_dialect.h"
 #include "util/crypto.h"
 
 namespace weave {
@@ -79,9 +80,8 @@ std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
                                                std::string_view password,
                                                std::string_view email) {
   const std::string hash = HashPassword(password, config_.password_hash, config_.password_hash_cost);
-  StatementScope insert(db_.Prepare(
-      "INSERT INTO users (username, password_hash, email) VALUES (?, ?, ?)"
-      " ON CONFLICT (username) DO NOTHING"));
+  StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
+      "INTO users (username, password_hash, email) VALUES (?, ?, ?)")));
   insert->BindText(0, username);
   insert->BindText(1, hash);
   insert->BindText(2, email);

@@ -109,7 +109,68 @@ struct DatabaseConfig {
   SqliteConfig sqlite;
 };
 
+// The LDAP back end (auth.backend: ldap). See ldap/README.md for both modes.
+struct LdapConfig {
+  // Directory servers, tried in order until one answers: "ldaps://host:636",
+  // "ldap://host:389" (upgraded with StartTLS unless tls is "off"), or "ldapi://..." (a local
+  // socket, never TLS). Required with auth.backend: ldap.
+  std::vector<std::string> urls;
+  // "on": TLS is required (ldaps://, or StartTLS on ldap://; a server whose certificate does
+  // not verify is skipped). "off": plain ldap:// (a trusted network or a test).
+  std::string tls = "on";
+  // PEM file of the CA(s) that sign the directory's certificate. Empty: the system's CAs.
+  std::string ca_file;
+  // How long to wait for a TCP connection to one server, and for any one operation.
+  int connect_timeout_ms = 3000;
+  int operation_timeout_ms = 5000;
+  // Where users are searched (subtree). Required.
+  std::string base_dn;
+  // Search filter for a login; {user} is replaced by the RFC 4515-escaped user name and
+  // must stand for a whole value. With "*" in its place it also selects "any user" when
+  // entries are found by e-mail or by their stable id.
+  std::string user_filter = "(&(objectClass=inetOrgPerson)(uid={user}))";
+  // Read-only service account for searches (search-then-bind). Empty: anonymous searches.
+  std::string bind_dn;
+  std::string bind_password;
+  // Direct bind: the user's DN built from the login ({user}, RFC 4514-escaped), e.g.
+  // "uid={user},ou=people,dc=example,dc=org"; no search is needed to log in. Empty: search.
+  std::string user_dn_template;
+  // Attribute mapping: the login (plain Sync user names must equal it), the e-mail (hashed
+  // user names are enrolled by it), the stable id the readonly mode keys its SQL mapping on
+  // (entryUUID, objectGUID, uidNumber; empty: the DN), and an optional enabled flag: the
+  // account logs in only if enabled_attribute holds enabled_value (empty: no check).
+  std::string login_attribute = "uid";
+  std::string email_attribute = "mail";
+  std::string id_attribute = "entryUUID";
+  std::string enabled_attribute;
+  std::string enabled_value = "Yes";
+  // Only members of this group may log in (empty: everyone the filter finds). The group
+  // entry lists members in group_member_attribute: member/uniqueMember hold DNs, memberUid
+  // holds logins.
+  std::string group_dn;
+  std::string group_member_attribute = "member";
+  // "readonly": the directory is only read; Sync's ids live in SQL (table ldap_users).
+  // "mozilla": Mozilla's layout (uidNumber is the storage key); registration, password and
+  // e-mail changes are written with the admin account.
+  std::string mode = "readonly";
+  // Shown to users who try to change or reset their password in readonly mode.
+  std::string password_change_url;
+  // How long a worker trusts a login it verified with a bind (0: bind on every request).
+  int cache_seconds = 60;
+  // Mozilla mode: the account that writes entries.
+  std::string admin_dn;
+  std::string admin_password;
+  // Mozilla mode: parent of new entries ("uid=<user>,<users_dn>"; default base_dn, or
+  // user_dn_template when set), the counter entry uidNumbers are allocated from (default
+  // "cn=maxuid,<users_dn>"), and the node written as primaryNode "weave:<node>" (default
+  // the host of server.public_url).
+  std::string users_dn;
+  std::string uid_counter_dn;
+  std::string node;
+};
+
 struct AuthConfig {
+  // "sql" (the users table) or "ldap" (auth.ldap below).
   std::string backend = "sql";
   // How long a worker trusts a verified password without re-running the hash (0: never).
   int cache_seconds = 300;
@@ -118,6 +179,7 @@ struct AuthConfig {
   // crypt(3) cost; 0 picks ours: yescrypt 4 (8 MiB, ~11 ms here: a worker's peak memory
   // stays under 20 MB), bcrypt 10 (~80 ms).
   int password_hash_cost = 0;
+  LdapConfig ldap;
 };
 
 struct LimitsConfig {

@@ -1,10 +1,12 @@
 #include "config/config_loader.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <map>
 
+#include "auth/ldap_text.h"
 #include "errors.h"
 
 namespace weave {
@@ -184,6 +186,121 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
   }
 }
 
+void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
+  Section("auth.ldap")
+      .Child("urls",
+             [&ldap](const YAML::Node& child) {
+               ldap.urls.clear();
+               if (child.IsScalar()) {
+                 ldap.urls.push_back(child.as<std::string>());
+                 return;
+               }
+               if (!child.IsSequence()) {
+                 throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
+               }
+               for (const auto& item : child) {
+                 if (!item.IsScalar()) {
+                   throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
+                 }
+                 ldap.urls.push_back(item.as<std::string>());
+               }
+             })
+      .Choice("tls", &ldap.tls, {"on", "off"})
+      .Text("ca_file", &ldap.ca_file)
+      .Int("connect_timeout_ms", &ldap.connect_timeout_ms, 100, 600000)
+      .Int("operation_timeout_ms", &ldap.operation_timeout_ms, 100, 600000)
+      .Text("base_dn", &ldap.base_dn)
+      .Text("user_filter", &ldap.user_filter)
+      .Text("bind_dn", &ldap.bind_dn)
+      .Text("bind_password", &ldap.bind_password)
+      .Text("user_dn_template", &ldap.user_dn_template)
+      .Text("login_attribute", &ldap.login_attribute)
+      .Text("email_attribute", &ldap.email_attribute)
+      .Text("id_attribute", &ldap.id_attribute)
+      .Text("enabled_attribute", &ldap.enabled_attribute)
+      .Text("enabled_value", &ldap.enabled_value)
+      .Text("group_dn", &ldap.group_dn)
+      .Text("group_member_attribute", &ldap.group_member_attribute)
+      .Choice("mode", &ldap.mode, {"readonly", "mozilla"})
+      .Text("password_change_url", &ldap.password_change_url)
+      .Int("cache_seconds", &ldap.cache_seconds, 0, 3600)
+      .Text("admin_dn", &ldap.admin_dn)
+      .Text("admin_password", &ldap.admin_password)
+      .Text("users_dn", &ldap.users_dn)
+      .Text("uid_counter_dn", &ldap.uid_counter_dn)
+      .Text("node", &ldap.node)
+      .Apply(node);
+}
+
+// Combinations of auth.ldap keys, checked only when the LDAP back end is chosen.
+void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
+  if (ldap.urls.empty()) {
+    throw ConfigError("auth.ldap.urls", "needed when auth.backend is ldap");
+  }
+  for (const auto& url : ldap.urls) {
+    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
+                       url.rfind("ldapi://", 0) == 0;
+    if (!known || url.find_first_of(" ,") != std::string::npos) {
+      throw ConfigError("auth.ldap.urls", "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+    }
+  }
+  if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {
+    throw ConfigError("auth.ldap.ca_file", "cannot read " + ldap.ca_file);
+  }
+  if (ldap.base_dn.empty()) {
+    throw ConfigError("auth.ldap.base_dn", "needed when auth.backend is ldap");
+  }
+  if (const std::string problem = CheckFilterTemplate(ldap.user_filter, "{user}"); !problem.empty()) {
+    throw ConfigError("auth.ldap.user_filter", problem);
+  }
+  if (!ldap.user_dn_template.empty() && ldap.user_dn_template.find("{user}") == std::string::npos) {
+    throw ConfigError("auth.ldap.user_dn_template", "must contain {user}");
+  }
+  if (!ldap.bind_dn.empty() && ldap.bind_password.empty()) {
+    // An empty password would make an unauthenticated bind that every server accepts.
+    throw ConfigError("auth.ldap.bind_password", "needed with bind_dn");
+  }
+  const std::pair<const char*, const std::string*> attributes[] = {
+      {"auth.ldap.login_attribute", &ldap.login_attribute},
+      {"auth.ldap.email_attribute", &ldap.email_attribute},
+      {"auth.ldap.group_member_attribute", &ldap.group_member_attribute}};
+  for (const auto& [key, value] : attributes) {
+    if (!IsAttributeName(*value)) {
+      throw ConfigError(key, "expected an attribute name");
+    }
+  }
+  if (!ldap.id_attribute.empty() && !IsAttributeName(ldap.id_attribute)) {
+    throw ConfigError("auth.ldap.id_attribute", "expected an attribute name (or empty for the DN)");
+  }
+  if (!ldap.enabled_attribute.empty() && !IsAttributeName(ldap.enabled_attribute)) {
+    throw ConfigError("auth.ldap.enabled_attribute", "expected an attribute name");
+  }
+  const auto& change_url = ldap.password_change_url;
+  if (!change_url.empty() && change_url.rfind("http://", 0) != 0 &&
+      change_url.rfind("https://", 0) != 0) {
+    throw ConfigError("auth.ldap.password_change_url", "must start with http:// or https://");
+  }
+  if (ldap.mode != "mozilla") {
+    return;
+  }
+  if (ldap.admin_dn.empty() || ldap.admin_password.empty()) {
+    throw ConfigError("auth.ldap.admin_dn", "mozilla mode needs admin_dn and admin_password");
+  }
+  if (ldap.users_dn.empty()) {
+    ldap.users_dn = ldap.base_dn;
+  }
+  if (ldap.uid_counter_dn.empty()) {
+    ldap.uid_counter_dn = "cn=maxuid," + ldap.users_dn;
+  }
+  if (ldap.node.empty() && !server.public_url.empty()) {
+    // "https://sync.example.org:8443/path" -> "sync.example.org:8443", as Mozilla compared
+    // primaryNode with the Host header.
+    std::string host = server.public_url.substr(server.public_url.find("://") + 3);
+    host = host.substr(0, host.find('/'));
+    ldap.node = host;
+  }
+}
+
 Config Load(const YAML::Node& root) {
   Config config;
   Section("")
@@ -193,10 +310,12 @@ Config Load(const YAML::Node& root) {
       .Child("auth",
              [&config](const YAML::Node& node) {
                Section("auth")
-                   .Choice("backend", &config.auth.backend, {"sql"})
+                   .Choice("backend", &config.auth.backend, {"sql", "ldap"})
                    .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
                    .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
                    .Int("password_hash_cost", &config.auth.password_hash_cost, 0, 31)
+                   .Child("ldap",
+                          [&config](const YAML::Node& child) { ApplyLdap(child, config.auth.ldap); })
                    .Apply(node);
                const int cost = config.auth.password_hash_cost;
                const bool bcrypt = config.auth.password_hash == "bcrypt";
@@ -293,6 +412,9 @@ Config Load(const YAML::Node& root) {
   if (config.registration.captcha.verify_url.empty() !=
       config.registration.captcha.secret.empty()) {
     throw ConfigError("registration.captcha", "verify_url and secret go together");
+  }
+  if (config.auth.backend == "ldap") {
+    CheckLdap(config.server, config.auth.ldap);
   }
   return config;
 }

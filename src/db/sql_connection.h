@@ -30,6 +30,8 @@ class SqlStatement {
   virtual void Reset() = 0;
 };
 
+class SqlDialect;
+
 // One connection per worker process; not thread-safe.
 class SqlConnection {
  public:
@@ -49,6 +51,8 @@ class SqlConnection {
   virtual void Commit() = 0;
   virtual void Rollback() = 0;
   virtual int64_t LastInsertId() = 0;
+  // The statements that differ on this database.
+  virtual const SqlDialect& Dialect() const = 0;
 };
 
 // Resets a statement when the scope ends, so a cached statement never keeps a read open.

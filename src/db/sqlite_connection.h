@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "db/sql_connection.h"
+#include "db/sqlite_dialect.h"
 
 struct sqlite3;
 
@@ -25,6 +26,7 @@ class SqliteConnection final : public SqlConnection {
   void Commit() override;
   void Rollback() override;
   int64_t LastInsertId() override;
+  const SqlDialect& Dialect() const override { return dialect_; }
 
  private:
   struct CloseDatabase {
@@ -32,6 +34,7 @@ class SqliteConnection final : public SqlConnection {
   };
   void Execute(const char* sql);
 
+  const SqliteDialect dialect_;
   std::unique_ptr<sqlite3, CloseDatabase> db_;
   // Transparent hashing lets Prepare look statements up by string_view without allocating.
   struct TextHash {

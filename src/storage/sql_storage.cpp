@@ -110,8 +110,7 @@ std::optional<std::string_view> OptionalText(SqlStatement& row, int column) {
   return row.ColumnText(column);
 }
 
-constexpr std::string_view kSelectFull =
-    "SELECT id, modified, sortindex, payload, parentid, predecessorid FROM wbo";
+constexpr std::string_view kFullColumns = "id, modified, sortindex, payload, parentid, predecessorid";
 
 void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
   ItemView item;
@@ -126,40 +125,6 @@ void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
     item.predecessorid = OptionalText(row, 5);
   }
   visit(item);
-}
-
-constexpr const char* kUpsertItem =
-    "INSERT INTO wbo (username, collection, id, parentid, predecessorid, sortindex, modified,"
-    " payload, payload_size, ttl)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
-    " ON CONFLICT (username, collection, id) DO UPDATE SET"
-    " parentid = coalesce(excluded.parentid, wbo.parentid),"
-    " predecessorid = coalesce(excluded.predecessorid, wbo.predecessorid),"
-    " sortindex = coalesce(excluded.sortindex, wbo.sortindex),"
-    // A payload or a new parent is a change clients must download again; other metadata is not.
-    " modified = CASE WHEN excluded.payload IS NOT NULL OR excluded.parentid IS NOT NULL"
-    "   THEN excluded.modified ELSE wbo.modified END,"
-    " payload = coalesce(excluded.payload, wbo.payload),"
-    " payload_size = CASE WHEN excluded.payload IS NOT NULL"
-    "   THEN excluded.payload_size ELSE wbo.payload_size END,"
-    // New content without a ttl lives until deleted; a metadata update keeps the expiry.
-    " ttl = CASE WHEN ?10 IS NOT NULL THEN excluded.ttl"
-    "   WHEN excluded.payload IS NOT NULL THEN 2100000000 ELSE wbo.ttl END";
-
-void BindOptionalText(SqlStatement& statement, int index, std::optional<std::string_view> text) {
-  if (text) {
-    statement.BindText(index, *text);
-  } else {
-    statement.BindNull(index);
-  }
-}
-
-void BindOptionalInt(SqlStatement& statement, int index, std::optional<int64_t> value) {
-  if (value) {
-    statement.BindInt(index, *value);
-  } else {
-    statement.BindNull(index);
-  }
 }
 
 }  // namespace
@@ -183,10 +148,7 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
     return *existing;
   }
   {
-    StatementScope insert(db_.Prepare(
-        "INSERT INTO collections (userid, collectionid, name) VALUES (?1,"
-        " (SELECT max(101, coalesce(max(collectionid) + 1, 101)) FROM collections"
-        "  WHERE userid = ?1), ?2)"));
+    StatementScope insert(db_.Prepare(dialect_.InsertCollectionSql()));
     insert->BindInt(0, user);
     insert->BindText(1, name);
     insert->Step();
@@ -197,7 +159,7 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
 // Runs a query whose rows are (collection id, value, custom name or NULL); binds the user
 // and, when given, the current time.
 std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
-    UserId user, std::string_view sql, std::optional<int64_t> now_s) {
+    UserId user, const std::string& sql, std::optional<int64_t> now_s) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
   StatementScope query(db_.Prepare(sql));
@@ -225,34 +187,36 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps
                    "SELECT s.collection, s.modified, c.name FROM collection_stats s"
                    " LEFT JOIN collections c ON c.userid = s.userid"
                    " AND c.collectionid = s.collection"
-                   " WHERE s.userid = ?1 AND s.item_count > 0",
+                   " WHERE s.userid = ? AND s.item_count > 0",
                    std::nullopt);
+}
+
+std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId user,
+                                                                       const char* aggregate,
+                                                                       int64_t now_s) {
+  return NamedRows(user,
+                   std::string("SELECT w.collection, ") + aggregate + ", c.name FROM " +
+                       dialect_.WboTable(user) +
+                       " w LEFT JOIN collections c ON c.userid = w.username"
+                       " AND c.collectionid = w.collection"
+                       " WHERE w.username = ? AND w.ttl > ? GROUP BY w.collection, c.name",
+                   now_s);
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionCounts(UserId user,
                                                                            int64_t now_s) {
-  return NamedRows(user,
-                   "SELECT w.collection, count(*), c.name FROM wbo w"
-                   " LEFT JOIN collections c ON c.userid = w.username"
-                   " AND c.collectionid = w.collection"
-                   " WHERE w.username = ?1 AND w.ttl > ?2 GROUP BY w.collection",
-                   now_s);
+  return PerCollection(user, "count(*)", now_s);
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(UserId user,
                                                                           int64_t now_s) {
-  return NamedRows(user,
-                   "SELECT w.collection, sum(w.payload_size), c.name FROM wbo w"
-                   " LEFT JOIN collections c ON c.userid = w.username"
-                   " AND c.collectionid = w.collection"
-                   " WHERE w.username = ?1 AND w.ttl > ?2 GROUP BY w.collection",
-                   now_s);
+  return PerCollection(user, "sum(w.payload_size)", now_s);
 }
 
 int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   db_.TrimStatementCache();
-  StatementScope query(db_.Prepare(
-      "SELECT coalesce(sum(payload_size), 0) FROM wbo WHERE username = ? AND ttl > ?"));
+  StatementScope query(db_.Prepare("SELECT coalesce(sum(payload_size), 0) FROM " +
+                                   dialect_.WboTable(user) + " WHERE username = ? AND ttl > ?"));
   query->BindInt(0, user);
   query->BindInt(1, now_s);
   return query->Step() ? query->ColumnInt(0) : 0;
@@ -283,9 +247,9 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   if (!collection_id) {
     return false;
   }
-  StatementScope query(db_.Prepare(
-      "SELECT id, modified, sortindex, payload, parentid, predecessorid FROM wbo"
-      " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
+  StatementScope query(db_.Prepare("SELECT " + std::string(kFullColumns) + " FROM " +
+                                   dialect_.WboTable(user) +
+                                   " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
   query->BindInt(0, user);
   query->BindInt(1, *collection_id);
   query->BindText(2, id);
@@ -306,7 +270,8 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
     return 0;
   }
   BoundSql sql;
-  sql.text = full ? std::string(kSelectFull) : "SELECT id FROM wbo";
+  sql.text = "SELECT " + std::string(full ? kFullColumns : "id") + " FROM " +
+             dialect_.WboTable(user);
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
   sql.Add(" AND ttl > ?", now_s);
@@ -361,7 +326,8 @@ bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
     return false;
   }
   {
-    StatementScope purge(db_.Prepare("DELETE FROM wbo WHERE username = ? AND ttl <= ?"));
+    StatementScope purge(db_.Prepare("DELETE FROM " + dialect_.WboTable(user) +
+                                     " WHERE username = ? AND ttl <= ?"));
     purge->BindInt(0, user);
     purge->BindInt(1, context.request_time_cs / 100);
     purge->Step();
@@ -370,9 +336,7 @@ bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
 }
 
 void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timestamp_cs) {
-  StatementScope stamp(db_.Prepare(
-      "INSERT INTO collection_stats (userid, collection, modified) VALUES (?, ?, ?)"
-      " ON CONFLICT (userid, collection) DO UPDATE SET modified = excluded.modified"));
+  StatementScope stamp(db_.Prepare(dialect_.StampCollectionSql()));
   stamp->BindInt(0, user);
   stamp->BindInt(1, collection_id);
   stamp->BindInt(2, timestamp_cs);
@@ -392,21 +356,22 @@ WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
     return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
   }
   const int64_t now_s = context.request_time_cs / 100;
-  SqlStatement& upsert = db_.Prepare(kUpsertItem);
+  SqlStatement& upsert = db_.Prepare(dialect_.UpsertItemSql(dialect_.WboTable(user)));
   for (const ItemWrite& item : items) {
     StatementScope scope(upsert);
-    upsert.BindInt(0, user);
-    upsert.BindInt(1, collection_id);
-    upsert.BindText(2, item.id);
-    BindOptionalText(upsert, 3, item.parentid);
-    BindOptionalText(upsert, 4, item.predecessorid);
-    BindOptionalInt(upsert, 5, item.sortindex);
-    upsert.BindInt(6, timestamp_cs);
-    BindOptionalText(upsert, 7, item.payload);
-    upsert.BindInt(8, item.payload ? static_cast<int64_t>(item.payload->size()) : 0);
-    BindOptionalInt(upsert, 9,
-                    item.ttl_seconds ? std::optional<int64_t>(now_s + *item.ttl_seconds)
-                                     : std::nullopt);
+    UpsertRow row;
+    row.user = user;
+    row.collection = collection_id;
+    row.id = item.id;
+    row.parentid = item.parentid;
+    row.predecessorid = item.predecessorid;
+    row.sortindex = item.sortindex;
+    row.modified_cs = timestamp_cs;
+    row.payload = item.payload;
+    if (item.ttl_seconds) {
+      row.ttl_expiry_s = now_s + *item.ttl_seconds;
+    }
+    dialect_.BindUpsertItem(upsert, row);
     upsert.Step();
   }
   if (!items.empty()) {
@@ -430,19 +395,23 @@ WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
   if (auto refused = CheckPrecondition(user, *collection_id, context, &timestamp_cs)) {
     return *refused;
   }
+  const std::string table = dialect_.WboTable(user);
   BoundSql sql;
-  sql.text = "DELETE FROM wbo";
+  sql.text = "DELETE FROM " + table;
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
-  if (filter.limit > 0) {
+  if (filter.limit > 0 && !dialect_.DeleteTakesLimit()) {
     // DELETE ... LIMIT is not in every SQLite build: select the victims instead.
-    sql.Add(" AND id IN (SELECT id FROM wbo WHERE username = ?", user);
+    sql.Add(" AND id IN (SELECT id FROM " + table + " WHERE username = ?", user);
     sql.Add(" AND collection = ?", int64_t{*collection_id});
     AppendFilter(filter, sql);
     AppendOrderAndLimit(filter, sql);
     sql.text += ")";
   } else {
     AppendFilter(filter, sql);
+    if (filter.limit > 0) {
+      AppendOrderAndLimit(filter, sql);
+    }
   }
   int64_t deleted = 0;
   {
@@ -462,9 +431,9 @@ WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
 void SqlStorage::DeleteStorage(UserId user) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
-  for (const char* sql : {"DELETE FROM wbo WHERE username = ?",
-                          "DELETE FROM collection_stats WHERE userid = ?",
-                          "DELETE FROM collections WHERE userid = ?"}) {
+  for (const std::string& sql : {"DELETE FROM " + dialect_.WboTable(user) + " WHERE username = ?",
+                                 std::string("DELETE FROM collection_stats WHERE userid = ?"),
+                                 std::string("DELETE FROM collections WHERE userid = ?")}) {
     StatementScope statement(db_.Prepare(sql));
     statement->BindInt(0, user);
     statement->Step();

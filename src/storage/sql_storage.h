@@ -2,6 +2,7 @@
 #pragma once
 
 #include "db/sql_connection.h"
+#include "db/sql_dialect.h"
 #include "storage/storage.h"
 
 namespace weave {
@@ -9,7 +10,8 @@ namespace weave {
 class SqlStorage final : public Storage {
  public:
   // Borrows the connection, which must outlive this object.
-  explicit SqlStorage(SqlConnection& connection) : db_(connection) {}
+  explicit SqlStorage(SqlConnection& connection)
+      : db_(connection), dialect_(connection.Dialect()) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -33,8 +35,11 @@ class SqlStorage final : public Storage {
  private:
   std::optional<int> FindCollectionId(UserId user, std::string_view name);
   int FindOrCreateCollectionId(UserId user, std::string_view name);
-  std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, std::string_view sql,
+  std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, const std::string& sql,
                                                          std::optional<int64_t> now_s);
+  // Counts or sums per collection over the user's unexpired records.
+  std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* aggregate,
+                                                             int64_t now_s);
   // Reads the collection's last change; decides 412 and the write's timestamp.
   std::optional<WriteResult> CheckPrecondition(UserId user, int collection_id,
                                                const WriteContext& context,
@@ -44,6 +49,7 @@ class SqlStorage final : public Storage {
   void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);
 
   SqlConnection& db_;
+  const SqlDialect& dialect_;
 };
 
 }  // namespace weave

@@ -86,6 +86,12 @@ const std::vector<Route>& AllRoutes() {
       {"GET", "/user/{version}/{user}/email", &S::GetEmail, true},
       {"POST", "/user/{version}/{user}/email", &S::PostEmail, true},
       {"GET", "/misc/{version}/captcha_html", &S::GetCaptchaHtml, false},
+      // Account pages for people (HTML forms with CSRF tokens; they check passwords
+      // themselves).
+      {"GET", "/weave-password-reset", &S::GetPasswordResetPage, false},
+      {"POST", "/weave-password-reset", &S::PostPasswordResetPage, false},
+      {"GET", "/weave-delete-account", &S::GetDeleteAccountPage, false},
+      {"POST", "/weave-delete-account", &S::PostDeleteAccountPage, false},
       // For load balancers and monitoring: 200 when the database answers, else 503.
       {"GET", "/__heartbeat__", &S::GetHeartbeat, false},
   };

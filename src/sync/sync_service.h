@@ -58,6 +58,12 @@ class SyncService {
   Response PostEmail(const Request& request, const PathParams& params);
   Response GetCaptchaHtml(const Request& request, const PathParams& params);
 
+  // Account pages: HTML forms for people (account_pages.cpp).
+  Response GetPasswordResetPage(const Request& request, const PathParams& params);
+  Response PostPasswordResetPage(const Request& request, const PathParams& params);
+  Response GetDeleteAccountPage(const Request& request, const PathParams& params);
+  Response PostDeleteAccountPage(const Request& request, const PathParams& params);
+
  private:
   Response Dispatch(const Request& request);
   // Checks Basic auth against the path's user; throws HttpError(401) on any mismatch.
@@ -78,6 +84,13 @@ class SyncService {
   // Sends a reset code by mail; false if the user has no address.
   void SendResetMail(const Request& request, const AccountInfo& account);
   void AuditEvent(SecurityEvent event, std::string_view username, const Request& request) const;
+  // Account page helpers (account_pages.cpp).
+  // Checks a password under the lockout rules of Authenticate: the user id, or nullopt for
+  // a wrong password (counted as a failure); throws HttpError(401, "Account locked").
+  std::optional<UserId> CheckLogin(const Request& request, std::string_view username,
+                                   std::string_view password);
+  // The account a person typed: an e-mail address becomes Firefox's hashed user name.
+  std::string ResolveAccountName(std::string_view input);
   int64_t NowSeconds() const { return request_time_cs_ / 100; }
 
   // Set at construction

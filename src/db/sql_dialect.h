@@ -1,0 +1,60 @@
+// The few statements that differ between SQL databases, and where a user's records live.
+// Everything else in SqlStorage and the account tables is plain SQL shared by all drivers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "db/sql_connection.h"
+
+namespace weave {
+
+// One record write, in storage terms (ttl already an absolute expiry).
+struct UpsertRow {
+  int64_t user = 0;
+  int64_t collection = 0;
+  std::string_view id;
+  std::optional<std::string_view> parentid;
+  std::optional<std::string_view> predecessorid;
+  std::optional<int64_t> sortindex;
+  int64_t modified_cs = 0;
+  std::optional<std::string_view> payload;
+  std::optional<int64_t> ttl_expiry_s;
+};
+
+class SqlDialect {
+ public:
+  SqlDialect() = default;
+  SqlDialect(const SqlDialect&) = delete;
+  SqlDialect& operator=(const SqlDialect&) = delete;
+  virtual ~SqlDialect() = default;
+
+  // The records table of a user ("wbo", or "wbo<n>" when sharded by user id).
+  virtual std::string WboTable(int64_t user) const = 0;
+
+  // Inserts or updates one record with Weave's semantics: a payload (or a new parent) is a
+  // change and takes the new modified time; absent fields keep their stored values; new
+  // content without a ttl never expires; a metadata update keeps the expiry unless given.
+  virtual std::string UpsertItemSql(std::string_view table) const = 0;
+  virtual void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const = 0;
+
+  // Adds (userid ?1, name ?2) to collections with the next custom id (from 101).
+  virtual std::string InsertCollectionSql() const = 0;
+  // Sets collection_stats.modified (?3) for (userid ?1, collection ?2), creating the row.
+  virtual std::string StampCollectionSql() const = 0;
+  // INSERT that silently does nothing when the unique key exists; `rest` is everything after
+  // "INSERT ": "INTO t (a, b) VALUES (?, ?)".
+  virtual std::string InsertIgnoreSql(std::string_view rest) const = 0;
+  // An upsert: INSERT INTO table (columns) VALUES (...) that on a clash with key_columns sets
+  // update_columns to the new values.
+  virtual std::string InsertOrReplaceSql(std::string_view table, std::string_view columns,
+                                         std::string_view placeholders,
+                                         std::string_view key_columns,
+                                         std::string_view update_columns) const = 0;
+  // True if DELETE accepts ORDER BY and LIMIT (MySQL); otherwise a subselect is used.
+  virtual bool DeleteTakesLimit() const = 0;
+};
+
+}  // namespace weave

@@ -1,0 +1,90 @@
+#include "db/sqlite_dialect.h"
+
+namespace weave {
+
+void BindOptional(SqlStatement& statement, int index, std::optional<std::string_view> text) {
+  if (text) {
+    statement.BindText(index, *text);
+  } else {
+    statement.BindNull(index);
+  }
+}
+
+void BindOptional(SqlStatement& statement, int index, std::optional<int64_t> value) {
+  if (value) {
+    statement.BindInt(index, *value);
+  } else {
+    statement.BindNull(index);
+  }
+}
+
+std::string SqliteDialect::UpsertItemSql(std::string_view table) const {
+  const std::string t(table);
+  return "INSERT INTO " + t +
+         " (username, collection, id, parentid, predecessorid, sortindex, modified,"
+         " payload, payload_size, ttl)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
+         " ON CONFLICT (username, collection, id) DO UPDATE SET"
+         " parentid = coalesce(excluded.parentid, " + t + ".parentid),"
+         " predecessorid = coalesce(excluded.predecessorid, " + t + ".predecessorid),"
+         " sortindex = coalesce(excluded.sortindex, " + t + ".sortindex),"
+         " modified = CASE WHEN excluded.payload IS NOT NULL OR excluded.parentid IS NOT NULL"
+         "   THEN excluded.modified ELSE " + t + ".modified END,"
+         " payload = coalesce(excluded.payload, " + t + ".payload),"
+         " payload_size = CASE WHEN excluded.payload IS NOT NULL"
+         "   THEN excluded.payload_size ELSE " + t + ".payload_size END,"
+         " ttl = CASE WHEN ?10 IS NOT NULL THEN excluded.ttl"
+         "   WHEN excluded.payload IS NOT NULL THEN 2100000000 ELSE " + t + ".ttl END";
+}
+
+void SqliteDialect::BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const {
+  statement.BindInt(0, row.user);
+  statement.BindInt(1, row.collection);
+  statement.BindText(2, row.id);
+  BindOptional(statement, 3, row.parentid);
+  BindOptional(statement, 4, row.predecessorid);
+  BindOptional(statement, 5, row.sortindex);
+  statement.BindInt(6, row.modified_cs);
+  BindOptional(statement, 7, row.payload);
+  statement.BindInt(8, row.payload ? static_cast<int64_t>(row.payload->size()) : 0);
+  BindOptional(statement, 9, row.ttl_expiry_s);
+}
+
+std::string SqliteDialect::InsertCollectionSql() const {
+  return "INSERT INTO collections (userid, collectionid, name) VALUES (?1,"
+         " (SELECT max(101, coalesce(max(collectionid) + 1, 101)) FROM collections"
+         "  WHERE userid = ?1), ?2)";
+}
+
+std::string SqliteDialect::StampCollectionSql() const {
+  return "INSERT INTO collection_stats (userid, collection, modified) VALUES (?1, ?2, ?3)"
+         " ON CONFLICT (userid, collection) DO UPDATE SET modified = excluded.modified";
+}
+
+std::string SqliteDialect::InsertIgnoreSql(std::string_view rest) const {
+  return "INSERT OR IGNORE " + std::string(rest);
+}
+
+std::string SqliteDialect::InsertOrReplaceSql(std::string_view table, std::string_view columns,
+                                              std::string_view placeholders,
+                                              std::string_view key_columns,
+                                              std::string_view update_columns) const {
+  std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) +
+                    ") VALUES (" + std::string(placeholders) + ") ON CONFLICT (" +
+                    std::string(key_columns) + ") DO UPDATE SET ";
+  std::string_view rest = update_columns;
+  bool first = true;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view column = rest.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') {
+      column.remove_prefix(1);
+    }
+    sql += (first ? "" : ", ") + std::string(column) + " = excluded." + std::string(column);
+    first = false;
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return sql;
+}
+
+}  // namespace weave

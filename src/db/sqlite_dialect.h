@@ -1,0 +1,26 @@
+// SqlDialect for SQLite (3.35 or later: upserts with ON CONFLICT ... DO UPDATE).
+#pragma once
+
+#include "db/sql_dialect.h"
+
+namespace weave {
+
+class SqliteDialect final : public SqlDialect {
+ public:
+  std::string WboTable(int64_t /*user*/) const override { return "wbo"; }
+  std::string UpsertItemSql(std::string_view table) const override;
+  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const override;
+  std::string InsertCollectionSql() const override;
+  std::string StampCollectionSql() const override;
+  std::string InsertIgnoreSql(std::string_view rest) const override;
+  std::string InsertOrReplaceSql(std::string_view table, std::string_view columns,
+                                 std::string_view placeholders, std::string_view key_columns,
+                                 std::string_view update_columns) const override;
+  bool DeleteTakesLimit() const override { return false; }
+};
+
+// Binds an optional value or NULL (shared by the dialects).
+void BindOptional(SqlStatement& statement, int index, std::optional<std::string_view> text);
+void BindOptional(SqlStatement& statement, int index, std::optional<int64_t> value);
+
+}  // namespace weave
