@@ -1,6 +1,7 @@
 // The Storage API 1.0/1.1 handlers of SyncService.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "errors.h"
@@ -245,13 +246,25 @@ Response SyncService::PostCollection(const Request& request, const PathParams& p
   writer.EndArray();
   writer.Key("failed");
   writer.StartObject();
+  // One entry per id, as a map must have: the last reason given for an id wins.
+  std::vector<const ParsedWbo*> failed;
   for (const ParsedWbo& item : parsed) {
-    if (!item.error.empty()) {
-      WriteString(writer, item.id);
-      writer.StartArray();
-      WriteString(writer, item.error);
-      writer.EndArray();
+    if (item.error.empty()) {
+      continue;
     }
+    const auto same_id = std::find_if(failed.begin(), failed.end(),
+                                      [&item](const ParsedWbo* seen) { return seen->id == item.id; });
+    if (same_id != failed.end()) {
+      *same_id = &item;
+    } else {
+      failed.push_back(&item);
+    }
+  }
+  for (const ParsedWbo* item : failed) {
+    WriteString(writer, item->id);
+    writer.StartArray();
+    WriteString(writer, item->error);
+    writer.EndArray();
   }
   writer.EndObject();
   writer.EndObject();

@@ -150,10 +150,13 @@ void SyncService::Authenticate(const Request& request, const PathParams& params)
   if (!credentials || credentials->username != params.user) {
     throw HttpError(401, "Unauthorized");
   }
-  const LockoutPolicy lockout{config_.accounts.lockout_max_failures,
-                              config_.accounts.lockout_window_seconds,
-                              config_.accounts.lockout_seconds};
-  const bool lockout_on = account_state_ != nullptr && lockout.max_failures > 0;
+  const AccountsConfig& accounts = config_.accounts;
+  const LockoutPolicy user_lockout{accounts.lockout_max_failures, accounts.lockout_window_seconds,
+                                   accounts.lockout_seconds};
+  const LockoutPolicy address_lockout{accounts.lockout_max_failures_per_address,
+                                      accounts.lockout_window_seconds, accounts.lockout_seconds};
+  const bool lockout_on = account_state_ != nullptr &&
+                          (user_lockout.max_failures > 0 || address_lockout.max_failures > 0);
   const std::string user_key = "user:" + params.user;
   const std::string address_key = "addr:" + client_address_;
   if (lockout_on && account_state_->IsLocked(user_key, address_key)) {
@@ -166,8 +169,8 @@ void SyncService::Authenticate(const Request& request, const PathParams& params)
                             << client_address_;
     AuditEvent(SecurityEvent::kLoginFailed, params.user, request);
     if (lockout_on) {
-      account_state_->RecordFailure(user_key, lockout);
-      account_state_->RecordFailure(address_key, lockout);
+      account_state_->RecordFailure(user_key, user_lockout);
+      account_state_->RecordFailure(address_key, address_lockout);
     }
     throw HttpError(401, "Unauthorized");
   }
