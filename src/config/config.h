@@ -75,6 +75,9 @@ struct AccountsConfig {
   // Lock a user name or client address out after this many failed logins within
   // window_seconds, for lockout_seconds. 0: no lockout.
   int lockout_max_failures = 10;
+  // The same for one client address. Higher, because many users can share an address
+  // (a NAT, or a reverse proxy missing from server.trusted_proxies). 0: none.
+  int lockout_max_failures_per_address = 100;
   int lockout_window_seconds = 600;
   int lockout_seconds = 900;
   // Minimum password length in bytes of UTF-8 (Firefox asks for 8).
