@@ -48,5 +48,18 @@ else
   add 0 1
 fi
 
+echo "== browser tests (headless chromium)"
+browser_log=$(mktemp)
+sh tests/browser/run.sh "$build" 2>&1 | tee "$browser_log"
+last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$browser_log" | tail -n 1)
+rm -f "$browser_log"
+if [ -n "$last" ]; then
+  set -- $last
+  add "$1" "$3"
+else
+  echo "browser tests produced no result line"
+  add 0 1
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

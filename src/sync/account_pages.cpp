@@ -11,6 +11,7 @@
 #include "http/query_string.h"
 #include "log/log.h"
 #include "sync/sync_service.h"
+#include "sync/text.h"
 #include "util/crypto.h"
 
 namespace weave {
@@ -19,43 +20,6 @@ namespace {
 constexpr std::string_view kCsrfCookie = "weave_csrf";
 constexpr std::string_view kCsrfField = "csrf_token";
 constexpr size_t kCsrfTokenChars = 32;  // 16 random bytes in hex
-
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 bool IsUsernameText(std::string_view name) {
   if (name.empty() || name.size() > 64) {
@@ -86,14 +50,16 @@ bool IsToken(std::string_view token) {
 // Form fields or query parameters by name; the first occurrence wins.
 class Fields {
  public:
-  // A malformed escape leaves the fields empty (the page then asks again).
+  // A malformed escape leaves the fields empty and Malformed() true.
   explicit Fields(std::string_view encoded) {
     try {
       params_ = ParseQueryString(encoded);
     } catch (const BadRequest&) {
       params_.clear();
+      malformed_ = true;
     }
   }
+  bool Malformed() const { return malformed_; }
   std::optional<std::string> Find(std::string_view name) const {
     for (const auto& [key, value] : params_) {
       if (key == name) {
@@ -106,6 +72,7 @@ class Fields {
 
  private:
   QueryParams params_;
+  bool malformed_ = false;
 };
 
 std::optional<std::string> CookieValue(const Request& request, std::string_view name) {
@@ -116,11 +83,11 @@ std::optional<std::string> CookieValue(const Request& request, std::string_view 
   std::string_view rest = *header;
   while (!rest.empty()) {
     const size_t semicolon = rest.find(';');
-    const std::string_view pair = Trim(rest.substr(0, semicolon));
+    const std::string_view pair = TrimSpace(rest.substr(0, semicolon));
     rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
     const size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
-      return std::string(Trim(pair.substr(eq + 1)));
+    if (eq != std::string_view::npos && TrimSpace(pair.substr(0, eq)) == name) {
+      return std::string(TrimSpace(pair.substr(eq + 1)));
     }
   }
   return std::nullopt;
@@ -129,9 +96,9 @@ std::optional<std::string> CookieValue(const Request& request, std::string_view 
 // What the user typed as their account: an e-mail address becomes Firefox's user name
 // (base32 of the SHA-1 of the lower-cased address); anything else is taken as a user name.
 std::string AccountNameFromInput(std::string_view input) {
-  const std::string_view text = Trim(input);
+  const std::string_view text = TrimSpace(input);
   if (text.find('@') != std::string_view::npos) {
-    return Base32Lower(Sha1(LowerAscii(text)));
+    return HashedUsername(text);
   }
   return std::string(text);
 }
@@ -139,7 +106,7 @@ std::string AccountNameFromInput(std::string_view input) {
 constexpr std::string_view kStyle =
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#222;background:#fff}"
-    "h1{font-size:1.4rem}"
+    "h1{font-size:1.4rem}[hidden]{display:none!important}"
     "label{display:block;margin-top:1rem;font-weight:600}"
     "label.check{font-weight:normal}"
     "input[type=text],input[type=email],input[type=password]{display:block;width:100%;"
@@ -154,11 +121,11 @@ std::string ErrorBlock(std::string_view message) {
   if (message.empty()) {
     return {};
   }
-  return "<p class=\"error\" role=\"alert\" id=\"form-error\">" + Escape(message) + "</p>";
+  return "<p class=\"error\" role=\"alert\" id=\"form-error\">" + HtmlEscape(message) + "</p>";
 }
 
 std::string HiddenField(std::string_view name, std::string_view value) {
-  return "<input type=\"hidden\" name=\"" + Escape(name) + "\" value=\"" + Escape(value) + "\">";
+  return "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) + "\">";
 }
 
 // The CSRF token for this response: the browser's current one when it sent a well-formed
@@ -179,19 +146,19 @@ bool CsrfTokenMatches(const Request& request, const Fields& form) {
 
 // A complete page with the security headers every account page carries and the CSRF
 // cookie set to token.
-Response HtmlPage(const Request& request, const Config& config, int status,
-                         std::string_view title, std::string_view content,
-                         std::string_view token) {
+Response HtmlPage(const Request& request, const Config& config, int status, std::string_view title,
+                  std::string_view content, std::string_view token) {
   Response response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
-  response.body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                  "<meta name=\"referrer\" content=\"no-referrer\">"
-                  "<title>" +
-                  Escape(title) + " - Sync</title><style>" + std::string(kStyle) +
-                  "</style></head>\n<body><main><h1>" + Escape(title) + "</h1>\n" +
-                  std::string(content) + "\n</main></body></html>\n";
+  response.body =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<meta name=\"referrer\" content=\"no-referrer\">"
+      "<title>" +
+      HtmlEscape(title) + " - Sync</title><style>" + std::string(kStyle) +
+      "</style></head>\n<body><main><h1>" + HtmlEscape(title) + "</h1>\n" + std::string(content) +
+      "\n</main></body></html>\n";
   response.SetHeader("Cache-Control", "no-store");
   response.SetHeader("Pragma", "no-cache");
   response.SetHeader("X-Frame-Options", "DENY");
@@ -214,10 +181,12 @@ Response HtmlPage(const Request& request, const Config& config, int status,
   return response;
 }
 
-std::string CsrfField(std::string_view token) { return HiddenField(kCsrfField, token); }
+std::string CsrfField(std::string_view token) {
+  return HiddenField(kCsrfField, token);
+}
 
 std::string RequestResetForm(std::string_view token, std::string_view username,
-                                    std::string_view error) {
+                             std::string_view error) {
   return ErrorBlock(error) +
          "<p>Forgot the password of your Sync account? Enter your user name or the e-mail "
          "address you signed up with, and we will mail you a link to choose a new one.</p>"
@@ -226,20 +195,18 @@ std::string RequestResetForm(std::string_view token, std::string_view username,
          "<label for=\"username\">User name or e-mail address</label>"
          "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
          "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-         Escape(username) +
-         "\"><button type=\"submit\">Send reset link</button></form>";
+         HtmlEscape(username) + "\"><button type=\"submit\">Send reset link</button></form>";
 }
 
-std::string NewPasswordForm(std::string_view token, std::string_view username,
-                                   std::string_view key, int min_bytes,
-                                   std::string_view error) {
+std::string NewPasswordForm(std::string_view token, std::string_view username, std::string_view key,
+                            int min_bytes, std::string_view error) {
   return ErrorBlock(error) + "<p>Choose a new password for the Sync account <strong>" +
-         Escape(username) +
+         HtmlEscape(username) +
          "</strong>.</p>"
          "<form method=\"post\">" +
          CsrfField(token) + HiddenField("key", key) +
          // Visible to password managers, so they store the new password for this account.
-         "<input type=\"text\" name=\"username\" value=\"" + Escape(username) +
+         "<input type=\"text\" name=\"username\" value=\"" + HtmlEscape(username) +
          "\" autocomplete=\"username\" readonly hidden>"
          "<label for=\"password\">New password</label>"
          "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"new-password\" "
@@ -259,8 +226,7 @@ std::string InvalidLinkContent() {
          "<p><a href=\"weave-password-reset\">Ask for a new link</a></p>";
 }
 
-std::string DeleteForm(std::string_view token, std::string_view username,
-                              std::string_view error) {
+std::string DeleteForm(std::string_view token, std::string_view username, std::string_view error) {
   return ErrorBlock(error) +
          "<p>This deletes your Sync account and all the data stored with it on this server "
          "(bookmarks, history, passwords, tabs and settings synced here). The data on your "
@@ -270,7 +236,7 @@ std::string DeleteForm(std::string_view token, std::string_view username,
          "<label for=\"username\">User name or e-mail address</label>"
          "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
          "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-         Escape(username) +
+         HtmlEscape(username) +
          "\">"
          "<label for=\"password\">Password</label>"
          "<input type=\"password\" id=\"password\" name=\"password\" "
@@ -292,31 +258,6 @@ Response CsrfRefused(const Request& request, const Config& config) {
 
 }  // namespace
 
-std::optional<UserId> SyncService::CheckLogin(const Request& request, std::string_view username,
-                                              std::string_view password) {
-  const LockoutPolicy lockout{config_.accounts.lockout_max_failures,
-                              config_.accounts.lockout_window_seconds,
-                              config_.accounts.lockout_seconds};
-  const bool lockout_on = account_state_ != nullptr && lockout.max_failures > 0;
-  const std::string user_key = "user:" + std::string(username);
-  const std::string address_key = "addr:" + client_address_;
-  if (lockout_on && account_state_->IsLocked(user_key, address_key)) {
-    AuditEvent(SecurityEvent::kAccountLocked, username, request);
-    throw HttpError(401, "Account locked");
-  }
-  const auto user = authenticator_.Authenticate(username, password);
-  if (!user) {
-    Log(LogLevel::kWarning) << "failed login for user " << username << " from "
-                            << client_address_;
-    AuditEvent(SecurityEvent::kLoginFailed, username, request);
-    if (lockout_on) {
-      account_state_->RecordFailure(user_key, lockout);
-      account_state_->RecordFailure(address_key, lockout);
-    }
-  }
-  return user;
-}
-
 std::string SyncService::ResolveAccountName(std::string_view input) {
   std::string name = AccountNameFromInput(input);
   if (IsUsernameText(name) && !accounts_->FindUser(name)) {
@@ -335,9 +276,9 @@ Response SyncService::GetPasswordResetPage(const Request& request, const PathPar
   const Fields query(request.query);
   const auto username = query.Find("username");
   const auto key = query.Find("key");
-  if (!username && !key) {
-    return HtmlPage(request, config_, 200, "Reset your password",
-                    RequestResetForm(token, "", ""), token);
+  if (!username && !key && !query.Malformed()) {
+    return HtmlPage(request, config_, 200, "Reset your password", RequestResetForm(token, "", ""),
+                    token);
   }
   if (!username || !key) {
     return HtmlPage(request, config_, 400, "Reset your password", InvalidLinkContent(), token);
@@ -346,13 +287,11 @@ Response SyncService::GetPasswordResetPage(const Request& request, const PathPar
     return HtmlPage(request, config_, 400, "Reset your password", InvalidLinkContent(), token);
   }
   return HtmlPage(request, config_, 200, "Choose a new password",
-                  NewPasswordForm(token, *username, *key, config_.accounts.min_password_bytes,
-                                  ""),
+                  NewPasswordForm(token, *username, *key, config_.accounts.min_password_bytes, ""),
                   token);
 }
 
-Response SyncService::PostPasswordResetPage(const Request& request,
-                                            const PathParams& /*params*/) {
+Response SyncService::PostPasswordResetPage(const Request& request, const PathParams& /*params*/) {
   RequireAccounts();
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
@@ -363,11 +302,11 @@ Response SyncService::PostPasswordResetPage(const Request& request,
   const auto key = form.Find("key");
   if (!key) {
     // Step 1: mail a reset link.
-    if (Trim(typed).empty()) {
+    if (TrimSpace(typed).empty()) {
       return HtmlPage(request, config_, 400, "Reset your password",
                       RequestResetForm(token, typed, "Please enter your user name."), token);
     }
-    if (!mailer_->IsConfigured()) {
+    if (!CanSendResetMail()) {
       return HtmlPage(request, config_, 503, "Reset your password",
                       "<p class=\"error\" role=\"alert\">This server cannot send mail, so "
                       "passwords cannot be reset here. Please ask the server's "
@@ -406,10 +345,9 @@ Response SyncService::PostPasswordResetPage(const Request& request,
   const std::string password = form.Get("password");
   const std::string confirm = form.Get("confirm");
   const auto again = [&](std::string_view error) {
-    return HtmlPage(request, config_, 400, "Choose a new password",
-                    NewPasswordForm(token, username, *key, config_.accounts.min_password_bytes,
-                                    error),
-                    token);
+    return HtmlPage(
+        request, config_, 400, "Choose a new password",
+        NewPasswordForm(token, username, *key, config_.accounts.min_password_bytes, error), token);
   };
   if (password.empty()) {
     return again("Please enter a new password.");
@@ -435,7 +373,7 @@ Response SyncService::PostPasswordResetPage(const Request& request,
   account_state_->ClearFailures("user:" + username);
   AuditEvent(SecurityEvent::kPasswordReset, username, request);
   return HtmlPage(request, config_, 200, "Password changed",
-                  "<p>The password of <strong>" + Escape(username) +
+                  "<p>The password of <strong>" + HtmlEscape(username) +
                       "</strong> has been changed. Enter the new password in the Sync "
                       "settings of each of your devices.</p>",
                   token);
@@ -448,8 +386,7 @@ Response SyncService::GetDeleteAccountPage(const Request& request, const PathPar
                   token);
 }
 
-Response SyncService::PostDeleteAccountPage(const Request& request,
-                                            const PathParams& /*params*/) {
+Response SyncService::PostDeleteAccountPage(const Request& request, const PathParams& /*params*/) {
   RequireAccounts();
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
@@ -462,7 +399,7 @@ Response SyncService::PostDeleteAccountPage(const Request& request,
     return HtmlPage(request, config_, status, "Delete your Sync account",
                     DeleteForm(token, typed, error), token);
   };
-  if (Trim(typed).empty() || password.empty()) {
+  if (TrimSpace(typed).empty() || password.empty()) {
     return again(400, "Please enter your user name and password.");
   }
   if (form.Get("confirm") != "yes") {
@@ -479,8 +416,9 @@ Response SyncService::PostDeleteAccountPage(const Request& request,
     if (error.Status() != 401) {
       throw;
     }
-    return again(401, "Too many failed attempts: this account is locked for a while. "
-                      "Please try again later.");
+    return again(401,
+                 "Too many failed attempts: this account is locked for a while. "
+                 "Please try again later.");
   }
   if (!user) {
     return again(401, "Wrong user name or password.");
@@ -491,7 +429,7 @@ Response SyncService::PostDeleteAccountPage(const Request& request,
   account_state_->ClearResetCode(username);
   AuditEvent(SecurityEvent::kAccountDeleted, username, request);
   return HtmlPage(request, config_, 200, "Account deleted",
-                  "<p>The Sync account <strong>" + Escape(username) +
+                  "<p>The Sync account <strong>" + HtmlEscape(username) +
                       "</strong> and all its data on this server have been deleted. Turn off "
                       "Sync on your devices, or set them up with another account.</p>",
                   token);

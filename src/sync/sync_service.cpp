@@ -150,28 +150,8 @@ void SyncService::Authenticate(const Request& request, const PathParams& params)
   if (!credentials || credentials->username != params.user) {
     throw HttpError(401, "Unauthorized");
   }
-  const AccountsConfig& accounts = config_.accounts;
-  const LockoutPolicy user_lockout{accounts.lockout_max_failures, accounts.lockout_window_seconds,
-                                   accounts.lockout_seconds};
-  const LockoutPolicy address_lockout{accounts.lockout_max_failures_per_address,
-                                      accounts.lockout_window_seconds, accounts.lockout_seconds};
-  const bool lockout_on = account_state_ != nullptr &&
-                          (user_lockout.max_failures > 0 || address_lockout.max_failures > 0);
-  const std::string user_key = "user:" + params.user;
-  const std::string address_key = "addr:" + client_address_;
-  if (lockout_on && account_state_->IsLocked(user_key, address_key)) {
-    AuditEvent(SecurityEvent::kAccountLocked, params.user, request);
-    throw HttpError(401, "Account locked");
-  }
-  const auto user = authenticator_.Authenticate(credentials->username, credentials->password);
+  const auto user = CheckLogin(request, params.user, credentials->password);
   if (!user) {
-    Log(LogLevel::kWarning) << "failed login for user " << params.user << " from "
-                            << client_address_;
-    AuditEvent(SecurityEvent::kLoginFailed, params.user, request);
-    if (lockout_on) {
-      account_state_->RecordFailure(user_key, user_lockout);
-      account_state_->RecordFailure(address_key, address_lockout);
-    }
     throw HttpError(401, "Unauthorized");
   }
   user_id_ = *user;
@@ -189,6 +169,33 @@ WriteContext SyncService::MakeWriteContext(const Request& request) const {
     context.if_unmodified_since_cs = *parsed;
   }
   return context;
+}
+
+std::optional<UserId> SyncService::CheckLogin(const Request& request, std::string_view username,
+                                              std::string_view password) {
+  const AccountsConfig& accounts = config_.accounts;
+  const LockoutPolicy user_lockout{accounts.lockout_max_failures, accounts.lockout_window_seconds,
+                                   accounts.lockout_seconds};
+  const LockoutPolicy address_lockout{accounts.lockout_max_failures_per_address,
+                                      accounts.lockout_window_seconds, accounts.lockout_seconds};
+  const bool lockout_on = account_state_ != nullptr &&
+                          (user_lockout.max_failures > 0 || address_lockout.max_failures > 0);
+  const std::string user_key = "user:" + std::string(username);
+  const std::string address_key = "addr:" + client_address_;
+  if (lockout_on && account_state_->IsLocked(user_key, address_key)) {
+    AuditEvent(SecurityEvent::kAccountLocked, username, request);
+    throw HttpError(401, "Account locked");
+  }
+  const auto user = authenticator_.Authenticate(username, password);
+  if (!user) {
+    Log(LogLevel::kWarning) << "failed login for user " << username << " from " << client_address_;
+    AuditEvent(SecurityEvent::kLoginFailed, username, request);
+    if (lockout_on) {
+      account_state_->RecordFailure(user_key, user_lockout);
+      account_state_->RecordFailure(address_key, address_lockout);
+    }
+  }
+  return user;
 }
 
 Response SyncService::WriteRefused(const WriteResult& result) const {

@@ -81,7 +81,8 @@ class SyncService {
   // Throws BadRequest(kInvalidCaptcha) unless the request passes the registration policy.
   void CheckRegistrationAllowed(const Request& request, std::string_view username,
                                 std::string_view captcha_response);
-  // Sends a reset code by mail; false if the user has no address.
+  bool CanSendResetMail() const;
+  // Mails a reset code and link (call only when CanSendResetMail()).
   void SendResetMail(const Request& request, const AccountInfo& account);
   void AuditEvent(SecurityEvent event, std::string_view username, const Request& request) const;
   // Account page helpers (account_pages.cpp).

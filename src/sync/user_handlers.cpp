@@ -9,6 +9,7 @@
 #include "http/query_string.h"
 #include "log/log.h"
 #include "sync/sync_service.h"
+#include "sync/text.h"
 #include "util/crypto.h"
 
 namespace weave {
@@ -19,27 +20,6 @@ Response Text(std::string_view body) {
   response.content_type = "text/plain; charset=utf-8";
   response.body = body;
   return response;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
-std::string_view TrimSpace(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
-                           text.back() == '\n')) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 // A plausible address: one line, one '@', a dotted domain. Mail delivery is the real test.
@@ -61,8 +41,6 @@ bool IsValidEmail(std::string_view email) {
   return IsValidUtf8(email);
 }
 
-// Firefox's user name for an e-mail address: base32 of the SHA-1 of the lower-cased address.
-std::string HashedUsername(std::string_view email) { return Base32Lower(Sha1(Lower(email))); }
 
 std::string QueryValue(const Request& request, std::string_view name) {
   for (const auto& [key, value] : ParseQueryString(request.query)) {
@@ -71,21 +49,6 @@ std::string QueryValue(const Request& request, std::string_view name) {
     }
   }
   return {};
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -146,7 +109,7 @@ void SyncService::CheckPasswordStrength(std::string_view username,
                                         std::string_view password) const {
   const bool long_enough =
       static_cast<int64_t>(password.size()) >= config_.accounts.min_password_bytes;
-  const bool is_username = Lower(TrimSpace(password)) == Lower(username);
+  const bool is_username = LowerAscii(TrimSpace(password)) == LowerAscii(username);
   if (!long_enough || is_username || !IsValidUtf8(password) ||
       password.find('\0') != std::string_view::npos) {
     throw BadRequest(WeaveError::kWeakPassword, "password not strong enough");
@@ -239,6 +202,11 @@ Response SyncService::GetNode(const Request& request, const PathParams& params) 
   return Text(NodeUrl(request));
 }
 
+// Reset mail needs a relay and the public URL its link points to.
+bool SyncService::CanSendResetMail() const {
+  return mailer_->IsConfigured() && !config_.server.public_url.empty();
+}
+
 void SyncService::SendResetMail(const Request& request, const AccountInfo& account) {
   // At most five mails an hour per account: a reset cannot be used to flood a mailbox.
   const std::string key = "reset:" + account.username;
@@ -250,8 +218,13 @@ void SyncService::SendResetMail(const Request& request, const AccountInfo& accou
   account_state_->RecordFailure(key, LockoutPolicy{5, 3600, 3600});
   const std::string code = account_state_->CreateResetCode(
       account.username, config_.accounts.reset_code_lifetime_seconds);
-  const std::string link = NodeUrl(request) + "weave-password-reset?username=" +
-                           account.username + "&key=" + code;
+  // Only the configured public URL goes into the mail: a link built from the request's
+  // Host header would let anyone send a victim a reset link to their own site.
+  std::string link = config_.server.public_url;
+  if (link.back() != '/') {
+    link.push_back('/');
+  }
+  link += "weave-password-reset?username=" + account.username + "&key=" + code;
   mailer_->Send(account.email, "Resetting your Sync password",
                 "Someone (hopefully you) asked to reset the password of the Sync account\n" +
                     account.username + ".\n\nTo choose a new password, open\n\n  " + link +
@@ -275,7 +248,7 @@ Response SyncService::GetPasswordReset(const Request& request, const PathParams&
   if (account->email.empty()) {
     throw BadRequest(WeaveError::kNoEmail, "no e-mail address on file");
   }
-  if (!mailer_->IsConfigured()) {
+  if (!CanSendResetMail()) {
     return Unavailable("\"password reset by mail is not configured on this server\"");
   }
   SendResetMail(request, *account);
