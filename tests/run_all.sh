@@ -35,31 +35,29 @@ for replay in "$build"/fuzz_*_replay; do
   if "$replay" "tests/fuzz/corpus/$name"; then add 1 0; else echo "FAILED: $name"; add 0 1; fi
 done
 
-echo "== functional tests"
-functional_log=$(mktemp)
-sh tests/functional/run.sh "$build" 2>&1 | tee "$functional_log"
-last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$functional_log" | tail -n 1)
-rm -f "$functional_log"
-if [ -n "$last" ]; then
-  set -- $last
-  add "$1" "$3"
-else
-  echo "functional tests produced no result line"
-  add 0 1
-fi
+# Suites that end with a line "N passed, N failed": name, then the command.
+run_suite() {
+  title=$1
+  shift
+  echo "== $title"
+  suite_log=$(mktemp)
+  "$@" 2>&1 | tee "$suite_log"
+  last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$suite_log" | tail -n 1)
+  rm -f "$suite_log"
+  if [ -n "$last" ]; then
+    set -- $last
+    add "$1" "$3"
+  else
+    echo "$title produced no result line"
+    add 0 1
+  fi
+}
 
-echo "== browser tests (headless chromium)"
-browser_log=$(mktemp)
-sh tests/browser/run.sh "$build" 2>&1 | tee "$browser_log"
-last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$browser_log" | tail -n 1)
-rm -f "$browser_log"
-if [ -n "$last" ]; then
-  set -- $last
-  add "$1" "$3"
-else
-  echo "browser tests produced no result line"
-  add 0 1
-fi
+run_suite "functional tests (nginx)" sh tests/functional/run.sh "$build"
+run_suite "browser tests (headless chromium)" sh tests/browser/run.sh "$build"
+run_suite "signals: reload and stop under load" sh tests/functional/test_signals.sh "$build"
+run_suite "systemd socket activation" sh tests/functional/test_socket_activation.sh "$build"
+run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

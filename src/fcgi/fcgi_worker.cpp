@@ -61,19 +61,11 @@ std::string RequestPath(char** envp, const std::string& path_prefix) {
     path = joined;
   }
   path = path.substr(0, path.find('?'));
-  if (!path_prefix.empty()) {
-    if (path.substr(0, path_prefix.size()) == path_prefix &&
-        (path.size() == path_prefix.size() || path[path_prefix.size()] == '/')) {
-      path.remove_prefix(path_prefix.size());
-    }
-  } else {
-    // mod_fcgid's virtual wrapper: SCRIPT_NAME is the mount point, PATH_INFO the rest.
-    const std::string_view script = Param(envp, "SCRIPT_NAME");
-    if (!Param(envp, "PATH_INFO").empty() && !script.empty() && script != "/" &&
-        path.size() > script.size() && path.substr(0, script.size()) == script &&
-        path[script.size()] == '/') {
-      path.remove_prefix(script.size());
-    }
+  // Only the configured prefix is removed: web servers disagree on SCRIPT_NAME (Apache
+  // calls the first path segment missing on disk the "script").
+  if (!path_prefix.empty() && path.substr(0, path_prefix.size()) == path_prefix &&
+      (path.size() == path_prefix.size() || path[path_prefix.size()] == '/')) {
+    path.remove_prefix(path_prefix.size());
   }
   return std::string(path);
 }
@@ -90,6 +82,33 @@ bool ReadBody(FCGX_Stream* in, size_t length, std::string& body) {
     done += static_cast<size_t>(got);
   }
   return true;
+}
+
+// Reads the body into request.body, or marks it too large (left unread: FCGX_Finish_r
+// discards it) or cut short.
+void ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& request) {
+  const std::string_view length_text = Param(fcgi.envp, "CONTENT_LENGTH");
+  if (length_text.empty()) {
+    // No CONTENT_LENGTH (mod_proxy_fcgi forwards a chunked body so): read to the end of
+    // the FastCGI stdin stream, up to the limit.
+    char chunk[65536];
+    int got = 0;
+    while ((got = FCGX_GetStr(chunk, sizeof chunk, fcgi.in)) > 0) {
+      request.body.append(chunk, static_cast<size_t>(got));
+      if (static_cast<int64_t>(request.body.size()) > max_body_bytes) {
+        request.body.clear();
+        request.body_state = BodyState::kTooLarge;
+        return;
+      }
+    }
+    return;
+  }
+  const int64_t length = std::atoll(std::string(length_text).c_str());
+  if (length < 0 || length > max_body_bytes) {
+    request.body_state = BodyState::kTooLarge;
+  } else if (!ReadBody(fcgi.in, static_cast<size_t>(length), request.body)) {
+    request.body_state = BodyState::kTruncated;
+  }
 }
 
 void WriteResponse(FCGX_Stream* out, const Response& response) {
@@ -146,6 +165,11 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
   InstallWorkerSignals();
   FCGX_Request fcgi{};
   FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
+    sigaddset(&stop_signals, sig);
+  }
   int64_t served = 0;
   while (g_stop_requested == 0 && (options.max_requests == 0 || served < options.max_requests)) {
     if (FCGX_Accept_r(&fcgi) < 0) {
@@ -155,17 +179,15 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
       Log(LogLevel::kError) << "accept failed: " << std::strerror(errno);
       return 1;
     }
+    // Stop signals wait until the request is answered: libfcgi does not retry a read or
+    // write that a signal interrupts, so the request in flight would break.
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ++served;
     Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
-    const std::string_view length_text = Param(fcgi.envp, "CONTENT_LENGTH");
-    const int64_t length = length_text.empty() ? 0 : std::atoll(std::string(length_text).c_str());
-    if (length < 0 || length > options.max_body_bytes) {
-      request.body_state = BodyState::kTooLarge;  // left unread; FCGX_Finish_r discards it
-    } else if (!ReadBody(fcgi.in, static_cast<size_t>(length), request.body)) {
-      request.body_state = BodyState::kTruncated;
-    }
+    ReadRequestBody(fcgi, options.max_body_bytes, request);
     WriteResponse(fcgi.out, handler(request));
     FCGX_Finish_r(&fcgi);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   }
   FCGX_Free(&fcgi, 1);
   return 0;

@@ -1,0 +1,129 @@
+# Shell helpers shared by the deployment tests (run_apache.sh, test_signals.sh,
+# test_socket_activation.sh). Source it; it defines functions and counters only.
+# shellcheck shell=sh disable=SC2034  # stop_status and the counters are read by callers
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok    $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+# check DESCRIPTION COMMAND...: pass or fail by the command's status
+check() {
+  what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+# add_counts FILE: adds the "N passed, N failed" of FILE's last line; 1 if there is none
+add_counts() {
+  counts=$(tail -n 1 "$1" 2>/dev/null)
+  case $counts in
+    *" passed, "*" failed")
+      passed=$((passed + ${counts%% passed*}))
+      rest=${counts#* passed, }
+      failed=$((failed + ${rest%% failed*}))
+      return 0 ;;
+  esac
+  return 1
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# alive PID: running (an exited child not yet reaped is not)
+alive() {
+  state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# wait_gone PID SECONDS: 0 once PID has ended
+wait_gone() {
+  waited=0
+  while alive "$1"; do
+    [ "$waited" -ge $(($2 * 10)) ] && return 1
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  return 0
+}
+
+# stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL; sets $stop_status to the exit
+# status, or "killed after Ns". PID must be a child of this shell.
+stop_pid() {
+  pid=$1
+  if ! kill -TERM "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    stop_status=$?
+    return
+  fi
+  if ! wait_gone "$pid" "$2"; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    stop_status="killed after $2s"
+    return
+  fi
+  wait "$pid" 2>/dev/null
+  stop_status=$?
+}
+
+# children PID: the child process ids of PID, sorted
+children() {
+  cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | sort -n | tr '\n' ' '
+}
+
+# disjoint "PIDS" "PIDS": the second list is not empty and shares no pid with the first
+disjoint() {
+  [ -n "$2" ] || return 1
+  # shellcheck disable=SC2086
+  [ -z "$(printf '%s\n' $1 $2 | sort | uniq -d)" ]
+}
+
+# wait_status URL STATUS SECONDS: 0 once GET URL answers STATUS (TLS: $WEAVE_CAFILE)
+wait_status() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, ssl, sys, time, urllib.request, urllib.error
+url, want, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+context = ssl.create_default_context(cafile=os.environ.get("WEAVE_CAFILE") or None)
+deadline = time.time() + limit
+while time.time() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=5, context=context) as reply:
+            status = reply.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError:
+        status = None
+    if status == want:
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
+# sanitizer_report LOG: prints the report and returns 0 when LOG holds one
+sanitizer_report() {
+  [ -f "$1" ] || return 1
+  grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$1" || return 1
+  grep -E -A 30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$1" | head -n 60
+  return 0
+}
+
+# nginx_conf PREFIX_DIR USER BODY: a self-contained nginx.conf whose http block is BODY
+nginx_conf() {
+  mkdir -p "$1/logs" "$1/tmp"
+  [ -n "$2" ] && echo "user $2;"
+  cat <<CONF
+worker_processes 2;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $1/tmp/body;
+  fastcgi_temp_path $1/tmp/fastcgi;
+  proxy_temp_path $1/tmp/proxy;
+  uwsgi_temp_path $1/tmp/uwsgi;
+  scgi_temp_path $1/tmp/scgi;
+$3
+}
+CONF
+}
