@@ -7,7 +7,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-vi
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
-LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
+LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt -lldap -llber -lmysqlcppconn
 
 DATA   ?= $(CURDIR)/var
 PORT   ?= 8080
@@ -24,7 +24,7 @@ LIB_SRC   := $(filter-out src/main.cpp src/admin/%,$(shell find src -name '*.cpp
 TEST_SRC  := $(sort $(wildcard tests/unit/*.cpp))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
-SCHEMA_INC := $(GEN)/sqlite_schema.inc
+SCHEMA_INC := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP
 
@@ -38,7 +38,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 # The schema is compiled in, so a binary never runs against a schema file of another version.
-$(SCHEMA_INC): sql/sqlite/schema.sql
+$(GEN)/%_schema.inc: sql/%/schema.sql
 	@mkdir -p $(dir $@)
 	@{ printf 'R"SQL('; cat $<; printf ')SQL"\n'; } > $@
 

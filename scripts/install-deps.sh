@@ -5,7 +5,11 @@
 set -e
 PACKAGES="g++ make pkg-config libfcgi-dev libyaml-cpp-dev libboost-test-dev rapidjson-dev
 libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev nginx-light python3 clang
-libclang-rt-14-dev wrk"
+libclang-rt-14-dev wrk libmysqlcppconn-dev mariadb-server mariadb-client chromium
+libldap-dev slapd ldap-utils openssl"
+
+# The browser test runs playwright-core on Node.js; use the machine's node if it has one.
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""
 for p in $PACKAGES; do

@@ -5,12 +5,42 @@ set -eu
 data=$1 port=$2 config=${3:-} db=${4:-sqlite} auth=${5:-sql}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-if [ "$db" != sqlite ]; then echo "run.sh: DB=$db is not available yet (sqlite only)" >&2; exit 2; fi
-if [ "$auth" != sql ]; then echo "run.sh: AUTH=$auth is not available yet (sql only)" >&2; exit 2; fi
+case "$db" in sqlite|mysql) ;; *) echo "run.sh: DB=$db: expected sqlite or mysql" >&2; exit 2 ;; esac
+case "$auth" in
+  sql) ;;
+  # AUTH=ldap: a throwaway slapd with the sample directory, the server in mozilla mode.
+  ldap) exec sh "$root/scripts/ldap-run.sh" "$data" "$port" "$config" "$db" ;;
+  *) echo "run.sh: AUTH=$auth: expected sql or ldap" >&2; exit 2 ;;
+esac
 
 mkdir -p "$data/nginx"
 data=$(cd "$data" && pwd)
 socket="$data/weave.sock"
+
+database_yaml="  sqlite:
+    path: \"$data/weave.db\""
+mariadb_dir=""
+stop_mariadb() { [ -z "$mariadb_dir" ] || sh "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true; }
+if [ "$db" = mysql ]; then
+  # DB=mysql: a throwaway MariaDB in DATA/mariadb on 127.0.0.1:MYSQL_PORT (default 13306),
+  # with a database and a password user for the server; stopped when this script ends.
+  mariadb_dir="$data/mariadb"
+  mysql_port=${MYSQL_PORT:-13306}
+  mkdir -p "$mariadb_dir"
+  if [ ! -s "$mariadb_dir/weave-password" ]; then
+    (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$mariadb_dir/weave-password")
+  fi
+  trap 'stop_mariadb' EXIT
+  sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave \
+    "$(cat "$mariadb_dir/weave-password")"
+  database_yaml="  driver: mysql
+  mysql:
+    host: 127.0.0.1
+    port: $mysql_port
+    user: weave
+    password_file: \"$mariadb_dir/weave-password\"
+    database: weave"
+fi
 
 if [ -z "$config" ]; then
   config="$data/weave.yaml"
@@ -22,8 +52,7 @@ server:
   workers: 4
   public_url: "http://127.0.0.1:$port/"
 database:
-  sqlite:
-    path: "$data/weave.db"
+$database_yaml
 YAML
 fi
 
@@ -39,6 +68,7 @@ stop() {
   kill -TERM "$nginx_pid" "$server_pid" 2>/dev/null || true
   wait "$nginx_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
+  stop_mariadb
 }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT

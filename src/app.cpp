@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include "db/mysql_connection.h"
 #include "db/sqlite_connection.h"
 #include "errors.h"
 
@@ -9,16 +10,25 @@ namespace {
 constexpr char kSqliteSchema[] =
 #include "sqlite_schema.inc"
     ;
+constexpr char kMysqlSchema[] =
+#include "mysql_schema.inc"
+    ;
 
 }  // namespace
 
-std::string_view SchemaFor(const DatabaseConfig& /*config*/) { return kSqliteSchema; }
+std::string_view SchemaFor(const DatabaseConfig& config) {
+  return config.driver == "mysql" ? kMysqlSchema : kSqliteSchema;
+}
 
 std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config) {
   if (config.driver == "sqlite") {
     return std::make_unique<SqliteConnection>(config.sqlite, SchemaFor(config));
   }
-  throw ConfigError("database.driver", "unknown driver \"" + config.driver + "\" (valid: sqlite)");
+  if (config.driver == "mysql") {
+    return std::make_unique<MysqlConnection>(config.mysql, SchemaFor(config));
+  }
+  throw ConfigError("database.driver",
+                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
 }
 
 App::App(Config config)
@@ -26,10 +36,17 @@ App::App(Config config)
       connection_(MakeConnection(config_.database)),
       storage_(*connection_),
       users_(*connection_, config_.auth, clock_),
+      ldap_(config_.auth.backend == "ldap"
+                ? std::make_unique<LdapAuthenticator>(config_.auth.ldap, *connection_, clock_)
+                : nullptr),
       account_state_(*connection_, clock_),
       mailer_(config_.mail),
-      service_(config_, storage_, users_, clock_) {
-  service_.AttachAccounts(users_, account_state_, mailer_);
+      service_(config_, storage_,
+               ldap_ ? static_cast<Authenticator&>(*ldap_) : static_cast<Authenticator&>(users_),
+               clock_) {
+  service_.AttachAccounts(
+      ldap_ ? static_cast<AccountStore&>(*ldap_) : static_cast<AccountStore&>(users_),
+      account_state_, mailer_);
 }
 
 }  // namespace weave

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "auth/account_state.h"
+#include "auth/ldap_authenticator.h"
 #include "auth/sql_user_store.h"
 #include "config/config.h"
 #include "db/sql_connection.h"
@@ -26,6 +27,11 @@ class App {
   SyncService& Service() { return service_; }
   const Config& GetConfig() const { return config_; }
   SqlUserStore& Users() { return users_; }
+  // The accounts the server authenticates against (the SQL users table or the directory).
+  AccountStore& Accounts() {
+    return ldap_ ? static_cast<AccountStore&>(*ldap_) : static_cast<AccountStore&>(users_);
+  }
+  bool UsesSqlAccounts() const { return !ldap_; }
   AccountState& State() { return account_state_; }
   Storage& StorageBackend() { return storage_; }
 
@@ -36,6 +42,7 @@ class App {
   std::unique_ptr<SqlConnection> connection_;
   SqlStorage storage_;
   SqlUserStore users_;
+  std::unique_ptr<LdapAuthenticator> ldap_;  // auth.backend: ldap; then it replaces users_
   AccountState account_state_;
   SmtpMailer mailer_;
   SyncService service_;

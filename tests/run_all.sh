@@ -58,6 +58,8 @@ run_suite "browser tests (headless chromium)" sh tests/browser/run.sh "$build"
 run_suite "signals: reload and stop under load" sh tests/functional/test_signals.sh "$build"
 run_suite "systemd socket activation" sh tests/functional/test_socket_activation.sh "$build"
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
+run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"
+run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

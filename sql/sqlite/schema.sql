@@ -97,3 +97,14 @@ CREATE TABLE IF NOT EXISTS login_failures (
   window_start  INTEGER NOT NULL,    -- seconds
   locked_until  INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+
+-- The LDAP back end in readonly mode (auth.ldap.mode: readonly) never writes the directory:
+-- each Sync user name (a directory login, or Firefox's hash of the e-mail) is mapped here to
+-- its directory entry, and gets its storage key here. Ids continue after users.id.
+CREATE TABLE IF NOT EXISTS ldap_users (
+  id        INTEGER PRIMARY KEY,              -- storage key (wbo.username)
+  username  TEXT    NOT NULL UNIQUE,          -- the Sync user name
+  entry_id  TEXT    NOT NULL,                 -- auth.ldap.id_attribute's value ("hex:..." if binary), or the DN
+  login     TEXT    NOT NULL,                 -- the entry's login at enrolment (direct binds build the DN from it)
+  created   INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))
+);

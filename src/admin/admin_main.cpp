@@ -67,6 +67,14 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
       throw std::invalid_argument("missing argument");
     }
   };
+  // With LDAP the accounts live in the directory: only their Sync data is ours to manage.
+  const bool sql_only = command == "list" || command == "add" || command == "passwd" ||
+                        command == "enable" || command == "disable";
+  if (sql_only && !app.UsesSqlAccounts()) {
+    std::cerr << "accounts are managed in the LDAP directory (auth.backend: ldap); "
+                 "only wipe, delete, invite and invites work here\n";
+    return 1;
+  }
   if (command == "list") {
     for (const auto& account : users.ListUsers()) {
       std::cout << account.id << '\t' << account.username << '\t' << account.email << '\t'
@@ -121,7 +129,7 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
     return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0
                                                               : (std::cerr << "no such user\n", 1);
   }
-  const auto account = users.FindUser(name);
+  const auto account = app.Accounts().FindUser(name);
   if (!account) {
     std::cerr << "no such user\n";
     return 1;
@@ -132,7 +140,7 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
   }
   if (command == "delete") {
     app.StorageBackend().DeleteStorage(account->id);
-    users.DeleteUser(name);
+    app.Accounts().DeleteUser(name);
     std::cout << "deleted " << name << '\n';
     return 0;
   }

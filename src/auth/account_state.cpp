@@ -117,7 +117,7 @@ std::vector<InviteInfo> AccountState::ListInvites() {
 
 bool AccountState::IsLocked(std::string_view key_a, std::string_view key_b) {
   StatementScope query(db_.Prepare(
-      "SELECT 1 FROM login_failures WHERE key IN (?, ?) AND locked_until > ? LIMIT 1"));
+      "SELECT 1 FROM login_failures WHERE `key` IN (?, ?) AND locked_until > ? LIMIT 1"));
   query->BindText(0, key_a);
   query->BindText(1, key_b);
   query->BindInt(2, NowSeconds());
@@ -135,7 +135,7 @@ void AccountState::RecordFailure(std::string_view key, const LockoutPolicy& poli
   int64_t locked_until = 0;
   {
     StatementScope query(db_.Prepare(
-        "SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?"));
+        "SELECT failures, window_start, locked_until FROM login_failures WHERE `key` = ?"));
     query->BindText(0, key);
     // A failure outside the window starts a new count.
     if (query->Step() && query->ColumnInt(1) + policy.window_seconds > now) {
@@ -148,7 +148,7 @@ void AccountState::RecordFailure(std::string_view key, const LockoutPolicy& poli
     locked_until = now + policy.lockout_seconds;
   }
   StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
-      "login_failures", "key, failures, window_start, locked_until", "?, ?, ?, ?", "key",
+      "login_failures", "`key`, failures, window_start, locked_until", "?, ?, ?, ?", "`key`",
       "failures, window_start, locked_until")));
   upsert->BindText(0, key);
   upsert->BindInt(1, failures);
@@ -159,7 +159,7 @@ void AccountState::RecordFailure(std::string_view key, const LockoutPolicy& poli
 }
 
 void AccountState::ClearFailures(std::string_view key) {
-  StatementScope remove(db_.Prepare("DELETE FROM login_failures WHERE key = ?"));
+  StatementScope remove(db_.Prepare("DELETE FROM login_failures WHERE `key` = ?"));
   remove->BindText(0, key);
   remove->Step();
 }

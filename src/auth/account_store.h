@@ -33,6 +33,9 @@ class AccountStore {
   virtual bool SetEmail(std::string_view username, std::string_view email) = 0;
   // Removes the account only; the caller deletes its storage. nullopt if there is none.
   virtual std::optional<UserId> DeleteUser(std::string_view username) = 0;
+  // When passwords and e-mail addresses are managed elsewhere (a read-only directory), the
+  // text that tells users where; the User API then refuses changes and resets with 403.
+  virtual std::optional<std::string> ExternalPasswordNotice() const { return std::nullopt; }
 };
 
 }  // namespace weave

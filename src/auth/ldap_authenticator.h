@@ -32,8 +32,9 @@ struct LdapEntry {
 
 // Logins are checked by binding as the user, never by reading userPassword. A directory
 // that does not answer makes every method throw BackendError (a 503), never a "wrong
-// password". Each worker owns one object and its two connections: one bound with the
-// service (or, for writes, admin) account and reused, one re-bound for each password check.
+// password". Each worker owns one object and its connections, opened on first use and
+// reopened when the server went away: one bound with the service account, one re-bound for
+// each password check, and in mozilla mode one bound with the admin account for writes.
 // Not thread-safe.
 //
 // readonly mode: the directory is never written. Sync's numeric ids live in the SQL table
@@ -56,8 +57,7 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   // nullopt for an unknown user, a wrong or empty password, a disabled account or one
   // outside auth.ldap.group_dn. A success is remembered for auth.ldap.cache_seconds (only a
   // salted digest of the password is kept). Throws BackendError if no server answers.
-  std::optional<UserId> Authenticate(std::string_view username,
-                                     std::string_view password) override;
+  std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
   // Reads the root DSE over the service connection; throws BackendError if that fails.
   void CheckHealth() override;
 
@@ -74,6 +74,8 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   bool SetEmail(std::string_view username, std::string_view email) override;
   // readonly: forgets the enrolment (the directory entry stays). mozilla: deletes the entry.
   std::optional<UserId> DeleteUser(std::string_view username) override;
+  // readonly: where to change the password; mozilla: none.
+  std::optional<std::string> ExternalPasswordNotice() const override;
 
  private:
   // A readonly-mode row of ldap_users.
@@ -89,6 +91,7 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   };
 
   bool IsReadonly() const { return config_.mode != "mozilla"; }
+  std::string ManagedElsewhereText(std::string_view what) const;
   bool UsesDirectBind() const { return !config_.user_dn_template.empty(); }
   std::string DigestPassword(std::string_view password) const;
   void Forget(std::string_view username) { cache_.erase(std::string(username)); }
@@ -115,8 +118,8 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   // readonly mode
   std::optional<Enrolment> FindEnrolment(std::string_view username);
   std::optional<UserId> Enrol(std::string_view username, const LdapEntry& entry);
-  std::optional<UserId> EnrolDirectoryAccount(std::string_view username,
-                                              std::string_view password, std::string_view email);
+  std::optional<UserId> EnrolDirectoryAccount(std::string_view username, std::string_view password,
+                                              std::string_view email);
   [[noreturn]] void RefuseChange(std::string_view what) const;
 
   // mozilla mode

@@ -13,7 +13,9 @@ void AppendHexEscape(std::string& out, unsigned char byte) {
   out.push_back(kHexDigits[byte & 0x0f]);
 }
 
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char LowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
@@ -50,8 +52,8 @@ std::string EscapeDnValue(std::string_view value) {
     const bool trailing = i + 1 == value.size() && c == ' ';
     if (byte < 0x20 || byte == 0x7f) {
       AppendHexEscape(out, byte);
-    } else if (leading || trailing || c == '"' || c == '+' || c == ',' || c == ';' ||
-               c == '<' || c == '>' || c == '\\' || c == '=') {
+    } else if (leading || trailing || c == '"' || c == '+' || c == ',' || c == ';' || c == '<' ||
+               c == '>' || c == '\\' || c == '=') {
       out.push_back('\\');
       out.push_back(c);
     } else {
@@ -102,8 +104,8 @@ std::string CheckFilterTemplate(std::string_view text, std::string_view placehol
   for (; at != std::string_view::npos; at = text.find(placeholder, at + 1)) {
     const size_t end = at + placeholder.size();
     if (at == 0 || text[at - 1] != '=' || end >= text.size() || text[end] != ')') {
-      return std::string(placeholder) + " must be a whole value, as in (uid=" +
-             std::string(placeholder) + ")";
+      return std::string(placeholder) +
+             " must be a whole value, as in (uid=" + std::string(placeholder) + ")";
     }
   }
   return {};

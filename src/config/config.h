@@ -107,9 +107,32 @@ struct SqliteConfig {
   std::string synchronous = "normal";
 };
 
+// database.driver: mysql (MySQL or MariaDB, also an existing PHP storage node's database).
+struct MysqlConfig {
+  // TCP server; unix_socket (a path) wins over host and port when set.
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string unix_socket;
+  std::string user = "weave";
+  // The password, or a file whose first line is the password (password_file wins).
+  std::string password;
+  std::string password_file;
+  std::string database = "weave";
+  // 0: every user's records in one `wbo` table. N: PHP's sharding, wbo0 ... wbo<N-1>, the
+  // records of user id U in wbo<U % N>.
+  int shards = 0;
+  // Bounds on each wait for the server; a request that hits one is answered 503.
+  int connect_timeout_seconds = 5;
+  int read_timeout_seconds = 30;
+  int write_timeout_seconds = 30;
+  // How long a statement waits for another transaction's row or table lock (an error then).
+  int lock_wait_timeout_seconds = 10;
+};
+
 struct DatabaseConfig {
   std::string driver = "sqlite";
   SqliteConfig sqlite;
+  MysqlConfig mysql;
 };
 
 // The LDAP back end (auth.backend: ldap). See ldap/README.md for both modes.
@@ -141,7 +164,8 @@ struct LdapConfig {
   // Attribute mapping: the login (plain Sync user names must equal it), the e-mail (hashed
   // user names are enrolled by it), the stable id the readonly mode keys its SQL mapping on
   // (entryUUID, objectGUID, uidNumber; empty: the DN), and an optional enabled flag: the
-  // account logs in only if enabled_attribute holds enabled_value (empty: no check).
+  // account logs in only if enabled_attribute holds enabled_value (empty: no check in
+  // readonly mode; account-enabled in mozilla mode).
   std::string login_attribute = "uid";
   std::string email_attribute = "mail";
   std::string id_attribute = "entryUUID";

@@ -1,10 +1,11 @@
 #include "config/config_loader.h"
 
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <map>
+
+#include <yaml-cpp/yaml.h>
 
 #include "auth/ldap_text.h"
 #include "errors.h"
@@ -171,7 +172,7 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
 
 void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
   Section("database")
-      .Choice("driver", &database.driver, {"sqlite"})
+      .Choice("driver", &database.driver, {"sqlite", "mysql"})
       .Child("sqlite",
              [&database](const YAML::Node& child) {
                Section("database.sqlite")
@@ -180,7 +181,28 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
                    .Apply(child);
              })
+      .Child("mysql",
+             [&database](const YAML::Node& child) {
+               MysqlConfig& mysql = database.mysql;
+               Section("database.mysql")
+                   .Text("host", &mysql.host)
+                   .Int("port", &mysql.port, 1, 65535)
+                   .Text("unix_socket", &mysql.unix_socket)
+                   .Text("user", &mysql.user)
+                   .Text("password", &mysql.password)
+                   .Text("password_file", &mysql.password_file)
+                   .Text("database", &mysql.database)
+                   .Int("shards", &mysql.shards, 0, 1000)
+                   .Int("connect_timeout_seconds", &mysql.connect_timeout_seconds, 1, 3600)
+                   .Int("read_timeout_seconds", &mysql.read_timeout_seconds, 1, 3600)
+                   .Int("write_timeout_seconds", &mysql.write_timeout_seconds, 1, 3600)
+                   .Int("lock_wait_timeout_seconds", &mysql.lock_wait_timeout_seconds, 1, 3600)
+                   .Apply(child);
+             })
       .Apply(node);
+  if (database.driver == "mysql" && database.mysql.database.empty()) {
+    throw ConfigError("database.mysql.database", "must not be empty");
+  }
   if (database.sqlite.path.empty()) {
     throw ConfigError("database.sqlite.path", "must not be empty");
   }
@@ -241,7 +263,8 @@ void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
     const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
                        url.rfind("ldapi://", 0) == 0;
     if (!known || url.find_first_of(" ,") != std::string::npos) {
-      throw ConfigError("auth.ldap.urls", "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+      throw ConfigError("auth.ldap.urls",
+                        "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
     }
   }
   if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {
@@ -250,7 +273,8 @@ void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
   if (ldap.base_dn.empty()) {
     throw ConfigError("auth.ldap.base_dn", "needed when auth.backend is ldap");
   }
-  if (const std::string problem = CheckFilterTemplate(ldap.user_filter, "{user}"); !problem.empty()) {
+  if (const std::string problem = CheckFilterTemplate(ldap.user_filter, "{user}");
+      !problem.empty()) {
     throw ConfigError("auth.ldap.user_filter", problem);
   }
   if (!ldap.user_dn_template.empty() && ldap.user_dn_template.find("{user}") == std::string::npos) {
@@ -292,6 +316,13 @@ void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
   if (ldap.uid_counter_dn.empty()) {
     ldap.uid_counter_dn = "cn=maxuid," + ldap.users_dn;
   }
+  if (ldap.uid_counter_dn.rfind("cn=", 0) != 0 ||
+      ldap.uid_counter_dn.find(',') == std::string::npos) {
+    throw ConfigError("auth.ldap.uid_counter_dn", "expected a DN of the form cn=NAME,PARENT");
+  }
+  if (ldap.enabled_attribute.empty()) {
+    ldap.enabled_attribute = "account-enabled";  // Mozilla's layout always has it
+  }
   if (ldap.node.empty() && !server.public_url.empty()) {
     // "https://sync.example.org:8443/path" -> "sync.example.org:8443", as Mozilla compared
     // primaryNode with the Host header.
@@ -314,8 +345,9 @@ Config Load(const YAML::Node& root) {
                    .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
                    .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
                    .Int("password_hash_cost", &config.auth.password_hash_cost, 0, 31)
-                   .Child("ldap",
-                          [&config](const YAML::Node& child) { ApplyLdap(child, config.auth.ldap); })
+                   .Child(
+                       "ldap",
+                       [&config](const YAML::Node& child) { ApplyLdap(child, config.auth.ldap); })
                    .Apply(node);
                const int cost = config.auth.password_hash_cost;
                const bool bcrypt = config.auth.password_hash == "bcrypt";

@@ -40,7 +40,9 @@ class SqlDialect {
   virtual std::string UpsertItemSql(std::string_view table) const = 0;
   virtual void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const = 0;
 
-  // Adds (userid ?1, name ?2) to collections with the next custom id (from 101).
+  // Adds (userid ?1, name ?2) to collections with the next custom id (from 101). Runs
+  // outside a transaction; may silently do nothing when another writer took that id or
+  // name first (the caller looks the name up again).
   virtual std::string InsertCollectionSql() const = 0;
   // Sets collection_stats.modified (?3) for (userid ?1, collection ?2), creating the row.
   virtual std::string StampCollectionSql() const = 0;
@@ -55,6 +57,13 @@ class SqlDialect {
                                          std::string_view update_columns) const = 0;
   // True if DELETE accepts ORDER BY and LIMIT (MySQL); otherwise a subselect is used.
   virtual bool DeleteTakesLimit() const = 0;
+  // Where writers do not already exclude each other (as they do in SQLite's BEGIN
+  // IMMEDIATE), concurrent writers to one collection take turns: LockCollectionSql locks
+  // (creating if missing) the collection_stats row of (userid ?1, collection ?2) until the
+  // commit, and LockingReadSuffix (" FOR UPDATE") makes a SELECT read the latest committed
+  // row. Empty: nothing to do.
+  virtual std::string LockCollectionSql() const { return ""; }
+  virtual std::string_view LockingReadSuffix() const { return ""; }
 };
 
 }  // namespace weave

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "errors.h"
 #include "storage/collection_ids.h"
 
 namespace weave {
@@ -143,17 +144,23 @@ std::optional<int> SqlStorage::FindCollectionId(UserId user, std::string_view na
   return static_cast<int>(query->ColumnInt(0));
 }
 
+// Runs outside the write transaction, so that a name another worker has just added is seen
+// at once; an insert that lost a race for the next id (ignored where the dialect says so)
+// is simply tried again.
 int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
-  if (auto existing = FindCollectionId(user, name)) {
-    return *existing;
-  }
-  {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (auto existing = FindCollectionId(user, name)) {
+      return *existing;
+    }
     StatementScope insert(db_.Prepare(dialect_.InsertCollectionSql()));
     insert->BindInt(0, user);
     insert->BindText(1, name);
     insert->Step();
   }
-  return FindCollectionId(user, name).value_or(kFirstCustomCollectionId);
+  if (auto existing = FindCollectionId(user, name)) {
+    return *existing;
+  }
+  throw BackendError("could not add collection " + std::string(name));
 }
 
 // Runs a query whose rows are (collection id, value, custom name or NULL); binds the user
@@ -291,8 +298,17 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
 std::optional<WriteResult> SqlStorage::CheckPrecondition(UserId user, int collection_id,
                                                          const WriteContext& context,
                                                          int64_t* timestamp_cs) {
+  // Locked, so that concurrent writers to the collection take turns deciding 412 and the
+  // next timestamp.
+  if (const std::string lock = dialect_.LockCollectionSql(); !lock.empty()) {
+    StatementScope statement(db_.Prepare(lock));
+    statement->BindInt(0, user);
+    statement->BindInt(1, collection_id);
+    statement->Step();
+  }
   StatementScope query(db_.Prepare(
-      "SELECT modified, item_count FROM collection_stats WHERE userid = ? AND collection = ?"));
+      "SELECT modified, item_count FROM collection_stats WHERE userid = ? AND collection = ?" +
+      std::string(dialect_.LockingReadSuffix())));
   query->BindInt(0, user);
   query->BindInt(1, collection_id);
   *timestamp_cs = context.request_time_cs;
@@ -346,8 +362,8 @@ void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timesta
 WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
                                  std::span<const ItemWrite> items, const WriteContext& context) {
   db_.TrimStatementCache();
-  SqlTransaction transaction(db_);
   const int collection_id = FindOrCreateCollectionId(user, collection);
+  SqlTransaction transaction(db_);
   int64_t timestamp_cs = 0;
   if (auto refused = CheckPrecondition(user, collection_id, context, &timestamp_cs)) {
     return *refused;
@@ -400,13 +416,15 @@ WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
   sql.text = "DELETE FROM " + table;
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
-  if (filter.limit > 0 && !dialect_.DeleteTakesLimit()) {
-    // DELETE ... LIMIT is not in every SQLite build: select the victims instead.
-    sql.Add(" AND id IN (SELECT id FROM " + table + " WHERE username = ?", user);
+  if (filter.limit > 0 && (!dialect_.DeleteTakesLimit() || filter.offset > 0)) {
+    // DELETE ... LIMIT is not in every SQLite build, and MySQL's has no OFFSET: select the
+    // victims instead. The derived table is for MySQL, which refuses LIMIT in an IN
+    // subquery and a subquery reading the table being deleted from.
+    sql.Add(" AND id IN (SELECT id FROM (SELECT id FROM " + table + " WHERE username = ?", user);
     sql.Add(" AND collection = ?", int64_t{*collection_id});
     AppendFilter(filter, sql);
     AppendOrderAndLimit(filter, sql);
-    sql.text += ")";
+    sql.text += ") AS victims)";
   } else {
     AppendFilter(filter, sql);
     if (filter.limit > 0) {

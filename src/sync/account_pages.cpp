@@ -273,6 +273,10 @@ std::string SyncService::ResolveAccountName(std::string_view input) {
 Response SyncService::GetPasswordResetPage(const Request& request, const PathParams& /*params*/) {
   RequireAccounts();
   const std::string token = CsrfTokenFor(request);
+  if (const auto notice = accounts_->ExternalPasswordNotice()) {
+    return HtmlPage(request, config_, 403, "Reset your password",
+                    "<p>" + HtmlEscape(*notice) + "</p>", token);
+  }
   const Fields query(request.query);
   const auto username = query.Find("username");
   const auto key = query.Find("key");
@@ -293,6 +297,11 @@ Response SyncService::GetPasswordResetPage(const Request& request, const PathPar
 
 Response SyncService::PostPasswordResetPage(const Request& request, const PathParams& /*params*/) {
   RequireAccounts();
+  if (const auto notice = accounts_->ExternalPasswordNotice()) {
+    const std::string token = CsrfTokenFor(request);
+    return HtmlPage(request, config_, 403, "Reset your password",
+                    "<p>" + HtmlEscape(*notice) + "</p>", token);
+  }
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
     return CsrfRefused(request, config_);

@@ -82,6 +82,8 @@ class SyncService {
   void CheckRegistrationAllowed(const Request& request, std::string_view username,
                                 std::string_view captcha_response);
   bool CanSendResetMail() const;
+  // Throws HttpError(403) with the back end's notice when passwords are managed elsewhere.
+  void RefuseIfManagedElsewhere() const;
   // Mails a reset code and link (call only when CanSendResetMail()).
   void SendResetMail(const Request& request, const AccountInfo& account);
   void AuditEvent(SecurityEvent event, std::string_view username, const Request& request) const;

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "errors.h"
-#include "http/basic_auth.h"
+#include "util/utf8.h"
 #include "http/query_string.h"
 #include "log/log.h"
 #include "sync/sync_service.h"
@@ -202,6 +202,12 @@ Response SyncService::GetNode(const Request& request, const PathParams& params) 
   return Text(NodeUrl(request));
 }
 
+void SyncService::RefuseIfManagedElsewhere() const {
+  if (const auto notice = accounts_->ExternalPasswordNotice()) {
+    throw HttpError(403, *notice);
+  }
+}
+
 // Reset mail needs a relay and the public URL its link points to.
 bool SyncService::CanSendResetMail() const {
   return mailer_->IsConfigured() && !config_.server.public_url.empty();
@@ -236,6 +242,7 @@ void SyncService::SendResetMail(const Request& request, const AccountInfo& accou
 
 Response SyncService::GetPasswordReset(const Request& request, const PathParams& params) {
   RequireAccounts();
+  RefuseIfManagedElsewhere();
   const CaptchaConfig& captcha = config_.registration.captcha;
   if (!captcha.verify_url.empty() &&
       !VerifyCaptcha(captcha, QueryValue(request, "captcha-response"), client_address_)) {
@@ -263,6 +270,7 @@ Response SyncService::DeletePasswordReset(const Request& /*request*/, const Path
 
 Response SyncService::PostPassword(const Request& request, const PathParams& params) {
   RequireAccounts();
+  RefuseIfManagedElsewhere();
   const std::string& password = request.body;
   const std::string* reset_code = request.Header("X_WEAVE_PASSWORD_RESET");
   if (reset_code == nullptr) {
@@ -297,6 +305,7 @@ Response SyncService::GetEmail(const Request& /*request*/, const PathParams& par
 
 Response SyncService::PostEmail(const Request& request, const PathParams& params) {
   RequireAccounts();
+  RefuseIfManagedElsewhere();
   const std::string email(TrimSpace(request.body));
   if (!IsValidEmail(email)) {
     throw BadRequest(WeaveError::kNoEmail, "invalid e-mail address");

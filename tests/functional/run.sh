@@ -153,6 +153,7 @@ accounts:
   # client address and the tests can play several clients.
   start_instance lockout 2 "accounts:
   lockout_max_failures: 3
+  lockout_max_failures_per_address: 3
   lockout_window_seconds: 600
   lockout_seconds: 2" '  trusted_proxies: ["127.0.0.1"]' || return 1
   lockout_conf=$conf lockout_port=$port

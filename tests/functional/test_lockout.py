@@ -26,7 +26,7 @@ class Lockout(WeaveTestCase):
         auth = basic(acct.user, password) if password is not None else True
         return acct.get("info/collections", headers=headers, auth=auth)
 
-    def fail(self, acct, address, forwarded=None):
+    def fail_login(self, acct, address, forwarded=None):
         response = self.get(acct, address, "wrong-password", forwarded)
         self.assertStatus(response, 401)
         return response
@@ -43,10 +43,10 @@ class Lockout(WeaveTestCase):
     def test_user_is_locked_from_every_address(self):
         self.assertOk(self.get(self.lola, "10.0.0.1"))
         for i in range(self.max_failures - 1):
-            self.fail(self.lola, "10.0.1.%d" % i)
+            self.fail_login(self.lola, "10.0.1.%d" % i)
         # One failure short of the limit: the right password still works.
         self.assertOk(self.get(self.lola, "10.0.2.1"))
-        self.fail(self.lola, "10.0.1.99")
+        self.fail_login(self.lola, "10.0.1.99")
         # Now locked, whatever the address and even with the right password...
         for address in ("10.0.2.1", "10.0.2.2", "192.168.7.7"):
             self.assertLocked(self.get(self.lola, address))

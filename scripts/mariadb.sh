@@ -1,0 +1,105 @@
+#!/bin/sh
+# A throwaway MariaDB server on loopback, for `make run DB=mysql` and tests/mysql/run.sh.
+#
+#   mariadb.sh start DIR PORT [DATABASE USER PASSWORD]
+#       Creates DIR/data on first use (mariadb-install-db), starts mariadbd in the background
+#       on 127.0.0.1:PORT and the socket DIR/mysqld.sock, waits until it answers, and creates
+#       DATABASE (default weave) with USER/PASSWORD (default weave/weave-dev-password),
+#       reachable over TCP and the socket. The pid is in DIR/mariadbd.pid.
+#   mariadb.sh stop DIR      Stops it (a clean shutdown, then SIGKILL after 30 s).
+#   mariadb.sh kill DIR      SIGKILL (a crash, for outage tests).
+#   mariadb.sh sql DIR ...   Runs the mariadb client as the administrator on the socket.
+#
+# The administrator is the calling OS user through unix_socket authentication; the server
+# never runs with --skip-grant-tables. Run as root, mariadbd runs as root (--user=root).
+set -eu
+
+find_tool() {
+  for candidate in "$@"; do
+    if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
+    for dir in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
+      if [ -x "$dir/$candidate" ]; then echo "$dir/$candidate"; return 0; fi
+    done
+  done
+  echo "mariadb.sh: none of [$*] found; install mariadb-server and mariadb-client" >&2
+  return 1
+}
+
+admin_sql() {
+  dir=$1; shift
+  "$(find_tool mariadb mysql)" --no-defaults --protocol=socket --socket="$dir/mysqld.sock" \
+    -u "$(id -un)" --connect-timeout=5 "$@"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  start)
+    dir=$2 port=$3 database=${4:-weave} user=${5:-weave} password=${6:-weave-dev-password}
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    run_as=""
+    if [ "$(id -u)" = 0 ]; then run_as="--user=root"; fi
+    if [ ! -d "$dir/data/mysql" ]; then
+      # shellcheck disable=SC2086
+      "$(find_tool mariadb-install-db mysql_install_db)" --no-defaults --datadir="$dir/data" \
+        $run_as --auth-root-authentication-method=socket --skip-test-db \
+        > "$dir/install.log" 2>&1 ||
+        { echo "mariadb.sh: mariadb-install-db failed:" >&2; cat "$dir/install.log" >&2; exit 1; }
+    fi
+    # Socket paths are limited to ~107 bytes; a long DIR falls back to a short link.
+    # shellcheck disable=SC2086
+    "$(find_tool mariadbd mysqld)" --no-defaults --datadir="$dir/data" $run_as \
+      --bind-address=127.0.0.1 --port="$port" --socket="$dir/mysqld.sock" \
+      --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" --skip-name-resolve \
+      --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1 \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+      --max-connections=200 > /dev/null 2>&1 &
+    echo $! > "$dir/mariadbd.launcher.pid"
+    tries=0
+    until admin_sql "$dir" -e 'SELECT 1' > /dev/null 2>&1; do
+      tries=$((tries + 1))
+      if [ "$tries" -gt 300 ]; then
+        echo "mariadb.sh: mariadbd did not come up in 30 s; its log:" >&2
+        tail -n 30 "$dir/error.log" >&2 || true
+        exit 1
+      fi
+      sleep 0.1
+    done
+    # utf8mb4 with a case-insensitive collation is the server default on purpose: the schema
+    # must make ids and names compare byte for byte anyway.
+    admin_sql "$dir" <<SQL
+CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+CREATE USER IF NOT EXISTS '$user'@'127.0.0.1' IDENTIFIED BY '$password';
+CREATE USER IF NOT EXISTS '$user'@'localhost' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON \`$database\`.* TO '$user'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`$database\`.* TO '$user'@'localhost';
+SQL
+    ;;
+  stop|kill)
+    dir=$2
+    [ -f "$dir/mariadbd.pid" ] || exit 0
+    pid=$(cat "$dir/mariadbd.pid")
+    if [ "$cmd" = kill ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+    else
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+    tries=0
+    # A server whose parent shell is gone may linger as a zombie: that counts as stopped.
+    while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do
+      tries=$((tries + 1))
+      if [ "$tries" -eq 300 ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      if [ "$tries" -gt 350 ]; then echo "mariadb.sh: pid $pid does not stop" >&2; exit 1; fi
+      sleep 0.1
+    done
+    rm -f "$dir/mariadbd.pid"
+    ;;
+  sql)
+    dir=$2; shift 2
+    admin_sql "$dir" "$@"
+    ;;
+  *)
+    echo "usage: $0 start DIR PORT [DATABASE USER PASSWORD] | stop DIR | kill DIR | sql DIR ARGS" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,102 @@
+#include "db/mysql_dialect.h"
+
+#include "db/sqlite_dialect.h"  // BindOptional
+
+namespace weave {
+
+// Parameters are written ?N as in SQLite: the MySQL driver turns them into plain ? marks and
+// binds a parameter used twice (?1 below, ?10 in the upsert) at both places.
+
+std::string MysqlDialect::WboTable(int64_t user) const {
+  if (shards_ <= 0) {
+    return "wbo";
+  }
+  return "wbo" + std::to_string(user % shards_);
+}
+
+// ON DUPLICATE KEY UPDATE assigns left to right and a later assignment sees the new value of
+// an earlier column, so every decision reads VALUES() (the row we tried to insert), never a
+// column that this statement has already changed.
+std::string MysqlDialect::UpsertItemSql(std::string_view table) const {
+  return "INSERT INTO " + std::string(table) +
+         " (username, collection, id, parentid, predecessorid, sortindex, modified,"
+         " payload, payload_size, ttl)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
+         " ON DUPLICATE KEY UPDATE"
+         " ttl = CASE WHEN ?10 IS NOT NULL THEN VALUES(ttl)"
+         "   WHEN VALUES(payload) IS NOT NULL THEN 2100000000 ELSE ttl END,"
+         " modified = CASE WHEN VALUES(payload) IS NOT NULL OR VALUES(parentid) IS NOT NULL"
+         "   THEN VALUES(modified) ELSE modified END,"
+         " payload_size = CASE WHEN VALUES(payload) IS NOT NULL"
+         "   THEN VALUES(payload_size) ELSE payload_size END,"
+         " payload = coalesce(VALUES(payload), payload),"
+         " parentid = coalesce(VALUES(parentid), parentid),"
+         " predecessorid = coalesce(VALUES(predecessorid), predecessorid),"
+         " sortindex = coalesce(VALUES(sortindex), sortindex)";
+}
+
+void MysqlDialect::BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const {
+  statement.BindInt(0, row.user);
+  statement.BindInt(1, row.collection);
+  statement.BindText(2, row.id);
+  BindOptional(statement, 3, row.parentid);
+  BindOptional(statement, 4, row.predecessorid);
+  BindOptional(statement, 5, row.sortindex);
+  statement.BindInt(6, row.modified_cs);
+  BindOptional(statement, 7, row.payload);
+  statement.BindInt(8, row.payload ? static_cast<int64_t>(row.payload->size()) : 0);
+  BindOptional(statement, 9, row.ttl_expiry_s);
+}
+
+// INSERT ... SELECT may read the table it inserts into (a VALUES subquery may not). Custom
+// ids start at 101 as in PHP's store_collection_id. IGNORE: a concurrent insert of the same
+// id or name wins, and SqlStorage looks again.
+std::string MysqlDialect::InsertCollectionSql() const {
+  return "INSERT IGNORE INTO collections (userid, collectionid, name)"
+         " SELECT ?1, GREATEST(101, coalesce(max(collectionid) + 1, 101)), ?2"
+         " FROM collections WHERE userid = ?1";
+}
+
+std::string MysqlDialect::StampCollectionSql() const {
+  return "INSERT INTO collection_stats (userid, collection, modified) VALUES (?1, ?2, ?3)"
+         " ON DUPLICATE KEY UPDATE modified = VALUES(modified)";
+}
+
+// The no-op update takes the row's exclusive lock whether the row is new or not. Locking
+// an existing row, rather than reading a missing one FOR UPDATE, takes no gap lock: two
+// first writers to a collection queue up instead of deadlocking.
+std::string MysqlDialect::LockCollectionSql() const {
+  return "INSERT INTO collection_stats (userid, collection) VALUES (?1, ?2)"
+         " ON DUPLICATE KEY UPDATE modified = modified";
+}
+
+std::string MysqlDialect::InsertIgnoreSql(std::string_view rest) const {
+  return "INSERT IGNORE " + std::string(rest);
+}
+
+// MySQL picks the clashing key itself, so key_columns only document the caller's intent.
+std::string MysqlDialect::InsertOrReplaceSql(std::string_view table, std::string_view columns,
+                                             std::string_view placeholders,
+                                             std::string_view /*key_columns*/,
+                                             std::string_view update_columns) const {
+  std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) +
+                    ") VALUES (" + std::string(placeholders) + ") ON DUPLICATE KEY UPDATE ";
+  std::string_view rest = update_columns;
+  bool first = true;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view column = rest.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') {
+      column.remove_prefix(1);
+    }
+    while (!column.empty() && column.back() == ' ') {
+      column.remove_suffix(1);
+    }
+    sql += (first ? "" : ", ") + std::string(column) + " = VALUES(" + std::string(column) + ")";
+    first = false;
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return sql;
+}
+
+}  // namespace weave

@@ -1,0 +1,38 @@
+// SqlDialect for MySQL and MariaDB: ON DUPLICATE KEY UPDATE upserts, INSERT IGNORE,
+// DELETE ... ORDER BY ... LIMIT, and PHP's optional wbo<user % N> sharding.
+#pragma once
+
+#include "db/sql_dialect.h"
+
+namespace weave {
+
+class MysqlDialect final : public SqlDialect {
+ public:
+  // shards: 0 keeps every user's records in `wbo`; N spreads them over wbo0 ... wbo<N-1>
+  // by user id modulo N, as the PHP server's WEAVE_USER_TABLE_MODULO did.
+  explicit MysqlDialect(int shards) : shards_(shards) {}
+
+  std::string WboTable(int64_t user) const override;
+  std::string UpsertItemSql(std::string_view table) const override;
+  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const override;
+  std::string InsertCollectionSql() const override;
+  std::string StampCollectionSql() const override;
+  std::string InsertIgnoreSql(std::string_view rest) const override;
+  std::string InsertOrReplaceSql(std::string_view table, std::string_view columns,
+                                 std::string_view placeholders, std::string_view key_columns,
+                                 std::string_view update_columns) const override;
+  // DELETE takes ORDER BY and LIMIT but no OFFSET; SqlStorage selects the victims through a
+  // derived table when an offset is given.
+  bool DeleteTakesLimit() const override { return true; }
+  std::string LockCollectionSql() const override;
+  std::string_view LockingReadSuffix() const override { return " FOR UPDATE"; }
+
+  // 0, or the number of wbo<N> tables.
+  int Shards() const { return shards_; }
+
+ private:
+  // Set at construction
+  const int shards_;
+};
+
+}  // namespace weave

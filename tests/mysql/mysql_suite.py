@@ -1,0 +1,822 @@
+"""MySQL back end checks against a running throwaway MariaDB (started by run.sh).
+
+Environment (set by run.sh): WEAVE_BUILD (weave-server, weave-admin), MYSQL_DIR (the
+MariaDB folder with mysqld.sock), MYSQL_PORT, MYSQL_PASSWORD (of the `weave` user),
+MYSQL_TMP (a scratch folder), WEAVE_COUNTS_FILE ("passed failed" is written there).
+Arguments: substrings; only checks whose name contains one of them run.
+
+Every wait has a deadline and every load loop a bound, so the suite ends by itself.
+Standard library only.
+"""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("WEAVE_BUILD", os.path.join(ROOT, "build"))
+MYSQL_DIR = os.environ["MYSQL_DIR"]
+MYSQL_PORT = int(os.environ["MYSQL_PORT"])
+MYSQL_PASSWORD = os.environ.get("MYSQL_PASSWORD", "weave-test-password")
+TMP = os.environ.get("MYSQL_TMP") or MYSQL_DIR
+SOCKET = os.path.join(MYSQL_DIR, "mysqld.sock")
+MARIADB_SH = os.path.join(ROOT, "scripts", "mariadb.sh")
+NO_EXPIRY = 2100000000
+
+
+# --- MariaDB, as the administrator on the socket ------------------------------------------
+
+def admin_user():
+    import pwd
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def sql(database, statements, charset=None):
+    """Runs statements with the mariadb client; returns the result rows as lists of str."""
+    command = ["mariadb", "--no-defaults", "--protocol=socket", "--socket=" + SOCKET,
+               "-u", admin_user(), "--batch", "--skip-column-names", "--connect-timeout=5"]
+    if charset:
+        command.append("--default-character-set=" + charset)
+    if database:
+        command.append(database)
+    data = statements if isinstance(statements, bytes) else statements.encode("utf-8")
+    done = subprocess.run(command, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=120)
+    if done.returncode != 0:
+        raise AssertionError("mariadb failed: %s\n%s" % (done.stderr.decode(errors="replace"),
+                                                        data[:2000].decode(errors="replace")))
+    text = done.stdout.decode("utf-8", "replace")
+    return [line.split("\t") for line in text.splitlines()]
+
+
+def create_database(name):
+    sql(None, """
+DROP DATABASE IF EXISTS `%(db)s`;
+CREATE DATABASE `%(db)s` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+GRANT ALL PRIVILEGES ON `%(db)s`.* TO 'weave'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON `%(db)s`.* TO 'weave'@'localhost';
+""" % {"db": name})
+
+
+def mariadb_ctl(*args, timeout=120):
+    subprocess.run(["sh", MARIADB_SH] + list(args), check=True, timeout=timeout,
+                   stdout=subprocess.DEVNULL)
+
+
+def mariadb_pid():
+    with open(os.path.join(MYSQL_DIR, "mariadbd.pid")) as pid_file:
+        return int(pid_file.read().strip())
+
+
+# --- weave-server + nginx -------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Instance:
+    """weave-server on a MariaDB database, behind its own nginx on loopback."""
+
+    def __init__(self, name, database, workers=3, mysql_extra=None, extra_yaml="",
+                 server_extra=""):
+        self.name = name
+        self.dir = os.path.join(TMP, name)
+        os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
+        os.chmod(self.dir, 0o711)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.config = os.path.join(self.dir, "weave.yaml")
+        self.log = os.path.join(self.dir, "server.log")
+        self.database = database
+        self.workers = workers
+        mysql = {"host": "127.0.0.1", "port": MYSQL_PORT, "user": "weave",
+                 "password_file": os.path.join(self.dir, "db-password"),
+                 "database": database}
+        mysql.update(mysql_extra or {})
+        with open(mysql["password_file"], "w") as out:
+            out.write(MYSQL_PASSWORD + "\n")
+        lines = ["server:",
+                 '  listen: "unix:%s/weave.sock"' % self.dir,
+                 '  socket_mode: "0666"',
+                 "  workers: %d" % workers,
+                 "  shutdown_timeout_seconds: 5",
+                 '  public_url: "%s/"' % self.url]
+        if server_extra:
+            lines.append(server_extra.rstrip("\n"))
+        lines += ["database:", "  driver: mysql", "  sqlite:",
+                  '    path: "%s/unused.db"' % self.dir, "  mysql:"]
+        for key, value in mysql.items():
+            lines.append("    %s: %s" % (key, value if isinstance(value, int) else
+                                          json.dumps(value)))
+        lines += ["auth:", "  cache_seconds: 300", "log:", "  level: info",
+                  "security_log:", "  target: file", '  file: "%s/security.log"' % self.dir]
+        if extra_yaml:
+            lines.append(extra_yaml.rstrip("\n"))
+        with open(self.config, "w") as out:
+            out.write("\n".join(lines) + "\n")
+        self.server = None
+        self.nginx = None
+
+    def start(self, timeout=60):
+        nginx_dir = os.path.join(self.dir, "nginx")
+        conf = subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), nginx_dir,
+                               str(self.port), "unix:%s/weave.sock" % self.dir, ROOT],
+                              check=True, stdout=subprocess.PIPE, timeout=30).stdout
+        with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
+            out.write(conf)
+        with open(self.log, "ab") as log:
+            self.server = subprocess.Popen([os.path.join(BUILD, "weave-server"), "-c", self.config],
+                                           stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
+            self.nginx = subprocess.Popen(["nginx", "-p", nginx_dir, "-c",
+                                           os.path.join(nginx_dir, "nginx.conf"),
+                                           "-g", "daemon off;"],
+                                          stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.server.poll() is not None:
+                break
+            try:
+                if request(self, "GET", "/1.1/nobody/info/collections", timeout=3)[0] == 401:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("%s did not come up:\n%s" % (self.name, self.log_text()[-3000:]))
+
+    def stop(self):
+        for proc in (self.nginx, self.server):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (self.nginx, self.server):
+            if proc is None:
+                continue
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        self.nginx = self.server = None
+
+    def add_user(self, name, password, email=None):
+        done = subprocess.run([os.path.join(BUILD, "weave-admin"), "-c", self.config, "add", name,
+                               email or name + "@example.org"],
+                              input=(password + "\n").encode(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+        if done.returncode != 0:
+            raise AssertionError("weave-admin add %s: %s" % (name, done.stderr.decode()))
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as log:
+                return log.read()
+        except FileNotFoundError:
+            return ""
+
+
+def request(instance, method, path, body=None, auth=None, headers=None, timeout=30):
+    """(status, {lower-case header: value}, body bytes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=timeout)
+    try:
+        sent = dict(headers or {})
+        if auth:
+            token = base64.b64encode(("%s:%s" % auth).encode("utf-8")).decode()
+            sent["Authorization"] = "Basic " + token
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+            sent.setdefault("Content-Type", "application/json")
+        connection.request(method, path, body=data, headers=sent)
+        response = connection.getresponse()
+        return (response.status, {k.lower(): v for k, v in response.getheaders()},
+                response.read())
+    finally:
+        connection.close()
+
+
+def ok_json(instance, method, path, auth, body=None, headers=None):
+    status, got_headers, data = request(instance, method, path, body, auth, headers)
+    assert status == 200, "%s %s -> %d %r" % (method, path, status, data[:300])
+    return json.loads(data.decode("utf-8")), got_headers
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+CHECKS = []
+
+
+def check(function):
+    CHECKS.append(function)
+    return function
+
+
+def functional_suite(results):
+    """tests/functional/runner.py against weave-server on MariaDB (its own counts)."""
+    settings = {
+        "main": (3, "limits:\n  quota_kib: 102400\n  max_body_bytes: 8388608\n"
+                    "accounts:\n  lockout_max_failures: 0", ""),
+        "quota": (2, "limits:\n  quota_kib: 100\n  max_body_bytes: 1048576\n"
+                     "accounts:\n  lockout_max_failures: 0", ""),
+        "lockout": (2, "accounts:\n  lockout_max_failures: 3\n  lockout_window_seconds: 600\n"
+                       "  lockout_seconds: 2", '  trusted_proxies: ["127.0.0.1"]'),
+    }
+    instances = {}
+    try:
+        for name, (workers, extra, server_extra) in settings.items():
+            create_database("weave_func_" + name)
+            instances[name] = Instance("func-" + name, "weave_func_" + name, workers,
+                                       extra_yaml=extra, server_extra=server_extra).start()
+        main, quota, lockout = instances["main"], instances["quota"], instances["lockout"]
+        users = {
+            "WEAVE_USER": ("alice", "alice-password-1"),
+            "WEAVE_USER2": ("bob", "bob-password-22"),
+            "WEAVE_USER_SPECIAL": ("carol", "co:lon pässwörd:✓"),
+            "WEAVE_USER_CLIENT": ("erin", "erin-password-4"),
+            "WEAVE_USER_ADMIN": ("dave", "dave-password-3"),
+            "WEAVE_USER_CRASH": ("frank", "frank-password-5"),
+        }
+        env = dict(os.environ)
+        for key, (name, password) in users.items():
+            main.add_user(name, password)
+            env[key] = name
+            env[key.replace("USER", "PASSWORD")] = password
+        quota.add_user("quinn", "quinn-password-6")
+        lockout.add_user("lola", "lola-password-7")
+        lockout.add_user("lenny", "lenny-password-8")
+        counts = os.path.join(TMP, "functional-counts")
+        env.update({
+            "WEAVE_URL": main.url, "WEAVE_ADMIN": os.path.join(BUILD, "weave-admin"),
+            "WEAVE_SERVER_BIN": os.path.join(BUILD, "weave-server"),
+            "WEAVE_CONFIG": main.config, "WEAVE_MASTER_PID": str(main.server.pid),
+            "WEAVE_WORKERS": "3", "WEAVE_QUOTA_KIB": "102400",
+            "WEAVE_MAX_BODY_BYTES": "8388608", "WEAVE_MAX_PAYLOAD_BYTES": "262144",
+            "WEAVE_BATCH_MAX_COUNT": "100", "WEAVE_BATCH_MAX_BYTES": "1048576",
+            "WEAVE_QUOTA_URL": quota.url, "WEAVE_QUOTA_USER": "quinn",
+            "WEAVE_QUOTA_PASSWORD": "quinn-password-6", "WEAVE_QUOTA_QUOTA_KIB": "100",
+            "WEAVE_QUOTA_MAX_BODY_BYTES": "1048576",
+            "WEAVE_LOCKOUT_URL": lockout.url, "WEAVE_LOCKOUT_MAX_FAILURES": "3",
+            "WEAVE_LOCKOUT_SECONDS": "2", "WEAVE_LOCKOUT_USER": "lola",
+            "WEAVE_LOCKOUT_PASSWORD": "lola-password-7", "WEAVE_LOCKOUT_USER2": "lenny",
+            "WEAVE_LOCKOUT_PASSWORD2": "lenny-password-8", "WEAVE_COUNTS_FILE": counts,
+        })
+        runner = os.path.join(ROOT, "tests", "functional", "runner.py")
+        if not os.path.exists(runner):
+            raise AssertionError("tests/functional/runner.py is missing")
+        filters = os.environ.get("FUNC_FILTER", "").split()
+        done = subprocess.run([sys.executable, runner] + filters, env=env, timeout=1200)
+        passed = failed = 0
+        if os.path.exists(counts):
+            with open(counts) as text:
+                passed, failed = (int(x) for x in text.read().split())
+        if done.returncode != 0 and failed == 0:
+            failed = 1
+        results["passed"] += passed
+        results["failed"] += failed
+        print("functional suite on MariaDB: %d passed, %d failed" % (passed, failed), flush=True)
+        for instance in instances.values():
+            assert "runtime error:" not in instance.log_text(), instance.name
+    finally:
+        for instance in instances.values():
+            instance.stop()
+
+
+# PHP's storage node schema (its README), in the latin1 default of the MySQL of 2010.
+PHP_SCHEMA = """
+CREATE TABLE collections (
+  userid int(11) NOT NULL,
+  collectionid smallint(6) NOT NULL,
+  name varchar(32) NOT NULL,
+  PRIMARY KEY (userid, collectionid),
+  KEY nameindex (userid, name)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+CREATE TABLE wbo (
+  username int(11) NOT NULL,
+  collection smallint(6) NOT NULL default '0',
+  id varbinary(64) NOT NULL default '',
+  parentid varbinary(64) default NULL,
+  predecessorid varbinary(64) default NULL,
+  sortindex int(11) default NULL,
+  modified bigint(20) default NULL,
+  payload longtext,
+  payload_size int(11) default NULL,
+  PRIMARY KEY (username, collection, id),
+  KEY parentindex (username, collection, parentid),
+  KEY modified (username, collection, modified),
+  KEY weightindex (username, collection, sortindex),
+  KEY predecessorindex (username, collection, predecessorid),
+  KEY size_index (username, payload_size)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+CREATE TABLE users (
+  id int(11) NOT NULL auto_increment,
+  username varchar(32) NOT NULL,
+  password_hash varbinary(128) default NULL,
+  email varbinary(64) default NULL,
+  status tinyint(4) default 1,
+  alert text,
+  reset varbinary(32) default NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY username (username)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+"""
+
+PHP_USER, PHP_PASSWORD, PHP_USER_ID = "phpuser", "php-era-password", 7
+
+
+def ssha256(password, salt):
+    digest = hashlib.sha256(password.encode("utf-8") + salt).digest()
+    return "{SSHA-256}" + base64.b64encode(digest + salt).decode()
+
+
+def quote(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# Rows as PHP wrote them: (collection id, id, parentid, predecessorid, sortindex, modified
+# in centiseconds, payload). Payloads are UTF-8 text written through a latin1 connection.
+PHP_ROWS = [
+    (7, "menu", "places", None, 100, 126500000012, '{"ciphertext":"h\u00e9llo \u2713 \U0001F600","IV":"a"}'),
+    (7, "ABC", "menu", "menu", -5, 126500000050, '{"ciphertext":"upper"}'),
+    (7, "abc", "menu", "ABC", None, 126500000049, '{"ciphertext":"lower"}'),
+    (4, "h1", None, None, None, 126400000100, '{"ciphertext":"history one"}'),
+    (1, "client1", None, None, None, 126300000000, '{"ciphertext":"clients"}'),
+    (101, "c1", None, None, 3, 126600000077, '{"ciphertext":"custom \u00fc"}'),
+]
+
+
+def load_php_database(database):
+    create_database(database)
+    sql(database, PHP_SCHEMA)
+    statements = ["INSERT INTO users (id, username, password_hash, email, status) VALUES "
+                  "(%d, %s, %s, 'php@example.org', 1);" % (
+                      PHP_USER_ID, quote(PHP_USER), quote(ssha256(PHP_PASSWORD, b"saltsalt")))]
+    statements.append("INSERT INTO users (id, username, password_hash, email, status) VALUES "
+                      "(8, 'otherphp', %s, 'o@example.org', 1);" % quote(ssha256("x" * 12, b"s1")))
+    statements.append("INSERT INTO collections VALUES (%d, 101, 'custom1');" % PHP_USER_ID)
+    for collection, wbo_id, parent, predecessor, sortindex, modified, payload in PHP_ROWS:
+        statements.append(
+            "INSERT INTO wbo (username, collection, id, parentid, predecessorid, sortindex, "
+            "modified, payload, payload_size) VALUES (%d, %d, %s, %s, %s, %s, %d, %s, %d);" % (
+                PHP_USER_ID, collection, quote(wbo_id), quote(parent), quote(predecessor),
+                quote(sortindex), modified, quote(payload), len(payload.encode("utf-8"))))
+    statements.append("INSERT INTO wbo (username, collection, id, modified, payload, payload_size)"
+                      " VALUES (8, 7, 'other', 126500000000, 'x', 1);")
+    # PHP's connections were latin1: UTF-8 bytes went into latin1 columns unchanged.
+    sql(database, "\n".join(statements).encode("utf-8"), charset="latin1")
+
+
+def stats_match_rows(database, tables=("wbo",)):
+    """collection_stats equals a recount of the records tables."""
+    union = " UNION ALL ".join(
+        "SELECT username, collection, payload_size FROM %s" % table for table in tables)
+    rows = sql(database, """
+SELECT COUNT(*) FROM (
+  SELECT r.username, r.collection, COUNT(*) AS n, COALESCE(SUM(r.payload_size), 0) AS bytes
+    FROM (%s) r GROUP BY r.username, r.collection) counted
+  LEFT JOIN collection_stats s ON s.userid = counted.username AND s.collection = counted.collection
+ WHERE s.userid IS NULL OR s.item_count <> counted.n OR s.payload_bytes <> counted.bytes;
+SELECT COUNT(*) FROM collection_stats s WHERE s.item_count <> 0 AND NOT EXISTS (
+  SELECT 1 FROM (%s) r WHERE r.username = s.userid AND r.collection = s.collection);
+""" % (union, union))
+    assert rows == [["0"], ["0"]], "collection_stats differs from the rows: %r" % rows
+
+
+@check
+def php_rows_are_served_unchanged():
+    database = "weave_php"
+    load_php_database(database)
+    instance = Instance("php", database, workers=2).start()
+    try:
+        auth = (PHP_USER, PHP_PASSWORD)
+        # The migration added ttl, the triggers and the first stats, and kept PHP's rows.
+        columns = [row[0] for row in sql(database, "SHOW COLUMNS FROM wbo")]
+        assert columns[-1] == "ttl" and columns[:9] == [
+            "username", "collection", "id", "parentid", "predecessorid", "sortindex",
+            "modified", "payload", "payload_size"], columns
+        stats_match_rows(database)
+
+        status, headers, body = request(instance, "GET", "/1.1/phpuser/info/collections",
+                                        auth=auth)
+        assert status == 200, (status, body)
+        collections = json.loads(body)
+        assert collections == {"bookmarks": 1265000000.50, "history": 1264000001.00,
+                               "clients": 1263000000.00, "custom1": 1266000000.77}, collections
+        for text in (b"1265000000.50", b"1264000001.00", b"1266000000.77"):
+            assert text in body, body
+
+        items, headers = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks?full=1&sort=index",
+                                 auth)
+        assert headers.get("x-weave-records") == "3", headers
+        by_id = {item["id"]: item for item in items}
+        assert set(by_id) == {"menu", "ABC", "abc"}, by_id
+        for collection, wbo_id, parent, predecessor, sortindex, modified, payload in PHP_ROWS:
+            if collection != 7:
+                continue
+            item = by_id[wbo_id]
+            assert item["payload"] == payload, (item, payload)
+            assert item["modified"] == modified / 100.0, item
+            assert item.get("parentid") == parent and item.get("predecessorid") == predecessor
+            assert item.get("sortindex") == sortindex, item
+        assert [item["id"] for item in items] == ["menu", "ABC", "abc"], items
+
+        item, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/custom1/c1", auth)
+        assert item["payload"] == PHP_ROWS[5][6] and item["sortindex"] == 3, item
+        counts, _ = ok_json(instance, "GET", "/1.1/phpuser/info/collection_counts", auth)
+        assert counts == {"bookmarks": 3, "history": 1, "clients": 1, "custom1": 1}, counts
+        usage, _ = ok_json(instance, "GET", "/1.1/phpuser/info/quota", auth)
+        total = sum(len(row[6].encode("utf-8")) for row in PHP_ROWS)
+        assert abs(usage[0] - total / 1024.0) < 0.01, (usage, total)
+        newer, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks?newer=1265000000.12",
+                           auth)
+        assert sorted(newer) == ["ABC", "abc"], newer
+        # The other PHP user's rows stay theirs.
+        status, _, _ = request(instance, "GET", "/1.1/phpuser/storage/bookmarks/other", auth=auth)
+        assert status == 404, status
+        # A PHP-era user added by weave-admin lands in PHP's users table and logs in.
+        instance.add_user("newcomer", "newcomer-password")
+        rows = sql(database, "SELECT id, status FROM users WHERE username = 'newcomer'")
+        assert rows and int(rows[0][0]) == 9 and rows[0][1] == "1", rows
+        ok_json(instance, "GET", "/1.1/newcomer/info/collections", ("newcomer", "newcomer-password"))
+    finally:
+        instance.stop()
+
+
+@check
+def api_writes_are_rows_php_can_read():
+    database = "weave_php"  # the database of the previous check, migrated
+    instance = Instance("php-write", database, workers=2).start()
+    try:
+        auth = (PHP_USER, PHP_PASSWORD)
+        payload = "\u00fcn\u00efcode \u2713 \U0001F680 \"quoted\""
+        status, headers, body = request(instance, "PUT", "/1.1/phpuser/storage/bookmarks/new1",
+                                        {"payload": payload, "sortindex": 5, "parentid": "menu"},
+                                        auth=auth)
+        assert status == 200, (status, body)
+        stamp = round(float(body) * 100)
+        rows = sql(database, "SELECT username, collection, id, parentid, IFNULL(predecessorid, 'NULL'),"
+                             " sortindex, modified, HEX(payload), payload_size, ttl FROM wbo"
+                             " WHERE id = 'new1'")
+        expected = [str(PHP_USER_ID), "7", "new1", "menu", "NULL", "5", str(stamp),
+                    payload.encode("utf-8").hex().upper(), str(len(payload.encode("utf-8"))),
+                    str(NO_EXPIRY)]
+        assert rows == [expected], (rows, expected)
+        # Read as PHP did, through a latin1 connection: the same bytes.
+        raw = sql(database, "SELECT payload FROM wbo WHERE id = 'new1'", charset="latin1")
+        assert raw == [[payload]], raw
+
+        # A new custom collection takes PHP's next id (101 exists, so 102).
+        ok_json(instance, "PUT", "/1.1/phpuser/storage/newcoll/n1", auth, {"payload": "n"})
+        rows = sql(database, "SELECT collectionid, name FROM collections WHERE userid = %d"
+                             " ORDER BY collectionid" % PHP_USER_ID)
+        assert rows == [["101", "custom1"], ["102", "newcoll"]], rows
+        rows = sql(database, "SELECT collection FROM wbo WHERE id = 'n1'")
+        assert rows == [["102"]], rows
+
+        # Ids that differ only in case are two records (VARBINARY ids).
+        ok_json(instance, "POST", "/1.1/phpuser/storage/bookmarks", auth,
+                [{"id": "Case", "payload": "upper"}, {"id": "case", "payload": "lower"}])
+        upper, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks/Case", auth)
+        lower, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks/case", auth)
+        assert (upper["payload"], lower["payload"]) == ("upper", "lower"), (upper, lower)
+
+        # ttl is stored as an absolute expiry and hides the record once past.
+        status, _, body = request(instance, "PUT", "/1.1/phpuser/storage/history/short",
+                                  {"payload": "p", "ttl": 1000}, auth=auth)
+        stamp_s = int(float(body))
+        rows = sql(database, "SELECT ttl FROM wbo WHERE id = 'short'")
+        assert rows == [[str(stamp_s + 1000)]], (rows, stamp_s)
+        sql(database, "UPDATE wbo SET ttl = 1 WHERE id = 'short'")
+        status, _, _ = request(instance, "GET", "/1.1/phpuser/storage/history/short", auth=auth)
+        assert status == 404, status
+
+        # A row a PHP server writes meanwhile shows up, timestamps included (the triggers).
+        sql(database, "INSERT INTO wbo (username, collection, id, modified, payload, payload_size)"
+                      " VALUES (%d, 4, 'from-php', 199900000001, 'p', 1)" % PHP_USER_ID)
+        collections, _ = ok_json(instance, "GET", "/1.1/phpuser/info/collections", auth)
+        assert collections["history"] == 1999000000.01, collections
+
+        # Deletes through the API, with limit and with an offset (a derived-table subselect).
+        ok_json(instance, "POST", "/1.1/phpuser/storage/forms", auth,
+                [{"id": "f%d" % i, "payload": "x" * i, "sortindex": i} for i in range(1, 8)])
+        ok_json(instance, "DELETE", "/1.1/phpuser/storage/forms?sort=index&limit=2", auth)
+        ok_json(instance, "DELETE", "/1.1/phpuser/storage/forms?sort=index&limit=2&offset=1", auth)
+        left, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/forms?sort=index", auth)
+        assert left == ["f5", "f2", "f1"], left
+        ok_json(instance, "DELETE", "/1.1/phpuser/storage/history?ids=h1,from-php", auth)
+        stats_match_rows(database)
+
+        # The {SSHA-256} login worked above; the user's rows keep user id 7 in wbo.username.
+        rows = sql(database, "SELECT DISTINCT username FROM wbo WHERE username <> 8")
+        assert rows == [[str(PHP_USER_ID)]], rows
+    finally:
+        instance.stop()
+
+
+@check
+def own_schema_compares_ids_and_names_byte_for_byte():
+    database = "weave_case"
+    create_database(database)  # the server's default collation is case-insensitive
+    instance = Instance("case", database, workers=2).start()
+    try:
+        instance.add_user("casey", "casey-password")
+        auth = ("casey", "casey-password")
+        ok_json(instance, "POST", "/1.1/casey/storage/bookmarks", auth,
+                [{"id": "Abc", "payload": "upper"}, {"id": "abc", "payload": "lower"},
+                 {"id": "ABC", "payload": "caps"}])
+        items, _ = ok_json(instance, "GET", "/1.1/casey/storage/bookmarks?full=1", auth)
+        assert sorted((i["id"], i["payload"]) for i in items) == [
+            ("ABC", "caps"), ("Abc", "upper"), ("abc", "lower")], items
+        ok_json(instance, "PUT", "/1.1/casey/storage/Foo/x", auth, {"payload": "Foo"})
+        ok_json(instance, "PUT", "/1.1/casey/storage/foo/x", auth, {"payload": "foo"})
+        first, _ = ok_json(instance, "GET", "/1.1/casey/storage/Foo/x", auth)
+        second, _ = ok_json(instance, "GET", "/1.1/casey/storage/foo/x", auth)
+        assert (first["payload"], second["payload"]) == ("Foo", "foo"), (first, second)
+        collections, _ = ok_json(instance, "GET", "/1.1/casey/info/collections", auth)
+        assert set(collections) == {"bookmarks", "Foo", "foo"}, collections
+        stats_match_rows(database)
+        # Starting again on the same database changes nothing (idempotent schema).
+        before = sql(database, "SELECT COUNT(*) FROM collection_stats")
+        instance.stop()
+        instance.start()
+        assert sql(database, "SELECT COUNT(*) FROM collection_stats") == before
+        ok_json(instance, "GET", "/1.1/casey/storage/Foo/x", auth)
+    finally:
+        instance.stop()
+
+
+@check
+def sharding_puts_each_user_in_wbo_user_mod_n():
+    database = "weave_shard"
+    create_database(database)
+    instance = Instance("shard", database, workers=2, mysql_extra={"shards": 4}).start()
+    try:
+        tables = [row[0] for row in sql(database, "SHOW TABLES LIKE 'wbo%'")]
+        assert sorted(tables) == ["wbo0", "wbo1", "wbo2", "wbo3"], tables
+        triggers = sql(database, "SELECT COUNT(*) FROM information_schema.TRIGGERS"
+                                 " WHERE TRIGGER_SCHEMA = '%s'" % database)
+        assert triggers == [["12"]], triggers
+        names = ["shard%d" % i for i in range(6)]
+        for name in names:
+            instance.add_user(name, name + "-password")
+        ids = {}
+        for name in names:
+            auth = (name, name + "-password")
+            ok_json(instance, "POST", "/1.1/%s/storage/history" % name, auth,
+                    [{"id": "%s-%d" % (name, i), "payload": "p" * i} for i in range(1, 6)])
+            ok_json(instance, "PUT", "/1.1/%s/storage/custom/x" % name, auth, {"payload": name})
+            ids[name] = int(sql(database, "SELECT id FROM users WHERE username = '%s'" % name)[0][0])
+        for name, user_id in ids.items():
+            for shard in range(4):
+                count = int(sql(database, "SELECT COUNT(*) FROM wbo%d WHERE username = %d"
+                                          % (shard, user_id))[0][0])
+                assert count == (6 if shard == user_id % 4 else 0), (name, user_id, shard, count)
+            auth = (name, name + "-password")
+            items, _ = ok_json(instance, "GET", "/1.1/%s/storage/history?sort=newest" % name, auth)
+            assert sorted(items) == sorted("%s-%d" % (name, i) for i in range(1, 6)), items
+            counts, _ = ok_json(instance, "GET", "/1.1/%s/info/collection_counts" % name, auth)
+            assert counts == {"history": 5, "custom": 1}, counts
+            usage, _ = ok_json(instance, "GET", "/1.1/%s/info/collection_usage" % name, auth)
+            assert abs(usage["history"] - 15 / 1024.0) < 0.001, usage
+        victim = names[1]
+        auth = (victim, victim + "-password")
+        ok_json(instance, "DELETE", "/1.1/%s/storage/history?ids=%s-1,%s-2" % (victim, victim, victim),
+                auth)
+        ok_json(instance, "DELETE", "/1.1/%s/storage" % names[2], (names[2], names[2] + "-password"),
+                headers={"X-Confirm-Delete": "1"})
+        items, _ = ok_json(instance, "GET", "/1.1/%s/storage/history" % victim, auth)
+        assert len(items) == 3, items
+        stats_match_rows(database, tables)
+    finally:
+        instance.stop()
+
+
+def load_worker(instance, user, password, stop_at, index, log, lock):
+    """Writes records one by one (and reads) until stop_at; logs every outcome."""
+    auth = (user, password)
+    number = 0
+    while time.time() < stop_at:
+        number += 1
+        wbo_id = "w%d-%d" % (index, number)
+        began = time.time()
+        try:
+            if number % 3 == 0:
+                status, headers, body = request(instance, "GET", "/1.1/%s/storage/history?limit=5"
+                                                % user, auth=auth, timeout=40)
+                kind = "read"
+            else:
+                status, headers, body = request(instance, "POST", "/1.1/%s/storage/history" % user,
+                                                [{"id": wbo_id, "payload": "load %s" % wbo_id}],
+                                                auth=auth, timeout=40)
+                kind = "write"
+                if status == 200 and wbo_id not in json.loads(body).get("success", []):
+                    status = -2  # acknowledged but not stored: a failure
+        except OSError as error:
+            status, headers, body, kind = -1, {}, str(error).encode(), "error"
+        with lock:
+            log.append({"kind": kind, "id": wbo_id, "status": status, "began": began,
+                        "seconds": time.time() - began, "headers": headers, "body": body[:200]})
+        if status != 200:
+            time.sleep(0.05)
+
+
+def run_load(instance, user, password, seconds, threads=4):
+    log, lock = [], threading.Lock()
+    stop_at = time.time() + seconds
+    workers = [threading.Thread(target=load_worker,
+                                args=(instance, user, password, stop_at, i, log, lock))
+               for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    return workers, log
+
+
+@check
+def outage_gives_503_then_service_resumes_without_restart():
+    database = "weave_outage"
+    create_database(database)
+    timeouts = {"connect_timeout_seconds": 2, "read_timeout_seconds": 3,
+                "write_timeout_seconds": 3, "lock_wait_timeout_seconds": 2}
+    # Workers are recycled every 200 requests, so some start while MariaDB is down.
+    instance = Instance("outage", database, workers=3, mysql_extra=timeouts,
+                        server_extra="  retry_after_seconds: 7\n  max_requests_per_worker: 200"
+                        ).start()
+    master = instance.server.pid
+    # A request may wait for one connect (2 s) and a read (3 s, which the client library may
+    # try up to three times) before it is answered 503: no answer may take longer than this.
+    bound = 2 + 3 * 3 + 3
+    try:
+        instance.add_user("loader", "loader-password")
+        workers, log = run_load(instance, "loader", "loader-password", 40)
+        time.sleep(4)
+        crash_at = time.time()
+        mariadb_ctl("kill", MYSQL_DIR)  # a crash: connections reset, nothing flushed late
+        time.sleep(5)
+        restart_at = time.time()
+        mariadb_ctl("start", MYSQL_DIR, str(MYSQL_PORT), "weave", "weave", MYSQL_PASSWORD)
+        time.sleep(4)
+        # A server that hangs instead of refusing: requests end by the timeouts.
+        pid = mariadb_pid()
+        freeze_at = time.time()
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(6)
+        os.kill(pid, signal.SIGCONT)
+        thaw_at = time.time()
+        for worker in workers:
+            worker.join(120)
+        assert not any(worker.is_alive() for worker in workers), "load threads hang"
+
+        statuses = {}
+        for entry in log:
+            statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+        print("      outage load: %d requests, statuses %s" % (len(log), statuses), flush=True)
+        bad = [e for e in log if e["status"] not in (200, 503)]
+        assert not bad, "answers other than 200/503: %r" % bad[:5]
+        unavailable = [e for e in log if e["status"] == 503]
+        assert unavailable, "no 503 during the outage"
+        for entry in unavailable:
+            assert entry["headers"].get("retry-after") == "7", entry
+            assert entry["headers"].get("x-weave-backoff") == "7", entry
+        slowest = max(e["seconds"] for e in log)
+        print("      slowest answer %.2f s (bound %d s); 503s from %.1f s after the crash to"
+              " %.1f s after the restart" % (
+                  slowest, bound,
+                  min(e["began"] for e in unavailable) - crash_at,
+                  max(e["began"] + e["seconds"] for e in unavailable) - restart_at), flush=True)
+        assert slowest <= bound, "an answer took %.1f s" % slowest
+        # Service came back by itself after the crash, and after the freeze.
+        after_restart = [e for e in log if e["began"] > restart_at + 2
+                         and e["began"] + e["seconds"] < freeze_at]
+        assert after_restart and all(e["status"] == 200 for e in after_restart), [
+            (e["status"], round(e["began"] - restart_at, 1)) for e in after_restart
+            if e["status"] != 200][:10]
+        after_thaw = [e for e in log if e["began"] > thaw_at + bound]
+        assert after_thaw and all(e["status"] == 200 for e in after_thaw), [
+            (e["status"], round(e["began"] - thaw_at, 1)) for e in after_thaw
+            if e["status"] != 200][:10]
+        # Every acknowledged write is there, through the API and in the table.
+        acknowledged = {e["id"] for e in log if e["kind"] == "write" and e["status"] == 200}
+        stored, _ = ok_json(instance, "GET", "/1.1/loader/storage/history", ("loader", "loader-password"))
+        missing = acknowledged - set(stored)
+        assert not missing, "acknowledged writes lost: %r" % sorted(missing)[:10]
+        rows = {row[0] for row in sql(database, "SELECT id FROM wbo")}
+        assert acknowledged <= rows
+        print("      %d acknowledged writes, all present; %d rows stored" % (
+            len(acknowledged), len(rows)), flush=True)
+        stats_match_rows(database)
+        assert instance.server.poll() is None and instance.server.pid == master
+        assert "runtime error:" not in instance.log_text()
+    finally:
+        try:
+            os.kill(mariadb_pid(), signal.SIGCONT)
+        except (OSError, ValueError):
+            pass
+        instance.stop()
+
+
+class Skip(Exception):
+    pass
+
+
+@check
+def storage_contract_suite_on_mysql():
+    """tests/unit/storage_contract_test.cpp with MysqlBackend added to its back ends."""
+    source = os.path.join(ROOT, "tests", "unit", "storage_contract_test.cpp")
+    if not os.path.exists(source):
+        raise Skip("tests/unit/storage_contract_test.cpp is not there")
+    work = os.path.join(TMP, "contract")
+    os.makedirs(work, exist_ok=True)
+    with open(source) as text:
+        code = text.read()
+    line = "using Backends = std::tuple<SqliteFileBackend>;"
+    if "WEAVE_CONTRACT_BACKENDS" in code:
+        copy, defines = source, ['-DWEAVE_CONTRACT_BACKENDS="mysql_contract_backend.h"']
+    else:
+        assert line in code, "the suite's Backends line changed: update mysql_suite.py"
+        copy, defines = os.path.join(work, "storage_contract_mysql_test.cpp"), []
+        with open(copy, "w") as out:
+            out.write(code.replace(line, '#include "mysql_contract_backend.h"'))
+    with open(os.path.join(ROOT, "Makefile")) as text:
+        libs = next(l.split(":=", 1)[1].split() for l in text if l.startswith("LIBS"))
+    objects = []
+    for folder, _, files in os.walk(os.path.join(BUILD, "obj", "src")):
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.endswith(".o") and name != "main.o" and "/admin" not in path:
+                objects.append(path)
+    symbols = subprocess.run(["nm", "-u", os.path.join(BUILD, "obj", "src", "app.o")],
+                             stdout=subprocess.PIPE, timeout=60).stdout
+    flags = ["-std=c++20", "-O0", "-g", "-DBOOST_TEST_DYN_LINK", "-I" + os.path.join(ROOT, "src"),
+             "-I" + os.path.join(BUILD, "gen"), "-I" + os.path.join(ROOT, "tests", "unit"),
+             "-I" + HERE] + defines
+    if b"__asan" in symbols:
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    binary = os.path.join(work, "storage_contract_mysql")
+    units = [copy, os.path.join(ROOT, "tests", "unit", "test_main.cpp")]
+    done = subprocess.run(["g++"] + flags + units + sorted(objects) + ["-o", binary] + libs +
+                          ["-lboost_unit_test_framework"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=900)
+    assert done.returncode == 0, done.stdout.decode(errors="replace")[-5000:]
+    create_database("weave_contract")
+    env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
+               WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
+               WEAVE_TEST_MYSQL_DATABASE="weave_contract", ASAN_OPTIONS="detect_leaks=1")
+    done = subprocess.run([binary, "--report_level=short"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=600)
+    output = done.stdout.decode(errors="replace")
+    print("      " + "\n      ".join(output.strip().splitlines()[-3:]), flush=True)
+    assert done.returncode == 0, output[-8000:]
+
+
+def main():
+    filters = sys.argv[1:]
+    results = {"passed": 0, "failed": 0}
+    began = time.time()
+    if not filters or any(f in "functional_suite" for f in filters):
+        try:
+            functional_suite(results)
+        except Exception:  # noqa: BLE001 - reported as one failure
+            traceback.print_exc()
+            results["failed"] += 1
+    for function in CHECKS:
+        name = function.__name__
+        if filters and not any(f in name for f in filters):
+            continue
+        started = time.time()
+        try:
+            function()
+            results["passed"] += 1
+            print("ok    %s (%.1fs)" % (name, time.time() - started), flush=True)
+        except Skip as reason:
+            print("skip  %s (%s)" % (name, reason), flush=True)
+        except Exception:  # noqa: BLE001 - every failure is reported and counted
+            results["failed"] += 1
+            print("FAIL  %s (%.1fs)" % (name, time.time() - started), flush=True)
+            traceback.print_exc()
+            sys.stdout.flush()
+    print("mysql suite: %d passed, %d failed in %.1fs" % (
+        results["passed"], results["failed"], time.time() - began), flush=True)
+    counts = os.environ.get("WEAVE_COUNTS_FILE")
+    if counts:
+        with open(counts, "w") as out:
+            out.write("%d %d\n" % (results["passed"], results["failed"]))
+    return 0 if results["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
