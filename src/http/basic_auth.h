@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/utf8.h"  // IsValidUtf8, which callers of this header used to find here
+
 namespace weave {
 
 struct BasicCredentials {
@@ -16,8 +18,5 @@ struct BasicCredentials {
 // has a ':'; split at the first ':' so passwords may contain ':'. The user name must be
 // non-empty and free of control characters; the password must be valid UTF-8.
 std::optional<BasicCredentials> ParseBasicAuth(std::string_view header_value);
-
-// True when text is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
-bool IsValidUtf8(std::string_view text);
 
 }  // namespace weave

@@ -33,7 +33,8 @@ double ParseQuality(std::string_view params) {
       const std::string value(param.substr(2));
       char* end = nullptr;
       quality = strtod(value.c_str(), &end);
-      if (end == value.c_str() || *end != '\0' || quality < 0 || quality > 1) {
+      // Written so that NaN ("q=nan", which strtod accepts) fails too.
+      if (end == value.c_str() || *end != '\0' || !(quality >= 0 && quality <= 1)) {
         return -1;
       }
     }

@@ -26,22 +26,41 @@ int64_t ParseCount(std::string_view name, std::string_view text) {
   return value;
 }
 
-// Sort indexes are integers; a fractional bound is rounded outwards so that the strict
-// comparison keeps its meaning (sortindex > 5.5 is sortindex > 5).
+// Sort indexes are integers; a fractional bound is rounded outwards, exactly (not after
+// rounding to hundredths), so the strict comparison keeps its meaning: sortindex > 4.999
+// is sortindex > 4, sortindex < 5.001 is sortindex < 6.
 int64_t ParseIndexBound(std::string_view name, std::string_view text, bool lower_bound) {
-  const auto centis = ParseTimestamp(text);
-  if (!centis) {
+  size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    ++i;
+  }
+  int64_t whole = 0;
+  size_t digits = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+    if (digits >= 12) {
+      Reject(name);
+    }
+    whole = whole * 10 + (text[i] - '0');
+  }
+  bool has_fraction = false;
+  size_t fraction_digits = 0;
+  if (i < text.size() && text[i] == '.') {
+    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++fraction_digits) {
+      has_fraction = has_fraction || text[i] != '0';
+    }
+  }
+  if (i != text.size() || digits + fraction_digits == 0) {
     Reject(name);
   }
-  const int64_t whole = *centis / 100;
-  const int64_t rest = *centis % 100;
-  if (rest == 0) {
-    return whole;
+  const int64_t truncated = negative ? -whole : whole;
+  if (!has_fraction) {
+    return truncated;
   }
   if (lower_bound) {
-    return rest < 0 ? whole - 1 : whole;
+    return negative ? truncated - 1 : truncated;  // floor
   }
-  return rest > 0 ? whole + 1 : whole;
+  return negative ? truncated : truncated + 1;  // ceiling
 }
 
 std::vector<std::string> SplitIds(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "util/utf8.h"
 
 namespace weave {
 namespace {
@@ -16,8 +17,15 @@ constexpr size_t kMaxIdBytes = 64;
 
 using Value = rapidjson::Value;
 
+// A string field's text. RapidJSON validates raw UTF-8 but lets an escaped lone low
+// surrogate ("\udc00") through as invalid bytes; such a body is refused like any other
+// invalid UTF-8, so nothing stored or served is malformed.
 std::string_view View(const Value& value) {
-  return {value.GetString(), value.GetStringLength()};
+  const std::string_view text(value.GetString(), value.GetStringLength());
+  if (!IsValidUtf8(text)) {
+    throw BadRequest(WeaveError::kJsonParseFailure, "invalid UTF-8 in a string");
+  }
+  return text;
 }
 
 // sortindex and ttl: integers, floats (truncated, as Python's int()), or a string of digits.
@@ -76,6 +84,9 @@ WboBody::WboBody(std::string body) : buffer_(std::move(body)), document_(new Doc
   if (std::memchr(buffer_.data(), '\0', buffer_.size()) != nullptr) {
     throw BadRequest(WeaveError::kJsonParseFailure, "NUL byte in body");
   }
+  // RapidJSON's UTF-8 validation may look up to three bytes past a truncated sequence at
+  // the end: give it zeros to read instead of the heap beyond the string.
+  buffer_.append(4, '\0');
   // Iterative parsing: deeply nested input cannot exhaust the stack. Strict UTF-8.
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   document_->json.ParseInsitu<kFlags>(buffer_.data());

@@ -1,0 +1,247 @@
+// Unit tests of the YAML configuration loader.
+#include "config/config_loader.h"
+
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "errors.h"
+
+namespace weave {
+namespace {
+
+// The ConfigError message for yaml, or "" if it loads.
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    LoadConfigText(yaml);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+bool StartsWith(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_loader)
+
+BOOST_AUTO_TEST_CASE(empty_text_gives_the_defaults) {
+  const Config config = LoadConfigText("");
+  BOOST_TEST(config.server.listen == "");
+  BOOST_TEST(config.server.socket_mode == 0660);
+  BOOST_TEST(config.server.workers == 4);
+  BOOST_TEST(config.server.max_requests_per_worker == 100000);
+  BOOST_TEST(config.server.shutdown_timeout_seconds == 30);
+  BOOST_TEST(config.server.retry_after_seconds == 1800);
+  BOOST_TEST(config.server.path_prefix == "");
+  BOOST_TEST(config.server.public_url == "");
+  BOOST_TEST(config.database.driver == "sqlite");
+  BOOST_TEST(config.database.sqlite.path == "var/weave.db");
+  BOOST_TEST(config.database.sqlite.busy_timeout_ms == 10000);
+  BOOST_TEST(config.database.sqlite.synchronous == "normal");
+  BOOST_TEST(config.auth.backend == "sql");
+  BOOST_TEST(config.auth.cache_seconds == 300);
+  BOOST_TEST(config.auth.password_hash == "yescrypt");
+  BOOST_TEST(config.limits.quota_kib == 25600);
+  BOOST_TEST(config.limits.max_payload_bytes == 262144);
+  BOOST_TEST(config.limits.max_body_bytes == 8 * 1024 * 1024);
+  BOOST_TEST(config.limits.batch_max_count == 100);
+  BOOST_TEST(config.limits.batch_max_bytes == 1024 * 1024);
+  BOOST_TEST(config.log.level == "info");
+  BOOST_TEST(config.log.file == "");
+  BOOST_TEST(config.log.access_log);
+}
+
+BOOST_AUTO_TEST_CASE(comment_only_and_empty_sections_give_the_defaults) {
+  const Config config = LoadConfigText("# nothing\nserver:\nlimits: {}\n");
+  BOOST_TEST(config.server.workers == 4);
+  BOOST_TEST(config.limits.quota_kib == 25600);
+}
+
+BOOST_AUTO_TEST_CASE(reads_every_key) {
+  const Config config = LoadConfigText(R"(
+server:
+  listen: unix:/run/weave/weave.sock
+  socket_mode: "0600"
+  workers: 8
+  max_requests_per_worker: 0
+  shutdown_timeout_seconds: 5
+  retry_after_seconds: 600
+  path_prefix: /sync/
+  public_url: https://sync.example.org/
+database:
+  driver: sqlite
+  sqlite:
+    path: /var/lib/weave/weave.db
+    busy_timeout_ms: 2500
+    synchronous: full
+auth:
+  backend: sql
+  cache_seconds: 0
+  password_hash: bcrypt
+limits:
+  quota_kib: 5120
+  max_payload_bytes: 1000
+  max_body_bytes: 2048
+  batch_max_count: 50
+  batch_max_bytes: 4096
+log:
+  level: debug
+  file: /var/log/weave.log
+  access_log: false
+)");
+  BOOST_TEST(config.server.listen == "unix:/run/weave/weave.sock");
+  BOOST_TEST(config.server.socket_mode == 0600);
+  BOOST_TEST(config.server.workers == 8);
+  BOOST_TEST(config.server.max_requests_per_worker == 0);
+  BOOST_TEST(config.server.shutdown_timeout_seconds == 5);
+  BOOST_TEST(config.server.retry_after_seconds == 600);
+  BOOST_TEST(config.server.path_prefix == "/sync");
+  BOOST_TEST(config.server.public_url == "https://sync.example.org/");
+  BOOST_TEST(config.database.driver == "sqlite");
+  BOOST_TEST(config.database.sqlite.path == "/var/lib/weave/weave.db");
+  BOOST_TEST(config.database.sqlite.busy_timeout_ms == 2500);
+  BOOST_TEST(config.database.sqlite.synchronous == "full");
+  BOOST_TEST(config.auth.backend == "sql");
+  BOOST_TEST(config.auth.cache_seconds == 0);
+  BOOST_TEST(config.auth.password_hash == "bcrypt");
+  BOOST_TEST(config.limits.quota_kib == 5120);
+  BOOST_TEST(config.limits.max_payload_bytes == 1000);
+  BOOST_TEST(config.limits.max_body_bytes == 2048);
+  BOOST_TEST(config.limits.batch_max_count == 50);
+  BOOST_TEST(config.limits.batch_max_bytes == 4096);
+  BOOST_TEST(config.log.level == "debug");
+  BOOST_TEST(config.log.file == "/var/log/weave.log");
+  BOOST_TEST(!config.log.access_log);
+}
+
+BOOST_AUTO_TEST_CASE(empty_value_keeps_the_default) {
+  const Config config = LoadConfigText("server:\n  workers:\n  listen: ~\n");
+  BOOST_TEST(config.server.workers == 4);
+  BOOST_TEST(config.server.listen == "");
+}
+
+BOOST_AUTO_TEST_CASE(socket_mode_is_read_as_octal) {
+  BOOST_TEST(LoadConfigText("server: {socket_mode: \"0660\"}").server.socket_mode == 0660);
+  BOOST_TEST(LoadConfigText("server: {socket_mode: 0666}").server.socket_mode == 0666);
+  BOOST_TEST(LoadConfigText("server: {socket_mode: 600}").server.socket_mode == 0600);
+  BOOST_TEST(LoadConfigText("server: {socket_mode: \"0\"}").server.socket_mode == 0);
+  BOOST_TEST(LoadConfigText("server: {socket_mode: \"0777\"}").server.socket_mode == 0777);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_bad_socket_modes) {
+  for (const char* mode : {"\"0668\"", "\"rw-rw----\"", "\"01000\"", "\"-1\"", "\"0x1ff\"",
+                           "\"0660 \"", "\"0o660\""}) {
+    BOOST_TEST_INFO("socket_mode: " << mode);
+    BOOST_TEST(StartsWith(ErrorOf(std::string("server: {socket_mode: ") + mode + "}"),
+                          "server.socket_mode: "));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_key_is_named_by_its_path) {
+  BOOST_TEST(ErrorOf("bogus: 1") == "bogus: unknown key");
+  BOOST_TEST(ErrorOf("server: {wrokers: 4}") == "server.wrokers: unknown key");
+  BOOST_TEST(ErrorOf("database: {sqlite: {paht: x}}") == "database.sqlite.paht: unknown key");
+  BOOST_TEST(ErrorOf("limits: {quota: 1}") == "limits.quota: unknown key");
+  BOOST_TEST(ErrorOf("log: {colour: true}") == "log.colour: unknown key");
+  BOOST_TEST(ErrorOf("auth: {kerberos: {realm: x}}") == "auth.kerberos: unknown key");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_numbers_out_of_range_naming_the_key) {
+  BOOST_TEST(StartsWith(ErrorOf("server: {workers: 0}"), "server.workers: must be between 1"));
+  BOOST_TEST(StartsWith(ErrorOf("server: {workers: 257}"), "server.workers: "));
+  BOOST_TEST(StartsWith(ErrorOf("server: {max_requests_per_worker: -1}"),
+                        "server.max_requests_per_worker: "));
+  BOOST_TEST(StartsWith(ErrorOf("server: {shutdown_timeout_seconds: 0}"),
+                        "server.shutdown_timeout_seconds: "));
+  BOOST_TEST(
+      StartsWith(ErrorOf("server: {retry_after_seconds: 86401}"), "server.retry_after_seconds: "));
+  BOOST_TEST(StartsWith(ErrorOf("database: {sqlite: {busy_timeout_ms: -5}}"),
+                        "database.sqlite.busy_timeout_ms: "));
+  BOOST_TEST(StartsWith(ErrorOf("auth: {cache_seconds: 86401}"), "auth.cache_seconds: "));
+  BOOST_TEST(StartsWith(ErrorOf("limits: {quota_kib: -1}"), "limits.quota_kib: "));
+  BOOST_TEST(StartsWith(ErrorOf("limits: {max_payload_bytes: 0}"), "limits.max_payload_bytes: "));
+  BOOST_TEST(StartsWith(ErrorOf("limits: {max_body_bytes: 1023}"), "limits.max_body_bytes: "));
+  BOOST_TEST(StartsWith(ErrorOf("limits: {batch_max_count: 10001}"), "limits.batch_max_count: "));
+  BOOST_TEST(StartsWith(ErrorOf("limits: {batch_max_bytes: 0}"), "limits.batch_max_bytes: "));
+}
+
+BOOST_AUTO_TEST_CASE(accepts_range_limits_inclusive) {
+  const Config config = LoadConfigText(
+      "server: {workers: 256, max_requests_per_worker: 9223372036854775807}\n"
+      "limits: {quota_kib: 0, max_payload_bytes: 67108864, max_body_bytes: 1024}\n");
+  BOOST_TEST(config.server.workers == 256);
+  BOOST_TEST(config.server.max_requests_per_worker == INT64_MAX);
+  BOOST_TEST(config.limits.quota_kib == 0);
+  BOOST_TEST(config.limits.max_payload_bytes == 67108864);
+  BOOST_TEST(config.limits.max_body_bytes == 1024);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_values_of_the_wrong_type) {
+  BOOST_TEST(ErrorOf("server: {workers: four}") == "server.workers: expected a whole number");
+  BOOST_TEST(ErrorOf("server: {workers: 1.5}") == "server.workers: expected a whole number");
+  BOOST_TEST(ErrorOf("server: {workers: [1]}") == "server.workers: expected a whole number");
+  BOOST_TEST(ErrorOf("server: {max_requests_per_worker: 9223372036854775808}") ==
+             "server.max_requests_per_worker: expected a whole number");
+  BOOST_TEST(ErrorOf("server: {listen: [a, b]}") == "server.listen: expected a string");
+  BOOST_TEST(ErrorOf("log: {file: {a: b}}") == "log.file: expected a string");
+  BOOST_TEST(ErrorOf("log: {access_log: maybe}") == "log.access_log: expected true or false");
+  BOOST_TEST(ErrorOf("server: 5") == "server: expected a mapping of keys");
+  BOOST_TEST(ErrorOf("database: {sqlite: [x]}") == "database.sqlite: expected a mapping of keys");
+  BOOST_TEST(ErrorOf("- a\n- b\n") == "expected a mapping of keys");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_choices_outside_the_list) {
+  BOOST_TEST(
+      StartsWith(ErrorOf("database: {driver: oracle}"), "database.driver: must be one of: sqlite"));
+  BOOST_TEST(ErrorOf("database: {sqlite: {synchronous: off}}") ==
+             "database.sqlite.synchronous: must be one of: normal, full");
+  BOOST_TEST(StartsWith(ErrorOf("auth: {backend: pam}"), "auth.backend: must be one of: sql"));
+  BOOST_TEST(ErrorOf("auth: {password_hash: md5}") ==
+             "auth.password_hash: must be one of: yescrypt, bcrypt");
+  BOOST_TEST(ErrorOf("log: {level: verbose}") ==
+             "log.level: must be one of: debug, info, warning, error");
+  BOOST_TEST(ErrorOf("log: {level: [info]}") ==
+             "log.level: must be one of: debug, info, warning, error");
+  BOOST_TEST(ErrorOf("log: {level: INFO}") ==
+             "log.level: must be one of: debug, info, warning, error");
+}
+
+BOOST_AUTO_TEST_CASE(reads_yaml_boolean_spellings) {
+  BOOST_TEST(!LoadConfigText("log: {access_log: no}").log.access_log);
+  BOOST_TEST(!LoadConfigText("log: {access_log: off}").log.access_log);
+  BOOST_TEST(LoadConfigText("log: {access_log: yes}").log.access_log);
+  BOOST_TEST(LoadConfigText("log: {access_log: True}").log.access_log);
+}
+
+BOOST_AUTO_TEST_CASE(checks_path_prefix_public_url_and_database_path) {
+  BOOST_TEST(LoadConfigText("server: {path_prefix: /}").server.path_prefix == "");
+  BOOST_TEST(LoadConfigText("server: {path_prefix: /a/b//}").server.path_prefix == "/a/b");
+  BOOST_TEST(ErrorOf("server: {path_prefix: sync}") == "server.path_prefix: must start with /");
+  BOOST_TEST(ErrorOf("server: {public_url: ftp://x/}") ==
+             "server.public_url: must start with http:// or https://");
+  BOOST_TEST(LoadConfigText("server: {public_url: http://x/}").server.public_url == "http://x/");
+  BOOST_TEST(ErrorOf("database: {sqlite: {path: \"\"}}") ==
+             "database.sqlite.path: must not be empty");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_yaml_is_a_config_error) {
+  BOOST_TEST(StartsWith(ErrorOf("server: [\n"), "not valid YAML"));
+  BOOST_TEST(StartsWith(ErrorOf("a: b: c"), "not valid YAML"));
+  BOOST_TEST(StartsWith(ErrorOf("server:\n  workers: 1\n workers: 2"), "not valid YAML"));
+}
+
+BOOST_AUTO_TEST_CASE(non_string_keys_are_a_config_error) {
+  BOOST_TEST(ErrorOf("? [a, b]\n: 1\n") != "");
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_is_a_config_error) {
+  BOOST_CHECK_THROW(LoadConfigFile("/nonexistent/weave.yaml"), ConfigError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave

@@ -1,0 +1,158 @@
+// Unit tests of password hashing and of the legacy formats imported databases carry.
+#include "auth/password_hash.h"
+
+#include <crypt.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+#include <openssl/evp.h>
+
+namespace weave {
+namespace {
+
+// Built with OpenSSL directly, independent of util/crypto.
+std::string Digest(const EVP_MD* md, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), out, &length, md, nullptr);
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
+
+std::string ToBase64(const std::string& raw) {
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(raw.data()),
+                                      static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(written));
+  return out;
+}
+
+std::string ToHex(const std::string& raw, bool upper) {
+  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : raw) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+// {SSHA}/{SSHA-256} as Mozilla's PHP and Python servers stored them.
+std::string SaltedHash(const char* tag, const EVP_MD* md, const std::string& password,
+                       const std::string& salt) {
+  return std::string(tag) + ToBase64(Digest(md, password + salt) + salt);
+}
+
+std::string ShaCrypt(const std::string& password) {
+  auto data = std::make_unique<crypt_data>();
+  const char* result = crypt_r(password.c_str(), "$6$saltsaltsalt$", data.get());
+  BOOST_REQUIRE(result != nullptr);
+  return result;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(password_hash)
+
+BOOST_AUTO_TEST_CASE(yescrypt_hash_verifies_its_password_only) {
+  const std::string hash = HashPassword("correct horse", "yescrypt");
+  BOOST_TEST(hash.rfind("$y$", 0) == 0U);
+  BOOST_TEST(VerifyPassword("correct horse", hash));
+  BOOST_TEST(!VerifyPassword("correct horsE", hash));
+  BOOST_TEST(!VerifyPassword("", hash));
+  BOOST_TEST(!IsLegacyHash(hash));
+}
+
+BOOST_AUTO_TEST_CASE(bcrypt_hash_verifies_its_password_only) {
+  const std::string hash = HashPassword("p\xc3\xa4ss:word", "bcrypt");
+  BOOST_TEST(hash.rfind("$2b$10$", 0) == 0U);
+  BOOST_TEST(VerifyPassword("p\xc3\xa4ss:word", hash));
+  BOOST_TEST(!VerifyPassword("pass:word", hash));
+  BOOST_TEST(!IsLegacyHash(hash));
+}
+
+BOOST_AUTO_TEST_CASE(each_hash_gets_a_fresh_salt) {
+  BOOST_TEST(HashPassword("same", "yescrypt") != HashPassword("same", "yescrypt"));
+}
+
+BOOST_AUTO_TEST_CASE(hashing_refuses_nul_byte_and_verification_fails_for_it) {
+  BOOST_CHECK_THROW(HashPassword(std::string("a\0b", 3), "yescrypt"), std::runtime_error);
+  const std::string hash = HashPassword("a", "yescrypt");
+  BOOST_TEST(!VerifyPassword(std::string("a\0b", 3), hash));
+}
+
+BOOST_AUTO_TEST_CASE(verifies_sha_crypt_hashes) {
+  const std::string hash = ShaCrypt("secret");
+  BOOST_TEST(VerifyPassword("secret", hash));
+  BOOST_TEST(!VerifyPassword("Secret", hash));
+  BOOST_TEST(!IsLegacyHash(hash));
+}
+
+BOOST_AUTO_TEST_CASE(verifies_ssha256_hashes) {
+  const std::string hash = SaltedHash("{SSHA-256}", EVP_sha256(), "secret", "abcd1234");
+  BOOST_TEST(VerifyPassword("secret", hash));
+  BOOST_TEST(!VerifyPassword("secret2", hash));
+  BOOST_TEST(!VerifyPassword("", hash));
+  BOOST_TEST(IsLegacyHash(hash));
+}
+
+BOOST_AUTO_TEST_CASE(verifies_ssha_hashes_with_binary_salt) {
+  const std::string hash =
+      SaltedHash("{SSHA}", EVP_sha1(), "p\xc3\xa4ss", std::string("\x00\xff\x01\xfe", 4));
+  BOOST_TEST(VerifyPassword("p\xc3\xa4ss", hash));
+  BOOST_TEST(!VerifyPassword("pass", hash));
+  BOOST_TEST(IsLegacyHash(hash));
+}
+
+BOOST_AUTO_TEST_CASE(does_not_confuse_ssha_and_ssha256) {
+  const std::string sha1_as_256 = "{SSHA-256}" + ToBase64(Digest(EVP_sha1(),
+                                                                 "pw"
+                                                                 "salt") +
+                                                          "salt");
+  BOOST_TEST(!VerifyPassword("pw", sha1_as_256));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_salted_hashes_without_salt_or_with_bad_base64) {
+  BOOST_TEST(!VerifyPassword("pw", "{SSHA}" + ToBase64(Digest(EVP_sha1(), "pw"))));
+  BOOST_TEST(!VerifyPassword("pw", "{SSHA-256}" + ToBase64(Digest(EVP_sha256(), "pw"))));
+  BOOST_TEST(!VerifyPassword("pw", "{SSHA}not base64!"));
+  BOOST_TEST(!VerifyPassword("pw", "{SSHA}"));
+}
+
+BOOST_AUTO_TEST_CASE(verifies_md5_hex_in_either_case) {
+  const std::string md5 = Digest(EVP_md5(), "secret");
+  BOOST_TEST(VerifyPassword("secret", ToHex(md5, false)));
+  BOOST_TEST(VerifyPassword("secret", ToHex(md5, true)));
+  BOOST_TEST(!VerifyPassword("secret!", ToHex(md5, false)));
+  BOOST_TEST(IsLegacyHash(ToHex(md5, false)));
+  BOOST_TEST(IsLegacyHash(ToHex(md5, true)));
+}
+
+BOOST_AUTO_TEST_CASE(md5_needs_exactly_32_hex_digits) {
+  const std::string hex = ToHex(Digest(EVP_md5(), "secret"), false);
+  BOOST_TEST(!VerifyPassword("secret", hex.substr(0, 31)));
+  BOOST_TEST(!VerifyPassword("secret", hex + "0"));
+  BOOST_TEST(!IsLegacyHash(hex.substr(0, 31)));
+  BOOST_TEST(!IsLegacyHash("g" + hex.substr(1)));
+}
+
+BOOST_AUTO_TEST_CASE(md5_crypt_is_legacy) {
+  BOOST_TEST(IsLegacyHash("$1$salt$abcdefghijklmnopqrstuv"));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_or_empty_stored_values_never_verify) {
+  BOOST_TEST(!VerifyPassword("", ""));
+  BOOST_TEST(!VerifyPassword("secret", "secret"));
+  BOOST_TEST(!VerifyPassword("secret", "*"));
+  BOOST_TEST(!VerifyPassword("secret", "$"));
+  BOOST_TEST(!VerifyPassword("secret", "$zz$garbage"));
+  BOOST_TEST(!IsLegacyHash(""));
+  BOOST_TEST(!IsLegacyHash("plain"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave
