@@ -60,6 +60,7 @@ run_suite "systemd socket activation" sh tests/functional/test_socket_activation
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
 run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"
 run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
+run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
