@@ -1,6 +1,12 @@
 #include "db/sqlite_connection.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "errors.h"
 
@@ -83,6 +89,25 @@ class SqliteStatement final : public SqlStatement {
 
 void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
+SqliteConnection::LockFile::LockFile(const std::string& path)
+    : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  if (fd_ < 0) {
+    throw BackendError("sqlite: cannot open " + path + ": " + std::strerror(errno));
+  }
+}
+
+SqliteConnection::LockFile::~LockFile() { close(fd_); }
+
+void SqliteConnection::LockFile::Lock() {
+  while (flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      throw BackendError(std::string("sqlite: write lock: ") + std::strerror(errno));
+    }
+  }
+}
+
+void SqliteConnection::LockFile::Unlock() { flock(fd_, LOCK_UN); }
+
 SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
   sqlite3* raw = nullptr;
   // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
@@ -94,6 +119,9 @@ SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view 
     ThrowSqlite(raw, "open " + config.path);
   }
   sqlite3_busy_timeout(db_.get(), config.busy_timeout_ms);
+  if (config.path != ":memory:" && !config.path.empty()) {
+    write_lock_ = std::make_unique<LockFile>(config.path + "-writelock");
+  }
   // WAL: readers never block the writer, and several worker processes share the file.
   Execute("PRAGMA journal_mode=WAL");
   Execute(config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
@@ -141,13 +169,36 @@ void SqliteConnection::TrimStatementCache() {
   }
 }
 
-// BEGIN IMMEDIATE takes the write lock up front, so two workers never both read and then
-// deadlock upgrading; the busy timeout makes the second one wait instead.
-void SqliteConnection::BeginWrite() { Execute("BEGIN IMMEDIATE"); }
-void SqliteConnection::Commit() { Execute("COMMIT"); }
+// Writers first queue on the lock file (woken by the kernel as soon as it is free), then
+// BEGIN IMMEDIATE takes SQLite's write lock up front, so two workers never both read and
+// then deadlock upgrading.
+void SqliteConnection::BeginWrite() {
+  if (write_lock_) {
+    write_lock_->Lock();
+  }
+  try {
+    Execute("BEGIN IMMEDIATE");
+  } catch (...) {
+    if (write_lock_) {
+      write_lock_->Unlock();
+    }
+    throw;
+  }
+}
+
+void SqliteConnection::Commit() {
+  Execute("COMMIT");
+  if (write_lock_) {
+    write_lock_->Unlock();
+  }
+}
+
 void SqliteConnection::Rollback() {
   if (sqlite3_get_autocommit(db_.get()) == 0) {
     Execute("ROLLBACK");
+  }
+  if (write_lock_) {
+    write_lock_->Unlock();
   }
 }
 int64_t SqliteConnection::LastInsertId() { return sqlite3_last_insert_rowid(db_.get()); }

@@ -32,9 +32,25 @@ class SqliteConnection final : public SqlConnection {
   struct CloseDatabase {
     void operator()(sqlite3* db) const;
   };
+  // A file descriptor closed with its owner.
+  class LockFile {
+   public:
+    explicit LockFile(const std::string& path);
+    LockFile(const LockFile&) = delete;
+    LockFile& operator=(const LockFile&) = delete;
+    ~LockFile();
+    void Lock();
+    void Unlock();
+
+   private:
+    int fd_ = -1;
+  };
   void Execute(const char* sql);
 
   const SqliteDialect dialect_;
+  // Writers queue on this kernel lock before BEGIN IMMEDIATE: the kernel wakes the next
+  // one the moment the lock is free, where SQLite's busy handler would sleep and poll.
+  std::unique_ptr<LockFile> write_lock_;
   std::unique_ptr<sqlite3, CloseDatabase> db_;
   // Transparent hashing lets Prepare look statements up by string_view without allocating.
   struct TextHash {
