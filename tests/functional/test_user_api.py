@@ -16,6 +16,7 @@ Run alone: python3 -m unittest -v test_user_api   (from tests/functional)
 
 import base64
 import hashlib
+import json
 import html.parser
 import http.client
 import os
@@ -38,8 +39,46 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 TMP = None
 SINK = None
+CAPTCHA = None
 INSTANCES = {}
 SEEN_MAIL = set()
+CAPTCHA_SECRET = "captcha-secret-1"
+
+
+class CaptchaService:
+    """A reCAPTCHA-style siteverify stand-in on loopback: a solved challenge is the token
+    "solved" sent with the right secret. Records what the server asked."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                requests.append(form)
+                ok = (form.get("secret") == [CAPTCHA_SECRET] and
+                      form.get("response") == ["solved"])
+                body = json.dumps({"success": ok}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def setUpModule():
@@ -50,6 +89,10 @@ def setUpModule():
     TMP = tempfile.mkdtemp(prefix="weave-userapi.")
     os.chmod(TMP, 0o711)
     SINK = smtp_sink.SmtpSink(os.path.join(TMP, "mail")).start()
+    global CAPTCHA
+    CAPTCHA = CaptchaService()
+    captcha = {"verify_url": "http://127.0.0.1:%d/siteverify" % CAPTCHA.port,
+               "secret": CAPTCHA_SECRET, "site_key": "site-key-1"}
     mail = {"smtp_url": "smtp://127.0.0.1:%d" % SINK.port, "from": "sync@test.invalid",
             "timeout_seconds": 10}
     # All requests come from 127.0.0.1, so only the lockout instance counts failures low.
@@ -66,6 +109,8 @@ def setUpModule():
                     "accounts": relaxed}, "", True),
         ("closed", {"registration": {"policy": "closed", "shared_secret": OPEN_SECRET},
                     "accounts": relaxed}, "", True),
+        ("captcha", {"registration": {"policy": "open", "captcha": captcha}, "mail": mail,
+                     "accounts": relaxed}, "", True),
         ("lock", {"registration": {"policy": "open"}, "mail": mail,
                   "accounts": {"lockout_max_failures": 3, "lockout_window_seconds": 600,
                                "lockout_seconds": 600}}, "", True),
@@ -89,6 +134,8 @@ def tearDownModule(check=True):
     INSTANCES.clear()
     if SINK is not None:
         SINK.stop()
+    if CAPTCHA is not None:
+        CAPTCHA.stop()
     if TMP is not None and not os.environ.get("WEAVE_KEEP_TMP"):
         shutil.rmtree(TMP, ignore_errors=True)
     if check and reports:
@@ -320,6 +367,37 @@ class CreateAccount(UserApiCase):
         self.assertCode(response, 15)
         email = "Match.%s@Example.org" % secrets.token_hex(3)
         self.create("hashed", firefox_username(email), email=email)
+
+
+class CaptchaVerification(UserApiCase):
+    def test_open_policy_with_captcha_asks_the_verification_service(self):
+        before = len(CAPTCHA.requests)
+        _, _, response = self.create("captcha", extra={"captcha-challenge": "recaptcha",
+                                                       "captcha-response": "wrong"},
+                                     expect=None)
+        self.assertCode(response, 2)
+        self.create("captcha", extra={"captcha-challenge": "recaptcha",
+                                      "captcha-response": "solved"})
+        asked = CAPTCHA.requests[before:]
+        self.assertEqual(len(asked), 2)
+        self.assertEqual(asked[1]["secret"], [CAPTCHA_SECRET])
+        self.assertEqual(asked[1]["remoteip"], ["127.0.0.1"])
+
+    def test_captcha_page_carries_the_widget_and_the_fields(self):
+        response = server("captcha").request("GET", "/misc/1.0/captcha_html")
+        self.assertStatus(response, 200)
+        self.assertIn('data-sitekey="site-key-1"', response.text)
+        self.assertIn('id="recaptcha_response_field"', response.text)
+
+    def test_password_reset_needs_the_captcha_too(self):
+        email = "cap-%s@example.org" % secrets.token_hex(3)
+        user, _, _ = self.create("captcha", email=email,
+                                 extra={"captcha-response": "solved"})
+        self.assertCode(self.api("captcha", "GET", user, "password_reset"), 2)
+        response = server("captcha").request(
+            "GET", user_path(user, "password_reset") + "?captcha-response=solved")
+        self.assertStatus(response, 200, "success")
+        self.assertEqual(len(mails_to(email)), 1)
 
 
 class RegistrationPolicies(UserApiCase):
