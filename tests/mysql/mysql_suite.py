@@ -230,7 +230,8 @@ def functional_suite(results):
                     "accounts:\n  lockout_max_failures: 0", ""),
         "quota": (2, "limits:\n  quota_kib: 100\n  max_body_bytes: 1048576\n"
                      "accounts:\n  lockout_max_failures: 0", ""),
-        "lockout": (2, "accounts:\n  lockout_max_failures: 3\n  lockout_window_seconds: 600\n"
+        "lockout": (2, "accounts:\n  lockout_max_failures: 3\n"
+                       "  lockout_max_failures_per_address: 3\n  lockout_window_seconds: 600\n"
                        "  lockout_seconds: 2", '  trusted_proxies: ["127.0.0.1"]'),
     }
     instances = {}
