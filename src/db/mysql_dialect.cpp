@@ -1,6 +1,5 @@
 #include "db/mysql_dialect.h"
 
-#include "db/sqlite_dialect.h"  // BindOptional
 
 namespace weave {
 
@@ -33,19 +32,6 @@ std::string MysqlDialect::UpsertItemSql(std::string_view table) const {
          " parentid = coalesce(VALUES(parentid), parentid),"
          " predecessorid = coalesce(VALUES(predecessorid), predecessorid),"
          " sortindex = coalesce(VALUES(sortindex), sortindex)";
-}
-
-void MysqlDialect::BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const {
-  statement.BindInt(0, row.user);
-  statement.BindInt(1, row.collection);
-  statement.BindText(2, row.id);
-  BindOptional(statement, 3, row.parentid);
-  BindOptional(statement, 4, row.predecessorid);
-  BindOptional(statement, 5, row.sortindex);
-  statement.BindInt(6, row.modified_cs);
-  BindOptional(statement, 7, row.payload);
-  statement.BindInt(8, row.payload ? static_cast<int64_t>(row.payload->size()) : 0);
-  BindOptional(statement, 9, row.ttl_expiry_s);
 }
 
 // INSERT ... SELECT may read the table it inserts into (a VALUES subquery may not). Custom

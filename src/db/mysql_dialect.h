@@ -14,7 +14,6 @@ class MysqlDialect final : public SqlDialect {
 
   std::string WboTable(int64_t user) const override;
   std::string UpsertItemSql(std::string_view table) const override;
-  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;
   std::string InsertIgnoreSql(std::string_view rest) const override;

@@ -37,8 +37,10 @@ class SqlDialect {
   // Inserts or updates one record with Weave's semantics: a payload (or a new parent) is a
   // change and takes the new modified time; absent fields keep their stored values; new
   // content without a ttl never expires; a metadata update keeps the expiry unless given.
+  // Its parameters are numbered ?1 ... ?10 in the order of UpsertRow (both drivers accept
+  // numbered parameters), so one binder serves every dialect.
   virtual std::string UpsertItemSql(std::string_view table) const = 0;
-  virtual void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const = 0;
+  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const;
 
   // Adds (userid ?1, name ?2) to collections with the next custom id (from 101). Runs
   // outside a transaction; may silently do nothing when another writer took that id or
@@ -65,5 +67,9 @@ class SqlDialect {
   virtual std::string LockCollectionSql() const { return ""; }
   virtual std::string_view LockingReadSuffix() const { return ""; }
 };
+
+// Binds an optional value or NULL.
+void BindOptional(SqlStatement& statement, int index, std::optional<std::string_view> text);
+void BindOptional(SqlStatement& statement, int index, std::optional<int64_t> value);
 
 }  // namespace weave

@@ -9,7 +9,6 @@ class SqliteDialect final : public SqlDialect {
  public:
   std::string WboTable(int64_t /*user*/) const override { return "wbo"; }
   std::string UpsertItemSql(std::string_view table) const override;
-  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;
   std::string InsertIgnoreSql(std::string_view rest) const override;
@@ -19,8 +18,5 @@ class SqliteDialect final : public SqlDialect {
   bool DeleteTakesLimit() const override { return false; }
 };
 
-// Binds an optional value or NULL (shared by the dialects).
-void BindOptional(SqlStatement& statement, int index, std::optional<std::string_view> text);
-void BindOptional(SqlStatement& statement, int index, std::optional<int64_t> value);
 
 }  // namespace weave
