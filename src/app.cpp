@@ -3,6 +3,7 @@
 #include "db/mysql_connection.h"
 #include "db/sqlite_connection.h"
 #include "errors.h"
+#include "log/log.h"
 
 namespace weave {
 namespace {
@@ -47,6 +48,19 @@ App::App(Config config)
   service_.AttachAccounts(
       ldap_ ? static_cast<AccountStore&>(*ldap_) : static_cast<AccountStore&>(users_),
       account_state_, mailer_);
+}
+
+Response App::Serve(const Request& request) {
+  const RequestScope scope(*connection_);
+  return service_.Handle(request);
+}
+
+void App::Idle() {
+  try {
+    connection_->Idle();
+  } catch (const std::exception& error) {
+    Log(LogLevel::kWarning) << "database housekeeping: " << error.what();
+  }
 }
 
 }  // namespace weave

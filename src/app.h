@@ -25,6 +25,10 @@ class App {
   explicit App(Config config);
 
   SyncService& Service() { return service_; }
+  // Answers one request; the database sees it as one request (see SqlConnection).
+  Response Serve(const Request& request);
+  // Between requests: the database's housekeeping. Never throws.
+  void Idle();
   const Config& GetConfig() const { return config_; }
   SqlUserStore& Users() { return users_; }
   // The accounts the server authenticates against (the SQL users table or the directory).

@@ -33,9 +33,9 @@ weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
       weave::App app(config);  // each worker owns its own database connection
       const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                          config.server.max_requests_per_worker};
-      return weave::RunWorker(listen_fd, options, [&app](const weave::Request& request) {
-        return app.Service().Handle(request);
-      });
+      return weave::RunWorker(
+          listen_fd, options, [&app](const weave::Request& request) { return app.Serve(request); },
+          [&app]() { app.Idle(); });
     } catch (const std::exception& error) {
       weave::Log(weave::LogLevel::kError) << "worker cannot start: " << error.what();
       return 3;

@@ -105,6 +105,11 @@ struct SqliteConfig {
   int busy_timeout_ms = 10000;
   // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".
   std::string synchronous = "normal";
+  // Between requests, a worker checkpoints the WAL once it has grown by this many pages
+  // (4 KiB each) since its last checkpoint ...
+  int checkpoint_pages = 4096;
+  // ... and restarts it (writers wait a moment) once it holds this many, all copied.
+  int wal_restart_pages = 32768;
 };
 
 // database.driver: mysql (MySQL or MariaDB, also an existing PHP storage node's database).

@@ -31,8 +31,8 @@ class Section {
         throw ConfigError(path, "expected a whole number");
       }
       if (value < min || value > max) {
-        throw ConfigError(path, "must be between " + std::to_string(min) + " and " +
-                                    std::to_string(max));
+        throw ConfigError(path,
+                          "must be between " + std::to_string(min) + " and " + std::to_string(max));
       }
       *target = static_cast<Number>(value);
     };
@@ -179,6 +179,8 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Text("path", &database.sqlite.path)
                    .Int("busy_timeout_ms", &database.sqlite.busy_timeout_ms, 0, 600000)
                    .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
+                   .Int("checkpoint_pages", &database.sqlite.checkpoint_pages, 1, 1 << 24)
+                   .Int("wal_restart_pages", &database.sqlite.wal_restart_pages, 1, 1 << 26)
                    .Apply(child);
              })
       .Child("mysql",

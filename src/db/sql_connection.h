@@ -51,6 +51,13 @@ class SqlConnection {
   virtual void Commit() = 0;
   virtual void Rollback() = 0;
   virtual int64_t LastInsertId() = 0;
+  // Brackets one request. Between the two, a database that pays per read transaction
+  // (SQLite) lets the request's reads share one snapshot, ended before any write.
+  virtual void BeginRequest() {}
+  virtual void EndRequest() {}
+  // Called between requests, when no client waits on this worker: housekeeping that must
+  // not delay an answer (SQLite: WAL checkpoints).
+  virtual void Idle() {}
   // The statements that differ on this database.
   virtual const SqlDialect& Dialect() const = 0;
 };
@@ -67,6 +74,25 @@ class StatementScope {
 
  private:
   SqlStatement& statement_;
+};
+
+// BeginRequest/EndRequest for a scope.
+class RequestScope {
+ public:
+  explicit RequestScope(SqlConnection& connection) : connection_(connection) {
+    connection_.BeginRequest();
+  }
+  RequestScope(const RequestScope&) = delete;
+  RequestScope& operator=(const RequestScope&) = delete;
+  ~RequestScope() {
+    try {
+      connection_.EndRequest();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+  }
+
+ private:
+  SqlConnection& connection_;
 };
 
 // A write transaction that rolls back unless Commit() ran.

@@ -2,11 +2,12 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include <sys/file.h>
 
 #include "errors.h"
 
@@ -16,13 +17,18 @@ namespace {
 // Statements beyond this many distinct texts (dynamic id lists) are dropped and re-prepared.
 constexpr size_t kMaxCachedStatements = 256;
 
+// A restart of the WAL (the next commit writes from its start again) waits at most this
+// long for readers, holding back writers meanwhile; it is retried after a later commit.
+constexpr int kRestartWaitMs = 20;
+
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
   throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
 }
 
 class SqliteStatement final : public SqlStatement {
  public:
-  SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
+  SqliteStatement(SqliteConnection& owner, sqlite3* db, std::string_view sql)
+      : owner_(owner), db_(db) {
     sqlite3_stmt* raw = nullptr;
     const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
@@ -30,6 +36,7 @@ class SqliteStatement final : public SqlStatement {
     if (rc != SQLITE_OK) {
       ThrowSqlite(db, "prepare");
     }
+    read_only_ = sqlite3_stmt_readonly(raw) != 0;
   }
 
   void BindInt(int index, int64_t value) override {
@@ -45,6 +52,7 @@ class SqliteStatement final : public SqlStatement {
     Check(sqlite3_bind_null(statement_.get(), index + 1), "bind");
   }
   bool Step() override {
+    owner_.BeforeStep(read_only_);
     const int rc = sqlite3_step(statement_.get());
     if (rc == SQLITE_ROW) {
       return true;
@@ -61,9 +69,9 @@ class SqliteStatement final : public SqlStatement {
   std::string_view ColumnText(int column) override {
     const auto* text = sqlite3_column_text(statement_.get(), column);
     const int size = sqlite3_column_bytes(statement_.get(), column);
-    return text == nullptr ? std::string_view()
-                           : std::string_view(reinterpret_cast<const char*>(text),
-                                              static_cast<size_t>(size));
+    return text == nullptr
+               ? std::string_view()
+               : std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
   }
   int64_t AffectedRows() override { return sqlite3_changes64(db_); }
   void Reset() override {
@@ -81,13 +89,17 @@ class SqliteStatement final : public SqlStatement {
     }
   }
 
+  SqliteConnection& owner_;
   sqlite3* db_;
   std::unique_ptr<sqlite3_stmt, Finalize> statement_;
+  bool read_only_ = true;
 };
 
 }  // namespace
 
-void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
 
 SqliteConnection::LockFile::LockFile(const std::string& path)
     : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
@@ -96,7 +108,9 @@ SqliteConnection::LockFile::LockFile(const std::string& path)
   }
 }
 
-SqliteConnection::LockFile::~LockFile() { close(fd_); }
+SqliteConnection::LockFile::~LockFile() {
+  close(fd_);
+}
 
 void SqliteConnection::LockFile::Lock() {
   while (flock(fd_, LOCK_EX) != 0) {
@@ -106,19 +120,24 @@ void SqliteConnection::LockFile::Lock() {
   }
 }
 
-void SqliteConnection::LockFile::Unlock() { flock(fd_, LOCK_UN); }
+void SqliteConnection::LockFile::Unlock() {
+  flock(fd_, LOCK_UN);
+}
 
 SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
   sqlite3* raw = nullptr;
   // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
-  const int rc = sqlite3_open_v2(config.path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(config.path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK) {
     ThrowSqlite(raw, "open " + config.path);
   }
-  sqlite3_busy_timeout(db_.get(), config.busy_timeout_ms);
+  busy_timeout_ms_ = config.busy_timeout_ms;
+  checkpoint_frames_ = config.checkpoint_pages;
+  restart_frames_ = config.wal_restart_pages;
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
   if (config.path != ":memory:" && !config.path.empty()) {
     write_lock_ = std::make_unique<LockFile>(config.path + "-writelock");
   }
@@ -126,6 +145,8 @@ SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view 
   Execute("PRAGMA journal_mode=WAL");
   Execute(config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   Execute("PRAGMA foreign_keys=ON");
+  // Commits never checkpoint: a worker does it in Idle(), after its answer has gone out.
+  sqlite3_wal_hook(db_.get(), &SqliteConnection::OnWalCommit, this);
   if (!schema_sql.empty()) {
     const std::string schema(schema_sql);
     BeginWrite();
@@ -156,7 +177,8 @@ void SqliteConnection::Execute(const char* sql) {
 SqlStatement& SqliteConnection::Prepare(std::string_view sql) {
   auto found = statements_.find(sql);
   if (found == statements_.end()) {
-    found = statements_.emplace(std::string(sql), std::make_unique<SqliteStatement>(db_.get(), sql))
+    found = statements_
+                .emplace(std::string(sql), std::make_unique<SqliteStatement>(*this, db_.get(), sql))
                 .first;
   }
   found->second->Reset();
@@ -173,6 +195,7 @@ void SqliteConnection::TrimStatementCache() {
 // BEGIN IMMEDIATE takes SQLite's write lock up front, so two workers never both read and
 // then deadlock upgrading.
 void SqliteConnection::BeginWrite() {
+  EndRead();
   if (write_lock_) {
     write_lock_->Lock();
   }
@@ -184,16 +207,19 @@ void SqliteConnection::BeginWrite() {
     }
     throw;
   }
+  in_write_ = true;
 }
 
 void SqliteConnection::Commit() {
   Execute("COMMIT");
+  in_write_ = false;
   if (write_lock_) {
     write_lock_->Unlock();
   }
 }
 
 void SqliteConnection::Rollback() {
+  in_write_ = false;
   if (sqlite3_get_autocommit(db_.get()) == 0) {
     Execute("ROLLBACK");
   }
@@ -201,6 +227,79 @@ void SqliteConnection::Rollback() {
     write_lock_->Unlock();
   }
 }
-int64_t SqliteConnection::LastInsertId() { return sqlite3_last_insert_rowid(db_.get()); }
+
+// Each read transaction costs a shared-memory lock and, when another worker has committed
+// since, the whole page cache; a request's reads share one.
+void SqliteConnection::BeginRequest() {
+  in_request_ = true;
+}
+
+void SqliteConnection::EndRequest() {
+  in_request_ = false;
+  EndRead();
+}
+
+void SqliteConnection::BeforeStep(bool read_only) {
+  if (!in_request_ || in_write_) {
+    return;
+  }
+  if (!read_only) {
+    EndRead();  // a lone write runs in autocommit, never upgrading the read snapshot
+  } else if (!read_open_) {
+    Execute("BEGIN");
+    read_open_ = true;
+  }
+}
+
+void SqliteConnection::EndRead() {
+  if (read_open_) {
+    read_open_ = false;
+    if (sqlite3_get_autocommit(db_.get()) == 0) {
+      Execute("COMMIT");
+    }
+  }
+}
+
+int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  auto* connection = static_cast<SqliteConnection*>(self);
+  connection->wal_frames_ = frames;
+  if (frames < connection->checkpointed_frames_) {
+    connection->checkpointed_frames_ = 0;  // the log has been restarted since
+  }
+  return SQLITE_OK;
+}
+
+// Passive checkpoints copy what no reader still needs without blocking anyone. Once the
+// log is long and fully copied, a restart under the writers' lock makes the next commit
+// write from its start again: otherwise, with readers always overlapping, it never would.
+void SqliteConnection::Idle() {
+  if (wal_frames_ - checkpointed_frames_ < checkpoint_frames_ || in_request_) {
+    return;
+  }
+  int log_frames = 0;
+  int copied_frames = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                  &copied_frames) != SQLITE_OK) {
+      return;  // another worker is checkpointing
+    }
+    checkpointed_frames_ = copied_frames;
+    if (copied_frames < log_frames || log_frames < restart_frames_ || write_lock_ == nullptr) {
+      return;  // readers still need some frames, or the log is short enough
+    }
+    // The second pass copies what was committed during the first, so little is left to
+    // copy while writers wait.
+  }
+  write_lock_->Lock();
+  sqlite3_busy_timeout(db_.get(), kRestartWaitMs);
+  sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
+  write_lock_->Unlock();
+  checkpointed_frames_ = 0;
+}
+
+int64_t SqliteConnection::LastInsertId() {
+  return sqlite3_last_insert_rowid(db_.get());
+}
 
 }  // namespace weave

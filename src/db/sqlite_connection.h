@@ -26,7 +26,14 @@ class SqliteConnection final : public SqlConnection {
   void Commit() override;
   void Rollback() override;
   int64_t LastInsertId() override;
+  void BeginRequest() override;
+  void EndRequest() override;
+  void Idle() override;
   const SqlDialect& Dialect() const override { return dialect_; }
+
+  // Called by a statement before each step: inside a request, reads join the request's
+  // read transaction and a write outside BeginWrite ends it first.
+  void BeforeStep(bool read_only);
 
  private:
   struct CloseDatabase {
@@ -46,6 +53,8 @@ class SqliteConnection final : public SqlConnection {
     int fd_ = -1;
   };
   void Execute(const char* sql);
+  void EndRead();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
   const SqliteDialect dialect_;
   // Writers queue on this kernel lock before BEGIN IMMEDIATE: the kernel wakes the next
@@ -59,6 +68,14 @@ class SqliteConnection final : public SqlConnection {
   };
   std::unordered_map<std::string, std::unique_ptr<SqlStatement>, TextHash, std::equal_to<>>
       statements_;
+  int busy_timeout_ms_ = 0;
+  int checkpoint_frames_ = 0;    // SqliteConfig::checkpoint_pages
+  int restart_frames_ = 0;       // SqliteConfig::wal_restart_pages
+  bool in_request_ = false;      // between BeginRequest and EndRequest
+  bool read_open_ = false;       // the request's read transaction is open
+  bool in_write_ = false;        // between BeginWrite and Commit/Rollback
+  int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
+  int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
 };
 
 }  // namespace weave

@@ -22,7 +22,8 @@ std::string SqliteDialect::UpsertItemSql(std::string_view table) const {
 }
 
 std::string SqliteDialect::InsertCollectionSql() const {
-  return "INSERT INTO collections (userid, collectionid, name) VALUES (?1,"
+  // OR IGNORE: losing a race for the id or the name is retried by the caller.
+  return "INSERT OR IGNORE INTO collections (userid, collectionid, name) VALUES (?1,"
          " (SELECT max(101, coalesce(max(collectionid) + 1, 101)) FROM collections"
          "  WHERE userid = ?1), ?2)";
 }

@@ -15,7 +15,9 @@ namespace {
 
 volatile sig_atomic_t g_stop_requested = 0;
 
-void OnStopSignal(int /*signal*/) { g_stop_requested = 1; }
+void OnStopSignal(int /*signal*/) {
+  g_stop_requested = 1;
+}
 
 // No SA_RESTART: a signal interrupts accept(), and libfcgi (FCGI_FAIL_ACCEPT_ON_INTR)
 // returns instead of retrying, so an idle worker stops at once.
@@ -39,7 +41,8 @@ void InstallWorkerSignals() {
 std::string_view Param(char** envp, std::string_view name) {
   for (char** entry = envp; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view text(*entry);
-    if (text.size() > name.size() && text[name.size()] == '=' && text.substr(0, name.size()) == name) {
+    if (text.size() > name.size() && text[name.size()] == '=' &&
+        text.substr(0, name.size()) == name) {
       return text.substr(name.size() + 1);
     }
   }
@@ -157,7 +160,8 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   return request;
 }
 
-int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler) {
+int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
+              const IdleHandler& idle) {
   if (FCGX_Init() != 0) {
     Log(LogLevel::kError) << "FCGX_Init failed";
     return 1;
@@ -187,6 +191,9 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     ReadRequestBody(fcgi, options.max_body_bytes, request);
     WriteResponse(fcgi.out, handler(request));
     FCGX_Finish_r(&fcgi);
+    if (idle) {
+      idle();
+    }
     sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   }
   FCGX_Free(&fcgi, 1);

@@ -11,16 +11,19 @@
 namespace weave {
 
 struct WorkerOptions {
-  std::string path_prefix;        // stripped from the request path
-  int64_t max_body_bytes = 0;     // larger bodies are refused with 413 unread
-  int64_t max_requests = 0;       // exit after this many (0: never)
+  std::string path_prefix;     // stripped from the request path
+  int64_t max_body_bytes = 0;  // larger bodies are refused with 413 unread
+  int64_t max_requests = 0;    // exit after this many (0: never)
 };
 
 using RequestHandler = std::function<Response(const Request&)>;
+using IdleHandler = std::function<void()>;
 
 // Serves requests from listen_fd one at a time until SIGTERM/SIGHUP/SIGINT (after the
-// request in flight completes) or max_requests. Returns the process exit code.
-int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler);
+// request in flight completes) or max_requests; after each answer has been sent, calls
+// idle (if set). Returns the process exit code.
+int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
+              const IdleHandler& idle = {});
 
 // Builds a Request from CGI parameters (NAME=value strings, null-terminated array).
 // Exposed for tests. The body is not read here.

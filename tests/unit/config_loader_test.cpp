@@ -78,6 +78,8 @@ database:
     path: /var/lib/weave/weave.db
     busy_timeout_ms: 2500
     synchronous: full
+    checkpoint_pages: 1000
+    wal_restart_pages: 8000
 auth:
   backend: sql
   cache_seconds: 0
@@ -105,6 +107,8 @@ log:
   BOOST_TEST(config.database.sqlite.path == "/var/lib/weave/weave.db");
   BOOST_TEST(config.database.sqlite.busy_timeout_ms == 2500);
   BOOST_TEST(config.database.sqlite.synchronous == "full");
+  BOOST_TEST(config.database.sqlite.checkpoint_pages == 1000);
+  BOOST_TEST(config.database.sqlite.wal_restart_pages == 8000);
   BOOST_TEST(config.auth.backend == "sql");
   BOOST_TEST(config.auth.cache_seconds == 0);
   BOOST_TEST(config.auth.password_hash == "bcrypt");

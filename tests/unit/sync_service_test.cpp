@@ -56,7 +56,12 @@ class ServiceFixture {
     return request;
   }
 
-  Response Send(const Request& request) { return Service().Handle(request); }
+  // As the worker does: one request scope on the connection per request.
+  Response Send(const Request& request) {
+    SyncService& service = Service();
+    const RequestScope scope(*connection_);
+    return service.Handle(request);
+  }
   Response Send(std::string method, std::string path, std::string body = "",
                 std::string query = "") {
     return Send(Make(std::move(method), std::move(path), std::move(body), std::move(query)));
