@@ -81,7 +81,7 @@ void AppendFilter(const CollectionFilter& filter, BoundSql& sql) {
 }
 
 // The id breaks ties so that paging with limit/offset is stable (and the indexes, which
-// end in the primary key, still deliver rows in this order).
+// end in id, deliver rows in this order).
 void AppendOrderAndLimit(const CollectionFilter& filter, BoundSql& sql) {
   switch (filter.sort) {
     case SortOrder::kOldest:
