@@ -89,10 +89,14 @@ fuzz: deps $(SCHEMA_INC)
 run: all
 	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
 
-# --- benchmark (bench/): the load tool and the two ceiling responders
+# --- benchmark (bench/): the load tool and the ceiling responders (fixed body; one SELECT
+# on SQLite, and on MariaDB for DB=mysql)
 BENCH_DIR      := $(BUILD)/bench
 BENCH_LOAD_SRC := $(sort $(wildcard bench/load/*.cpp))
-BENCH_BINS     := $(BENCH_DIR)/weave-load $(BENCH_DIR)/ceiling-fixed $(BENCH_DIR)/ceiling-sqlite_pk
+BENCH_BINS     := $(BENCH_DIR)/weave-load $(BENCH_DIR)/ceiling-fixed \
+                  $(BENCH_DIR)/ceiling-sqlite_pk $(BENCH_DIR)/ceiling-mysql_pk
+# The MariaDB ceiling links the server's MySQL client library, with the server's flags.
+BENCH_MYSQL_LIBS := $(filter -lmysql%,$(LIBS))
 # make check runs the benchmark's self-test (a server that drops writes must fail it).
 check: $(BENCH_BINS)
 
@@ -104,13 +108,17 @@ $(BENCH_DIR)/weave-load: $(BENCH_LOAD_SRC:%.cpp=$(BENCH_DIR)/obj/%.o)
 $(BENCH_DIR)/ceiling-%: bench/ceiling/%.cpp bench/ceiling/prefork.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++20 -Wall -Wextra -Werror $< -o $@ -lfcgi -lsqlite3
+$(BENCH_DIR)/ceiling-mysql_pk: bench/ceiling/mysql_pk.cpp bench/ceiling/prefork.h
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -std=c++20 -Wall -Wextra -Werror $< -o $@ -lfcgi $(BENCH_MYSQL_LIBS)
 
 bench-tools: $(BENCH_BINS)
 
-# Seed, replay the load mix for BENCH_SECONDS, measure both ceilings; URL=... targets a
-# running server instead (see bench/run.sh for the knobs).
+# Seed, replay the load mix for BENCH_SECONDS, measure both ceilings; DB=mysql runs the
+# server (and the one-SELECT ceiling) on a throwaway MariaDB; URL=... targets a running
+# server instead (see bench/run.sh for the knobs).
 bench: all $(BENCH_BINS)
-	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) DB=$(DB) sh bench/run.sh
 
 bench-report:
 	@python3 bench/report.py

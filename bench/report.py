@@ -43,6 +43,16 @@ def ceiling_of(run, name):
     return (ceiling.get("phases") or {}).get("timed")
 
 
+def database_of(run):
+    """"sqlite" or "mysql"; runs saved before DB=mysql existed are SQLite runs."""
+    return (run.get("database") or {}).get("driver") or "sqlite"
+
+
+# Ceiling (b) per database: its key under "ceilings" and in the summary.
+SELECT_CEILINGS = {"sqlite": ("sqlite_pk", "sqlite"), "mysql": ("mysql_pk", "mysql")}
+DATABASE_NAMES = {"sqlite": "SQLite", "mysql": "MariaDB"}
+
+
 def nice_max(value):
     if value <= 0:
         return 1.0
@@ -177,9 +187,10 @@ def fmt(value, pattern="{:.1f}"):
 def short_label(run):
     """"20261127T180717Z" -> "11-27 18:07"."""
     stamp = run.get("timestamp", run["_file"])
+    suffix = "" if database_of(run) == "sqlite" else f" {DATABASE_NAMES[database_of(run)]}"
     if len(stamp) >= 13 and stamp[8] == "T":
-        return f"{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
-    return stamp
+        return f"{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}{suffix}"
+    return stamp + suffix
 
 
 def render(runs):
@@ -197,8 +208,10 @@ def render(runs):
     throughput += per_type("rps")
     throughput.append(("ceiling: fixed body",
                        [(ceiling_of(r, "fixed") or {}).get("rps") for r in runs], True))
-    throughput.append(("ceiling: one SELECT",
-                       [(ceiling_of(r, "sqlite_pk") or {}).get("rps") for r in runs], True))
+    for database, (key, _) in SELECT_CEILINGS.items():
+        values = [(ceiling_of(r, key) or {}).get("rps") for r in runs]
+        if database == "sqlite" or any(value is not None for value in values):
+            throughput.append((f"ceiling: one SELECT, {DATABASE_NAMES[database]}", values, True))
     p99 = [("all requests", [((mix_of(r) or {}).get("all") or {}).get("p99_ms") for r in runs],
             False)] + per_type("p99_ms")
     p50 = [("all requests", [((mix_of(r) or {}).get("all") or {}).get("p50_ms") for r in runs],
@@ -209,17 +222,23 @@ def render(runs):
         s = run.get("summary") or {}
         m = run.get("machine") or {}
         ratio = s.get("ratio_fixed")
+        database = database_of(run)
+        select_name = SELECT_CEILINGS.get(database, (None, None))[1]
+        select_ratio = s.get(f"ratio_{select_name}")
         rows.append(
             "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in [
                 run.get("timestamp", run["_file"]), m.get("git", ""),
                 f"{m.get('nproc', '?')} × {m.get('cpu', '?')}",
+                DATABASE_NAMES.get(database, database),
                 fmt(s.get("throughput_rps"), "{:.0f}"), fmt(s.get("ceiling_fixed_rps"), "{:.0f}"),
                 fmt(None if ratio is None else 100 * ratio, "{:.1f} %"),
+                fmt(s.get(f"ceiling_{select_name}_rps"), "{:.0f}"),
+                fmt(None if select_ratio is None else 100 * select_ratio, "{:.1f} %"),
                 fmt(s.get("p50_ms"), "{:.2f}"), fmt(s.get("p99_ms"), "{:.2f}"),
                 fmt(None if s.get("worker_peak_rss_kb") is None
                     else s["worker_peak_rss_kb"] / 1024, "{:.1f}"),
                 fmt(s.get("seed_seconds"), "{:.1f}"),
-                fmt(s.get("other_cpu_pct"), "{:.0f} %"),
+                fmt(s.get("other_cpu_pct_without_db", s.get("other_cpu_pct")), "{:.0f} %"),
                 "ok" if s.get("ok") else "FAILED"]) + "</tr>")
 
     latest = runs[-1]
@@ -232,8 +251,9 @@ def render(runs):
             latest_types,
             [(p, [stats[t].get(f"{p}_ms") for t in latest_types]) for p in ("p50", "p90", "p99")])
 
-    header = ["run", "git", "machine", "server req/s", "fixed ceiling req/s", "share of ceiling",
-              "p50 ms", "p99 ms", "worker RSS MB", "seeding s", "other load", "verification"]
+    header = ["run", "git", "machine", "database", "server req/s", "fixed ceiling req/s",
+              "share of it", "one-SELECT ceiling req/s", "share of it", "p50 ms", "p99 ms",
+              "worker RSS MB", "seeding s", "other load", "verification"]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Weave server benchmark</title>
 <style>
@@ -245,7 +265,8 @@ svg {{ display: block; margin: 12px 0 28px; }}
 </style></head><body>
 <h1>Weave server benchmark</h1>
 <p>{len(runs)} saved run(s) from bench/runs. Load: Mozilla's Sync load-test mix, every answer
-checked; ceilings: a fixed-body and a one-SELECT FastCGI responder behind the same nginx.</p>
+checked; ceilings: a fixed-body and a one-SELECT FastCGI responder behind the same nginx (the
+SELECT on the run's own database: SQLite, or MariaDB for runs labelled MariaDB).</p>
 <table><tr>{''.join(f'<th>{html.escape(h)}</th>' for h in header)}</tr>
 {''.join(rows)}</table>
 {line_chart("Throughput per request type", "requests/s", labels, throughput, log_scale=True)}

@@ -5,7 +5,17 @@
 # bench/runs/<timestamp>.json; `make bench-report` renders them.
 #
 # Environment (all optional):
-#   URL=http://127.0.0.1:PORT   use a running server instead of starting one
+#   DB=sqlite                   the server's database: sqlite, or mysql: a throwaway MariaDB
+#                               (scripts/mariadb.sh, its settings as they are) in the temporary
+#                               folder on a free loopback port, holding the records and the
+#                               accounts; ceiling (b) then does its SELECT on that MariaDB
+#                               (ceiling-mysql_pk, database "ceiling"), and the targets are
+#                               the MariaDB ones. mariadbd's CPU is sampled and shown apart
+#                               from "other processes" in the summary.
+#   BENCH_MYSQL_BUFFER_POOL_MB=1024  with DB=mysql: InnoDB's buffer pool, set at start
+#   URL=http://127.0.0.1:PORT   use a running server instead of starting one. DB then only
+#                               labels the run and picks the targets: no MariaDB is started,
+#                               and with DB=mysql ceiling (b) is skipped.
 #   CONFIG=weave.yaml           with URL: its configuration, used to create the accounts
 #                               (without it the accounts must exist already)
 #   SERVER_PID, NGINX_PID       with URL: master pids, for CPU and worker RSS readings
@@ -45,10 +55,28 @@ ceiling_seconds=${BENCH_CEILING_SECONDS:-10}
 max_requests=${BENCH_MAX_REQUESTS:-5000000}
 seed=${BENCH_SEED:-1}
 runs_dir=${BENCH_RUNS_DIR-$root/bench/runs}
+db=${DB:-sqlite}
+mysql_buffer_pool_mb=${BENCH_MYSQL_BUFFER_POOL_MB:-1024}
 scratch=$connections
 
+case $db in
+  sqlite | mysql) ;;
+  *) echo "bench: DB=$db: expected sqlite or mysql" >&2; exit 2 ;;
+esac
+# Ceiling (b): one primary-key SELECT on the server's kind of database (none for an external
+# server on MariaDB: there is no instance here to compare with).
+ceiling_b=""
+if [ "$ceiling" = 1 ]; then
+  if [ "$db" = sqlite ]; then
+    ceiling_b=sqlite_pk
+  elif [ -z "$url" ]; then
+    ceiling_b=mysql_pk
+  fi
+fi
+
 needed="$build/weave-server $build/weave-admin $tools/weave-load"
-[ "$ceiling" = 1 ] && needed="$needed $tools/ceiling-fixed $tools/ceiling-sqlite_pk"
+[ "$ceiling" = 1 ] && needed="$needed $tools/ceiling-fixed"
+[ -n "$ceiling_b" ] && needed="$needed $tools/ceiling-$ceiling_b"
 for binary in $needed; do
   if [ ! -x "$binary" ]; then
     echo "bench: $binary is missing; run make bench (or make bench-tools)" >&2
@@ -59,6 +87,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-bench.XXXXXX")
 chmod 755 "$tmp"  # nginx workers (user nobody when started as root) reach the sockets here
 server_pid="" nginx_pid="" ceiling_pid="" ceiling_status=0 autogroup_before=""
+mariadb_dir="" sampler_pid=""
 
 stop_pid() {
   # Stops one process this script started, and waits for it.
@@ -74,6 +103,11 @@ cleanup() {
   stop_pid "$nginx_pid"; nginx_pid=""
   stop_pid "$server_pid"; server_pid=""
   stop_pid "$ceiling_pid"; ceiling_pid=""
+  stop_pid "$sampler_pid"; sampler_pid=""
+  if [ -n "$mariadb_dir" ]; then
+    sh "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
+    mariadb_dir=""
+  fi
   if [ "${BENCH_KEEP:-0}" = 1 ]; then
     echo "bench: data kept in $tmp"
   else
@@ -135,6 +169,53 @@ start_nginx() { # NAME PORT UPSTREAM
 
 now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 
+# --- DB=mysql: a throwaway MariaDB for the server and ceiling (b), as scripts/run.sh starts
+# one for make run DB=mysql (a random password in a file; the accounts live there too)
+if [ "$db" = mysql ] && [ -z "$url" ]; then
+  mariadb_dir="$tmp/mariadb"
+  mysql_port=$(free_port)
+  mkdir -p "$mariadb_dir"
+  (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$mariadb_dir/weave-password")
+  echo "starting MariaDB on 127.0.0.1:$mysql_port (data in $mariadb_dir)"
+  $nice_cmd sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave \
+    "$(cat "$mariadb_dir/weave-password")"
+  # A production server sizes InnoDB's buffer pool to its data (the 64 MB of mariadb.sh is
+  # for trying things out): the seeded records, about 700 MB, fit in the default 1 GB here.
+  sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" \
+    -e "SET GLOBAL innodb_buffer_pool_size = $mysql_buffer_pool_mb * 1048576"
+  # Ceiling (b) gets a database of its own on the same instance.
+  sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" <<'SQL'
+CREATE DATABASE IF NOT EXISTS ceiling;
+GRANT ALL PRIVILEGES ON ceiling.* TO 'weave'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON ceiling.* TO 'weave'@'localhost';
+SQL
+  mariadb_info=$(sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" -N -B -e \
+    'SELECT VERSION(), @@innodb_buffer_pool_size DIV 1048576, @@innodb_flush_log_at_trx_commit')
+  mariadb_version=$(echo "$mariadb_info" | cut -f1)
+  mariadb_settings="innodb_buffer_pool_size=$(echo "$mariadb_info" | cut -f2)M innodb_flush_log_at_trx_commit=$(echo "$mariadb_info" | cut -f3)"
+  echo "MariaDB $mariadb_version: $mariadb_settings"
+  # mariadbd's CPU time every 0.25 s, so the summary can tell it from other processes
+  # (weave-load counts it among them).
+  python3 - "$(cat "$mariadb_dir/mariadbd.pid")" "$tmp/mariadb-cpu.log" <<'PY' &
+import os
+import sys
+import time
+pid, path = sys.argv[1], sys.argv[2]
+tick = os.sysconf("SC_CLK_TCK")
+with open(path, "w", encoding="utf-8") as out:
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            break
+        out.write(f"{time.time():.3f} {(int(fields[11]) + int(fields[12])) / tick:.2f}\n")
+        out.flush()
+        time.sleep(0.25)
+PY
+  sampler_pid=$!
+fi
+
 quiet_wait=${BENCH_QUIET_WAIT:-0}
 waited=0
 while [ "$waited" -lt "$quiet_wait" ] && ! awk '{ exit !($1 < 1.0) }' /proc/loadavg; do
@@ -158,6 +239,7 @@ run_ceiling() { # NAME LABEL ARGS...
     --url "http://127.0.0.1:$cport/1.1/benchu001/info/collections" --label "$label" \
     --connections "$connections" --seconds "$ceiling_seconds" --max-requests "$max_requests" \
     --server-pid "$ceiling_pid" --nginx-pid "$nginx_pid" --json "$tmp/$name.json" || ceiling_status=1
+  now > "$tmp/$name.end"
   stop_pid "$nginx_pid"; nginx_pid=""
   stop_pid "$ceiling_pid"; ceiling_pid=""
 }
@@ -165,8 +247,16 @@ if [ "$ceiling" = 1 ]; then
   echo "== ceiling (a): fixed-body FastCGI responder, $workers processes"
   run_ceiling fixed ceiling_fixed
   echo
-  echo "== ceiling (b): one primary-key SELECT per request, $workers processes"
-  run_ceiling sqlite_pk ceiling_sqlite "$tmp/ceiling.db"
+  if [ "$ceiling_b" = sqlite_pk ]; then
+    echo "== ceiling (b): one primary-key SELECT per request on SQLite, $workers processes"
+    run_ceiling sqlite_pk ceiling_sqlite "$tmp/ceiling.db"
+  elif [ "$ceiling_b" = mysql_pk ]; then
+    echo "== ceiling (b): one primary-key SELECT per request on MariaDB (TCP), $workers processes"
+    run_ceiling mysql_pk ceiling_mysql 127.0.0.1 "$mysql_port" weave \
+      "@$mariadb_dir/weave-password" ceiling
+  else
+    echo "== ceiling (b): skipped (DB=mysql with URL: no MariaDB here to measure)"
+  fi
   echo
 fi
 
@@ -176,6 +266,18 @@ echo "== weave bench: $users users x $records records, $connections connections,
 if [ -z "$url" ]; then
   port=$(free_port)
   config="$tmp/weave.yaml"
+  if [ "$db" = mysql ]; then
+    database_yaml="  driver: mysql
+  mysql:
+    host: 127.0.0.1
+    port: $mysql_port
+    user: weave
+    password_file: \"$mariadb_dir/weave-password\"
+    database: weave"
+  else
+    database_yaml="  sqlite:
+    path: \"$tmp/weave.db\""
+  fi
   cat > "$config" <<YAML
 # Written by bench/run.sh: what scripts/run.sh writes, in a temporary folder.
 server:
@@ -184,8 +286,7 @@ server:
   workers: $workers
   public_url: "http://127.0.0.1:$port/"
 database:
-  sqlite:
-    path: "$tmp/weave.db"
+$database_yaml
 YAML
   $nice_cmd "$build/weave-server" -c "$config" 2> "$tmp/server.log" &
   server_pid=$!
@@ -193,10 +294,10 @@ YAML
   start_nginx nginx "$port" "unix:$tmp/weave.sock"
   url="http://127.0.0.1:$port"
   wait_http "$port"
-  echo "server: $build/weave-server ($workers workers) behind nginx at $url, data in $tmp"
+  echo "server: $build/weave-server ($workers workers, $db) behind nginx at $url, data in $tmp"
 else
   server_pid_arg=${SERVER_PID:-}
-  echo "server: $url (not started here)"
+  echo "server: $url (not started here; DB=$db labels the run)"
 fi
 
 # --- accounts
@@ -221,6 +322,9 @@ accounts_seconds=$(python3 -c "print(round($t1 - $t0, 3))")
 echo "accounts: $((users + scratch)) created with weave-admin in ${accounts_seconds}s"
 
 # --- seed + mix + verification
+if [ -n "$sampler_pid" ]; then
+  echo "(weave-load counts mariadbd's CPU among \"other processes\"; the summary shows it apart)"
+fi
 set +e
 timeout $((seconds + 900)) $nice_cmd "$tools/weave-load" weave --url "$url" \
   --connections "$connections" --seconds "$seconds" --users "$users" --records "$records" \
@@ -229,6 +333,7 @@ timeout $((seconds + 900)) $nice_cmd "$tools/weave-load" weave --url "$url" \
   --json "$tmp/weave.json"
 status=$?
 set -e
+now > "$tmp/weave.end"
 [ "$ceiling_status" = 0 ] || status=1
 if [ -n "$server_pid" ]; then
   # Anything the server logged at error level, for the record.
@@ -236,11 +341,31 @@ if [ -n "$server_pid" ]; then
 fi
 stop_pid "$nginx_pid"; nginx_pid=""
 stop_pid "$server_pid"; server_pid=""
+stop_pid "$sampler_pid"; sampler_pid=""
 
 # --- summary and the saved run
-set -- --weave "$tmp/weave.json" --accounts-seconds "$accounts_seconds" --workers "$workers"
-[ -f "$tmp/fixed.json" ] && set -- "$@" --fixed "$tmp/fixed.json"
+set -- --weave "$tmp/weave.json" --accounts-seconds "$accounts_seconds" --workers "$workers" \
+  --db "$db" --weave-end "$(cat "$tmp/weave.end")"
+[ -f "$tmp/fixed.json" ] && set -- "$@" --fixed "$tmp/fixed.json" --fixed-end "$(cat "$tmp/fixed.end")"
 [ -f "$tmp/sqlite_pk.json" ] && set -- "$@" --sqlite "$tmp/sqlite_pk.json"
+[ -f "$tmp/mysql_pk.json" ] && set -- "$@" --mysql "$tmp/mysql_pk.json" \
+  --mysql-end "$(cat "$tmp/mysql_pk.end")"
+if [ -z "${URL:-}" ]; then
+  # What the data set occupies on disk (SQLite: the file with its WAL; MariaDB: the
+  # database's folder, a .ibd file per table).
+  if [ "$db" = mysql ]; then
+    data_kb=$(du -sk "$mariadb_dir/data/weave" | cut -f1)
+  else
+    data_kb=$(du -ck "$tmp"/weave.db* | tail -n 1 | cut -f1)
+  fi
+  set -- "$@" --data-kb "$data_kb"
+fi
+if [ -n "$mariadb_dir" ]; then
+  mariadb_pid=$(cat "$mariadb_dir/mariadbd.pid")
+  set -- "$@" --db-version "$mariadb_version" --db-settings "$mariadb_settings" \
+    --db-cpu-log "$tmp/mariadb-cpu.log" \
+    --db-peak-rss-kb "$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$mariadb_pid/status")"
+fi
 [ -n "$runs_dir" ] && set -- "$@" --runs-dir "$runs_dir"
 [ -n "${URL:-}" ] && set -- "$@" --external
 [ -n "${BENCH_NICE:-}" ] && set -- "$@" --nice "$BENCH_NICE"
