@@ -4,7 +4,7 @@
 namespace weave {
 
 // Parameters are written ?N as in SQLite: the MySQL driver turns them into plain ? marks and
-// binds a parameter used twice (?1 below, ?10 in the upsert) at both places.
+// binds a parameter used twice (?1 in InsertCollectionSql) at both places.
 
 std::string MysqlDialect::WboTable(int64_t user) const {
   if (shards_ <= 0) {
@@ -16,13 +16,12 @@ std::string MysqlDialect::WboTable(int64_t user) const {
 // ON DUPLICATE KEY UPDATE assigns left to right and a later assignment sees the new value of
 // an earlier column, so every decision reads VALUES() (the row we tried to insert), never a
 // column that this statement has already changed.
-std::string MysqlDialect::UpsertItemSql(std::string_view table) const {
+std::string MysqlDialect::UpsertItemsSql(std::string_view table, size_t rows) const {
   return "INSERT INTO " + std::string(table) +
          " (username, collection, id, parentid, predecessorid, sortindex, modified,"
-         " payload, payload_size, ttl)"
-         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
+         " payload, payload_size, ttl) VALUES " + UpsertValues(rows) +
          " ON DUPLICATE KEY UPDATE"
-         " ttl = CASE WHEN ?10 IS NOT NULL THEN VALUES(ttl)"
+         " ttl = CASE WHEN VALUES(ttl) <> 2100000000 THEN VALUES(ttl)"
          "   WHEN VALUES(payload) IS NOT NULL THEN 2100000000 ELSE ttl END,"
          " modified = CASE WHEN VALUES(payload) IS NOT NULL OR VALUES(parentid) IS NOT NULL"
          "   THEN VALUES(modified) ELSE modified END,"

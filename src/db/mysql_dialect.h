@@ -13,7 +13,7 @@ class MysqlDialect final : public SqlDialect {
   explicit MysqlDialect(int shards) : shards_(shards) {}
 
   std::string WboTable(int64_t user) const override;
-  std::string UpsertItemSql(std::string_view table) const override;
+  std::string UpsertItemsSql(std::string_view table, size_t rows) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;
   std::string InsertIgnoreSql(std::string_view rest) const override;

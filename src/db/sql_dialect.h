@@ -11,7 +11,12 @@
 
 namespace weave {
 
-// One record write, in storage terms (ttl already an absolute expiry).
+// The expiry (seconds) of records written without a ttl: 2036, as Mozilla's servers. A ttl
+// that would end there or later is stored one second earlier, so the value also says
+// "no ttl given".
+constexpr int64_t kNoExpiry = 2100000000;
+
+// One record write, in storage terms (ttl already an absolute expiry, before kNoExpiry).
 struct UpsertRow {
   int64_t user = 0;
   int64_t collection = 0;
@@ -34,13 +39,17 @@ class SqlDialect {
   // The records table of a user ("wbo", or "wbo<n>" when sharded by user id).
   virtual std::string WboTable(int64_t user) const = 0;
 
-  // Inserts or updates one record with Weave's semantics: a payload (or a new parent) is a
-  // change and takes the new modified time; absent fields keep their stored values; new
-  // content without a ttl never expires; a metadata update keeps the expiry unless given.
-  // Its parameters are numbered ?1 ... ?10 in the order of UpsertRow (both drivers accept
-  // numbered parameters), so one binder serves every dialect.
-  virtual std::string UpsertItemSql(std::string_view table) const = 0;
-  void BindUpsertItem(SqlStatement& statement, const UpsertRow& row) const;
+  // Inserts or updates `rows` records in one statement (one round trip) with Weave's
+  // semantics: a payload (or a new parent) is a change and takes the new modified time;
+  // absent fields keep their stored values; new content without a ttl never expires; a
+  // metadata update keeps the expiry unless given. A record appearing twice is written in
+  // order, as by two statements. Row r's parameters are numbered ?(10r+1) ... ?(10r+10) in
+  // the order of UpsertRow (both drivers accept numbered parameters), so one binder serves
+  // every dialect. The ttl column holds kNoExpiry exactly when no ttl was given.
+  virtual std::string UpsertItemsSql(std::string_view table, size_t rows) const = 0;
+  // Binds `row` as row number `position` (from 0) of an UpsertItemsSql statement.
+  void BindUpsertItem(SqlStatement& statement, size_t position, const UpsertRow& row) const;
+  static constexpr int kUpsertColumns = 10;
 
   // Adds (userid ?1, name ?2) to collections with the next custom id (from 101). Runs
   // outside a transaction; may silently do nothing when another writer took that id or
@@ -66,6 +75,10 @@ class SqlDialect {
   // row. Empty: nothing to do.
   virtual std::string LockCollectionSql() const { return ""; }
   virtual std::string_view LockingReadSuffix() const { return ""; }
+
+ protected:
+  // "(?1, ..., ?10), (?11, ..., ?20), ...": the VALUES of an UpsertItemsSql statement.
+  static std::string UpsertValues(size_t rows);
 };
 
 // Binds an optional value or NULL.

@@ -2,12 +2,12 @@
 
 namespace weave {
 
-std::string SqliteDialect::UpsertItemSql(std::string_view table) const {
+std::string SqliteDialect::UpsertItemsSql(std::string_view table, size_t rows) const {
   const std::string t(table);
+  // clang-format off
   return "INSERT INTO " + t +
          " (username, collection, id, parentid, predecessorid, sortindex, modified,"
-         " payload, payload_size, ttl)"
-         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 2100000000))"
+         " payload, payload_size, ttl) VALUES " + UpsertValues(rows) +
          " ON CONFLICT (username, collection, id) DO UPDATE SET"
          " parentid = coalesce(excluded.parentid, " + t + ".parentid),"
          " predecessorid = coalesce(excluded.predecessorid, " + t + ".predecessorid),"
@@ -17,8 +17,9 @@ std::string SqliteDialect::UpsertItemSql(std::string_view table) const {
          " payload = coalesce(excluded.payload, " + t + ".payload),"
          " payload_size = CASE WHEN excluded.payload IS NOT NULL"
          "   THEN excluded.payload_size ELSE " + t + ".payload_size END,"
-         " ttl = CASE WHEN ?10 IS NOT NULL THEN excluded.ttl"
+         " ttl = CASE WHEN excluded.ttl <> 2100000000 THEN excluded.ttl"
          "   WHEN excluded.payload IS NOT NULL THEN 2100000000 ELSE " + t + ".ttl END";
+  // clang-format on
 }
 
 std::string SqliteDialect::InsertCollectionSql() const {

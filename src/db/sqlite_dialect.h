@@ -8,7 +8,7 @@ namespace weave {
 class SqliteDialect final : public SqlDialect {
  public:
   std::string WboTable(int64_t /*user*/) const override { return "wbo"; }
-  std::string UpsertItemSql(std::string_view table) const override;
+  std::string UpsertItemsSql(std::string_view table, size_t rows) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;
   std::string InsertIgnoreSql(std::string_view rest) const override;
@@ -17,6 +17,5 @@ class SqliteDialect final : public SqlDialect {
                                  std::string_view update_columns) const override;
   bool DeleteTakesLimit() const override { return false; }
 };
-
 
 }  // namespace weave

@@ -9,8 +9,8 @@
 namespace weave {
 namespace {
 
-// Absolute expiry given to records written without a ttl (2036, as Mozilla's servers).
-constexpr int64_t kNoExpiry = 2100000000;
+// The largest number of records one upsert statement writes.
+constexpr size_t kMaxUpsertBatch = 64;
 
 using SqlArg = std::variant<std::monostate, int64_t, std::string_view>;
 
@@ -111,7 +111,8 @@ std::optional<std::string_view> OptionalText(SqlStatement& row, int column) {
   return row.ColumnText(column);
 }
 
-constexpr std::string_view kFullColumns = "id, modified, sortindex, payload, parentid, predecessorid";
+constexpr std::string_view kFullColumns =
+    "id, modified, sortindex, payload, parentid, predecessorid";
 
 void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
   ItemView item;
@@ -165,8 +166,9 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
 
 // Runs a query whose rows are (collection id, value, custom name or NULL); binds the user
 // and, when given, the current time.
-std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
-    UserId user, const std::string& sql, std::optional<int64_t> now_s) {
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user,
+                                                                   const std::string& sql,
+                                                                   std::optional<int64_t> now_s) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
   StatementScope query(db_.Prepare(sql));
@@ -211,12 +213,12 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId us
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionCounts(UserId user,
-                                                                           int64_t now_s) {
+                                                                             int64_t now_s) {
   return PerCollection(user, "count(*)", now_s);
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(UserId user,
-                                                                          int64_t now_s) {
+                                                                            int64_t now_s) {
   return PerCollection(user, "sum(w.payload_size)", now_s);
 }
 
@@ -236,9 +238,9 @@ std::optional<int64_t> SqlStorage::GetCollectionTimestamp(UserId user,
   if (!id) {
     return std::nullopt;
   }
-  StatementScope query(db_.Prepare(
-      "SELECT modified FROM collection_stats WHERE userid = ? AND collection = ?"
-      " AND item_count > 0"));
+  StatementScope query(
+      db_.Prepare("SELECT modified FROM collection_stats WHERE userid = ? AND collection = ?"
+                  " AND item_count > 0"));
   query->BindInt(0, user);
   query->BindInt(1, *id);
   if (!query->Step()) {
@@ -254,9 +256,9 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   if (!collection_id) {
     return false;
   }
-  StatementScope query(db_.Prepare("SELECT " + std::string(kFullColumns) + " FROM " +
-                                   dialect_.WboTable(user) +
-                                   " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
+  StatementScope query(
+      db_.Prepare("SELECT " + std::string(kFullColumns) + " FROM " + dialect_.WboTable(user) +
+                  " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
   query->BindInt(0, user);
   query->BindInt(1, *collection_id);
   query->BindText(2, id);
@@ -277,8 +279,8 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
     return 0;
   }
   BoundSql sql;
-  sql.text = "SELECT " + std::string(full ? kFullColumns : "id") + " FROM " +
-             dialect_.WboTable(user);
+  sql.text =
+      "SELECT " + std::string(full ? kFullColumns : "id") + " FROM " + dialect_.WboTable(user);
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
   sql.Add(" AND ttl > ?", now_s);
@@ -328,8 +330,8 @@ std::optional<WriteResult> SqlStorage::CheckPrecondition(UserId user, int collec
 }
 
 int64_t SqlStorage::StoredUsageBytes(UserId user) {
-  StatementScope query(db_.Prepare(
-      "SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?"));
+  StatementScope query(
+      db_.Prepare("SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?"));
   query->BindInt(0, user);
   return query->Step() ? query->ColumnInt(0) : 0;
 }
@@ -342,8 +344,8 @@ bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
     return false;
   }
   {
-    StatementScope purge(db_.Prepare("DELETE FROM " + dialect_.WboTable(user) +
-                                     " WHERE username = ? AND ttl <= ?"));
+    StatementScope purge(
+        db_.Prepare("DELETE FROM " + dialect_.WboTable(user) + " WHERE username = ? AND ttl <= ?"));
     purge->BindInt(0, user);
     purge->BindInt(1, context.request_time_cs / 100);
     purge->Step();
@@ -372,23 +374,33 @@ WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
     return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
   }
   const int64_t now_s = context.request_time_cs / 100;
-  SqlStatement& upsert = db_.Prepare(dialect_.UpsertItemSql(dialect_.WboTable(user)));
-  for (const ItemWrite& item : items) {
-    StatementScope scope(upsert);
-    UpsertRow row;
-    row.user = user;
-    row.collection = collection_id;
-    row.id = item.id;
-    row.parentid = item.parentid;
-    row.predecessorid = item.predecessorid;
-    row.sortindex = item.sortindex;
-    row.modified_cs = timestamp_cs;
-    row.payload = item.payload;
-    if (item.ttl_seconds) {
-      row.ttl_expiry_s = now_s + *item.ttl_seconds;
+  const std::string table = dialect_.WboTable(user);
+  // Written in batches of a power of two rows (64, then 32, 16 ... for the rest): a few
+  // statements per request, and at most seven statement texts to prepare.
+  for (size_t done = 0; done < items.size();) {
+    size_t batch = kMaxUpsertBatch;
+    while (batch > items.size() - done) {
+      batch /= 2;
     }
-    dialect_.BindUpsertItem(upsert, row);
-    upsert.Step();
+    StatementScope upsert(db_.Prepare(dialect_.UpsertItemsSql(table, batch)));
+    for (size_t position = 0; position < batch; ++position) {
+      const ItemWrite& item = items[done + position];
+      UpsertRow row;
+      row.user = user;
+      row.collection = collection_id;
+      row.id = item.id;
+      row.parentid = item.parentid;
+      row.predecessorid = item.predecessorid;
+      row.sortindex = item.sortindex;
+      row.modified_cs = timestamp_cs;
+      row.payload = item.payload;
+      if (item.ttl_seconds) {
+        row.ttl_expiry_s = now_s + *item.ttl_seconds;
+      }
+      dialect_.BindUpsertItem(*upsert, position, row);
+    }
+    upsert->Step();
+    done += batch;
   }
   if (!items.empty()) {
     StampCollection(user, collection_id, timestamp_cs);
@@ -399,8 +411,7 @@ WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
 }
 
 WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
-                                    const CollectionFilter& filter,
-                                    const WriteContext& context) {
+                                    const CollectionFilter& filter, const WriteContext& context) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
   const auto collection_id = FindCollectionId(user, collection);

@@ -314,6 +314,45 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(rewrite_with_payload_replaces_payload_and_keeps_un
   BOOST_TEST(Ids(storage, kAlice, "bookmarks").size() == 1U);
 }
 
+// Records are written in multi-row statements of 64, 32, ... 1 rows: every size is used
+// here, an id sent twice is written in order, and a metadata update in the same request
+// as the record it changes keeps the payload.
+BOOST_AUTO_TEST_CASE_TEMPLATE(one_write_of_many_records_keeps_each_and_their_order, Backend,
+                              Backends) {
+  Backend backend;
+  Storage& storage = backend.storage;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 124; ++i) {  // with the three below, 127 = 64 + 32 + ... + 1
+    ids.push_back("id" + std::to_string(i));
+  }
+  std::vector<std::string> payloads;  // ItemWrite only views its text
+  for (const std::string& id : ids) {
+    payloads.push_back("payload of " + id);
+  }
+  std::vector<ItemWrite> items;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    items.push_back(WithIndex(ids[i], static_cast<int64_t>(i), payloads[i]));
+  }
+  items.push_back(Full("id5", "second payload of id5"));  // the same id, later in the batch
+  ItemWrite metadata;
+  metadata.id = "id7";
+  metadata.sortindex = 700;
+  items.push_back(metadata);
+  items.push_back(WithTtl("id9", 60, "short-lived"));
+  const WriteResult result = Put(storage, kAlice, "history", items, At(kT0));
+  BOOST_TEST((result.status == WriteStatus::kDone));
+  BOOST_TEST(Ids(storage, kAlice, "history").size() == 124U);
+  BOOST_TEST(Get(storage, kAlice, "history", "id0")->payload.value() == "payload of id0");
+  BOOST_TEST(Get(storage, kAlice, "history", "id123")->sortindex.value() == 123);
+  BOOST_TEST(Get(storage, kAlice, "history", "id5")->payload.value() == "second payload of id5");
+  BOOST_TEST(Get(storage, kAlice, "history", "id5")->sortindex.value() == 5);
+  BOOST_TEST(Get(storage, kAlice, "history", "id7")->payload.value() == "payload of id7");
+  BOOST_TEST(Get(storage, kAlice, "history", "id7")->sortindex.value() == 700);
+  // The ttl of the last write counts; the record expires 60 s after the request.
+  BOOST_TEST(!Get(storage, kAlice, "history", "id9", (kT0 / 100) + 61).has_value());
+  BOOST_TEST(Get(storage, kAlice, "history", "id9", (kT0 / 100) + 59).has_value());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(metadata_only_update_keeps_modified_and_payload, Backend, Backends) {
   Backend backend;
   Storage& storage = backend.storage;
