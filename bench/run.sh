@@ -13,6 +13,7 @@
 #                               the MariaDB ones. mariadbd's CPU is sampled and shown apart
 #                               from "other processes" in the summary.
 #   BENCH_MYSQL_BUFFER_POOL_MB=1024  with DB=mysql: InnoDB's buffer pool, set at start
+#   BENCH_MYSQL_LOG_FILE_MB=512      with DB=mysql: InnoDB's redo log, set at start
 #   URL=http://127.0.0.1:PORT   use a running server instead of starting one. DB then only
 #                               labels the run and picks the targets: no MariaDB is started,
 #                               and with DB=mysql ceiling (b) is skipped.
@@ -57,6 +58,7 @@ seed=${BENCH_SEED:-1}
 runs_dir=${BENCH_RUNS_DIR-$root/bench/runs}
 db=${DB:-sqlite}
 mysql_buffer_pool_mb=${BENCH_MYSQL_BUFFER_POOL_MB:-1024}
+mysql_log_file_mb=${BENCH_MYSQL_LOG_FILE_MB:-512}
 scratch=$connections
 
 case $db in
@@ -179,10 +181,13 @@ if [ "$db" = mysql ] && [ -z "$url" ]; then
   echo "starting MariaDB on 127.0.0.1:$mysql_port (data in $mariadb_dir)"
   $nice_cmd sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave \
     "$(cat "$mariadb_dir/weave-password")"
-  # A production server sizes InnoDB's buffer pool to its data (the 64 MB of mariadb.sh is
-  # for trying things out): the seeded records, about 700 MB, fit in the default 1 GB here.
+  # A production server sizes InnoDB's buffer pool to its data and its redo log to its
+  # write rate (the 64 MB and 32 MB of mariadb.sh are for trying things out): the seeded
+  # records, about 700 MB, fit in the default 1 GB here, and with a 32 MB log InnoDB
+  # stalls writers for ~200 ms at a time to flush pages before reusing it.
   sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" \
-    -e "SET GLOBAL innodb_buffer_pool_size = $mysql_buffer_pool_mb * 1048576"
+    -e "SET GLOBAL innodb_buffer_pool_size = $mysql_buffer_pool_mb * 1048576;
+        SET GLOBAL innodb_log_file_size = $mysql_log_file_mb * 1048576"
   # Ceiling (b) gets a database of its own on the same instance.
   sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" <<'SQL'
 CREATE DATABASE IF NOT EXISTS ceiling;
@@ -190,9 +195,10 @@ GRANT ALL PRIVILEGES ON ceiling.* TO 'weave'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON ceiling.* TO 'weave'@'localhost';
 SQL
   mariadb_info=$(sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" -N -B -e \
-    'SELECT VERSION(), @@innodb_buffer_pool_size DIV 1048576, @@innodb_flush_log_at_trx_commit')
+    'SELECT VERSION(), @@innodb_buffer_pool_size DIV 1048576, @@innodb_flush_log_at_trx_commit,
+            @@innodb_log_file_size DIV 1048576')
   mariadb_version=$(echo "$mariadb_info" | cut -f1)
-  mariadb_settings="innodb_buffer_pool_size=$(echo "$mariadb_info" | cut -f2)M innodb_flush_log_at_trx_commit=$(echo "$mariadb_info" | cut -f3)"
+  mariadb_settings="innodb_buffer_pool_size=$(echo "$mariadb_info" | cut -f2)M innodb_log_file_size=$(echo "$mariadb_info" | cut -f4)M innodb_flush_log_at_trx_commit=$(echo "$mariadb_info" | cut -f3)"
   echo "MariaDB $mariadb_version: $mariadb_settings"
   # mariadbd's CPU time every 0.25 s, so the summary can tell it from other processes
   # (weave-load counts it among them).
