@@ -160,6 +160,18 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   return request;
 }
 
+namespace {
+
+// Reads what is left of stdin (its end-of-stream record, after a complete body).
+bool DrainInput(FCGX_Stream* in) {
+  char discard[256];
+  while (FCGX_GetStr(discard, sizeof discard, in) > 0) {
+  }
+  return FCGX_GetError(in) == 0;
+}
+
+}  // namespace
+
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle) {
   if (FCGX_Init() != 0) {
@@ -190,6 +202,13 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
     ReadRequestBody(fcgi, options.max_body_bytes, request);
     WriteResponse(fcgi.out, handler(request));
+    if (request.body_state == BodyState::kComplete && DrainInput(fcgi.in)) {
+      // All input has been read (up to the end of stdin), so the connection can simply be
+      // closed. Otherwise libfcgi's lingering close (shutdown, then wait for the web server
+      // to close its end) keeps unread input from resetting the connection before the
+      // answer is read; in the common case it only kept the worker waiting.
+      FCGX_Detach(&fcgi);
+    }
     FCGX_Finish_r(&fcgi);
     if (idle) {
       idle();
