@@ -106,7 +106,7 @@ struct SqliteConfig {
   // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".
   std::string synchronous = "normal";
   // Between requests, a worker checkpoints the WAL once it has grown by this many pages
-  // (4 KiB each) since its last checkpoint ...
+  // (4 KiB each) since its last checkpoint, or a second after it, if it has committed ...
   int checkpoint_pages = 4096;
   // ... and restarts it (writers wait a moment) once it holds this many, all copied.
   int wal_restart_pages = 32768;

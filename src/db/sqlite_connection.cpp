@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <sys/file.h>
@@ -20,6 +21,9 @@ constexpr size_t kMaxCachedStatements = 256;
 // A restart of the WAL (the next commit writes from its start again) waits at most this
 // long for readers, holding back writers meanwhile; it is retried after a later commit.
 constexpr int kRestartWaitMs = 20;
+
+// The longest a worker's committed writes wait for a checkpoint while requests come in.
+constexpr std::chrono::seconds kCheckpointInterval{1};
 
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
   throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
@@ -273,9 +277,16 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
 // log is long and fully copied, a restart under the writers' lock makes the next commit
 // write from its start again: otherwise, with readers always overlapping, it never would.
 void SqliteConnection::Idle() {
-  if (wal_frames_ - checkpointed_frames_ < checkpoint_frames_ || in_request_) {
+  const int pending = wal_frames_ - checkpointed_frames_;
+  const auto now = std::chrono::steady_clock::now();
+  // By size, and at least once a second after this worker's commits: with synchronous=NORMAL
+  // the WAL is synced at checkpoints, so this bounds what a power loss can take.
+  const bool due = pending >= checkpoint_frames_ ||
+                   (pending > 0 && now - last_checkpoint_ >= kCheckpointInterval);
+  if (!due || in_request_) {
     return;
   }
+  last_checkpoint_ = now;
   int log_frames = 0;
   int copied_frames = 0;
   for (int pass = 0; pass < 2; ++pass) {

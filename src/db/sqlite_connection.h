@@ -1,6 +1,7 @@
 // SqlConnection over SQLite; the only user of <sqlite3.h>.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -76,6 +77,7 @@ class SqliteConnection final : public SqlConnection {
   bool in_write_ = false;        // between BeginWrite and Commit/Rollback
   int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
   int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
+  std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace weave

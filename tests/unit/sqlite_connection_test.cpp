@@ -2,8 +2,10 @@
 // and its between-request WAL upkeep, with two connections on one file as two workers.
 #include "db/sqlite_connection.h"
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -103,6 +105,23 @@ BOOST_FIXTURE_TEST_CASE(idle_upkeep_bounds_the_write_ahead_log, TwoWorkers) {
   }
   BOOST_TEST(wal_bytes() < 40 * (4096 + 24));
   BOOST_TEST(Count(writer) == 400);
+}
+
+BOOST_FIXTURE_TEST_CASE(idle_upkeep_checkpoints_a_quiet_log_within_a_second, TwoWorkers) {
+  config.checkpoint_pages = 100000;  // never due by size here
+  const std::string page_sized(3000, 'x');
+  SqliteConnection writer(config, kSchema);
+  const auto database_bytes = [this] {
+    return std::filesystem::file_size(config.path);
+  };
+  Insert(writer, page_sized);
+  writer.Idle();  // too soon after the connection opened
+  const auto before = database_bytes();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Insert(writer, page_sized);
+  writer.Idle();
+  // The pages reached the database file: the log was checkpointed (and synced).
+  BOOST_TEST(database_bytes() > before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
