@@ -137,8 +137,10 @@ compdb:
 	$(MAKE) clean
 	bear --output compile_commands.json -- $(MAKE) $(BUILD)/weave-server $(BUILD)/weave-admin
 
-tidy: compdb
-	clang-tidy -p . --quiet $(LIB_SRC) src/main.cpp src/admin/admin_main.cpp
+# No compilation database: each file gets the release build's -std/-I/-D flags after "--".
+tidy: $(SCHEMA_INC)
+	@printf '%s\n' $(LIB_SRC) src/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
+	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
 clean:
 	rm -rf $(BUILD)

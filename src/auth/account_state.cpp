@@ -7,7 +7,9 @@ namespace weave {
 namespace {
 
 // Codes are stored only as hashes: a copy of the database does not hand out resets.
-std::string HashCode(std::string_view code) { return HexEncode(Sha256(NormalizeCode(code))); }
+std::string HashCode(std::string_view code) {
+  return HexEncode(Sha256(NormalizeCode(code)));
+}
 
 std::string RandomCode() {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -43,10 +45,9 @@ AccountState::AccountState(SqlConnection& connection, const Clock& clock)
     : db_(connection), clock_(clock) {}
 
 std::string AccountState::CreateResetCode(std::string_view username, int64_t lifetime_seconds) {
-  const std::string code = RandomCode();
+  std::string code = RandomCode();
   StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
-      "reset_codes", "username, code_hash, expires", "?, ?, ?", "username",
-      "code_hash, expires")));
+      "reset_codes", "username, code_hash, expires", "?, ?, ?", "username", "code_hash, expires")));
   upsert->BindText(0, username);
   upsert->BindText(1, HashCode(code));
   upsert->BindInt(2, NowSeconds() + lifetime_seconds);
@@ -65,8 +66,8 @@ bool AccountState::IsValidResetCode(std::string_view username, std::string_view 
 bool AccountState::ConsumeResetCode(std::string_view username, std::string_view code) {
   // Deleting by (user, hash) makes the code single-use even with two racing requests.
   const std::string hash = HashCode(code);
-  StatementScope remove(db_.Prepare(
-      "DELETE FROM reset_codes WHERE username = ? AND code_hash = ? AND expires > ?"));
+  StatementScope remove(
+      db_.Prepare("DELETE FROM reset_codes WHERE username = ? AND code_hash = ? AND expires > ?"));
   remove->BindText(0, username);
   remove->BindText(1, hash);
   remove->BindInt(2, NowSeconds());
@@ -81,7 +82,7 @@ void AccountState::ClearResetCode(std::string_view username) {
 }
 
 std::string AccountState::CreateInvite(int64_t lifetime_seconds) {
-  const std::string code = RandomCode();
+  std::string code = RandomCode();
   StatementScope insert(
       db_.Prepare("INSERT INTO invites (code_hash, created, expires) VALUES (?, ?, ?)"));
   insert->BindText(0, HashCode(code));

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <utility>
 
 #include "auth/ldap_text.h"
 #include "db/sql_dialect.h"
@@ -489,9 +490,9 @@ bool LdapEntry::Has(std::string_view name, std::string_view value) const {
   return false;
 }
 
-LdapAuthenticator::LdapAuthenticator(const LdapConfig& config, SqlConnection& connection,
+LdapAuthenticator::LdapAuthenticator(LdapConfig config, SqlConnection& connection,
                                      const Clock& clock)
-    : config_(config),
+    : config_(std::move(config)),
       db_(connection),
       clock_(clock),
       cache_salt_(RandomBytes(16)),
@@ -546,8 +547,9 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
   if (IsReadonly()) {
     enrolment = FindEnrolment(username);
   }
-  const auto entry = VerifiedEntry(enrolment ? std::string_view(enrolment->login) : username,
-                                   enrolment ? &*enrolment : nullptr, password);
+  const auto entry =
+      VerifiedEntry(enrolment ? static_cast<std::string_view>(enrolment->login) : username,
+                    enrolment ? &*enrolment : nullptr, password);
   if (!entry) {
     return std::nullopt;
   }

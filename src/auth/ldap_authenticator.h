@@ -51,7 +51,7 @@ struct LdapEntry {
 class LdapAuthenticator final : public Authenticator, public AccountStore {
  public:
   // Borrows connection and clock, which must outlive this object. Does not connect yet.
-  LdapAuthenticator(const LdapConfig& config, SqlConnection& connection, const Clock& clock);
+  LdapAuthenticator(LdapConfig config, SqlConnection& connection, const Clock& clock);
   ~LdapAuthenticator() override;
 
   // nullopt for an unknown user, a wrong or empty password, a disabled account or one

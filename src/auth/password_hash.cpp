@@ -31,8 +31,8 @@ bool VerifySaltedDigest(std::string_view password, std::string_view encoded, siz
   if (!decoded || decoded->size() <= digest_size) {
     return false;
   }
-  const std::string_view expected = std::string_view(*decoded).substr(0, digest_size);
-  const std::string_view salt = std::string_view(*decoded).substr(digest_size);
+  const std::string_view expected = static_cast<std::string_view>(*decoded).substr(0, digest_size);
+  const std::string_view salt = static_cast<std::string_view>(*decoded).substr(digest_size);
   std::string salted(password);
   salted.append(salt);
   return ConstantTimeEquals(digest(salted), expected);

@@ -1,5 +1,7 @@
 #include "auth/sql_user_store.h"
 
+#include <utility>
+
 #include "auth/password_hash.h"
 #include "db/sql_dialect.h"
 #include "util/crypto.h"
@@ -12,9 +14,8 @@ constexpr size_t kMaxVerifiedLogins = 10000;
 
 }  // namespace
 
-SqlUserStore::SqlUserStore(SqlConnection& connection, const AuthConfig& config,
-                           const Clock& clock)
-    : db_(connection), config_(config), clock_(clock), cache_salt_(RandomBytes(16)) {}
+SqlUserStore::SqlUserStore(SqlConnection& connection, AuthConfig config, const Clock& clock)
+    : db_(connection), config_(std::move(config)), clock_(clock), cache_salt_(RandomBytes(16)) {}
 
 std::string SqlUserStore::DigestPassword(std::string_view password) const {
   std::string salted = cache_salt_;
@@ -53,7 +54,8 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
   }
   if (IsLegacyHash(stored_hash)) {
     // Imported MD5/SSHA hashes are replaced by a strong one on first successful login.
-    const std::string upgraded = HashPassword(password, config_.password_hash, config_.password_hash_cost);
+    const std::string upgraded =
+        HashPassword(password, config_.password_hash, config_.password_hash_cost);
     StatementScope update(
         db_.Prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?"));
     update->BindText(0, upgraded);
@@ -76,10 +78,10 @@ void SqlUserStore::CheckHealth() {
   query->Step();
 }
 
-std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
-                                               std::string_view password,
+std::optional<UserId> SqlUserStore::CreateUser(std::string_view username, std::string_view password,
                                                std::string_view email) {
-  const std::string hash = HashPassword(password, config_.password_hash, config_.password_hash_cost);
+  const std::string hash =
+      HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
       "INTO users (username, password_hash, email) VALUES (?, ?, ?)")));
   insert->BindText(0, username);
@@ -93,7 +95,8 @@ std::optional<UserId> SqlUserStore::CreateUser(std::string_view username,
 }
 
 bool SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
-  const std::string hash = HashPassword(password, config_.password_hash, config_.password_hash_cost);
+  const std::string hash =
+      HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
   update->BindText(0, hash);
   update->BindText(1, username);

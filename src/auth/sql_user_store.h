@@ -17,10 +17,9 @@ namespace weave {
 class SqlUserStore final : public Authenticator, public AccountStore {
  public:
   // Borrows connection and clock, which must outlive this object.
-  SqlUserStore(SqlConnection& connection, const AuthConfig& config, const Clock& clock);
+  SqlUserStore(SqlConnection& connection, AuthConfig config, const Clock& clock);
 
-  std::optional<UserId> Authenticate(std::string_view username,
-                                     std::string_view password) override;
+  std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
   void CheckHealth() override;
 
   std::optional<AccountInfo> FindUser(std::string_view username) override;

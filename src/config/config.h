@@ -53,7 +53,7 @@ struct RegistrationConfig {
   // Insist that user names are Firefox's hash of the e-mail (400 with body 15 otherwise).
   bool require_hashed_username = false;
   // How long an invite code stays valid.
-  int64_t invite_lifetime_seconds = 30 * 86400;
+  int64_t invite_lifetime_seconds = int64_t{30} * 86400;
   CaptchaConfig captcha;
 };
 
@@ -71,7 +71,7 @@ struct MailConfig {
 
 struct AccountsConfig {
   // How long a password-reset code stays valid.
-  int64_t reset_code_lifetime_seconds = 6 * 3600;
+  int64_t reset_code_lifetime_seconds = int64_t{6} * 3600;
   // Lock a user name or client address out after this many failed logins within
   // window_seconds, for lockout_seconds. 0: no lockout.
   int lockout_max_failures = 10;
@@ -220,11 +220,11 @@ struct LimitsConfig {
   // Largest payload of one record, in bytes of UTF-8.
   int64_t max_payload_bytes = 262144;
   // Largest request body accepted at all; larger bodies get 413.
-  int64_t max_body_bytes = 8 * 1024 * 1024;
+  int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
   // Records past this index of a POST fail with "retry wbo".
   int batch_max_count = 100;
   // Once the payloads of a POST add up to this many bytes, the rest fail with "retry bytes".
-  int64_t batch_max_bytes = 1024 * 1024;
+  int64_t batch_max_bytes = int64_t{1024} * 1024;
 };
 
 struct LogConfig {

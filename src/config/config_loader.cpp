@@ -430,7 +430,7 @@ Config Load(const YAML::Node& root) {
                    .Int("lockout_max_failures_per_address",
                         &accounts.lockout_max_failures_per_address, 0, 1000000)
                    .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
-                   .Int("lockout_seconds", &accounts.lockout_seconds, 1, 86400 * 7)
+                   .Int("lockout_seconds", &accounts.lockout_seconds, 1, int64_t{86400} * 7)
                    .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)
                    .Apply(node);
              })

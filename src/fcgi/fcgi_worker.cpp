@@ -2,9 +2,9 @@
 
 #include <fcgiapp.h>
 #include <fcgio.h>
-#include <signal.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <ostream>
 

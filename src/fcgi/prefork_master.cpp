@@ -1,17 +1,18 @@
 #include "fcgi/prefork_master.h"
 
 #include <fcgiapp.h>
-#include <signal.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <string_view>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
-#include <map>
-#include <string_view>
 
 #include "errors.h"
 #include "log/log.h"
@@ -57,7 +58,7 @@ class Master {
     Log(LogLevel::kInfo) << "master started, " << options_.workers << " workers";
     FillWorkers();
     while (true) {
-      const timespec tick{0, 100 * 1000 * 1000};
+      const timespec tick{0, int64_t{100} * 1000 * 1000};
       const int sig = sigtimedwait(&handled, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
         return Shutdown();
@@ -154,8 +155,7 @@ class Master {
       options_ = options;
       worker_main_ = std::move(worker_main);
     } catch (const std::exception& error) {
-      Log(LogLevel::kError) << "reload failed, keeping the running configuration: "
-                            << error.what();
+      Log(LogLevel::kError) << "reload failed, keeping the running configuration: " << error.what();
       return;
     }
     // New workers start accepting before the old ones stop, so no request is refused.
@@ -176,7 +176,7 @@ class Master {
       StopWorker(pid, worker);
     }
     while (!workers_.empty()) {
-      const timespec pause{0, 50 * 1000 * 1000};
+      const timespec pause{0, int64_t{50} * 1000 * 1000};
       nanosleep(&pause, nullptr);
       Reap();
       NudgeStoppingWorkers();

@@ -1,10 +1,10 @@
 #include "log/log.h"
 
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace weave {
@@ -34,7 +34,9 @@ void InitLog(std::string_view level, const std::string& file) {
   }
 }
 
-bool LogEnabled(LogLevel level) { return level >= g_min_level; }
+bool LogEnabled(LogLevel level) {
+  return level >= g_min_level;
+}
 
 void LogLine(LogLevel level, std::string_view message) {
   timespec now{};
@@ -42,10 +44,10 @@ void LogLine(LogLevel level, std::string_view message) {
   tm utc{};
   gmtime_r(&now.tv_sec, &utc);
   char prefix[96];
-  const int length = snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%d] %s: ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000, getpid(),
-                              kLevelNames[static_cast<int>(level)]);
+  const int length = snprintf(
+      prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%d] %s: ", utc.tm_year + 1900,
+      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000,
+      getpid(), kLevelNames[static_cast<int>(level)]);
   std::string line(prefix, static_cast<size_t>(length));
   for (char c : message) {
     // One event, one line: control characters from requests never split or forge lines.

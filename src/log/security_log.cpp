@@ -2,8 +2,9 @@
 
 #include <fcntl.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <ctime>
 
 namespace weave {
 namespace {

@@ -1,10 +1,10 @@
 // The only user of libcurl: SMTP for mail, HTTPS POST for captcha verification.
-#include <curl/curl.h>
-#include <rapidjson/document.h>
-#include <time.h>
-
+#include <ctime>
 #include <memory>
 #include <string>
+
+#include <curl/curl.h>
+#include <rapidjson/document.h>
 
 #include "errors.h"
 #include "net/mailer.h"

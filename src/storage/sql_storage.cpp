@@ -51,7 +51,8 @@ void AppendIdList(const std::vector<std::string>& ids, BoundSql& sql) {
   sql.text += " AND id IN (";
   for (size_t i = 0; i < slots; ++i) {
     sql.text += i == 0 ? "?" : ",?";
-    sql.args.emplace_back(i < ids.size() ? SqlArg(std::string_view(ids[i])) : SqlArg());
+    sql.args.emplace_back(i < ids.size() ? SqlArg(static_cast<std::string_view>(ids[i]))
+                                         : SqlArg());
   }
   sql.text += ")";
 }
@@ -73,10 +74,10 @@ void AppendFilter(const CollectionFilter& filter, BoundSql& sql) {
     sql.Add(" AND sortindex < ?", *filter.index_below);
   }
   if (filter.parentid) {
-    sql.Add(" AND parentid = ?", std::string_view(*filter.parentid));
+    sql.Add(" AND parentid = ?", static_cast<std::string_view>(*filter.parentid));
   }
   if (filter.predecessorid) {
-    sql.Add(" AND predecessorid = ?", std::string_view(*filter.predecessorid));
+    sql.Add(" AND predecessorid = ?", static_cast<std::string_view>(*filter.predecessorid));
   }
 }
 

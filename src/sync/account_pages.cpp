@@ -121,11 +121,12 @@ std::string ErrorBlock(std::string_view message) {
   if (message.empty()) {
     return {};
   }
-  return "<p class=\"error\" role=\"alert\" id=\"form-error\">" + HtmlEscape(message) + "</p>";
+  return R"(<p class="error" role="alert" id="form-error">)" + HtmlEscape(message) + "</p>";
 }
 
 std::string HiddenField(std::string_view name, std::string_view value) {
-  return "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) + "\">";
+  return R"(<input type="hidden" name=")" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) +
+         "\">";
 }
 
 // The CSRF token for this response: the browser's current one when it sent a well-formed
@@ -195,7 +196,7 @@ std::string RequestResetForm(std::string_view token, std::string_view username,
          "<label for=\"username\">User name or e-mail address</label>"
          "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
          "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-         HtmlEscape(username) + "\"><button type=\"submit\">Send reset link</button></form>";
+         HtmlEscape(username) + R"("><button type="submit">Send reset link</button></form>)";
 }
 
 std::string NewPasswordForm(std::string_view token, std::string_view username, std::string_view key,
@@ -206,13 +207,13 @@ std::string NewPasswordForm(std::string_view token, std::string_view username, s
          "<form method=\"post\">" +
          CsrfField(token) + HiddenField("key", key) +
          // Visible to password managers, so they store the new password for this account.
-         "<input type=\"text\" name=\"username\" value=\"" + HtmlEscape(username) +
+         R"(<input type="text" name="username" value=")" + HtmlEscape(username) +
          "\" autocomplete=\"username\" readonly hidden>"
          "<label for=\"password\">New password</label>"
          "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"new-password\" "
          "required minlength=\"" +
-         std::to_string(min_bytes) + "\" aria-describedby=\"password-hint\">" +
-         "<p class=\"hint\" id=\"password-hint\">At least " + std::to_string(min_bytes) +
+         std::to_string(min_bytes) + R"(" aria-describedby="password-hint">)" +
+         R"(<p class="hint" id="password-hint">At least )" + std::to_string(min_bytes) +
          " characters, and not your user name.</p>"
          "<label for=\"confirm\">New password again</label>"
          "<input type=\"password\" id=\"confirm\" name=\"confirm\" autocomplete=\"new-password\" "

@@ -23,7 +23,9 @@ std::vector<std::string_view> Split(std::string_view path) {
   return segments;
 }
 
-bool IsVersion(std::string_view text) { return text == "1.1" || text == "1.0" || text == "1"; }
+bool IsVersion(std::string_view text) {
+  return text == "1.1" || text == "1.0" || text == "1";
+}
 
 // Matches decoded segments against a pattern's parts, filling params. Empty segments
 // never match.
@@ -60,7 +62,7 @@ bool MatchPattern(const std::vector<std::string_view>& parts,
 
 const std::vector<Route>& AllRoutes() {
   using S = SyncService;
-  static const std::vector<Route> kRoutes = {
+  static const std::vector<Route> routes = {
       {"GET", "/{version}/{user}/info/collections", &S::GetInfoCollections, true},
       {"GET", "/{version}/{user}/info/collection_counts", &S::GetInfoCollectionCounts, true},
       {"GET", "/{version}/{user}/info/collection_usage", &S::GetInfoCollectionUsage, true},
@@ -95,7 +97,7 @@ const std::vector<Route>& AllRoutes() {
       // For load balancers and monitoring: 200 when the database answers, else 503.
       {"GET", "/__heartbeat__", &S::GetHeartbeat, false},
   };
-  return kRoutes;
+  return routes;
 }
 
 RouteMatch MatchRoute(std::string_view method, std::string_view raw_path) {
@@ -112,7 +114,7 @@ RouteMatch MatchRoute(std::string_view method, std::string_view raw_path) {
     segments.push_back(std::move(*decoded));
   }
   // Patterns are split once; the table never changes.
-  static const std::vector<std::vector<std::string_view>> kPatternParts = [] {
+  static const std::vector<std::vector<std::string_view>> pattern_parts = [] {
     std::vector<std::vector<std::string_view>> parts;
     for (const Route& route : AllRoutes()) {
       parts.push_back(Split(route.pattern));
@@ -123,7 +125,7 @@ RouteMatch MatchRoute(std::string_view method, std::string_view raw_path) {
   for (size_t i = 0; i < AllRoutes().size(); ++i) {
     const Route& route = AllRoutes()[i];
     PathParams params;
-    if (!MatchPattern(kPatternParts[i], segments, params)) {
+    if (!MatchPattern(pattern_parts[i], segments, params)) {
       continue;
     }
     if (route.method == method) {

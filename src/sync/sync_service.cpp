@@ -212,7 +212,7 @@ void SyncService::AddQuotaHeader(const WriteResult& result, Response& response) 
   }
   const int64_t remaining_bytes = quota_bytes - result.usage_bytes;
   // Clients show a warning once less than a megabyte is left.
-  if (remaining_bytes <= 1024 * 1024) {
+  if (remaining_bytes <= int64_t{1024} * 1024) {
     char text[32];
     snprintf(text, sizeof text, "%.2f", static_cast<double>(remaining_bytes) / 1024.0);
     response.SetHeader("X-Weave-Quota-Remaining", text);

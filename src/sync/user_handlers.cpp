@@ -1,16 +1,16 @@
 // The User API 1.0 and misc 1.0 handlers of SyncService: what Firefox's account wizard and
 // password dialogs call. Bodies are plain text, as Mozilla's servers answered.
-#include <rapidjson/document.h>
-
 #include <algorithm>
 
+#include <rapidjson/document.h>
+
 #include "errors.h"
-#include "util/utf8.h"
 #include "http/query_string.h"
 #include "log/log.h"
 #include "sync/sync_service.h"
 #include "sync/text.h"
 #include "util/crypto.h"
+#include "util/utf8.h"
 
 namespace weave {
 namespace {
@@ -29,8 +29,7 @@ bool IsValidEmail(std::string_view email) {
     return false;
   }
   const std::string_view domain = email.substr(at + 1);
-  if (domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.') {
+  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.') {
     return false;
   }
   for (const char c : email) {
@@ -40,7 +39,6 @@ bool IsValidEmail(std::string_view email) {
   }
   return IsValidUtf8(email);
 }
-
 
 std::string QueryValue(const Request& request, std::string_view name) {
   for (const auto& [key, value] : ParseQueryString(request.query)) {
@@ -67,7 +65,7 @@ void SyncService::AuditEvent(SecurityEvent event, std::string_view username,
                            {"requestMethod", request.method},
                            {"request", request.path},
                            {"cs1Label", "requestClientApplication"},
-                           {"cs1", agent != nullptr ? std::string_view(*agent) : ""}});
+                           {"cs1", agent != nullptr ? static_cast<std::string_view>(*agent) : ""}});
 }
 
 // The node URL a client should use: public_url when configured; otherwise rebuilt from
@@ -288,9 +286,9 @@ Response SyncService::PostPassword(const Request& request, const PathParams& par
   }
   accounts_->SetPassword(params.user, password);
   account_state_->ClearResetCode(params.user);
-  AuditEvent(reset_code != nullptr ? SecurityEvent::kPasswordReset
-                                   : SecurityEvent::kPasswordChanged,
-             params.user, request);
+  AuditEvent(
+      reset_code != nullptr ? SecurityEvent::kPasswordReset : SecurityEvent::kPasswordChanged,
+      params.user, request);
   return Text("success");
 }
 
@@ -352,9 +350,10 @@ Response SyncService::GetCaptchaHtml(const Request& /*request*/, const PathParam
   }
   Response response;
   response.content_type = "text/html; charset=utf-8";
-  response.body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<title>Sync account</title></head><body>" +
-                  inner + "</body></html>";
+  response.body =
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>Sync account</title></head><body>" +
+      inner + "</body></html>";
   return response;
 }
 

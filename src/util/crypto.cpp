@@ -1,12 +1,12 @@
 #include "util/crypto.h"
 
+#include <stdexcept>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/md5.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-
-#include <stdexcept>
 
 namespace weave {
 namespace {
@@ -64,8 +64,8 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    const bool pad = c == '=' && i + 2 >= text.size() &&
-                     (i + 1 == text.size() || text[i + 1] == '=');
+    const bool pad =
+        c == '=' && i + 2 >= text.size() && (i + 1 == text.size() || text[i + 1] == '=');
     if (!alnum && c != '+' && c != '/' && !pad) {
       return std::nullopt;
     }
@@ -76,7 +76,7 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (written < 0) {
     return std::nullopt;
   }
-  size_t length = static_cast<size_t>(written);
+  auto length = static_cast<size_t>(written);
   // EVP_DecodeBlock counts the padding as zero bytes.
   if (!text.empty() && text.back() == '=') {
     --length;
