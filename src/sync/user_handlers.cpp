@@ -1,6 +1,7 @@
 // The User API 1.0 and misc 1.0 handlers of SyncService: what Firefox's account wizard and
 // password dialogs call. Bodies are plain text, as Mozilla's servers answered.
 #include <algorithm>
+#include <utility>
 
 #include <rapidjson/document.h>
 
@@ -157,8 +158,8 @@ Response SyncService::PutUser(const Request& request, const PathParams& params) 
     throw BadRequest(WeaveError::kJsonParseFailure, "account body is not a JSON object");
   }
   const auto text_field = [&body](const char* name) -> std::optional<std::string> {
-    const auto found = body.FindMember(name);
-    if (found == body.MemberEnd() || !found->value.IsString()) {
+    const auto found = std::as_const(body).FindMember(name);
+    if (found == std::as_const(body).MemberEnd() || !found->value.IsString()) {
       return std::nullopt;
     }
     return std::string(found->value.GetString(), found->value.GetStringLength());
