@@ -1,6 +1,5 @@
 #include "db/mysql_dialect.h"
 
-
 namespace weave {
 
 // Parameters are written ?N as in SQLite: the MySQL driver turns them into plain ? marks and
@@ -17,12 +16,14 @@ std::string MysqlDialect::WboTable(int64_t user) const {
 // an earlier column, so every decision reads VALUES() (the row we tried to insert), never a
 // column that this statement has already changed.
 std::string MysqlDialect::UpsertItemsSql(std::string_view table, size_t rows) const {
+  const std::string no_expiry = std::to_string(kNoExpiry);
+  // clang-format off
   return "INSERT INTO " + std::string(table) +
          " (username, collection, id, parentid, predecessorid, sortindex, modified,"
          " payload, payload_size, ttl) VALUES " + UpsertValues(rows) +
          " ON DUPLICATE KEY UPDATE"
-         " ttl = CASE WHEN VALUES(ttl) <> 2100000000 THEN VALUES(ttl)"
-         "   WHEN VALUES(payload) IS NOT NULL THEN 2100000000 ELSE ttl END,"
+         " ttl = CASE WHEN VALUES(ttl) <> " + no_expiry + " THEN VALUES(ttl)"
+         "   WHEN VALUES(payload) IS NOT NULL THEN " + no_expiry + " ELSE ttl END,"
          " modified = CASE WHEN VALUES(payload) IS NOT NULL OR VALUES(parentid) IS NOT NULL"
          "   THEN VALUES(modified) ELSE modified END,"
          " payload_size = CASE WHEN VALUES(payload) IS NOT NULL"
@@ -31,6 +32,7 @@ std::string MysqlDialect::UpsertItemsSql(std::string_view table, size_t rows) co
          " parentid = coalesce(VALUES(parentid), parentid),"
          " predecessorid = coalesce(VALUES(predecessorid), predecessorid),"
          " sortindex = coalesce(VALUES(sortindex), sortindex)";
+  // clang-format on
 }
 
 // INSERT ... SELECT may read the table it inserts into (a VALUES subquery may not). Custom

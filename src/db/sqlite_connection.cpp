@@ -211,19 +211,16 @@ void SqliteConnection::BeginWrite() {
     }
     throw;
   }
-  in_write_ = true;
 }
 
 void SqliteConnection::Commit() {
   Execute("COMMIT");
-  in_write_ = false;
   if (write_lock_) {
     write_lock_->Unlock();
   }
 }
 
 void SqliteConnection::Rollback() {
-  in_write_ = false;
   if (sqlite3_get_autocommit(db_.get()) == 0) {
     Execute("ROLLBACK");
   }
@@ -244,7 +241,8 @@ void SqliteConnection::EndRequest() {
 }
 
 void SqliteConnection::BeforeStep(bool read_only) {
-  if (!in_request_ || in_write_) {
+  // A transaction that is not the request's read one is a write transaction (BeginWrite).
+  if (!in_request_ || (sqlite3_get_autocommit(db_.get()) == 0 && !read_open_)) {
     return;
   }
   if (!read_only) {

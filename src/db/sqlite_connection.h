@@ -74,7 +74,6 @@ class SqliteConnection final : public SqlConnection {
   int restart_frames_ = 0;       // SqliteConfig::wal_restart_pages
   bool in_request_ = false;      // between BeginRequest and EndRequest
   bool read_open_ = false;       // the request's read transaction is open
-  bool in_write_ = false;        // between BeginWrite and Commit/Rollback
   int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
   int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();

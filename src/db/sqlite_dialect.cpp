@@ -4,6 +4,7 @@ namespace weave {
 
 std::string SqliteDialect::UpsertItemsSql(std::string_view table, size_t rows) const {
   const std::string t(table);
+  const std::string no_expiry = std::to_string(kNoExpiry);
   // clang-format off
   return "INSERT INTO " + t +
          " (username, collection, id, parentid, predecessorid, sortindex, modified,"
@@ -17,8 +18,8 @@ std::string SqliteDialect::UpsertItemsSql(std::string_view table, size_t rows) c
          " payload = coalesce(excluded.payload, " + t + ".payload),"
          " payload_size = CASE WHEN excluded.payload IS NOT NULL"
          "   THEN excluded.payload_size ELSE " + t + ".payload_size END,"
-         " ttl = CASE WHEN excluded.ttl <> 2100000000 THEN excluded.ttl"
-         "   WHEN excluded.payload IS NOT NULL THEN 2100000000 ELSE " + t + ".ttl END";
+         " ttl = CASE WHEN excluded.ttl <> " + no_expiry + " THEN excluded.ttl"
+         "   WHEN excluded.payload IS NOT NULL THEN " + no_expiry + " ELSE " + t + ".ttl END";
   // clang-format on
 }
 

@@ -87,9 +87,19 @@ bool ReadBody(FCGX_Stream* in, size_t length, std::string& body) {
   return true;
 }
 
+// Reads what is left of stdin (its end-of-stream record, after a complete body); false
+// if the stream failed.
+bool DrainInput(FCGX_Stream* in) {
+  char discard[256];
+  while (FCGX_GetStr(discard, sizeof discard, in) > 0) {
+  }
+  return FCGX_GetError(in) == 0;
+}
+
 // Reads the body into request.body, or marks it too large (left unread: FCGX_Finish_r
-// discards it) or cut short.
-void ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& request) {
+// discards it) or cut short. Returns true when stdin has been read to its end, so that
+// nothing unread is left on the connection.
+bool ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& request) {
   const std::string_view length_text = Param(fcgi.envp, "CONTENT_LENGTH");
   if (length_text.empty()) {
     // No CONTENT_LENGTH (mod_proxy_fcgi forwards a chunked body so): read to the end of
@@ -101,17 +111,21 @@ void ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& reques
       if (static_cast<int64_t>(request.body.size()) > max_body_bytes) {
         request.body.clear();
         request.body_state = BodyState::kTooLarge;
-        return;
+        return false;
       }
     }
-    return;
+    return FCGX_GetError(fcgi.in) == 0;
   }
   const int64_t length = std::atoll(std::string(length_text).c_str());
   if (length < 0 || length > max_body_bytes) {
     request.body_state = BodyState::kTooLarge;
-  } else if (!ReadBody(fcgi.in, static_cast<size_t>(length), request.body)) {
-    request.body_state = BodyState::kTruncated;
+    return false;
   }
+  if (!ReadBody(fcgi.in, static_cast<size_t>(length), request.body)) {
+    request.body_state = BodyState::kTruncated;
+    return false;
+  }
+  return DrainInput(fcgi.in);
 }
 
 void WriteResponse(FCGX_Stream* out, const Response& response) {
@@ -160,18 +174,6 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   return request;
 }
 
-namespace {
-
-// Reads what is left of stdin (its end-of-stream record, after a complete body).
-bool DrainInput(FCGX_Stream* in) {
-  char discard[256];
-  while (FCGX_GetStr(discard, sizeof discard, in) > 0) {
-  }
-  return FCGX_GetError(in) == 0;
-}
-
-}  // namespace
-
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle) {
   if (FCGX_Init() != 0) {
@@ -200,13 +202,13 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ++served;
     Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
-    ReadRequestBody(fcgi, options.max_body_bytes, request);
+    const bool input_consumed = ReadRequestBody(fcgi, options.max_body_bytes, request);
     WriteResponse(fcgi.out, handler(request));
-    if (request.body_state == BodyState::kComplete && DrainInput(fcgi.in)) {
-      // All input has been read (up to the end of stdin), so the connection can simply be
-      // closed. Otherwise libfcgi's lingering close (shutdown, then wait for the web server
-      // to close its end) keeps unread input from resetting the connection before the
-      // answer is read; in the common case it only kept the worker waiting.
+    if (input_consumed) {
+      // All input has been read, so the connection can simply be closed. Otherwise
+      // libfcgi's lingering close (shutdown, then wait for the web server to close its end)
+      // keeps unread input from resetting the connection before the answer is read; in the
+      // common case it only kept the worker waiting.
       FCGX_Detach(&fcgi);
     }
     FCGX_Finish_r(&fcgi);
