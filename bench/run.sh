@@ -176,11 +176,10 @@ now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 if [ "$db" = mysql ] && [ -z "$url" ]; then
   mariadb_dir="$tmp/mariadb"
   mysql_port=$(free_port)
-  mkdir -p "$mariadb_dir"
-  (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$mariadb_dir/weave-password")
+  mysql_password=$(sh "$root/scripts/mariadb.sh" password "$mariadb_dir")
   echo "starting MariaDB on 127.0.0.1:$mysql_port (data in $mariadb_dir)"
   $nice_cmd sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave \
-    "$(cat "$mariadb_dir/weave-password")"
+    "$mysql_password"
   # A production server sizes InnoDB's buffer pool to its data and its redo log to its
   # write rate (the 64 MB and 32 MB of mariadb.sh are for trying things out): the seeded
   # records, about 700 MB, fit in the default 1 GB here, and with a 32 MB log InnoDB
@@ -273,13 +272,7 @@ if [ -z "$url" ]; then
   port=$(free_port)
   config="$tmp/weave.yaml"
   if [ "$db" = mysql ]; then
-    database_yaml="  driver: mysql
-  mysql:
-    host: 127.0.0.1
-    port: $mysql_port
-    user: weave
-    password_file: \"$mariadb_dir/weave-password\"
-    database: weave"
+    database_yaml=$(sh "$root/scripts/mariadb.sh" yaml "$mariadb_dir" "$mysql_port")
   else
     database_yaml="  sqlite:
     path: \"$tmp/weave.db\""

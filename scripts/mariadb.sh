@@ -9,6 +9,10 @@
 #   mariadb.sh stop DIR      Stops it (a clean shutdown, then SIGKILL after 30 s).
 #   mariadb.sh kill DIR      SIGKILL (a crash, for outage tests).
 #   mariadb.sh sql DIR ...   Runs the mariadb client as the administrator on the socket.
+#   mariadb.sh password DIR  Prints the server account's password, kept in DIR/weave-password
+#                            (a random one, created on first use).
+#   mariadb.sh yaml DIR PORT Prints the `database:` section of weave-server's configuration
+#                            for that account (database weave, user weave, the password file).
 #
 # The administrator is the calling OS user through unix_socket authentication; the server
 # never runs with --skip-grant-tables. Run as root, mariadbd runs as root (--user=root).
@@ -98,8 +102,29 @@ SQL
     dir=$2; shift 2
     admin_sql "$dir" "$@"
     ;;
+  password)
+    dir=$2
+    mkdir -p "$dir"
+    if [ ! -s "$dir/weave-password" ]; then
+      (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$dir/weave-password")
+    fi
+    cat "$dir/weave-password"
+    ;;
+  yaml)
+    dir=$(cd "$2" && pwd) port=$3
+    cat <<YAML
+  driver: mysql
+  mysql:
+    host: 127.0.0.1
+    port: $port
+    user: weave
+    password_file: "$dir/weave-password"
+    database: weave
+YAML
+    ;;
   *)
-    echo "usage: $0 start DIR PORT [DATABASE USER PASSWORD] | stop DIR | kill DIR | sql DIR ARGS" >&2
+    echo "usage: $0 start DIR PORT [DATABASE USER PASSWORD] | stop DIR | kill DIR | sql DIR ARGS" \
+      "| password DIR | yaml DIR PORT" >&2
     exit 2
     ;;
 esac

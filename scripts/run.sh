@@ -26,20 +26,10 @@ if [ "$db" = mysql ]; then
   # with a database and a password user for the server; stopped when this script ends.
   mariadb_dir="$data/mariadb"
   mysql_port=${MYSQL_PORT:-13306}
-  mkdir -p "$mariadb_dir"
-  if [ ! -s "$mariadb_dir/weave-password" ]; then
-    (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$mariadb_dir/weave-password")
-  fi
+  password=$(sh "$root/scripts/mariadb.sh" password "$mariadb_dir")
   trap 'stop_mariadb' EXIT
-  sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave \
-    "$(cat "$mariadb_dir/weave-password")"
-  database_yaml="  driver: mysql
-  mysql:
-    host: 127.0.0.1
-    port: $mysql_port
-    user: weave
-    password_file: \"$mariadb_dir/weave-password\"
-    database: weave"
+  sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" weave weave "$password"
+  database_yaml=$(sh "$root/scripts/mariadb.sh" yaml "$mariadb_dir" "$mysql_port")
 fi
 
 if [ -z "$config" ]; then

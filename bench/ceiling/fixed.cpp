@@ -21,12 +21,7 @@ int main(int argc, char** argv) {
         R"({"bookmarks":1700000000.25,"clients":1700000000.11,"crypto":1700000000.10,)"
         R"("forms":1700000000.31,"history":1700000000.47,"meta":1700000000.10,)"
         R"("passwords":1700000000.12})";
-    FCGX_Request request;
-    FCGX_InitRequest(&request, listen_fd, 0);
-    while (FCGX_Accept_r(&request) >= 0) {
-      ceiling::Respond(request, body);
-      FCGX_Finish_r(&request);
-    }
+    ceiling::Serve(listen_fd, [&body]() -> const std::string& { return body; });
     return 0;
   });
 }

@@ -27,7 +27,7 @@
 
 namespace {
 
-constexpr int64_t kRows = 100000;
+using ceiling::kRows;
 constexpr int64_t kRowsPerInsert = 500;
 
 struct Target {
@@ -133,18 +133,6 @@ void CreateRows(const Target& target) {
   }
 }
 
-// The payload is itself JSON text: quote it as a JSON string.
-void AppendQuoted(std::string& out, const std::string& text) {
-  out.push_back('"');
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,25 +156,18 @@ int main(int argc, char** argv) {
       const std::unique_ptr<sql::Connection> connection = Connect(target);
       const std::unique_ptr<sql::PreparedStatement> select(
           connection->prepareStatement("SELECT id, payload FROM kv WHERE id = ?"));
-      uint64_t next = static_cast<uint64_t>(getpid()) * 7919;
-      FCGX_Request request;
-      FCGX_InitRequest(&request, listen_fd, 0);
+      ceiling::RandomKeys keys;
       std::string body;
-      while (FCGX_Accept_r(&request) >= 0) {
-        next = next * 6364136223846793005ULL + 1442695040888963407ULL;
-        const int64_t id = static_cast<int64_t>((next >> 33) % kRows) + 1;
-        select->setInt64(1, id);
+      ceiling::Serve(listen_fd, [&]() -> const std::string& {
+        select->setInt64(1, keys.Next());
         const std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
         if (rows->next()) {
-          body = "{\"id\":" + std::to_string(rows->getInt64(1)) + ",\"payload\":";
-          AppendQuoted(body, rows->getString(2).asStdString());
-          body += "}";
+          ceiling::RowBody(body, rows->getInt64(1), rows->getString(2).asStdString());
         } else {
           body = "null";
         }
-        ceiling::Respond(request, body);
-        FCGX_Finish_r(&request);
-      }
+        return body;
+      });
     } catch (const sql::SQLException& error) {
       Fail(error, "select");
     }

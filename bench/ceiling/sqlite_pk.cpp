@@ -14,7 +14,7 @@
 
 namespace {
 
-constexpr int64_t kRows = 100000;
+using ceiling::kRows;
 
 void Check(int rc, sqlite3* db, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -69,18 +69,6 @@ void CreateRows(const char* path) {
   sqlite3_close(db);
 }
 
-// The payload is itself JSON text: quote it as a JSON string.
-void AppendQuoted(std::string& out, const char* text, int size) {
-  out.push_back('"');
-  for (int i = 0; i < size; ++i) {
-    if (text[i] == '"' || text[i] == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(text[i]);
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,27 +87,21 @@ int main(int argc, char** argv) {
     sqlite3_stmt* select = nullptr;
     Check(sqlite3_prepare_v2(db, "SELECT id, payload FROM kv WHERE id = ?", -1, &select, nullptr),
           db, "prepare");
-    uint64_t next = static_cast<uint64_t>(getpid()) * 7919;
-    FCGX_Request request;
-    FCGX_InitRequest(&request, listen_fd, 0);
+    ceiling::RandomKeys keys;
     std::string body;
-    while (FCGX_Accept_r(&request) >= 0) {
-      next = next * 6364136223846793005ULL + 1442695040888963407ULL;
-      const int64_t id = static_cast<int64_t>((next >> 33) % kRows) + 1;
-      sqlite3_bind_int64(select, 1, id);
-      body.clear();
+    ceiling::Serve(listen_fd, [&]() -> const std::string& {
+      sqlite3_bind_int64(select, 1, keys.Next());
       if (sqlite3_step(select) == SQLITE_ROW) {
-        body = "{\"id\":" + std::to_string(sqlite3_column_int64(select, 0)) + ",\"payload\":";
-        AppendQuoted(body, reinterpret_cast<const char*>(sqlite3_column_text(select, 1)),
-                     sqlite3_column_bytes(select, 1));
-        body += "}";
+        ceiling::RowBody(
+            body, sqlite3_column_int64(select, 0),
+            std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(select, 1)),
+                             static_cast<size_t>(sqlite3_column_bytes(select, 1))));
       } else {
         body = "null";
       }
       sqlite3_reset(select);
-      ceiling::Respond(request, body);
-      FCGX_Finish_r(&request);
-    }
+      return body;
+    });
     sqlite3_finalize(select);
     sqlite3_close(db);
     return 0;
