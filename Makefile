@@ -20,7 +20,7 @@ BUILD      ?= build
 ASAN_BUILD ?= $(BUILD)/asan
 GEN        := $(BUILD)/gen
 
-LIB_SRC   := $(filter-out src/main.cpp src/admin/%,$(shell find src -name '*.cpp' | sort))
+LIB_SRC   := $(filter-out src/server/main.cpp src/admin/%,$(shell find src -name '*.cpp' | sort))
 TEST_SRC  := $(sort $(wildcard tests/unit/*.cpp))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
@@ -55,12 +55,12 @@ $(ASAN_BUILD)/obj/%.o: %.cpp $(SCHEMA_INC)
 LIB_OBJ      := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
 
-$(BUILD)/weave-server: $(LIB_OBJ) $(BUILD)/obj/src/main.o
+$(BUILD)/weave-server: $(LIB_OBJ) $(BUILD)/obj/src/server/main.o
 	$(CXX) $(OPT) $^ -o $@ $(LIBS)
 $(BUILD)/weave-admin: $(LIB_OBJ) $(BUILD)/obj/src/admin/admin_main.o
 	$(CXX) $(OPT) $^ -o $@ $(LIBS)
 
-$(ASAN_BUILD)/weave-server: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/main.o
+$(ASAN_BUILD)/weave-server: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/server/main.o
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
 $(ASAN_BUILD)/weave-admin: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/admin/admin_main.o
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
@@ -139,7 +139,7 @@ compdb:
 
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
 tidy: $(SCHEMA_INC)
-	@printf '%s\n' $(LIB_SRC) src/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
+	@printf '%s\n' $(LIB_SRC) src/server/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
 	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
 clean:

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "app.h"
-#include "config/config_loader.h"
-#include "errors.h"
+#include "server/app.h"
+#include "core/config_loader.h"
+#include "core/errors.h"
 
 namespace {
 

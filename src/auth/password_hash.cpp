@@ -5,7 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 namespace weave {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "auth/password_hash.h"
 #include "db/sql_dialect.h"
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 namespace weave {
 namespace {

@@ -8,9 +8,9 @@
 
 #include "auth/account_store.h"
 #include "auth/authenticator.h"
-#include "config/config.h"
+#include "core/config.h"
 #include "db/sql_connection.h"
-#include "util/clock.h"
+#include "core/clock.h"
 
 namespace weave {
 

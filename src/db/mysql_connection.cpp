@@ -18,7 +18,7 @@
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

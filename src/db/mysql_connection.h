@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
+#include "core/config.h"
 #include "db/mysql_dialect.h"
 #include "db/sql_connection.h"
 

@@ -10,7 +10,7 @@
 
 #include <sys/file.h>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

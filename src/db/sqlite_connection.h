@@ -6,7 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "config/config.h"
+#include "core/config.h"
 #include "db/sql_connection.h"
 #include "db/sqlite_dialect.h"
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <ostream>
 
-#include "log/log.h"
+#include "core/log.h"
 
 namespace weave {
 namespace {

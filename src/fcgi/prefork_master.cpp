@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "errors.h"
-#include "log/log.h"
+#include "core/errors.h"
+#include "core/log.h"
 
 namespace weave {
 namespace {

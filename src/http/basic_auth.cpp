@@ -2,8 +2,8 @@
 
 #include <strings.h>
 
-#include "util/crypto.h"
-#include "util/utf8.h"
+#include "core/crypto.h"
+#include "core/utf8.h"
 
 namespace weave {
 

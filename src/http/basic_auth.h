@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "util/utf8.h"  // IsValidUtf8, which callers of this header used to find here
+#include "core/utf8.h"  // IsValidUtf8, which callers of this header used to find here
 
 namespace weave {
 

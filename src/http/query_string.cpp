@@ -1,6 +1,6 @@
 #include "http/query_string.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

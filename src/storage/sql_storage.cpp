@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <variant>
 
-#include "errors.h"
+#include "core/errors.h"
 #include "storage/collection_ids.h"
 
 namespace weave {

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "http/basic_auth.h"
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <string>
 
-#include "config/config_loader.h"
-#include "errors.h"
+#include "core/config_loader.h"
+#include "core/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

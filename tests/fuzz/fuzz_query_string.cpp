@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "errors.h"
+#include "core/errors.h"
 #include "http/query_string.h"
-#include "sync/collection_query.h"
+#include "storage/collection_query.h"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "errors.h"
-#include "sync/routes.h"
+#include "core/errors.h"
+#include "server/routes.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "errors.h"
-#include "sync/wbo.h"
+#include "core/errors.h"
+#include "storage/wbo.h"
 
 namespace {
 

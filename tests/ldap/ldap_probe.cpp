@@ -6,10 +6,10 @@
 #include <iostream>
 #include <string>
 
-#include "app.h"
-#include "auth/ldap_authenticator.h"
-#include "config/config_loader.h"
-#include "log/log.h"
+#include "server/app.h"
+#include "auth/ldap/ldap_authenticator.h"
+#include "core/config_loader.h"
+#include "core/log.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

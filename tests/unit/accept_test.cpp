@@ -1,5 +1,5 @@
 // Unit tests of Accept-header negotiation between JSON, newlines and whoisi.
-#include "sync/accept.h"
+#include "storage/accept.h"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 namespace weave {
 namespace {

@@ -1,9 +1,9 @@
 // Unit tests of the GET/DELETE collection query parameters.
-#include "sync/collection_query.h"
+#include "storage/collection_query.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

@@ -1,11 +1,11 @@
 // Unit tests of the YAML configuration loader.
-#include "config/config_loader.h"
+#include "core/config_loader.h"
 
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

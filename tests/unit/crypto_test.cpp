@@ -1,5 +1,5 @@
 // Unit tests of the hashing and encoding helpers.
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 #include <boost/test/unit_test.hpp>
 

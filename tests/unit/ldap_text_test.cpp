@@ -1,14 +1,14 @@
 // Unit tests of the LDAP back end's text rules (escaping, templates, {SSHA}) and of the
 // auth.ldap configuration checks. The directory itself is tested by tests/ldap/run.sh.
-#include "auth/ldap_text.h"
+#include "auth/ldap/ldap_text.h"
 
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
-#include "config/config_loader.h"
-#include "errors.h"
-#include "util/crypto.h"
+#include "core/config_loader.h"
+#include "core/errors.h"
+#include "core/crypto.h"
 
 namespace weave {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {

@@ -1,10 +1,10 @@
 // Unit tests of the route table and path matching.
-#include "sync/routes.h"
+#include "server/routes.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include "errors.h"
-#include "sync/sync_service.h"
+#include "core/errors.h"
+#include "server/sync_service.h"
 
 namespace weave {
 namespace {

@@ -1,16 +1,16 @@
 // Handler tests: requests built by hand, run through SyncService::Handle against SqlStorage and
 // SqlUserStore on a temporary SQLite file with a manual clock.
-#include "sync/sync_service.h"
+#include "server/sync_service.h"
 
 #include <memory>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
-#include "app.h"
-#include "log/log.h"
+#include "server/app.h"
+#include "core/log.h"
 #include "test_support.h"
-#include "util/crypto.h"
+#include "core/crypto.h"
 
 namespace weave {
 namespace {

@@ -1,9 +1,9 @@
 // Unit tests of WBO parsing and validation (PUT bodies and POST batches).
-#include "sync/wbo.h"
+#include "storage/wbo.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include "errors.h"
+#include "core/errors.h"
 #include "http/basic_auth.h"
 
 namespace weave {

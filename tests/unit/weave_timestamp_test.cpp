@@ -1,5 +1,5 @@
 // Unit tests of Weave timestamp formatting (two decimals) and parsing (to centiseconds).
-#include "sync/weave_timestamp.h"
+#include "core/weave_timestamp.h"
 
 #include <limits>
 

@@ -1,0 +1,490 @@
+#include "core/config_loader.h"
+
+#include <unistd.h>
+
+#include <functional>
+#include <map>
+
+#include <yaml-cpp/yaml.h>
+
+#include "auth/ldap/ldap_text.h"
+#include "core/errors.h"
+
+namespace weave {
+namespace {
+
+// One section of the file: its known keys, each with a setter that parses the node.
+class Section {
+ public:
+  using Setter = std::function<void(const YAML::Node&, const std::string&)>;
+
+  explicit Section(std::string path) : path_(std::move(path)) {}
+
+  // Whole numbers in [min, max], stored into an int or int64_t field.
+  template <typename Number>
+  Section& Int(const std::string& key, Number* target, int64_t min, int64_t max) {
+    setters_[key] = [target, min, max](const YAML::Node& node, const std::string& path) {
+      int64_t value = 0;
+      try {
+        value = node.as<int64_t>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(path, "expected a whole number");
+      }
+      if (value < min || value > max) {
+        throw ConfigError(path,
+                          "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      }
+      *target = static_cast<Number>(value);
+    };
+    return *this;
+  }
+
+  Section& Text(const std::string& key, std::string* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      if (!node.IsScalar()) {
+        throw ConfigError(path, "expected a string");
+      }
+      *target = node.as<std::string>();
+    };
+    return *this;
+  }
+
+  Section& Choice(const std::string& key, std::string* target,
+                  std::initializer_list<const char*> allowed) {
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    setters_[key] = [target, names](const YAML::Node& node, const std::string& path) {
+      const std::string value = node.IsScalar() ? node.as<std::string>() : "";
+      std::string list;
+      for (const auto& name : names) {
+        if (name == value) {
+          *target = value;
+          return;
+        }
+        list += (list.empty() ? "" : ", ") + name;
+      }
+      throw ConfigError(path, "must be one of: " + list);
+    };
+    return *this;
+  }
+
+  Section& TextList(const std::string& key, std::vector<std::string>* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      if (!node.IsSequence()) {
+        throw ConfigError(path, "expected a list of strings");
+      }
+      target->clear();
+      for (const auto& item : node) {
+        if (!item.IsScalar()) {
+          throw ConfigError(path, "expected a list of strings");
+        }
+        target->push_back(item.as<std::string>());
+      }
+    };
+    return *this;
+  }
+
+  Section& Bool(const std::string& key, bool* target) {
+    setters_[key] = [target](const YAML::Node& node, const std::string& path) {
+      try {
+        *target = node.as<bool>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(path, "expected true or false");
+      }
+    };
+    return *this;
+  }
+
+  Section& Child(const std::string& key, std::function<void(const YAML::Node&)> apply) {
+    setters_[key] = [apply = std::move(apply)](const YAML::Node& node, const std::string&) {
+      apply(node);
+    };
+    return *this;
+  }
+
+  void Apply(const YAML::Node& node) const {
+    if (!node || node.IsNull()) {
+      return;
+    }
+    if (!node.IsMap()) {
+      throw ConfigError(path_, "expected a mapping of keys");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string key_path = path_.empty() ? key : path_ + "." + key;
+      const auto setter = setters_.find(key);
+      if (setter == setters_.end()) {
+        throw ConfigError(key_path, "unknown key");
+      }
+      if (entry.second.IsNull()) {
+        continue;  // an empty value keeps the default
+      }
+      setter->second(entry.second, key_path);
+    }
+  }
+
+ private:
+  std::string path_;
+  std::map<std::string, Setter> setters_;
+};
+
+int ParseOctalMode(const std::string& text) {
+  size_t used = 0;
+  int mode = -1;
+  try {
+    mode = std::stoi(text, &used, 8);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || mode < 0 || mode > 0777) {
+    throw ConfigError("server.socket_mode", "expected an octal mode such as \"0660\"");
+  }
+  return mode;
+}
+
+void ApplyServer(const YAML::Node& node, ServerConfig& server) {
+  std::string mode_text;
+  Section("server")
+      .Text("listen", &server.listen)
+      .Text("socket_mode", &mode_text)
+      .Int("workers", &server.workers, 1, 256)
+      .Int("max_requests_per_worker", &server.max_requests_per_worker, 0, INT64_MAX)
+      .Int("shutdown_timeout_seconds", &server.shutdown_timeout_seconds, 1, 3600)
+      .Int("retry_after_seconds", &server.retry_after_seconds, 1, 86400)
+      .Text("path_prefix", &server.path_prefix)
+      .Text("public_url", &server.public_url)
+      .TextList("trusted_proxies", &server.trusted_proxies)
+      .Apply(node);
+  if (!mode_text.empty()) {
+    server.socket_mode = ParseOctalMode(mode_text);
+  }
+  auto& prefix = server.path_prefix;
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.pop_back();
+  }
+  if (!prefix.empty() && prefix.front() != '/') {
+    throw ConfigError("server.path_prefix", "must start with /");
+  }
+  const auto& url = server.public_url;
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    throw ConfigError("server.public_url", "must start with http:// or https://");
+  }
+}
+
+void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
+  Section("database")
+      .Choice("driver", &database.driver, {"sqlite", "mysql"})
+      .Child("sqlite",
+             [&database](const YAML::Node& child) {
+               Section("database.sqlite")
+                   .Text("path", &database.sqlite.path)
+                   .Int("busy_timeout_ms", &database.sqlite.busy_timeout_ms, 0, 600000)
+                   .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
+                   .Int("checkpoint_pages", &database.sqlite.checkpoint_pages, 1, 1 << 24)
+                   .Int("wal_restart_pages", &database.sqlite.wal_restart_pages, 1, 1 << 26)
+                   .Apply(child);
+             })
+      .Child("mysql",
+             [&database](const YAML::Node& child) {
+               MysqlConfig& mysql = database.mysql;
+               Section("database.mysql")
+                   .Text("host", &mysql.host)
+                   .Int("port", &mysql.port, 1, 65535)
+                   .Text("unix_socket", &mysql.unix_socket)
+                   .Text("user", &mysql.user)
+                   .Text("password", &mysql.password)
+                   .Text("password_file", &mysql.password_file)
+                   .Text("database", &mysql.database)
+                   .Int("shards", &mysql.shards, 0, 1000)
+                   .Int("connect_timeout_seconds", &mysql.connect_timeout_seconds, 1, 3600)
+                   .Int("read_timeout_seconds", &mysql.read_timeout_seconds, 1, 3600)
+                   .Int("write_timeout_seconds", &mysql.write_timeout_seconds, 1, 3600)
+                   .Int("lock_wait_timeout_seconds", &mysql.lock_wait_timeout_seconds, 1, 3600)
+                   .Apply(child);
+             })
+      .Apply(node);
+  if (database.driver == "mysql" && database.mysql.database.empty()) {
+    throw ConfigError("database.mysql.database", "must not be empty");
+  }
+  if (database.sqlite.path.empty()) {
+    throw ConfigError("database.sqlite.path", "must not be empty");
+  }
+}
+
+void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
+  Section("auth.ldap")
+      .Child("urls",
+             [&ldap](const YAML::Node& child) {
+               ldap.urls.clear();
+               if (child.IsScalar()) {
+                 ldap.urls.push_back(child.as<std::string>());
+                 return;
+               }
+               if (!child.IsSequence()) {
+                 throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
+               }
+               for (const auto& item : child) {
+                 if (!item.IsScalar()) {
+                   throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
+                 }
+                 ldap.urls.push_back(item.as<std::string>());
+               }
+             })
+      .Choice("tls", &ldap.tls, {"on", "off"})
+      .Text("ca_file", &ldap.ca_file)
+      .Int("connect_timeout_ms", &ldap.connect_timeout_ms, 100, 600000)
+      .Int("operation_timeout_ms", &ldap.operation_timeout_ms, 100, 600000)
+      .Text("base_dn", &ldap.base_dn)
+      .Text("user_filter", &ldap.user_filter)
+      .Text("bind_dn", &ldap.bind_dn)
+      .Text("bind_password", &ldap.bind_password)
+      .Text("user_dn_template", &ldap.user_dn_template)
+      .Text("login_attribute", &ldap.login_attribute)
+      .Text("email_attribute", &ldap.email_attribute)
+      .Text("id_attribute", &ldap.id_attribute)
+      .Text("enabled_attribute", &ldap.enabled_attribute)
+      .Text("enabled_value", &ldap.enabled_value)
+      .Text("group_dn", &ldap.group_dn)
+      .Text("group_member_attribute", &ldap.group_member_attribute)
+      .Choice("mode", &ldap.mode, {"readonly", "mozilla"})
+      .Text("password_change_url", &ldap.password_change_url)
+      .Int("cache_seconds", &ldap.cache_seconds, 0, 3600)
+      .Text("admin_dn", &ldap.admin_dn)
+      .Text("admin_password", &ldap.admin_password)
+      .Text("users_dn", &ldap.users_dn)
+      .Text("uid_counter_dn", &ldap.uid_counter_dn)
+      .Text("node", &ldap.node)
+      .Apply(node);
+}
+
+// Combinations of auth.ldap keys, checked only when the LDAP back end is chosen.
+void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
+  if (ldap.urls.empty()) {
+    throw ConfigError("auth.ldap.urls", "needed when auth.backend is ldap");
+  }
+  for (const auto& url : ldap.urls) {
+    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
+                       url.rfind("ldapi://", 0) == 0;
+    if (!known || url.find_first_of(" ,") != std::string::npos) {
+      throw ConfigError("auth.ldap.urls",
+                        "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+    }
+  }
+  if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {
+    throw ConfigError("auth.ldap.ca_file", "cannot read " + ldap.ca_file);
+  }
+  if (ldap.base_dn.empty()) {
+    throw ConfigError("auth.ldap.base_dn", "needed when auth.backend is ldap");
+  }
+  if (const std::string problem = CheckFilterTemplate(ldap.user_filter, "{user}");
+      !problem.empty()) {
+    throw ConfigError("auth.ldap.user_filter", problem);
+  }
+  if (!ldap.user_dn_template.empty() && ldap.user_dn_template.find("{user}") == std::string::npos) {
+    throw ConfigError("auth.ldap.user_dn_template", "must contain {user}");
+  }
+  if (!ldap.bind_dn.empty() && ldap.bind_password.empty()) {
+    // An empty password would make an unauthenticated bind that every server accepts.
+    throw ConfigError("auth.ldap.bind_password", "needed with bind_dn");
+  }
+  const std::pair<const char*, const std::string*> attributes[] = {
+      {"auth.ldap.login_attribute", &ldap.login_attribute},
+      {"auth.ldap.email_attribute", &ldap.email_attribute},
+      {"auth.ldap.group_member_attribute", &ldap.group_member_attribute}};
+  for (const auto& [key, value] : attributes) {
+    if (!IsAttributeName(*value)) {
+      throw ConfigError(key, "expected an attribute name");
+    }
+  }
+  if (!ldap.id_attribute.empty() && !IsAttributeName(ldap.id_attribute)) {
+    throw ConfigError("auth.ldap.id_attribute", "expected an attribute name (or empty for the DN)");
+  }
+  if (!ldap.enabled_attribute.empty() && !IsAttributeName(ldap.enabled_attribute)) {
+    throw ConfigError("auth.ldap.enabled_attribute", "expected an attribute name");
+  }
+  const auto& change_url = ldap.password_change_url;
+  if (!change_url.empty() && change_url.rfind("http://", 0) != 0 &&
+      change_url.rfind("https://", 0) != 0) {
+    throw ConfigError("auth.ldap.password_change_url", "must start with http:// or https://");
+  }
+  if (ldap.mode != "mozilla") {
+    return;
+  }
+  if (ldap.admin_dn.empty() || ldap.admin_password.empty()) {
+    throw ConfigError("auth.ldap.admin_dn", "mozilla mode needs admin_dn and admin_password");
+  }
+  if (ldap.users_dn.empty()) {
+    ldap.users_dn = ldap.base_dn;
+  }
+  if (ldap.uid_counter_dn.empty()) {
+    ldap.uid_counter_dn = "cn=maxuid," + ldap.users_dn;
+  }
+  if (ldap.uid_counter_dn.rfind("cn=", 0) != 0 ||
+      ldap.uid_counter_dn.find(',') == std::string::npos) {
+    throw ConfigError("auth.ldap.uid_counter_dn", "expected a DN of the form cn=NAME,PARENT");
+  }
+  if (ldap.enabled_attribute.empty()) {
+    ldap.enabled_attribute = "account-enabled";  // Mozilla's layout always has it
+  }
+  if (ldap.node.empty() && !server.public_url.empty()) {
+    // "https://sync.example.org:8443/path" -> "sync.example.org:8443", as Mozilla compared
+    // primaryNode with the Host header.
+    std::string host = server.public_url.substr(server.public_url.find("://") + 3);
+    host = host.substr(0, host.find('/'));
+    ldap.node = host;
+  }
+}
+
+Config Load(const YAML::Node& root) {
+  Config config;
+  Section("")
+      .Child("server", [&config](const YAML::Node& node) { ApplyServer(node, config.server); })
+      .Child("database",
+             [&config](const YAML::Node& node) { ApplyDatabase(node, config.database); })
+      .Child("auth",
+             [&config](const YAML::Node& node) {
+               Section("auth")
+                   .Choice("backend", &config.auth.backend, {"sql", "ldap"})
+                   .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
+                   .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
+                   .Int("password_hash_cost", &config.auth.password_hash_cost, 0, 31)
+                   .Child(
+                       "ldap",
+                       [&config](const YAML::Node& child) { ApplyLdap(child, config.auth.ldap); })
+                   .Apply(node);
+               const int cost = config.auth.password_hash_cost;
+               const bool bcrypt = config.auth.password_hash == "bcrypt";
+               if (cost != 0 && (bcrypt ? cost < 4 : cost > 11)) {
+                 throw ConfigError("auth.password_hash_cost",
+                                   bcrypt ? "bcrypt takes 4 to 31" : "yescrypt takes 1 to 11");
+               }
+             })
+      .Child("limits",
+             [&config](const YAML::Node& node) {
+               auto& limits = config.limits;
+               Section("limits")
+                   .Int("quota_kib", &limits.quota_kib, 0, INT64_MAX / 1024)
+                   .Int("max_payload_bytes", &limits.max_payload_bytes, 1, 64 << 20)
+                   .Int("max_body_bytes", &limits.max_body_bytes, 1024, 1LL << 31)
+                   .Int("batch_max_count", &limits.batch_max_count, 1, 10000)
+                   .Int("batch_max_bytes", &limits.batch_max_bytes, 1, 1LL << 31)
+                   .Apply(node);
+             })
+      .Child("log",
+             [&config](const YAML::Node& node) {
+               Section("log")
+                   .Choice("level", &config.log.level, {"debug", "info", "warning", "error"})
+                   .Text("file", &config.log.file)
+                   .Bool("access_log", &config.log.access_log)
+                   .Apply(node);
+             })
+      .Child("maintenance",
+             [&config](const YAML::Node& node) {
+               Section("maintenance")
+                   .Bool("read_only", &config.maintenance.read_only)
+                   .Text("alert", &config.maintenance.alert)
+                   .Apply(node);
+               for (const char c : config.maintenance.alert) {
+                 if (static_cast<unsigned char>(c) < 0x20) {
+                   throw ConfigError("maintenance.alert", "must be one line");
+                 }
+               }
+             })
+      .Child("registration",
+             [&config](const YAML::Node& node) {
+               auto& registration = config.registration;
+               Section("registration")
+                   .Choice("policy", &registration.policy, {"open", "invite", "closed"})
+                   .Text("shared_secret", &registration.shared_secret)
+                   .Bool("require_hashed_username", &registration.require_hashed_username)
+                   .Int("invite_lifetime_seconds", &registration.invite_lifetime_seconds, 60,
+                        10LL * 365 * 86400)
+                   .Child("captcha",
+                          [&registration](const YAML::Node& child) {
+                            Section("registration.captcha")
+                                .Text("verify_url", &registration.captcha.verify_url)
+                                .Text("secret", &registration.captcha.secret)
+                                .Text("site_key", &registration.captcha.site_key)
+                                .Text("script_url", &registration.captcha.script_url)
+                                .Apply(child);
+                          })
+                   .Apply(node);
+             })
+      .Child("mail",
+             [&config](const YAML::Node& node) {
+               Section("mail")
+                   .Text("smtp_url", &config.mail.smtp_url)
+                   .Text("username", &config.mail.username)
+                   .Text("password", &config.mail.password)
+                   .Bool("starttls", &config.mail.starttls)
+                   .Text("from", &config.mail.from)
+                   .Int("timeout_seconds", &config.mail.timeout_seconds, 1, 300)
+                   .Apply(node);
+             })
+      .Child("accounts",
+             [&config](const YAML::Node& node) {
+               auto& accounts = config.accounts;
+               Section("accounts")
+                   .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60,
+                        30LL * 86400)
+                   .Int("lockout_max_failures", &accounts.lockout_max_failures, 0, 1000000)
+                   .Int("lockout_max_failures_per_address",
+                        &accounts.lockout_max_failures_per_address, 0, 1000000)
+                   .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
+                   .Int("lockout_seconds", &accounts.lockout_seconds, 1, int64_t{86400} * 7)
+                   .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)
+                   .Apply(node);
+             })
+      .Child("security_log",
+             [&config](const YAML::Node& node) {
+               Section("security_log")
+                   .Choice("target", &config.security_log.target, {"syslog", "file", "off"})
+                   .Text("file", &config.security_log.file)
+                   .Apply(node);
+               if (config.security_log.target == "file" && config.security_log.file.empty()) {
+                 throw ConfigError("security_log.file", "needed when target is \"file\"");
+               }
+             })
+      .Apply(root);
+  if (config.registration.captcha.verify_url.empty() !=
+      config.registration.captcha.secret.empty()) {
+    throw ConfigError("registration.captcha", "verify_url and secret go together");
+  }
+  if (config.auth.backend == "ldap") {
+    CheckLdap(config.server, config.auth.ldap);
+  }
+  return config;
+}
+
+}  // namespace
+
+Config LoadConfigText(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("not valid YAML: ") + e.what());
+  }
+  try {
+    return Load(root);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("unreadable value: ") + e.what());
+  }
+}
+
+Config LoadConfigFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError("", "cannot read configuration file " + path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", path + " is not valid YAML: " + std::string(e.what()));
+  }
+  try {
+    return Load(root);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("", std::string("unreadable value: ") + e.what());
+  }
+}
+
+}  // namespace weave

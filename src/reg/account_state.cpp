@@ -1,0 +1,168 @@
+#include "reg/account_state.h"
+
+#include "db/sql_dialect.h"
+#include "core/crypto.h"
+
+namespace weave {
+namespace {
+
+// Codes are stored only as hashes: a copy of the database does not hand out resets.
+std::string HashCode(std::string_view code) {
+  return HexEncode(Sha256(NormalizeCode(code)));
+}
+
+std::string RandomCode() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string code;
+  while (code.size() < 19) {
+    for (const unsigned char byte : RandomBytes(32)) {
+      if (code.size() == 4 || code.size() == 9 || code.size() == 14) {
+        code.push_back('-');
+      }
+      // 252 = 7 * 36: rejecting bytes past it keeps every character equally likely.
+      if (byte < 252 && code.size() < 19) {
+        code.push_back(kAlphabet[byte % 36]);
+      }
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+std::string NormalizeCode(std::string_view code) {
+  std::string out;
+  for (const char c : code) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      continue;
+    }
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
+AccountState::AccountState(SqlConnection& connection, const Clock& clock)
+    : db_(connection), clock_(clock) {}
+
+std::string AccountState::CreateResetCode(std::string_view username, int64_t lifetime_seconds) {
+  std::string code = RandomCode();
+  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
+      "reset_codes", "username, code_hash, expires", "?, ?, ?", "username", "code_hash, expires")));
+  upsert->BindText(0, username);
+  upsert->BindText(1, HashCode(code));
+  upsert->BindInt(2, NowSeconds() + lifetime_seconds);
+  upsert->Step();
+  return code;
+}
+
+bool AccountState::IsValidResetCode(std::string_view username, std::string_view code) {
+  StatementScope query(
+      db_.Prepare("SELECT code_hash, expires FROM reset_codes WHERE username = ?"));
+  query->BindText(0, username);
+  return query->Step() && query->ColumnInt(1) > NowSeconds() &&
+         ConstantTimeEquals(query->ColumnText(0), HashCode(code));
+}
+
+bool AccountState::ConsumeResetCode(std::string_view username, std::string_view code) {
+  // Deleting by (user, hash) makes the code single-use even with two racing requests.
+  const std::string hash = HashCode(code);
+  StatementScope remove(
+      db_.Prepare("DELETE FROM reset_codes WHERE username = ? AND code_hash = ? AND expires > ?"));
+  remove->BindText(0, username);
+  remove->BindText(1, hash);
+  remove->BindInt(2, NowSeconds());
+  remove->Step();
+  return remove->AffectedRows() == 1;
+}
+
+void AccountState::ClearResetCode(std::string_view username) {
+  StatementScope remove(db_.Prepare("DELETE FROM reset_codes WHERE username = ?"));
+  remove->BindText(0, username);
+  remove->Step();
+}
+
+std::string AccountState::CreateInvite(int64_t lifetime_seconds) {
+  std::string code = RandomCode();
+  StatementScope insert(
+      db_.Prepare("INSERT INTO invites (code_hash, created, expires) VALUES (?, ?, ?)"));
+  insert->BindText(0, HashCode(code));
+  insert->BindInt(1, NowSeconds());
+  insert->BindInt(2, NowSeconds() + lifetime_seconds);
+  insert->Step();
+  return code;
+}
+
+bool AccountState::ConsumeInvite(std::string_view code, std::string_view username) {
+  StatementScope update(db_.Prepare(
+      "UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL"
+      " AND expires > ?"));
+  update->BindText(0, username);
+  update->BindInt(1, NowSeconds());
+  update->BindText(2, HashCode(code));
+  update->BindInt(3, NowSeconds());
+  update->Step();
+  return update->AffectedRows() == 1;
+}
+
+std::vector<InviteInfo> AccountState::ListInvites() {
+  std::vector<InviteInfo> invites;
+  StatementScope query(db_.Prepare(
+      "SELECT code_hash, created, expires, coalesce(used_by, '') FROM invites ORDER BY created"));
+  while (query->Step()) {
+    invites.push_back(InviteInfo{std::string(query->ColumnText(0).substr(0, 8)),
+                                 query->ColumnInt(1), query->ColumnInt(2),
+                                 std::string(query->ColumnText(3))});
+  }
+  return invites;
+}
+
+bool AccountState::IsLocked(std::string_view key_a, std::string_view key_b) {
+  StatementScope query(db_.Prepare(
+      "SELECT 1 FROM login_failures WHERE `key` IN (?, ?) AND locked_until > ? LIMIT 1"));
+  query->BindText(0, key_a);
+  query->BindText(1, key_b);
+  query->BindInt(2, NowSeconds());
+  return query->Step();
+}
+
+void AccountState::RecordFailure(std::string_view key, const LockoutPolicy& policy) {
+  if (policy.max_failures <= 0) {
+    return;
+  }
+  const int64_t now = NowSeconds();
+  SqlTransaction transaction(db_);
+  int64_t failures = 1;
+  int64_t window_start = now;
+  int64_t locked_until = 0;
+  {
+    StatementScope query(db_.Prepare(
+        "SELECT failures, window_start, locked_until FROM login_failures WHERE `key` = ?"));
+    query->BindText(0, key);
+    // A failure outside the window starts a new count.
+    if (query->Step() && query->ColumnInt(1) + policy.window_seconds > now) {
+      failures = query->ColumnInt(0) + 1;
+      window_start = query->ColumnInt(1);
+      locked_until = query->ColumnInt(2);
+    }
+  }
+  if (failures >= policy.max_failures) {
+    locked_until = now + policy.lockout_seconds;
+  }
+  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
+      "login_failures", "`key`, failures, window_start, locked_until", "?, ?, ?, ?", "`key`",
+      "failures, window_start, locked_until")));
+  upsert->BindText(0, key);
+  upsert->BindInt(1, failures);
+  upsert->BindInt(2, window_start);
+  upsert->BindInt(3, locked_until);
+  upsert->Step();
+  transaction.Commit();
+}
+
+void AccountState::ClearFailures(std::string_view key) {
+  StatementScope remove(db_.Prepare("DELETE FROM login_failures WHERE `key` = ?"));
+  remove->BindText(0, key);
+  remove->Step();
+}
+
+}  // namespace weave

@@ -1,0 +1,62 @@
+// Sync's own per-account state in SQL, whatever the authentication back end: password
+// reset codes, registration invites and failed-login counters.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/sql_connection.h"
+#include "core/clock.h"
+
+namespace weave {
+
+struct InviteInfo {
+  std::string code_hash_prefix;  // first hex digits of the code's hash, to tell them apart
+  int64_t created_s = 0;
+  int64_t expires_s = 0;
+  std::string used_by;  // empty while unused
+};
+
+struct LockoutPolicy {
+  int max_failures = 10;  // 0: no lockout
+  int window_seconds = 600;
+  int lockout_seconds = 900;
+};
+
+// Borrows the connection and clock. Every method throws BackendError on database failure.
+class AccountState {
+ public:
+  AccountState(SqlConnection& connection, const Clock& clock);
+
+  // A new code "XXXX-XXXX-XXXX-XXXX" (A-Z, 0-9) replacing any pending one.
+  std::string CreateResetCode(std::string_view username, int64_t lifetime_seconds);
+  // True if code is the user's pending, unexpired code (compared case-insensitively).
+  bool IsValidResetCode(std::string_view username, std::string_view code);
+  // Like IsValidResetCode, and the code is used up when it matches.
+  bool ConsumeResetCode(std::string_view username, std::string_view code);
+  void ClearResetCode(std::string_view username);
+
+  std::string CreateInvite(int64_t lifetime_seconds);
+  // True once per valid code: marks it used by username.
+  bool ConsumeInvite(std::string_view code, std::string_view username);
+  std::vector<InviteInfo> ListInvites();
+
+  // Failed-login counting per key ("user:alice", "addr:192.0.2.1").
+  bool IsLocked(std::string_view key_a, std::string_view key_b);
+  void RecordFailure(std::string_view key, const LockoutPolicy& policy);
+  void ClearFailures(std::string_view key);
+
+ private:
+  int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
+
+  SqlConnection& db_;
+  const Clock& clock_;
+};
+
+// Upper-cases and removes spaces, so codes typed by hand compare equal.
+std::string NormalizeCode(std::string_view code);
+
+}  // namespace weave

@@ -1,0 +1,94 @@
+// weave-server: the pre-forked FastCGI Sync server.
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include "server/app.h"
+#include "core/config_loader.h"
+#include "core/errors.h"
+#include "fcgi/fcgi_worker.h"
+#include "fcgi/prefork_master.h"
+#include "core/log.h"
+#include "core/security_log.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: weave-server [-c CONFIG]\n"
+    "  -c CONFIG   YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
+    "  -t          check the configuration and the database, then exit\n";
+
+std::string DefaultConfigPath() {
+  const char* from_env = std::getenv("WEAVE_CONFIG");
+  return from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
+}
+
+weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
+  return [config, listen_fd]() {
+    try {
+      weave::InitLog(config.log.level, config.log.file);
+      weave::InitSecurityLog(config.security_log.target, config.security_log.file);
+      weave::App app(config);  // each worker owns its own database connection
+      const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
+                                         config.server.max_requests_per_worker};
+      return weave::RunWorker(
+          listen_fd, options, [&app](const weave::Request& request) { return app.Serve(request); },
+          [&app]() { app.Idle(); });
+    } catch (const std::exception& error) {
+      weave::Log(weave::LogLevel::kError) << "worker cannot start: " << error.what();
+      return 3;
+    }
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = DefaultConfigPath();
+  bool check_only = false;
+  int option = 0;
+  while ((option = getopt(argc, argv, "c:th")) != -1) {
+    if (option == 'c') {
+      config_path = optarg;
+    } else if (option == 't') {
+      check_only = true;
+    } else {
+      std::cerr << kUsage;
+      return option == 'h' ? 0 : 2;
+    }
+  }
+  try {
+    const weave::Config config = weave::LoadConfigFile(config_path);
+    weave::InitLog(config.log.level, config.log.file);
+    {
+      // Create or upgrade the schema once, before any worker exists.
+      const auto connection = weave::MakeConnection(config.database);
+    }
+    if (check_only) {
+      std::cout << "configuration and database OK\n";
+      return 0;
+    }
+    bool inherited = false;
+    const int listen_fd =
+        weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
+    if (inherited && listen_fd == 0 && config.server.workers == 1) {
+      // Under mod_fcgid the web server runs one process per concurrent request itself.
+      return MakeWorkerMain(config, listen_fd)();
+    }
+    const weave::MasterOptions options{config.server.workers,
+                                       config.server.shutdown_timeout_seconds};
+    return weave::RunMaster(options, MakeWorkerMain(config, listen_fd), [config_path, listen_fd]() {
+      const weave::Config fresh = weave::LoadConfigFile(config_path);
+      weave::InitLog(fresh.log.level, fresh.log.file);
+      { const auto connection = weave::MakeConnection(fresh.database); }
+      return std::make_pair(
+          weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
+          MakeWorkerMain(fresh, listen_fd));
+    });
+  } catch (const std::exception& error) {
+    std::cerr << "weave-server: " << error.what() << '\n';
+    return 1;
+  }
+}
