@@ -7,7 +7,17 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-vi
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
-LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt -lldap -llber -lmysqlcppconn
+# Optional drivers (redis-style build switches): WITH_MYSQL=0 and WITH_LDAP=0 leave out the
+# MySQL/MariaDB driver and the LDAP back end, their sources and their libraries.
+WITH_MYSQL ?= 1
+WITH_LDAP  ?= 1
+LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
+ifeq ($(WITH_LDAP),1)
+LIBS     += -lldap -llber
+endif
+ifeq ($(WITH_MYSQL),1)
+LIBS     += -lmysqlcppconn
+endif
 
 DATA   ?= $(CURDIR)/var
 PORT   ?= 8080
@@ -21,12 +31,18 @@ ASAN_BUILD ?= $(BUILD)/asan
 GEN        := $(BUILD)/gen
 
 LIB_SRC   := $(filter-out src/server/main.cpp src/admin/%,$(shell find src -name '*.cpp' | sort))
+ifneq ($(WITH_MYSQL),1)
+LIB_SRC   := $(filter-out src/db/mysql_%,$(LIB_SRC))
+endif
+ifneq ($(WITH_LDAP),1)
+LIB_SRC   := $(filter-out src/auth/ldap/%,$(LIB_SRC))
+endif
 TEST_SRC  := $(sort $(wildcard tests/unit/*.cpp))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
 SCHEMA_INC := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc
 
-CPPFLAGS := -Isrc -I$(GEN) -MMD -MP
+CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
 
 .PHONY: all deps check unit fuzz-replay functional fuzz run bench bench-report bench-tools \
         bench-selftest format \

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/sql_user_store.h"
+#include "core/user_name.h"
 #include "server/app.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
@@ -47,21 +49,11 @@ std::string ReadPassword() {
   return password;
 }
 
-bool IsValidUsername(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    return false;
-  }
-  for (const char c : name) {
-    if (!(isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 int Run(weave::App& app, const std::vector<std::string>& args) {
   const std::string& command = args[0];
-  auto& users = app.Users();
+  // The SQL-only commands below manage the users table directly.
+  const weave::SystemClock clock;
+  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth, clock);
   const auto need = [&args](size_t count) {
     if (args.size() < count) {
       throw std::invalid_argument("missing argument");
@@ -70,7 +62,7 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
   // With LDAP the accounts live in the directory: only their Sync data is ours to manage.
   const bool sql_only = command == "list" || command == "add" || command == "passwd" ||
                         command == "enable" || command == "disable";
-  if (sql_only && !app.UsesSqlAccounts()) {
+  if (sql_only && app.GetConfig().auth.backend != "sql") {
     std::cerr << "accounts are managed in the LDAP directory (auth.backend: ldap); "
                  "only wipe, delete, invite and invites work here\n";
     return 1;
@@ -100,7 +92,7 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
   need(2);
   const std::string& name = args[1];
   if (command == "add") {
-    if (!IsValidUsername(name)) {
+    if (!weave::IsValidUsername(name)) {
       std::cerr << "invalid user name (letters, digits, '.', '_', '-'; at most 64)\n";
       return 1;
     }
@@ -109,12 +101,12 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
       std::cerr << "password too short (at least 8 bytes)\n";
       return 1;
     }
-    const auto id = users.CreateUser(name, password, args.size() > 2 ? args[2] : "");
-    if (!id) {
+    const auto created = users.CreateUser(name, password, args.size() > 2 ? args[2] : "");
+    if (created.outcome != weave::CreateOutcome::kCreated) {
       std::cerr << "user " << name << " exists\n";
       return 1;
     }
-    std::cout << "created " << name << " (id " << *id << ")\n";
+    std::cout << "created " << name << " (id " << created.id << ")\n";
     return 0;
   }
   if (command == "passwd") {
@@ -123,7 +115,9 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
       std::cerr << "password too short (at least 8 bytes)\n";
       return 1;
     }
-    return users.SetPassword(name, password) ? 0 : (std::cerr << "no such user\n", 1);
+    return users.SetPassword(name, password) == weave::ChangeOutcome::kChanged
+               ? 0
+               : (std::cerr << "no such user\n", 1);
   }
   if (command == "enable" || command == "disable") {
     return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0

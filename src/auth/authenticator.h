@@ -2,12 +2,14 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
-#include "storage/storage.h"
+#include "core/user_name.h"
 
 namespace weave {
 
+// One instance per worker; not thread-safe.
 class Authenticator {
  public:
   Authenticator() = default;
@@ -16,10 +18,20 @@ class Authenticator {
   virtual ~Authenticator() = default;
 
   // The account's storage key if username/password are right and the account is enabled;
-  // nullopt otherwise. Throws BackendError when the back end cannot answer (a 503, never
-  // a 401: a 401 makes clients ask the user for a new password).
+  // nullopt otherwise (an unknown user, a wrong password and a disabled account look the
+  // same). Throws BackendError when the back end cannot answer: that becomes a 503, never a
+  // 401, because a 401 makes clients ask the user for a new password.
   virtual std::optional<UserId> Authenticate(std::string_view username,
                                              std::string_view password) = 0;
+
+  // A cheap value that changes whenever the account's password or enabled state changes
+  // (the SQL store: its stored hash and status). A cached login counts only while this is
+  // unchanged. nullopt when the back end has no cheap check: then only the cache's lifetime
+  // bounds how long a revoked password keeps working. Throws BackendError like Authenticate.
+  virtual std::optional<std::string> CredentialStamp(std::string_view /*username*/) {
+    return std::nullopt;
+  }
+
   // Returns if the back end can answer; throws BackendError otherwise.
   virtual void CheckHealth() = 0;
 };

@@ -78,8 +78,8 @@ void SqlUserStore::CheckHealth() {
   query->Step();
 }
 
-std::optional<UserId> SqlUserStore::CreateUser(std::string_view username, std::string_view password,
-                                               std::string_view email) {
+CreateResult SqlUserStore::CreateUser(std::string_view username, std::string_view password,
+                                      std::string_view email) {
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
@@ -89,12 +89,12 @@ std::optional<UserId> SqlUserStore::CreateUser(std::string_view username, std::s
   insert->BindText(2, email);
   insert->Step();
   if (insert->AffectedRows() == 0) {
-    return std::nullopt;
+    return {CreateOutcome::kNameTaken, 0};
   }
-  return db_.LastInsertId();
+  return {CreateOutcome::kCreated, db_.LastInsertId()};
 }
 
-bool SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
+ChangeOutcome SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
   StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
@@ -102,15 +102,15 @@ bool SqlUserStore::SetPassword(std::string_view username, std::string_view passw
   update->BindText(1, username);
   update->Step();
   verified_.erase(std::string(username));
-  return update->AffectedRows() > 0;
+  return update->AffectedRows() > 0 ? ChangeOutcome::kChanged : ChangeOutcome::kNoSuchUser;
 }
 
-bool SqlUserStore::SetEmail(std::string_view username, std::string_view email) {
+ChangeOutcome SqlUserStore::SetEmail(std::string_view username, std::string_view email) {
   StatementScope update(db_.Prepare("UPDATE users SET email = ? WHERE username = ?"));
   update->BindText(0, email);
   update->BindText(1, username);
   update->Step();
-  return update->AffectedRows() > 0;
+  return update->AffectedRows() > 0 ? ChangeOutcome::kChanged : ChangeOutcome::kNoSuchUser;
 }
 
 bool SqlUserStore::SetStatus(std::string_view username, int status) {

@@ -14,7 +14,7 @@
 
 namespace weave {
 
-class SqlUserStore final : public Authenticator, public AccountStore {
+class SqlUserStore final : public AccountBackend {
  public:
   // Borrows connection and clock, which must outlive this object.
   SqlUserStore(SqlConnection& connection, AuthConfig config, const Clock& clock);
@@ -23,10 +23,10 @@ class SqlUserStore final : public Authenticator, public AccountStore {
   void CheckHealth() override;
 
   std::optional<AccountInfo> FindUser(std::string_view username) override;
-  std::optional<UserId> CreateUser(std::string_view username, std::string_view password,
-                                   std::string_view email) override;
-  bool SetPassword(std::string_view username, std::string_view password) override;
-  bool SetEmail(std::string_view username, std::string_view email) override;
+  CreateResult CreateUser(std::string_view username, std::string_view password,
+                          std::string_view email) override;
+  ChangeOutcome SetPassword(std::string_view username, std::string_view password) override;
+  ChangeOutcome SetEmail(std::string_view username, std::string_view email) override;
   std::optional<UserId> DeleteUser(std::string_view username) override;
 
   bool SetStatus(std::string_view username, int status);

@@ -8,6 +8,11 @@
 namespace weave {
 
 struct ServerConfig {
+  // Which parts of the service this server answers: "all" (the User API, the account pages
+  // and the Storage API), "user" (the registration service only: User API, misc, account
+  // pages) or "storage" (the Storage API only). Every role answers /__heartbeat__; the
+  // paths of a part a role leaves out answer 404.
+  std::string role = "all";
   // Where the FastCGI socket listens: "unix:/path/to.sock", "host:port", or "stdin" to use
   // an already-bound socket on fd 0 (mod_fcgid, spawn-fcgi). Empty: fd 0 if it is a socket.
   // A systemd-activated socket (LISTEN_FDS) always wins.

@@ -144,6 +144,7 @@ int ParseOctalMode(const std::string& text) {
 void ApplyServer(const YAML::Node& node, ServerConfig& server) {
   std::string mode_text;
   Section("server")
+      .Choice("role", &server.role, {"all", "user", "storage"})
       .Text("listen", &server.listen)
       .Text("socket_mode", &mode_text)
       .Int("workers", &server.workers, 1, 256)

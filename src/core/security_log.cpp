@@ -113,4 +113,13 @@ void LogSecurityEvent(SecurityEvent event,
   }
 }
 
+void LogSecurityEvent(SecurityEvent event, std::string_view username, const EventSource& source) {
+  LogSecurityEvent(event, {{"src", source.address},
+                           {"suser", username},
+                           {"requestMethod", source.method},
+                           {"request", source.path},
+                           {"cs1Label", "requestClientApplication"},
+                           {"cs1", source.user_agent}});
+}
+
 }  // namespace weave

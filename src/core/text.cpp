@@ -1,6 +1,5 @@
+// Small text helpers: ASCII case, white space and HTML escaping.
 #include "core/text.h"
-
-#include "core/crypto.h"
 
 namespace weave {
 
@@ -51,7 +50,5 @@ std::string_view TrimSpace(std::string_view text) {
   }
   return text;
 }
-
-std::string HashedUsername(std::string_view email) { return Base32Lower(Sha1(LowerAscii(email))); }
 
 }  // namespace weave

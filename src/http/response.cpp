@@ -1,4 +1,7 @@
+// Response helpers and HTTP reason phrases.
 #include "http/response.h"
+
+#include <string>
 
 namespace weave {
 
@@ -20,6 +23,23 @@ const char* StatusReason(int status) {
     case 503: return "Service Unavailable";
     default: return "Unknown";
   }
+}
+
+Response TextResponse(int status, std::string_view text) {
+  Response response;
+  response.status = status;
+  response.content_type = "text/plain; charset=utf-8";
+  response.body = text;
+  return response;
+}
+
+Response UnavailableResponse(std::string_view body, int retry_after_seconds) {
+  Response response = TextResponse(503, body);
+  response.content_type = "application/json";
+  const std::string retry_after = std::to_string(retry_after_seconds);
+  response.SetHeader("Retry-After", retry_after);
+  response.SetHeader("X-Weave-Backoff", retry_after);
+  return response;
 }
 
 }  // namespace weave

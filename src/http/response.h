@@ -35,4 +35,11 @@ struct Response {
 
 const char* StatusReason(int status);
 
+// A plain-text answer (text/plain; charset=utf-8).
+Response TextResponse(int status, std::string_view text);
+
+// 503 with the headers that make clients back off (Retry-After, X-Weave-Backoff) instead of
+// retrying at once; body is a JSON string.
+Response UnavailableResponse(std::string_view body, int retry_after_seconds);
+
 }  // namespace weave

@@ -1,4 +1,4 @@
-// The account pages of SyncService: plain HTML forms, served by the same workers, for
+// The account pages: plain HTML forms, served by the same workers, for
 // resetting a forgotten password (the link in the reset mail) and deleting an account.
 // No JavaScript and no external assets. Every form is protected against cross-site
 // submission by a double-submit token: a random value in the weave_csrf cookie and the
@@ -7,11 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "auth/basic_login.h"
 #include "core/errors.h"
 #include "http/query_string.h"
 #include "core/log.h"
-#include "server/sync_service.h"
+#include "reg/registration_rules.h"
 #include "core/text.h"
+#include "core/user_name.h"
 #include "core/crypto.h"
 
 namespace weave {
@@ -20,20 +22,6 @@ namespace {
 constexpr std::string_view kCsrfCookie = "weave_csrf";
 constexpr std::string_view kCsrfField = "csrf_token";
 constexpr size_t kCsrfTokenChars = 32;  // 16 random bytes in hex
-
-bool IsUsernameText(std::string_view name) {
-  if (name.empty() || name.size() > 64) {
-    return false;
-  }
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool IsToken(std::string_view token) {
   if (token.size() != kCsrfTokenChars) {
@@ -91,16 +79,6 @@ std::optional<std::string> CookieValue(const Request& request, std::string_view 
     }
   }
   return std::nullopt;
-}
-
-// What the user typed as their account: an e-mail address becomes Firefox's user name
-// (base32 of the SHA-1 of the lower-cased address); anything else is taken as a user name.
-std::string AccountNameFromInput(std::string_view input) {
-  const std::string_view text = TrimSpace(input);
-  if (text.find('@') != std::string_view::npos) {
-    return HashedUsername(text);
-  }
-  return std::string(text);
 }
 
 constexpr std::string_view kStyle =
@@ -259,53 +237,55 @@ Response CsrfRefused(const Request& request, const Config& config) {
 
 }  // namespace
 
-std::string SyncService::ResolveAccountName(std::string_view input) {
+std::string ResolveAccountName(const RegContext& call, std::string_view input) {
   std::string name = AccountNameFromInput(input);
-  if (IsUsernameText(name) && !accounts_->FindUser(name)) {
+  if (IsValidUsername(name) && !call.services.accounts.FindUser(name)) {
     // Firefox lower-cases plain user names; accept what the user typed either way.
     std::string lower = LowerAscii(name);
-    if (lower != name && accounts_->FindUser(lower)) {
+    if (lower != name && call.services.accounts.FindUser(lower)) {
       return lower;
     }
   }
   return name;
 }
 
-Response SyncService::GetPasswordResetPage(const Request& request, const PathParams& /*params*/) {
-  RequireAccounts();
+Response GetPasswordResetPage(const RegContext& call) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
   const std::string token = CsrfTokenFor(request);
-  if (const auto notice = accounts_->ExternalPasswordNotice()) {
-    return HtmlPage(request, config_, 403, "Reset your password",
+  if (const auto notice = call.services.accounts.ExternalPasswordNotice()) {
+    return HtmlPage(request, config, 403, "Reset your password",
                     "<p>" + HtmlEscape(*notice) + "</p>", token);
   }
   const Fields query(request.query);
   const auto username = query.Find("username");
   const auto key = query.Find("key");
   if (!username && !key && !query.Malformed()) {
-    return HtmlPage(request, config_, 200, "Reset your password", RequestResetForm(token, "", ""),
+    return HtmlPage(request, config, 200, "Reset your password", RequestResetForm(token, "", ""),
                     token);
   }
   if (!username || !key) {
-    return HtmlPage(request, config_, 400, "Reset your password", InvalidLinkContent(), token);
+    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   }
-  if (!IsUsernameText(*username) || !account_state_->IsValidResetCode(*username, *key)) {
-    return HtmlPage(request, config_, 400, "Reset your password", InvalidLinkContent(), token);
+  if (!IsValidUsername(*username) || !call.services.state.IsValidResetCode(*username, *key)) {
+    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   }
-  return HtmlPage(request, config_, 200, "Choose a new password",
-                  NewPasswordForm(token, *username, *key, config_.accounts.min_password_bytes, ""),
+  return HtmlPage(request, config, 200, "Choose a new password",
+                  NewPasswordForm(token, *username, *key, config.accounts.min_password_bytes, ""),
                   token);
 }
 
-Response SyncService::PostPasswordResetPage(const Request& request, const PathParams& /*params*/) {
-  RequireAccounts();
-  if (const auto notice = accounts_->ExternalPasswordNotice()) {
+Response PostPasswordResetPage(const RegContext& call) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
+  if (const auto notice = call.services.accounts.ExternalPasswordNotice()) {
     const std::string token = CsrfTokenFor(request);
-    return HtmlPage(request, config_, 403, "Reset your password",
+    return HtmlPage(request, config, 403, "Reset your password",
                     "<p>" + HtmlEscape(*notice) + "</p>", token);
   }
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
-    return CsrfRefused(request, config_);
+    return CsrfRefused(request, config);
   }
   const std::string token = CsrfTokenFor(request);
   const std::string typed = form.Get("username");
@@ -313,22 +293,22 @@ Response SyncService::PostPasswordResetPage(const Request& request, const PathPa
   if (!key) {
     // Step 1: mail a reset link.
     if (TrimSpace(typed).empty()) {
-      return HtmlPage(request, config_, 400, "Reset your password",
+      return HtmlPage(request, config, 400, "Reset your password",
                       RequestResetForm(token, typed, "Please enter your user name."), token);
     }
-    if (!CanSendResetMail()) {
-      return HtmlPage(request, config_, 503, "Reset your password",
+    if (!CanSendResetMail(call)) {
+      return HtmlPage(request, config, 503, "Reset your password",
                       "<p class=\"error\" role=\"alert\">This server cannot send mail, so "
                       "passwords cannot be reset here. Please ask the server's "
                       "administrator.</p>",
                       token);
     }
-    const std::string username = ResolveAccountName(typed);
-    if (IsUsernameText(username)) {
-      const auto account = accounts_->FindUser(username);
+    const std::string username = ResolveAccountName(call, typed);
+    if (IsValidUsername(username)) {
+      const auto account = call.services.accounts.FindUser(username);
       if (account && !account->email.empty()) {
         try {
-          SendResetMail(request, *account);
+          SendResetMail(call, *account);
         } catch (const BackendError& error) {
           // The page must look the same whether or not the account exists.
           Log(LogLevel::kError) << "password reset mail for " << account->username
@@ -336,28 +316,28 @@ Response SyncService::PostPasswordResetPage(const Request& request, const PathPa
         }
       }
     }
-    return HtmlPage(request, config_, 200, "Check your mail",
+    return HtmlPage(request, config, 200, "Check your mail",
                     "<p>If an account with that name or address exists and has an e-mail "
                     "address on file, a message with a link to choose a new password has "
                     "been sent to it. The link works once and expires in " +
-                        std::to_string(config_.accounts.reset_code_lifetime_seconds / 3600) +
+                        std::to_string(config.accounts.reset_code_lifetime_seconds / 3600) +
                         " hours.</p>",
                     token);
   }
   // Step 2: set the new password with the code from the mail.
   const std::string& username = typed;
   const auto invalid = [&] {
-    return HtmlPage(request, config_, 400, "Reset your password", InvalidLinkContent(), token);
+    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   };
-  if (!IsUsernameText(username) || !account_state_->IsValidResetCode(username, *key)) {
+  if (!IsValidUsername(username) || !call.services.state.IsValidResetCode(username, *key)) {
     return invalid();
   }
   const std::string password = form.Get("password");
   const std::string confirm = form.Get("confirm");
   const auto again = [&](std::string_view error) {
     return HtmlPage(
-        request, config_, 400, "Choose a new password",
-        NewPasswordForm(token, username, *key, config_.accounts.min_password_bytes, error), token);
+        request, config, 400, "Choose a new password",
+        NewPasswordForm(token, username, *key, config.accounts.min_password_bytes, error), token);
   };
   if (password.empty()) {
     return again("Please enter a new password.");
@@ -366,47 +346,49 @@ Response SyncService::PostPasswordResetPage(const Request& request, const PathPa
     return again("The two passwords do not match.");
   }
   try {
-    CheckPasswordStrength(username, password);
+    CheckPasswordStrength(call, username, password);
   } catch (const BadRequest&) {
     return again("That password is too weak: use at least " +
-                 std::to_string(config_.accounts.min_password_bytes) +
+                 std::to_string(config.accounts.min_password_bytes) +
                  " characters, and not your user name.");
   }
-  if (!account_state_->ConsumeResetCode(username, *key)) {
+  if (!call.services.state.ConsumeResetCode(username, *key)) {
     return invalid();  // used up by a concurrent request
   }
-  if (!accounts_->SetPassword(username, password)) {
+  if (call.services.accounts.SetPassword(username, password) != ChangeOutcome::kChanged) {
     return invalid();  // the account is gone
   }
-  account_state_->ClearResetCode(username);
+  call.services.state.ClearResetCode(username);
   // Proving control of the mailbox lifts a lockout of the account name.
-  account_state_->ClearFailures("user:" + username);
-  AuditEvent(SecurityEvent::kPasswordReset, username, request);
-  return HtmlPage(request, config_, 200, "Password changed",
+  call.services.logins.ClearUserFailures(username);
+  Audit(call, SecurityEvent::kPasswordReset, username);
+  return HtmlPage(request, config, 200, "Password changed",
                   "<p>The password of <strong>" + HtmlEscape(username) +
                       "</strong> has been changed. Enter the new password in the Sync "
                       "settings of each of your devices.</p>",
                   token);
 }
 
-Response SyncService::GetDeleteAccountPage(const Request& request, const PathParams& /*params*/) {
-  RequireAccounts();
+Response GetDeleteAccountPage(const RegContext& call) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
   const std::string token = CsrfTokenFor(request);
-  return HtmlPage(request, config_, 200, "Delete your Sync account", DeleteForm(token, "", ""),
+  return HtmlPage(request, config, 200, "Delete your Sync account", DeleteForm(token, "", ""),
                   token);
 }
 
-Response SyncService::PostDeleteAccountPage(const Request& request, const PathParams& /*params*/) {
-  RequireAccounts();
+Response PostDeleteAccountPage(const RegContext& call) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
-    return CsrfRefused(request, config_);
+    return CsrfRefused(request, config);
   }
   const std::string token = CsrfTokenFor(request);
   const std::string typed = form.Get("username");
   const std::string password = form.Get("password");
   const auto again = [&](int status, std::string_view error) {
-    return HtmlPage(request, config_, status, "Delete your Sync account",
+    return HtmlPage(request, config, status, "Delete your Sync account",
                     DeleteForm(token, typed, error), token);
   };
   if (TrimSpace(typed).empty() || password.empty()) {
@@ -415,30 +397,25 @@ Response SyncService::PostDeleteAccountPage(const Request& request, const PathPa
   if (form.Get("confirm") != "yes") {
     return again(400, "Please tick the box to confirm that the account should be deleted.");
   }
-  const std::string username = ResolveAccountName(typed);
-  if (!IsUsernameText(username)) {
+  const std::string username = ResolveAccountName(call, typed);
+  if (!IsValidUsername(username)) {
     return again(401, "Wrong user name or password.");
   }
-  std::optional<UserId> user;
-  try {
-    user = CheckLogin(request, username, password);
-  } catch (const HttpError& error) {
-    if (error.Status() != 401) {
-      throw;
-    }
+  const LoginResult login = call.services.logins.Check(
+      username, password, EventSourceOf(request, call.context.client_address));
+  if (login.status == LoginStatus::kLocked) {
     return again(401,
                  "Too many failed attempts: this account is locked for a while. "
                  "Please try again later.");
   }
-  if (!user) {
+  if (login.status != LoginStatus::kAccepted) {
     return again(401, "Wrong user name or password.");
   }
-  user_id_ = *user;
-  storage_.DeleteStorage(*user);
-  accounts_->DeleteUser(username);
-  account_state_->ClearResetCode(username);
-  AuditEvent(SecurityEvent::kAccountDeleted, username, request);
-  return HtmlPage(request, config_, 200, "Account deleted",
+  call.services.erase_user_data(login.user_id);
+  call.services.accounts.DeleteUser(username);
+  call.services.state.ClearResetCode(username);
+  Audit(call, SecurityEvent::kAccountDeleted, username);
+  return HtmlPage(request, config, 200, "Account deleted",
                   "<p>The Sync account <strong>" + HtmlEscape(username) +
                       "</strong> and all its data on this server have been deleted. Turn off "
                       "Sync on your devices, or set them up with another account.</p>",

@@ -1,5 +1,5 @@
-// Sync's own per-account state in SQL, whatever the authentication back end: password
-// reset codes, registration invites and failed-login counters.
+// The registration service's own state in SQL, whatever the authentication back end:
+// password reset codes and registration invites.
 #pragma once
 
 #include <cstdint>
@@ -20,12 +20,6 @@ struct InviteInfo {
   std::string used_by;  // empty while unused
 };
 
-struct LockoutPolicy {
-  int max_failures = 10;  // 0: no lockout
-  int window_seconds = 600;
-  int lockout_seconds = 900;
-};
-
 // Borrows the connection and clock. Every method throws BackendError on database failure.
 class AccountState {
  public:
@@ -43,11 +37,6 @@ class AccountState {
   // True once per valid code: marks it used by username.
   bool ConsumeInvite(std::string_view code, std::string_view username);
   std::vector<InviteInfo> ListInvites();
-
-  // Failed-login counting per key ("user:alice", "addr:192.0.2.1").
-  bool IsLocked(std::string_view key_a, std::string_view key_b);
-  void RecordFailure(std::string_view key, const LockoutPolicy& policy);
-  void ClearFailures(std::string_view key);
 
  private:
   int64_t NowSeconds() const { return clock_.NowMs() / 1000; }

@@ -4,9 +4,9 @@
 #include <string>
 
 #include <curl/curl.h>
-#include <rapidjson/document.h>
 
 #include "core/errors.h"
+#include "core/json_object.h"
 #include "reg/mailer.h"
 
 namespace weave {
@@ -134,10 +134,8 @@ bool VerifyCaptcha(const CaptchaConfig& config, std::string_view response,
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   Perform(curl, "captcha verification");
-  rapidjson::Document answer;
-  answer.Parse(body.c_str(), body.size());
-  return !answer.HasParseError() && answer.IsObject() && answer.HasMember("success") &&
-         answer["success"].IsBool() && answer["success"].GetBool();
+  const auto answer = JsonObjectFields::Parse(body);
+  return answer && answer->Bool("success").value_or(false);
 }
 
 }  // namespace weave

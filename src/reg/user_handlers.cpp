@@ -1,15 +1,16 @@
-// The User API 1.0 and misc 1.0 handlers of SyncService: what Firefox's account wizard and
-// password dialogs call. Bodies are plain text, as Mozilla's servers answered.
+// The User API 1.0 and misc 1.0 handlers: what Firefox's account wizard and password
+// dialogs call. Bodies are plain text, as Mozilla's servers answered.
 #include <algorithm>
 #include <utility>
 
-#include <rapidjson/document.h>
-
+#include "auth/basic_login.h"
 #include "core/errors.h"
+#include "core/json_object.h"
 #include "http/query_string.h"
 #include "core/log.h"
-#include "server/sync_service.h"
+#include "reg/registration_rules.h"
 #include "core/text.h"
+#include "core/user_name.h"
 #include "core/crypto.h"
 #include "core/utf8.h"
 
@@ -52,35 +53,25 @@ std::string QueryValue(const Request& request, std::string_view name) {
 
 }  // namespace
 
-void SyncService::RequireAccounts() const {
-  if (accounts_ == nullptr) {
-    throw HttpError(404, "Not Found");
-  }
+void Audit(const RegContext& call, SecurityEvent event, std::string_view username) {
+  LogSecurityEvent(event, username, EventSourceOf(call.context.request, call.context.client_address));
 }
 
-void SyncService::AuditEvent(SecurityEvent event, std::string_view username,
-                             const Request& request) const {
-  const std::string* agent = request.Header("USER_AGENT");
-  LogSecurityEvent(event, {{"src", client_address_},
-                           {"suser", username},
-                           {"requestMethod", request.method},
-                           {"request", request.path},
-                           {"cs1Label", "requestClientApplication"},
-                           {"cs1", agent != nullptr ? static_cast<std::string_view>(*agent) : ""}});
-}
+namespace {
 
 // The node URL a client should use: public_url when configured; otherwise rebuilt from
 // what the web server saw (a trusted proxy's X-Forwarded-Proto/-Host first), keeping a
 // non-default port that Debian's nginx would otherwise drop.
-std::string SyncService::NodeUrl(const Request& request) const {
-  std::string url = config_.server.public_url;
+std::string NodeUrl(const RegContext& call) {
+  const Request& request = call.context.request;
+  std::string url = call.services.config.server.public_url;
   if (url.empty()) {
     std::string scheme = request.scheme;
     std::string host;
     if (const std::string* own_host = request.Header("HOST")) {
       host = *own_host;
     }
-    const auto& proxies = config_.server.trusted_proxies;
+    const auto& proxies = call.services.config.server.trusted_proxies;
     if (std::find(proxies.begin(), proxies.end(), request.remote_addr) != proxies.end()) {
       if (const std::string* proto = request.Header("X_FORWARDED_PROTO")) {
         scheme = *proto == "https" ? "https" : "http";
@@ -96,7 +87,7 @@ std::string SyncService::NodeUrl(const Request& request) const {
         !default_port) {
       host += ":" + request.server_port;
     }
-    url = scheme + "://" + host + config_.server.path_prefix;
+    url = scheme + "://" + host + call.services.config.server.path_prefix;
   }
   if (url.empty() || url.back() != '/') {
     url.push_back('/');  // clients append "1.1/<user>/" to it verbatim
@@ -104,10 +95,12 @@ std::string SyncService::NodeUrl(const Request& request) const {
   return url;
 }
 
-void SyncService::CheckPasswordStrength(std::string_view username,
-                                        std::string_view password) const {
+}  // namespace
+
+void CheckPasswordStrength(const RegContext& call, std::string_view username,
+                           std::string_view password) {
   const bool long_enough =
-      static_cast<int64_t>(password.size()) >= config_.accounts.min_password_bytes;
+      static_cast<int64_t>(password.size()) >= call.services.config.accounts.min_password_bytes;
   const bool is_username = LowerAscii(TrimSpace(password)) == LowerAscii(username);
   if (!long_enough || is_username || !IsValidUtf8(password) ||
       password.find('\0') != std::string_view::npos) {
@@ -115,11 +108,16 @@ void SyncService::CheckPasswordStrength(std::string_view username,
   }
 }
 
-void SyncService::CheckRegistrationAllowed(const Request& request, std::string_view username,
-                                           std::string_view captcha_response) {
-  const RegistrationConfig& registration = config_.registration;
+namespace {
+
+// Throws unless the request passes the registration policy: 403 when registration is
+// closed, BadRequest(kInvalidCaptcha) for a wrong invite or an unsolved captcha.
+void CheckRegistrationAllowed(const RegContext& call, std::string_view username,
+                              std::string_view captcha_response) {
+  const Request& request = call.context.request;
+  const RegistrationConfig& registration = call.services.config.registration;
   if (registration.policy == "closed") {
-    AuditEvent(SecurityEvent::kRegistrationRefused, username, request);
+    Audit(call, SecurityEvent::kRegistrationRefused, username);
     throw HttpError(403, "Registration is closed on this server");
   }
   const std::string* secret = request.Header("X_WEAVE_SECRET");
@@ -128,198 +126,218 @@ void SyncService::CheckRegistrationAllowed(const Request& request, std::string_v
     return;  // the operator's own provisioning
   }
   if (registration.policy == "invite") {
-    if (!account_state_->ConsumeInvite(captcha_response, username)) {
-      AuditEvent(SecurityEvent::kRegistrationRefused, username, request);
+    if (!call.services.state.ConsumeInvite(captcha_response, username)) {
+      Audit(call, SecurityEvent::kRegistrationRefused, username);
       throw BadRequest(WeaveError::kInvalidCaptcha, "invalid or used invite code");
     }
     return;
   }
   if (!registration.captcha.verify_url.empty() &&
-      !VerifyCaptcha(registration.captcha, captcha_response, client_address_)) {
+      !VerifyCaptcha(registration.captcha, captcha_response, call.context.client_address)) {
     throw BadRequest(WeaveError::kInvalidCaptcha, "captcha not solved");
   }
 }
 
-Response SyncService::GetUserExists(const Request& /*request*/, const PathParams& params) {
-  RequireAccounts();
-  return Text(accounts_->FindUser(params.user) ? "1" : "0");
+}  // namespace
+
+Response GetUserExists(const RegContext& call) {
+  const PathParams& params = call.context.params;
+  return Text(call.services.accounts.FindUser(params.user) ? "1" : "0");
 }
 
-Response SyncService::PutUser(const Request& request, const PathParams& params) {
-  RequireAccounts();
+Response PutUser(const RegContext& call) {
+  const Request& request = call.context.request;
+  const PathParams& params = call.context.params;
   const std::string& username = params.user;
-  if (accounts_->FindUser(username)) {
+  if (call.services.accounts.FindUser(username)) {
     throw BadRequest(WeaveError::kCannotOverwrite, "user exists");
   }
-  rapidjson::Document body;
-  body.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
-      request.body.data(), request.body.size());
-  if (body.HasParseError() || !body.IsObject()) {
+  const auto body = JsonObjectFields::Parse(request.body);
+  if (!body) {
     throw BadRequest(WeaveError::kJsonParseFailure, "account body is not a JSON object");
   }
-  const auto text_field = [&body](const char* name) -> std::optional<std::string> {
-    const auto found = std::as_const(body).FindMember(name);
-    if (found == std::as_const(body).MemberEnd() || !found->value.IsString()) {
-      return std::nullopt;
-    }
-    return std::string(found->value.GetString(), found->value.GetStringLength());
-  };
+  const auto text_field = [&body](const char* name) { return body->String(name); };
   const std::string email = text_field("email").value_or("");
   if (!email.empty() && !IsValidEmail(email)) {
     throw BadRequest(WeaveError::kNoEmail, "invalid e-mail address");
   }
-  if (config_.registration.require_hashed_username && HashedUsername(email) != username) {
+  if (call.services.config.registration.require_hashed_username && HashedUsername(email) != username) {
     throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
   }
   const auto password = text_field("password");
   if (!password || password->empty()) {
     throw BadRequest(WeaveError::kMissingPassword, "password missing");
   }
-  CheckPasswordStrength(username, *password);
-  CheckRegistrationAllowed(request, username, text_field("captcha-response").value_or(""));
-  if (!accounts_->CreateUser(username, *password, email)) {
-    throw BadRequest(WeaveError::kCannotOverwrite, "user exists");
+  CheckPasswordStrength(call, username, *password);
+  CheckRegistrationAllowed(call, username, text_field("captcha-response").value_or(""));
+  switch (call.services.accounts.CreateUser(username, *password, email).outcome) {
+    case CreateOutcome::kCreated:
+      break;
+    case CreateOutcome::kNameTaken:
+      throw BadRequest(WeaveError::kCannotOverwrite, "user exists");
+    case CreateOutcome::kNotEmailHash:
+      throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
+    case CreateOutcome::kNotInDirectory:
+      // One answer for "no such entry", "wrong password" and "not allowed": the User API must
+      // not tell which addresses the directory holds.
+      throw HttpError(401, "No directory account with this name or e-mail and password");
   }
-  AuditEvent(SecurityEvent::kAccountCreated, username, request);
+  Audit(call, SecurityEvent::kAccountCreated, username);
   return Text(username);
 }
 
-Response SyncService::DeleteUser(const Request& request, const PathParams& params) {
-  RequireAccounts();
-  storage_.DeleteStorage(user_id_);
-  accounts_->DeleteUser(params.user);
-  account_state_->ClearResetCode(params.user);
-  AuditEvent(SecurityEvent::kAccountDeleted, params.user, request);
+Response DeleteUser(const RegContext& call) {
+  const PathParams& params = call.context.params;
+  call.services.erase_user_data(call.context.user_id);
+  call.services.accounts.DeleteUser(params.user);
+  call.services.state.ClearResetCode(params.user);
+  Audit(call, SecurityEvent::kAccountDeleted, params.user);
   return Text("0");  // the documented success answer
 }
 
-Response SyncService::GetNode(const Request& request, const PathParams& params) {
-  RequireAccounts();
-  if (!accounts_->FindUser(params.user)) {
+Response GetNode(const RegContext& call) {
+  const PathParams& params = call.context.params;
+  if (!call.services.accounts.FindUser(params.user)) {
     throw HttpError(404, "No such user");
   }
-  return Text(NodeUrl(request));
+  return Text(NodeUrl(call));
 }
 
-void SyncService::RefuseIfManagedElsewhere() const {
-  if (const auto notice = accounts_->ExternalPasswordNotice()) {
+namespace {
+
+// Throws HttpError(403) with the back end's notice when passwords are managed elsewhere.
+void RefuseIfManagedElsewhere(const RegContext& call) {
+  if (const auto notice = call.services.accounts.ExternalPasswordNotice()) {
     throw HttpError(403, *notice);
   }
 }
 
-// Reset mail needs a relay and the public URL its link points to.
-bool SyncService::CanSendResetMail() const {
-  return mailer_->IsConfigured() && !config_.server.public_url.empty();
+// The same after a change the back end refused because the directory owns the data.
+void RefuseIfManagedElsewhere(const RegContext& call, ChangeOutcome outcome) {
+  if (outcome == ChangeOutcome::kManagedElsewhere) {
+    RefuseIfManagedElsewhere(call);
+    throw HttpError(403, "Managed by the directory");
+  }
 }
 
-void SyncService::SendResetMail(const Request& request, const AccountInfo& account) {
+}  // namespace
+
+// Reset mail needs a relay and the public URL its link points to.
+bool CanSendResetMail(const RegContext& call) {
+  return call.services.mailer.IsConfigured() && !call.services.config.server.public_url.empty();
+}
+
+void SendResetMail(const RegContext& call, const AccountInfo& account) {
   // At most five mails an hour per account: a reset cannot be used to flood a mailbox.
   const std::string key = "reset:" + account.username;
-  if (account_state_->IsLocked(key, key)) {
+  if (call.services.failures.IsLocked(key, key)) {
     Log(LogLevel::kWarning) << "password reset mail for " << account.username
                             << " suppressed: too many requests";
     return;
   }
-  account_state_->RecordFailure(key, LockoutPolicy{5, 3600, 3600});
-  const std::string code = account_state_->CreateResetCode(
-      account.username, config_.accounts.reset_code_lifetime_seconds);
+  call.services.failures.RecordFailure(key, LockoutPolicy{5, 3600, 3600});
+  const std::string code = call.services.state.CreateResetCode(
+      account.username, call.services.config.accounts.reset_code_lifetime_seconds);
   // Only the configured public URL goes into the mail: a link built from the request's
   // Host header would let anyone send a victim a reset link to their own site.
-  std::string link = config_.server.public_url;
+  std::string link = call.services.config.server.public_url;
   if (link.back() != '/') {
     link.push_back('/');
   }
   link += "weave-password-reset?username=" + account.username + "&key=" + code;
-  mailer_->Send(account.email, "Resetting your Sync password",
+  call.services.mailer.Send(account.email, "Resetting your Sync password",
                 "Someone (hopefully you) asked to reset the password of the Sync account\n" +
                     account.username + ".\n\nTo choose a new password, open\n\n  " + link +
                     "\n\nor enter this code: " + code + "\n\nThe code works once and expires in " +
-                    std::to_string(config_.accounts.reset_code_lifetime_seconds / 3600) +
+                    std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600) +
                     " hours. If you did not ask for this, ignore this message.\n");
-  AuditEvent(SecurityEvent::kPasswordResetRequested, account.username, request);
+  Audit(call, SecurityEvent::kPasswordResetRequested, account.username);
 }
 
-Response SyncService::GetPasswordReset(const Request& request, const PathParams& params) {
-  RequireAccounts();
-  RefuseIfManagedElsewhere();
-  const CaptchaConfig& captcha = config_.registration.captcha;
+Response GetPasswordReset(const RegContext& call) {
+  const Request& request = call.context.request;
+  const PathParams& params = call.context.params;
+  RefuseIfManagedElsewhere(call);
+  const CaptchaConfig& captcha = call.services.config.registration.captcha;
   if (!captcha.verify_url.empty() &&
-      !VerifyCaptcha(captcha, QueryValue(request, "captcha-response"), client_address_)) {
+      !VerifyCaptcha(captcha, QueryValue(request, "captcha-response"), call.context.client_address)) {
     throw BadRequest(WeaveError::kInvalidCaptcha, "captcha not solved");
   }
-  const auto account = accounts_->FindUser(params.user);
+  const auto account = call.services.accounts.FindUser(params.user);
   if (!account) {
     throw BadRequest(WeaveError::kInvalidUsername, "no such user");
   }
   if (account->email.empty()) {
     throw BadRequest(WeaveError::kNoEmail, "no e-mail address on file");
   }
-  if (!CanSendResetMail()) {
-    return Unavailable("\"password reset by mail is not configured on this server\"");
+  if (!CanSendResetMail(call)) {
+    return UnavailableResponse("\"password reset by mail is not configured on this server\"",
+                               call.services.config.server.retry_after_seconds);
   }
-  SendResetMail(request, *account);
+  SendResetMail(call, *account);
   return Text("success");
 }
 
-Response SyncService::DeletePasswordReset(const Request& /*request*/, const PathParams& params) {
-  RequireAccounts();
-  account_state_->ClearResetCode(params.user);
+Response DeletePasswordReset(const RegContext& call) {
+  const PathParams& params = call.context.params;
+  call.services.state.ClearResetCode(params.user);
   return Text("success");
 }
 
-Response SyncService::PostPassword(const Request& request, const PathParams& params) {
-  RequireAccounts();
-  RefuseIfManagedElsewhere();
+Response PostPassword(const RegContext& call) {
+  const Request& request = call.context.request;
+  const PathParams& params = call.context.params;
+  RefuseIfManagedElsewhere(call);
   const std::string& password = request.body;
   const std::string* reset_code = request.Header("X_WEAVE_PASSWORD_RESET");
   if (reset_code == nullptr) {
-    Authenticate(request, params);
-  } else if (!accounts_->FindUser(params.user)) {
+    RequireBasicLogin(request, params.user, call.context.client_address, call.services.logins);
+  } else if (!call.services.accounts.FindUser(params.user)) {
     throw HttpError(404, "No such user");
   }
   if (password.empty()) {
     throw BadRequest(WeaveError::kMissingPassword, "password missing");
   }
-  CheckPasswordStrength(params.user, password);
+  CheckPasswordStrength(call, params.user, password);
   // The code is spent only once the new password is known to be acceptable.
-  if (reset_code != nullptr && !account_state_->ConsumeResetCode(params.user, *reset_code)) {
+  if (reset_code != nullptr && !call.services.state.ConsumeResetCode(params.user, *reset_code)) {
     throw BadRequest(WeaveError::kInvalidResetCode, "invalid reset code");
   }
-  accounts_->SetPassword(params.user, password);
-  account_state_->ClearResetCode(params.user);
-  AuditEvent(
+  RefuseIfManagedElsewhere(call, call.services.accounts.SetPassword(params.user, password));
+  call.services.state.ClearResetCode(params.user);
+  Audit(call, 
       reset_code != nullptr ? SecurityEvent::kPasswordReset : SecurityEvent::kPasswordChanged,
-      params.user, request);
+      params.user);
   return Text("success");
 }
 
-Response SyncService::GetEmail(const Request& /*request*/, const PathParams& params) {
-  RequireAccounts();
-  const auto account = accounts_->FindUser(params.user);
+Response GetEmail(const RegContext& call) {
+  const PathParams& params = call.context.params;
+  const auto account = call.services.accounts.FindUser(params.user);
   if (!account) {
     throw HttpError(404, "No such user");
   }
   return Text(account->email);
 }
 
-Response SyncService::PostEmail(const Request& request, const PathParams& params) {
-  RequireAccounts();
-  RefuseIfManagedElsewhere();
+Response PostEmail(const RegContext& call) {
+  const Request& request = call.context.request;
+  const PathParams& params = call.context.params;
+  RefuseIfManagedElsewhere(call);
   const std::string email(TrimSpace(request.body));
   if (!IsValidEmail(email)) {
     throw BadRequest(WeaveError::kNoEmail, "invalid e-mail address");
   }
-  accounts_->SetEmail(params.user, email);
-  AuditEvent(SecurityEvent::kEmailChanged, params.user, request);
+  RefuseIfManagedElsewhere(call, call.services.accounts.SetEmail(params.user, email));
+  Audit(call, SecurityEvent::kEmailChanged, params.user);
   return Text(email);
 }
 
 // The page Firefox's account wizard shows; the wizard reads the values of the elements with
 // ids recaptcha_challenge_field and recaptcha_response_field and sends them along with
 // the new account. For invitations, the response field is where the code goes.
-Response SyncService::GetCaptchaHtml(const Request& /*request*/, const PathParams& /*params*/) {
-  RequireAccounts();
-  const RegistrationConfig& registration = config_.registration;
+Response GetCaptchaHtml(const RegContext& call) {
+  const RegistrationConfig& registration = call.services.config.registration;
   std::string inner;
   if (registration.policy == "closed") {
     inner =

@@ -1,58 +1,80 @@
+// Wiring of one worker: back ends from the configuration, and the route table of its role.
 #include "server/app.h"
 
-#include "db/mysql_connection.h"
-#include "db/sqlite_connection.h"
+#include "auth/make_account_backend.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "db/make_connection.h"
 
 namespace weave {
 namespace {
 
-constexpr char kSqliteSchema[] =
-#include "sqlite_schema.inc"
-    ;
-constexpr char kMysqlSchema[] =
-#include "mysql_schema.inc"
-    ;
+// For load balancers and monitoring: 200 when every back end answers, else 503.
+RouteRow<Endpoint> HeartbeatRoute(Storage& storage, Authenticator& authenticator) {
+  Endpoint check = [&storage, &authenticator](const RequestContext& /*context*/) {
+    storage.CheckHealth();
+    authenticator.CheckHealth();
+    return TextResponse(200, "OK");
+  };
+  return {"GET", "/__heartbeat__", std::move(check), false};
+}
 
 }  // namespace
 
-std::string_view SchemaFor(const DatabaseConfig& config) {
-  return config.driver == "mysql" ? kMysqlSchema : kSqliteSchema;
+RoleParts PartsOf(std::string_view role) {
+  if (role == "all") {
+    return {true, true};
+  }
+  if (role == "user") {
+    return {true, false};
+  }
+  if (role == "storage") {
+    return {false, true};
+  }
+  throw ConfigError("server.role", "unknown role \"" + std::string(role) +
+                                       "\" (valid: all, user, storage)");
 }
 
-std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config) {
-  if (config.driver == "sqlite") {
-    return std::make_unique<SqliteConnection>(config.sqlite, SchemaFor(config));
-  }
-  if (config.driver == "mysql") {
-    return std::make_unique<MysqlConnection>(config.mysql, SchemaFor(config));
-  }
-  throw ConfigError("database.driver",
-                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
-}
+App::App(Config config) : App(std::move(config), system_clock_) {}
 
-App::App(Config config)
+App::App(Config config, const Clock& clock)
     : config_(std::move(config)),
+      clock_(clock),
       connection_(MakeConnection(config_.database)),
+      accounts_(MakeAccountBackend(config_.auth, *connection_, clock_)),
+      login_failures_(*connection_, clock_),
+      logins_(*accounts_, login_failures_, config_.accounts),
       storage_(*connection_),
-      users_(*connection_, config_.auth, clock_),
-      ldap_(config_.auth.backend == "ldap"
-                ? std::make_unique<LdapAuthenticator>(config_.auth.ldap, *connection_, clock_)
-                : nullptr),
+      storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(*connection_, clock_),
       mailer_(config_.mail),
-      service_(config_, storage_,
-               ldap_ ? static_cast<Authenticator&>(*ldap_) : static_cast<Authenticator&>(users_),
-               clock_) {
-  service_.AttachAccounts(
-      ldap_ ? static_cast<AccountStore&>(*ldap_) : static_cast<AccountStore&>(users_),
-      account_state_, mailer_);
+      // Deleting an account deletes its records in this server's database. A user-only
+      // server on a database of its own has none there.
+      reg_services_{config_,          *accounts_, account_state_,
+                    logins_,          login_failures_, mailer_,
+                    [this](UserId user) { storage_.DeleteStorage(user); }},
+      dispatcher_(config_, BuildRoutes(), logins_, clock_) {}
+
+RouteTable<Endpoint> App::BuildRoutes() {
+  const RoleParts parts = PartsOf(config_.server.role);
+  std::vector<RouteRow<Endpoint>> routes;
+  if (parts.storage) {
+    for (auto& row : StorageEndpoints(storage_, storage_limits_)) {
+      routes.push_back(std::move(row));
+    }
+  }
+  if (parts.registration) {
+    for (auto& row : RegEndpoints(reg_services_)) {
+      routes.push_back(std::move(row));
+    }
+  }
+  routes.push_back(HeartbeatRoute(storage_, *accounts_));
+  return RouteTable<Endpoint>(std::move(routes));
 }
 
 Response App::Serve(const Request& request) {
   const RequestScope scope(*connection_);
-  return service_.Handle(request);
+  return dispatcher_.Handle(request);
 }
 
 void App::Idle() {

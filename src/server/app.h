@@ -1,55 +1,70 @@
-// Composition root: builds the back ends and the protocol service of one worker from Config.
+// Composition root: builds the parts one worker serves (by server.role) from Config and owns
+// them. The only place that knows every part and every back end.
 #pragma once
 
 #include <memory>
 
-#include "reg/account_state.h"
-#include "auth/ldap/ldap_authenticator.h"
-#include "auth/sql_user_store.h"
+#include "auth/account_store.h"
+#include "auth/login_failures.h"
+#include "auth/login_guard.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
+#include "reg/account_state.h"
 #include "reg/mailer.h"
+#include "reg/registration_api.h"
+#include "server/dispatcher.h"
 #include "storage/sql_storage.h"
-#include "server/sync_service.h"
-#include "core/clock.h"
+#include "storage/storage_api.h"
 
 namespace weave {
 
-// The SQL schema for the configured driver, applied when a connection opens.
-std::string_view SchemaFor(const DatabaseConfig& config);
-std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config);
+// The parts a server.role value serves.
+struct RoleParts {
+  bool registration = true;  // User API, misc, account pages
+  bool storage = true;       // Storage API
+};
+
+// Throws ConfigError for an unknown role.
+RoleParts PartsOf(std::string_view role);
 
 class App {
  public:
-  // Opens the database; throws BackendError or ConfigError.
+  // Opens the database and builds the configured parts; throws BackendError or ConfigError.
+  // Borrows clock (the system clock when none is given), which must outlive the App.
   explicit App(Config config);
+  App(Config config, const Clock& clock);
 
-  SyncService& Service() { return service_; }
   // Answers one request; the database sees it as one request (see SqlConnection).
   Response Serve(const Request& request);
   // Between requests: the database's housekeeping. Never throws.
   void Idle();
+
   const Config& GetConfig() const { return config_; }
-  SqlUserStore& Users() { return users_; }
+  SqlConnection& Connection() { return *connection_; }
   // The accounts the server authenticates against (the SQL users table or the directory).
-  AccountStore& Accounts() {
-    return ldap_ ? static_cast<AccountStore&>(*ldap_) : static_cast<AccountStore&>(users_);
-  }
-  bool UsesSqlAccounts() const { return !ldap_; }
+  AccountBackend& Accounts() { return *accounts_; }
+  // The registration service's reset codes and invites.
   AccountState& State() { return account_state_; }
   Storage& StorageBackend() { return storage_; }
 
  private:
-  // Destroyed in reverse order: service, back ends, connection, config.
+  RouteTable<Endpoint> BuildRoutes();
+
+  // Destroyed in reverse order: dispatcher, parts, back ends, connection, config.
   const Config config_;
-  SystemClock clock_;
+  const SystemClock system_clock_;
+  const Clock& clock_;
   std::unique_ptr<SqlConnection> connection_;
+  std::unique_ptr<AccountBackend> accounts_;
+  LoginFailures login_failures_;
+  LoginGuard logins_;
   SqlStorage storage_;
-  SqlUserStore users_;
-  std::unique_ptr<LdapAuthenticator> ldap_;  // auth.backend: ldap; then it replaces users_
+  const StorageLimits storage_limits_;
   AccountState account_state_;
   SmtpMailer mailer_;
-  SyncService service_;
+  RegServices reg_services_;
+  const Dispatcher dispatcher_;
 };
 
 }  // namespace weave

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "db/make_connection.h"
 #include "server/app.h"
 #include "core/config_loader.h"
 #include "core/errors.h"

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace weave {
+#include "core/user_name.h"
 
-using UserId = int64_t;
+namespace weave {
 
 // A record as read back; the views stay valid only during the visitor call.
 struct ItemView {

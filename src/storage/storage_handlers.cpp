@@ -1,210 +1,81 @@
-// The Storage API 1.0/1.1 handlers of SyncService.
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <cstring>
+// The Storage API 1.0/1.1 handlers: parse, validate, call the storage back end, answer.
+#include <cstdio>
+#include <string>
+#include <unordered_map>
 
 #include "core/errors.h"
-#include "storage/accept.h"
-#include "storage/collection_query.h"
-#include "storage/json_writer.h"
-#include "server/sync_service.h"
 #include "core/weave_timestamp.h"
+#include "http/query_string.h"
+#include "storage/collection_query.h"
+#include "storage/json_output.h"
+#include "storage/output_format.h"
+#include "storage/storage_api.h"
 
 namespace weave {
 namespace {
 
-// Weave times are JSON numbers with exactly two decimals ("1300000000.20").
-void WriteTimestampValue(JsonWriter& writer, int64_t centiseconds) {
-  std::string formatted;
-  AppendTimestamp(centiseconds, formatted);
-  writer.RawValue(formatted.data(), formatted.size(), rapidjson::kNumberType);
-}
-
-void WriteString(JsonWriter& writer, std::string_view text) {
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-// Only the non-null fields, never ttl: what Mozilla's servers returned.
-void WriteItem(JsonWriter& writer, const ItemView& item) {
-  writer.StartObject();
-  writer.Key("id");
-  WriteString(writer, item.id);
-  writer.Key("modified");
-  WriteTimestampValue(writer, item.modified_cs);
-  if (item.sortindex) {
-    writer.Key("sortindex");
-    writer.Int64(*item.sortindex);
-  }
-  if (item.payload) {
-    writer.Key("payload");
-    WriteString(writer, *item.payload);
-  }
-  if (item.parentid) {
-    writer.Key("parentid");
-    WriteString(writer, *item.parentid);
-  }
-  if (item.predecessorid) {
-    writer.Key("predecessorid");
-    WriteString(writer, *item.predecessorid);
-  }
-  writer.EndObject();
-}
-
-// Writes one record (or id) in the negotiated format. JSON's escaping turns any newline
-// inside a value into "\n", so a newlines line never contains a raw line feed.
-class ItemListWriter {
- public:
-  ItemListWriter(OutputFormat format, bool full, std::string& out)
-      : format_(format), full_(full), out_(out) {
-    if (format_ == OutputFormat::kJson) {
-      out_.push_back('[');
-    }
-  }
-
-  void Add(const ItemView& item) {
-    if (format_ == OutputFormat::kJson && count_ > 0) {
-      out_.push_back(',');
-    }
-    const size_t length_at = out_.size();
-    if (format_ == OutputFormat::kWhoisi) {
-      out_.append(4, '\0');  // big-endian length, filled in below
-    }
-    const size_t start = out_.size();
-    StringSink sink(out_);
-    JsonWriter writer(sink);
-    if (full_) {
-      WriteItem(writer, item);
-    } else {
-      WriteString(writer, item.id);
-    }
-    if (format_ == OutputFormat::kWhoisi) {
-      const uint32_t length = htonl(static_cast<uint32_t>(out_.size() - start));
-      std::memcpy(out_.data() + length_at, &length, sizeof length);
-    } else if (format_ == OutputFormat::kNewlines) {
-      out_.push_back('\n');  // every record, the last included, ends with a line feed
-    }
-    ++count_;
-  }
-
-  void Finish() {
-    if (format_ == OutputFormat::kJson) {
-      out_.push_back(']');
-    }
-  }
-
- private:
-  OutputFormat format_;
-  bool full_;
-  std::string& out_;
-  int64_t count_ = 0;
-};
-
-using NamedValues = std::vector<std::pair<std::string, int64_t>>;
-
-Response JsonObjectResponse(const NamedValues& values,
-                            void (*write_value)(JsonWriter&, int64_t)) {
+Response CodeResponse(int status, WeaveError code) {
   Response response;
-  StringSink sink(response.body);
-  JsonWriter writer(sink);
-  writer.StartObject();
-  for (const auto& [name, value] : values) {
-    WriteString(writer, name);
-    write_value(writer, value);
+  response.status = status;
+  response.body = std::to_string(static_cast<int>(code));
+  return response;
+}
+
+int64_t NowSeconds(const StorageContext& call) { return call.context.request_time_cs / 100; }
+
+WriteContext MakeWriteContext(const StorageContext& call) {
+  WriteContext context;
+  context.request_time_cs = call.context.request_time_cs;
+  context.quota_bytes = call.limits.quota_bytes;
+  if (const std::string* since = call.context.request.Header("X_IF_UNMODIFIED_SINCE")) {
+    const auto parsed = ParseTimestamp(*since);
+    if (!parsed) {
+      throw BadRequest(WeaveError::kIllegalMethod, "invalid X-If-Unmodified-Since");
+    }
+    context.if_unmodified_since_cs = *parsed;
   }
-  writer.EndObject();
+  return context;
+}
+
+Response WriteRefused(const WriteResult& result) {
+  if (result.status == WriteStatus::kModifiedSince) {
+    return CodeResponse(412, WeaveError::kCannotOverwrite);
+  }
+  return CodeResponse(400, WeaveError::kOverQuota);
+}
+
+// Clients show a warning once less than a megabyte of the quota is left.
+void AddQuotaHeader(const StorageLimits& limits, const WriteResult& result, Response& response) {
+  if (limits.quota_bytes <= 0) {
+    return;
+  }
+  const int64_t remaining_bytes = limits.quota_bytes - result.usage_bytes;
+  if (remaining_bytes <= int64_t{1024} * 1024) {
+    char text[32];
+    snprintf(text, sizeof text, "%.2f", static_cast<double>(remaining_bytes) / 1024.0);
+    response.SetHeader("X-Weave-Quota-Remaining", text);
+  }
+}
+
+Response TimestampResponse(int64_t timestamp_cs) {
+  Response response;
+  AppendTimestamp(timestamp_cs, response.body);
+  response.SetHeader("X-Weave-Timestamp", response.body);
+  return response;
+}
+
+Response NamedValuesResponse(const std::vector<std::pair<std::string, int64_t>>& values,
+                             JsonValueKind kind) {
+  Response response;
+  AppendNamedValuesJson(values, kind, response.body);
   response.SetHeader("X-Weave-Records", std::to_string(values.size()));
   return response;
 }
 
-void WriteKib(JsonWriter& writer, int64_t bytes) {
-  writer.Double(static_cast<double>(bytes) / 1024.0);
-}
-
-}  // namespace
-
-Response SyncService::GetInfoCollections(const Request& /*request*/,
-                                         const PathParams& /*params*/) {
-  return JsonObjectResponse(storage_.GetCollectionTimestamps(user_id_), &WriteTimestampValue);
-}
-
-Response SyncService::GetInfoCollectionCounts(const Request& /*request*/,
-                                              const PathParams& /*params*/) {
-  return JsonObjectResponse(storage_.GetCollectionCounts(user_id_, NowSeconds()),
-                            [](JsonWriter& writer, int64_t count) { writer.Int64(count); });
-}
-
-Response SyncService::GetInfoCollectionUsage(const Request& /*request*/,
-                                             const PathParams& /*params*/) {
-  return JsonObjectResponse(storage_.GetCollectionUsage(user_id_, NowSeconds()), &WriteKib);
-}
-
-Response SyncService::GetInfoQuota(const Request& /*request*/, const PathParams& /*params*/) {
-  Response response;
-  StringSink sink(response.body);
-  JsonWriter writer(sink);
-  writer.StartArray();
-  WriteKib(writer, storage_.GetTotalUsage(user_id_, NowSeconds()));
-  if (config_.limits.quota_kib > 0) {
-    writer.Int64(config_.limits.quota_kib);
-  } else {
-    writer.Null();
-  }
-  writer.EndArray();
-  return response;
-}
-
-Response SyncService::GetCollection(const Request& request, const PathParams& params) {
-  const CollectionQuery query = ParseCollectionQuery(ParseQueryString(request.query));
-  const std::string* accept = request.Header("ACCEPT");
-  const OutputFormat format = NegotiateFormat(accept != nullptr ? *accept : "");
-  Response response;
-  response.content_type = ContentTypeOf(format);
-  ItemListWriter list(format, query.full, response.body);
-  const int64_t count =
-      storage_.GetItems(user_id_, params.collection, query.filter, query.full, NowSeconds(),
-                        [&list](const ItemView& item) { list.Add(item); });
-  list.Finish();
-  response.SetHeader("X-Weave-Records", std::to_string(count));
-  return response;
-}
-
-Response SyncService::GetItem(const Request& /*request*/, const PathParams& params) {
-  Response response;
-  const bool found = storage_.GetItem(user_id_, params.collection, params.id, NowSeconds(),
-                                      [&response](const ItemView& item) {
-                                        StringSink sink(response.body);
-                                        JsonWriter writer(sink);
-                                        WriteItem(writer, item);
-                                      });
-  if (!found) {
-    response.status = 404;
-    response.body = "\"record not found\"";
-  }
-  return response;
-}
-
-Response SyncService::PutItem(const Request& request, const PathParams& params) {
-  const WriteContext context = MakeWriteContext(request);
-  WboBody body(request.body);
-  const ItemWrite item = body.ParseSingle(params.id, wbo_limits_);
-  const WriteResult result =
-      storage_.PutItems(user_id_, params.collection, std::span(&item, 1), context);
-  if (result.status != WriteStatus::kDone) {
-    return WriteRefused(result);
-  }
-  Response response = TimestampResponse(result.timestamp_cs);
-  AddQuotaHeader(result, response);
-  return response;
-}
-
-Response SyncService::PostCollection(const Request& request, const PathParams& params) {
-  const WriteContext context = MakeWriteContext(request);
-  WboBody body(request.body);
-  std::vector<ParsedWbo> parsed = body.ParseBatch(wbo_limits_);
-
-  // Past the per-request caps, records fail with "retry" reasons; the client sends them
-  // again in its next request.
+// Past the per-request caps, records fail with "retry" reasons; the client sends them again
+// in its next request. Returns the records to write; refused ones get their error set.
+std::vector<ItemWrite> SelectWithinCaps(std::vector<ParsedWbo>& parsed,
+                                        const StorageLimits& limits) {
   std::vector<ItemWrite> writes;
   writes.reserve(parsed.size());
   int64_t batch_bytes = 0;
@@ -215,9 +86,9 @@ Response SyncService::PostCollection(const Request& request, const PathParams& p
       continue;
     }
     const int64_t size = item.write->payload ? static_cast<int64_t>(item.write->payload->size()) : 0;
-    if (static_cast<int64_t>(i) >= config_.limits.batch_max_count) {
+    if (static_cast<int64_t>(i) >= limits.batch_max_count) {
       item.error = "retry wbo";
-    } else if (over_bytes || batch_bytes + size > config_.limits.batch_max_bytes) {
+    } else if (over_bytes || batch_bytes + size > limits.batch_max_bytes) {
       over_bytes = true;
       item.error = "retry bytes";
     } else {
@@ -225,84 +96,206 @@ Response SyncService::PostCollection(const Request& request, const PathParams& p
       writes.push_back(*item.write);
     }
   }
-  const WriteResult result = storage_.PutItems(user_id_, params.collection, writes, context);
-  if (result.status != WriteStatus::kDone) {
-    return WriteRefused(result);
-  }
+  return writes;
+}
 
-  Response response;
-  StringSink sink(response.body);
-  JsonWriter writer(sink);
-  writer.StartObject();
-  writer.Key("modified");
-  WriteTimestampValue(writer, result.timestamp_cs);
-  writer.Key("success");
-  writer.StartArray();
-  for (const ParsedWbo& item : parsed) {
-    if (item.error.empty()) {
-      WriteString(writer, item.id);
-    }
-  }
-  writer.EndArray();
-  writer.Key("failed");
-  writer.StartObject();
-  // One entry per id, as a map must have: the last reason given for an id wins.
-  std::vector<const ParsedWbo*> failed;
+// One entry per id, as a map must have: the last reason given for an id wins, at the place
+// of its first failure. Linear in the number of records.
+std::vector<std::pair<std::string_view, std::string_view>> FailedById(
+    const std::vector<ParsedWbo>& parsed) {
+  std::vector<std::pair<std::string_view, std::string_view>> failed;
+  std::unordered_map<std::string_view, size_t> position;
   for (const ParsedWbo& item : parsed) {
     if (item.error.empty()) {
       continue;
     }
-    const auto same_id = std::find_if(failed.begin(), failed.end(),
-                                      [&item](const ParsedWbo* seen) { return seen->id == item.id; });
-    if (same_id != failed.end()) {
-      *same_id = &item;
+    const auto [found, inserted] = position.emplace(item.id, failed.size());
+    if (inserted) {
+      failed.emplace_back(item.id, item.error);
     } else {
-      failed.push_back(&item);
+      failed[found->second].second = item.error;
     }
   }
-  for (const ParsedWbo* item : failed) {
-    WriteString(writer, item->id);
-    writer.StartArray();
-    WriteString(writer, item->error);
-    writer.EndArray();
-  }
-  writer.EndObject();
-  writer.EndObject();
-  // The client's next lastSync is this header: it must equal the records' modified time.
-  response.SetHeader("X-Weave-Timestamp", FormatTimestamp(result.timestamp_cs));
-  AddQuotaHeader(result, response);
+  return failed;
+}
+
+bool IsValidCollectionName(std::string_view name) {
+  return name.size() <= 32 && IsValidUsername(name);
+}
+
+}  // namespace
+
+StorageLimits StorageLimitsFrom(const LimitsConfig& limits) {
+  StorageLimits storage_limits;
+  storage_limits.quota_bytes = limits.quota_kib * 1024;
+  storage_limits.batch_max_count = limits.batch_max_count;
+  storage_limits.batch_max_bytes = limits.batch_max_bytes;
+  storage_limits.wbo.max_payload_bytes = limits.max_payload_bytes;
+  return storage_limits;
+}
+
+Response GetInfoCollections(const StorageContext& call) {
+  return NamedValuesResponse(call.storage.GetCollectionTimestamps(call.context.user_id),
+                             JsonValueKind::kTimestamp);
+}
+
+Response GetInfoCollectionCounts(const StorageContext& call) {
+  return NamedValuesResponse(
+      call.storage.GetCollectionCounts(call.context.user_id, NowSeconds(call)),
+      JsonValueKind::kCount);
+}
+
+Response GetInfoCollectionUsage(const StorageContext& call) {
+  return NamedValuesResponse(
+      call.storage.GetCollectionUsage(call.context.user_id, NowSeconds(call)),
+      JsonValueKind::kKib);
+}
+
+Response GetInfoQuota(const StorageContext& call) {
+  Response response;
+  const int64_t quota_kib = call.limits.quota_bytes / 1024;
+  AppendQuotaJson(call.storage.GetTotalUsage(call.context.user_id, NowSeconds(call)),
+                  quota_kib > 0 ? std::optional<int64_t>(quota_kib) : std::nullopt,
+                  response.body);
   return response;
 }
 
-Response SyncService::DeleteCollection(const Request& request, const PathParams& params) {
-  const WriteContext context = MakeWriteContext(request);
+Response GetCollection(const StorageContext& call) {
+  const Request& request = call.context.request;
   const CollectionQuery query = ParseCollectionQuery(ParseQueryString(request.query));
+  const std::string* accept = request.Header("ACCEPT");
+  const OutputFormat format = NegotiateFormat(accept != nullptr ? *accept : "");
+  Response response;
+  response.content_type = ContentTypeOf(format);
+  ItemListWriter list(format, query.full, response.body);
+  const int64_t count = call.storage.GetItems(
+      call.context.user_id, call.context.params.collection, query.filter, query.full,
+      NowSeconds(call), [&list](const ItemView& item) { list.Add(item); });
+  list.Finish();
+  response.SetHeader("X-Weave-Records", std::to_string(count));
+  return response;
+}
+
+Response GetItem(const StorageContext& call) {
+  Response response;
+  const PathParams& params = call.context.params;
+  const bool found = call.storage.GetItem(
+      call.context.user_id, params.collection, params.id, NowSeconds(call),
+      [&response](const ItemView& item) { AppendItemJson(item, response.body); });
+  if (!found) {
+    response.status = 404;
+    response.body = "\"record not found\"";
+  }
+  return response;
+}
+
+Response PutItem(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  WboBody body(call.context.request.body);
+  const ItemWrite item = body.ParseSingle(call.context.params.id, call.limits.wbo);
+  const WriteResult result = call.storage.PutItems(
+      call.context.user_id, call.context.params.collection, std::span(&item, 1), context);
+  if (result.status != WriteStatus::kDone) {
+    return WriteRefused(result);
+  }
+  Response response = TimestampResponse(result.timestamp_cs);
+  AddQuotaHeader(call.limits, result, response);
+  return response;
+}
+
+Response PostCollection(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  WboBody body(call.context.request.body);
+  std::vector<ParsedWbo> parsed = body.ParseBatch(call.limits.wbo);
+  const std::vector<ItemWrite> writes = SelectWithinCaps(parsed, call.limits);
   const WriteResult result =
-      storage_.DeleteItems(user_id_, params.collection, query.filter, context);
+      call.storage.PutItems(call.context.user_id, call.context.params.collection, writes, context);
+  if (result.status != WriteStatus::kDone) {
+    return WriteRefused(result);
+  }
+  std::vector<std::string_view> succeeded;
+  for (const ParsedWbo& item : parsed) {
+    if (item.error.empty()) {
+      succeeded.emplace_back(item.id);
+    }
+  }
+  Response response;
+  AppendPostResultJson(result.timestamp_cs, succeeded, FailedById(parsed), response.body);
+  // The client's next lastSync is this header: it must equal the records' modified time.
+  response.SetHeader("X-Weave-Timestamp", FormatTimestamp(result.timestamp_cs));
+  AddQuotaHeader(call.limits, result, response);
+  return response;
+}
+
+Response DeleteCollection(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  const CollectionQuery query =
+      ParseCollectionQuery(ParseQueryString(call.context.request.query));
+  const WriteResult result = call.storage.DeleteItems(
+      call.context.user_id, call.context.params.collection, query.filter, context);
   if (result.status != WriteStatus::kDone) {
     return WriteRefused(result);
   }
   return TimestampResponse(result.timestamp_cs);
 }
 
-Response SyncService::DeleteItem(const Request& request, const PathParams& params) {
-  const WriteContext context = MakeWriteContext(request);
+Response DeleteItem(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
   CollectionFilter filter;
-  filter.ids = std::vector<std::string>{params.id};
-  const WriteResult result = storage_.DeleteItems(user_id_, params.collection, filter, context);
+  filter.ids = std::vector<std::string>{call.context.params.id};
+  const WriteResult result = call.storage.DeleteItems(
+      call.context.user_id, call.context.params.collection, filter, context);
   if (result.status != WriteStatus::kDone) {
     return WriteRefused(result);
   }
   return TimestampResponse(result.timestamp_cs);
 }
 
-Response SyncService::DeleteStorage(const Request& request, const PathParams& /*params*/) {
+Response DeleteStorage(const StorageContext& call) {
   // Wiping an account needs an explicit confirmation header (any value).
-  if (request.Header("X_CONFIRM_DELETE") == nullptr) {
+  if (call.context.request.Header("X_CONFIRM_DELETE") == nullptr) {
     throw BadRequest(WeaveError::kCannotOverwrite, "X-Confirm-Delete missing");
   }
-  storage_.DeleteStorage(user_id_);
-  return TimestampResponse(request_time_cs_);
+  call.storage.DeleteStorage(call.context.user_id);
+  return TimestampResponse(call.context.request_time_cs);
+}
+
+const RouteTable<StorageHandler>& StorageRoutes() {
+  static const RouteTable<StorageHandler> routes({
+      {"GET", "/{version}/{user}/info/collections", &GetInfoCollections, true},
+      {"GET", "/{version}/{user}/info/collection_counts", &GetInfoCollectionCounts, true},
+      {"GET", "/{version}/{user}/info/collection_usage", &GetInfoCollectionUsage, true},
+      {"GET", "/{version}/{user}/info/quota", &GetInfoQuota, true},
+      {"GET", "/{version}/{user}/storage/{collection}", &GetCollection, true},
+      {"POST", "/{version}/{user}/storage/{collection}", &PostCollection, true},
+      // Mozilla's Python server took a batch PUT on the collection just like a POST.
+      {"PUT", "/{version}/{user}/storage/{collection}", &PostCollection, true},
+      {"DELETE", "/{version}/{user}/storage/{collection}", &DeleteCollection, true},
+      {"GET", "/{version}/{user}/storage/{collection}/{id}", &GetItem, true},
+      {"PUT", "/{version}/{user}/storage/{collection}/{id}", &PutItem, true},
+      {"DELETE", "/{version}/{user}/storage/{collection}/{id}", &DeleteItem, true},
+      {"DELETE", "/{version}/{user}/storage", &DeleteStorage, true},
+  });
+  return routes;
+}
+
+std::vector<RouteRow<Endpoint>> StorageEndpoints(Storage& storage, const StorageLimits& limits) {
+  std::vector<RouteRow<Endpoint>> endpoints;
+  for (const RouteRow<StorageHandler>& row : StorageRoutes().Rows()) {
+    const StorageHandler handler = row.handler;
+    Endpoint bound = [handler, &storage, &limits](const RequestContext& context) {
+      const PathParams& params = context.params;
+      if (!params.collection.empty() && !IsValidCollectionName(params.collection)) {
+        throw BadRequest(WeaveError::kInvalidCollection, "invalid collection name");
+      }
+      if (!params.id.empty() && !IsValidItemId(params.id)) {
+        throw BadRequest(WeaveError::kInvalidWbo, "invalid id in path");
+      }
+      return handler(StorageContext{context, storage, limits});
+    };
+    endpoints.push_back({row.method, row.pattern, std::move(bound), row.needs_auth});
+  }
+  return endpoints;
 }
 
 }  // namespace weave

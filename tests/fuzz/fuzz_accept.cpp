@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "storage/accept.h"
+#include "storage/output_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view header(reinterpret_cast<const char*>(data), size);

@@ -1,13 +1,17 @@
-// Fuzz target: "METHOD path" through MatchRoute (no space: GET and the whole input as path).
+// Fuzz target: "METHOD path" through the route matcher, over every route of the Storage API
+// and the registration service (no space: GET and the whole input as path).
 // Invariants: only BadRequest escapes; a match's parameters, escaped and rendered into its
 // pattern again, match the same route with the same parameters; a 405 lists other methods.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/errors.h"
-#include "server/routes.h"
+#include "http/router.h"
+#include "reg/registration_api.h"
+#include "storage/storage_api.h"
 
 namespace {
 
@@ -53,6 +57,28 @@ std::string Render(std::string_view pattern, const weave::PathParams& params) {
   return out;
 }
 
+// Every pattern of both parts, in one table (the handler is the row's index).
+const weave::RouteTable<size_t>& AllRoutes() {
+  static const weave::RouteTable<size_t> table = [] {
+    std::vector<weave::RouteRow<size_t>> rows;
+    for (const auto& row : weave::StorageRoutes().Rows()) {
+      rows.push_back({row.method, row.pattern, rows.size(), row.needs_auth});
+    }
+    for (const auto& row : weave::RegRoutes().Rows()) {
+      rows.push_back({row.method, row.pattern, rows.size(), row.needs_auth});
+    }
+    return weave::RouteTable<size_t>(std::move(rows));
+  }();
+  return table;
+}
+
+using RouteMatch = weave::RouteMatch<size_t>;
+using Kind = weave::MatchKind;
+
+RouteMatch MatchRoute(std::string_view method, std::string_view path) {
+  return AllRoutes().Match(method, path);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -60,26 +86,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t space = input.find(' ');
   const std::string_view method = space == std::string_view::npos ? "GET" : input.substr(0, space);
   const std::string_view path = space == std::string_view::npos ? input : input.substr(space + 1);
-  weave::RouteMatch match;
+  RouteMatch match;
   try {
-    match = weave::MatchRoute(method, path);
+    match = MatchRoute(method, path);
   } catch (const weave::BadRequest& error) {
     Check(error.Code() == weave::WeaveError::kIllegalMethod);
     return 0;
   }
   switch (match.kind) {
-    case weave::RouteMatch::Kind::kFound: {
+    case Kind::kFound: {
       Check(match.route != nullptr && match.route->method == method);
       const std::string rendered = Render(match.route->pattern, match.params);
-      const weave::RouteMatch again = weave::MatchRoute(method, rendered);
-      Check(again.kind == weave::RouteMatch::Kind::kFound && again.route == match.route);
+      const RouteMatch again = MatchRoute(method, rendered);
+      Check(again.kind == Kind::kFound && again.route == match.route);
       Check(again.params.version == match.params.version);
       Check(again.params.user == match.params.user);
       Check(again.params.collection == match.params.collection);
       Check(again.params.id == match.params.id);
       break;
     }
-    case weave::RouteMatch::Kind::kMethodNotAllowed: {
+    case Kind::kMethodNotAllowed: {
       Check(match.route == nullptr && !match.allowed_methods.empty());
       // "GET, PUT": the path matched routes, none of them with this method.
       std::string_view rest = match.allowed_methods;
@@ -90,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case weave::RouteMatch::Kind::kNotFound:
+    case Kind::kNotFound:
       Check(match.route == nullptr && match.allowed_methods.empty());
       break;
   }

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <string>
 
-#include "server/app.h"
+#include "db/make_connection.h"
 #include "auth/ldap/ldap_authenticator.h"
 #include "core/config_loader.h"
 #include "core/log.h"

@@ -1,5 +1,5 @@
 // Unit tests of Accept-header negotiation between JSON, newlines and whoisi.
-#include "storage/accept.h"
+#include "storage/output_format.h"
 
 #include <string>
 

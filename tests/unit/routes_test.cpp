@@ -1,18 +1,25 @@
-// Unit tests of the route table and path matching.
-#include "server/routes.h"
+// Unit tests of path matching, over the Storage API's route table.
+#include "http/router.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include "core/errors.h"
-#include "server/sync_service.h"
+#include "reg/registration_api.h"
+#include "storage/storage_api.h"
 
 namespace weave {
 namespace {
 
-using Kind = RouteMatch::Kind;
+using Kind = MatchKind;
+using StorageMatch = RouteMatch<StorageHandler>;
+using Route = RouteRow<StorageHandler>;
 
-bool Finds(std::string_view method, std::string_view path, Handler handler) {
-  const RouteMatch match = MatchRoute(method, path);
+StorageMatch MatchRoute(std::string_view method, std::string_view path) {
+  return StorageRoutes().Match(method, path);
+}
+
+bool Finds(std::string_view method, std::string_view path, StorageHandler handler) {
+  const StorageMatch match = MatchRoute(method, path);
   return match.kind == Kind::kFound && match.route != nullptr && match.route->handler == handler &&
          match.route->method == method && match.route->needs_auth;
 }
@@ -26,28 +33,26 @@ bool NotFound(std::string_view method, std::string_view path) {
 BOOST_AUTO_TEST_SUITE(routes)
 
 BOOST_AUTO_TEST_CASE(matches_every_info_route) {
-  using S = SyncService;
-  BOOST_TEST(Finds("GET", "/1.1/alice/info/collections", &S::GetInfoCollections));
-  BOOST_TEST(Finds("GET", "/1.1/alice/info/collection_counts", &S::GetInfoCollectionCounts));
-  BOOST_TEST(Finds("GET", "/1.1/alice/info/collection_usage", &S::GetInfoCollectionUsage));
-  BOOST_TEST(Finds("GET", "/1.1/alice/info/quota", &S::GetInfoQuota));
+  BOOST_TEST(Finds("GET", "/1.1/alice/info/collections", &GetInfoCollections));
+  BOOST_TEST(Finds("GET", "/1.1/alice/info/collection_counts", &GetInfoCollectionCounts));
+  BOOST_TEST(Finds("GET", "/1.1/alice/info/collection_usage", &GetInfoCollectionUsage));
+  BOOST_TEST(Finds("GET", "/1.1/alice/info/quota", &GetInfoQuota));
 }
 
 BOOST_AUTO_TEST_CASE(matches_every_storage_route) {
-  using S = SyncService;
-  BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks", &S::GetCollection));
-  BOOST_TEST(Finds("POST", "/1.1/alice/storage/bookmarks", &S::PostCollection));
-  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks", &S::PostCollection));
-  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage/bookmarks", &S::DeleteCollection));
-  BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks/abc", &S::GetItem));
-  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks/abc", &S::PutItem));
-  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage/bookmarks/abc", &S::DeleteItem));
-  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage", &S::DeleteStorage));
+  BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks", &GetCollection));
+  BOOST_TEST(Finds("POST", "/1.1/alice/storage/bookmarks", &PostCollection));
+  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks", &PostCollection));
+  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage/bookmarks", &DeleteCollection));
+  BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks/abc", &GetItem));
+  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks/abc", &PutItem));
+  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage/bookmarks/abc", &DeleteItem));
+  BOOST_TEST(Finds("DELETE", "/1.1/alice/storage", &DeleteStorage));
 }
 
 BOOST_AUTO_TEST_CASE(every_storage_and_info_route_needs_auth) {
   size_t storage_routes = 0;
-  for (const Route& route : AllRoutes()) {
+  for (const Route& route : StorageRoutes().Rows()) {
     if (route.pattern.rfind("/{version}/{user}/", 0) == 0) {
       ++storage_routes;
       BOOST_TEST_INFO("route " << route.method << ' ' << route.pattern);
@@ -57,15 +62,20 @@ BOOST_AUTO_TEST_CASE(every_storage_and_info_route_needs_auth) {
   BOOST_TEST(storage_routes == 12U);
 }
 
-BOOST_AUTO_TEST_CASE(heartbeat_needs_no_auth) {
-  const RouteMatch match = MatchRoute("GET", "/__heartbeat__");
+BOOST_AUTO_TEST_CASE(user_api_paths_are_not_storage_paths) {
+  // The two parts' tables never overlap, so a role can leave either out.
+  for (const auto& row : RegRoutes().Rows()) {
+    BOOST_TEST_INFO("route " << row.method << ' ' << row.pattern);
+    BOOST_TEST((StorageRoutes().Match(row.method, row.pattern).kind == Kind::kNotFound));
+  }
+  const auto match = RegRoutes().Match("GET", "/user/1.0/alice/node/weave");
   BOOST_REQUIRE((match.kind == Kind::kFound));
   BOOST_TEST(!match.route->needs_auth);
-  BOOST_TEST((match.route->handler == &SyncService::GetHeartbeat));
+  BOOST_TEST((match.route->handler == &GetNode));
 }
 
 BOOST_AUTO_TEST_CASE(captures_decoded_path_parameters) {
-  const RouteMatch match = MatchRoute("GET", "/1.0/bob.smith/storage/my-coll_1/%7Bid%3F%23%7D");
+  const StorageMatch match = MatchRoute("GET", "/1.0/bob.smith/storage/my-coll_1/%7Bid%3F%23%7D");
   BOOST_REQUIRE((match.kind == Kind::kFound));
   BOOST_TEST(match.params.version == "1.0");
   BOOST_TEST(match.params.user == "bob.smith");
@@ -74,20 +84,20 @@ BOOST_AUTO_TEST_CASE(captures_decoded_path_parameters) {
 }
 
 BOOST_AUTO_TEST_CASE(info_routes_capture_no_collection_or_id) {
-  const RouteMatch match = MatchRoute("GET", "/1/alice/info/quota");
+  const StorageMatch match = MatchRoute("GET", "/1/alice/info/quota");
   BOOST_REQUIRE((match.kind == Kind::kFound));
   BOOST_TEST(match.params.collection == "");
   BOOST_TEST(match.params.id == "");
 }
 
 BOOST_AUTO_TEST_CASE(percent_decoding_does_not_turn_plus_into_space) {
-  const RouteMatch match = MatchRoute("GET", "/1.1/alice/storage/tabs/a+b%20c");
+  const StorageMatch match = MatchRoute("GET", "/1.1/alice/storage/tabs/a+b%20c");
   BOOST_REQUIRE((match.kind == Kind::kFound));
   BOOST_TEST(match.params.id == "a+b c");
 }
 
 BOOST_AUTO_TEST_CASE(encoded_slash_stays_inside_its_segment) {
-  const RouteMatch match = MatchRoute("GET", "/1.1/alice/storage/tabs/a%2Fb");
+  const StorageMatch match = MatchRoute("GET", "/1.1/alice/storage/tabs/a%2Fb");
   BOOST_REQUIRE((match.kind == Kind::kFound));
   BOOST_TEST(match.params.id == "a/b");
   BOOST_TEST((MatchRoute("GET", "/1.1/alice/storage/a%2Fb").kind == Kind::kFound));
@@ -99,7 +109,7 @@ BOOST_AUTO_TEST_CASE(literal_segments_match_after_decoding) {
 
 BOOST_AUTO_TEST_CASE(accepts_versions_1_1_0_and_1_1_only) {
   for (const char* version : {"1", "1.0", "1.1"}) {
-    const RouteMatch match =
+    const StorageMatch match =
         MatchRoute("GET", std::string("/") + version + "/alice/info/collections");
     BOOST_REQUIRE((match.kind == Kind::kFound));
     BOOST_TEST(match.params.version == version);
@@ -134,7 +144,7 @@ BOOST_AUTO_TEST_CASE(unknown_paths_are_not_found) {
 }
 
 BOOST_AUTO_TEST_CASE(wrong_method_lists_the_allowed_methods) {
-  RouteMatch match = MatchRoute("POST", "/1.1/alice/info/collections");
+  StorageMatch match = MatchRoute("POST", "/1.1/alice/info/collections");
   BOOST_TEST((match.kind == Kind::kMethodNotAllowed));
   BOOST_TEST(match.allowed_methods == "GET");
   BOOST_TEST((match.route == nullptr));

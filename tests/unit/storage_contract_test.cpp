@@ -9,7 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "server/app.h"
+#include "db/make_connection.h"
 #include "storage/collection_ids.h"
 #include "storage/sql_storage.h"
 #include "test_support.h"

@@ -1,13 +1,13 @@
-// Handler tests: requests built by hand, run through SyncService::Handle against SqlStorage and
-// SqlUserStore on a temporary SQLite file with a manual clock.
-#include "server/sync_service.h"
+// Handler tests: requests built by hand, run through the server's App (dispatcher, storage
+// and registration parts) against SQLite on a temporary file with a manual clock.
+#include "server/app.h"
 
 #include <memory>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
-#include "server/app.h"
+#include "auth/sql_user_store.h"
 #include "core/log.h"
 #include "test_support.h"
 #include "core/crypto.h"
@@ -26,23 +26,20 @@ class ServiceFixture {
     config.log.access_log = false;
   }
 
-  // Builds the service from config on first use, so a test may change config before.
-  SyncService& Service() {
-    if (!service_) {
-      connection_ = MakeConnection(config.database);
-      storage_ = std::make_unique<SqlStorage>(*connection_);
-      users_ = std::make_unique<SqlUserStore>(*connection_, config.auth, clock);
-      BOOST_REQUIRE(users_->CreateUser("alice", "correct horse", "alice@example.com"));
-      BOOST_REQUIRE(users_->CreateUser("bob", "bob's password", "bob@example.com"));
-      service_ = std::make_unique<SyncService>(config, *storage_, *users_, clock);
+  // Builds the server from config on first use, so a test may change config before.
+  App& Service() {
+    if (!app_) {
+      app_ = std::make_unique<App>(config, clock);
+      SqlUserStore users(app_->Connection(), config.auth, clock);
+      BOOST_REQUIRE((users.CreateUser("alice", "correct horse", "alice@example.com").outcome ==
+                     CreateOutcome::kCreated));
+      BOOST_REQUIRE((users.CreateUser("bob", "bob's password", "bob@example.com").outcome ==
+                     CreateOutcome::kCreated));
     }
-    return *service_;
+    return *app_;
   }
 
-  SqlConnection& Connection() {
-    Service();
-    return *connection_;
-  }
+  SqlConnection& Connection() { return Service().Connection(); }
 
   static Request Make(std::string method, std::string path, std::string body = "",
                       std::string query = "") {
@@ -56,12 +53,8 @@ class ServiceFixture {
     return request;
   }
 
-  // As the worker does: one request scope on the connection per request.
-  Response Send(const Request& request) {
-    SyncService& service = Service();
-    const RequestScope scope(*connection_);
-    return service.Handle(request);
-  }
+  // As the worker does (App::Serve opens one request scope on the connection).
+  Response Send(const Request& request) { return Service().Serve(request); }
   Response Send(std::string method, std::string path, std::string body = "",
                 std::string query = "") {
     return Send(Make(std::move(method), std::move(path), std::move(body), std::move(query)));
@@ -80,10 +73,7 @@ class ServiceFixture {
   ManualClock clock{kStartMs};
 
  private:
-  std::unique_ptr<SqlConnection> connection_;
-  std::unique_ptr<SqlStorage> storage_;
-  std::unique_ptr<SqlUserStore> users_;
-  std::unique_ptr<SyncService> service_;
+  std::unique_ptr<App> app_;
 };
 
 Request WithHeader(Request request, std::string name, std::string value) {
@@ -154,7 +144,8 @@ BOOST_AUTO_TEST_CASE(password_with_colon_and_non_ascii_authenticates) {
   Service();
   // Created through the store so the password reaches the hash unchanged.
   SqlUserStore users(Connection(), config.auth, clock);
-  BOOST_REQUIRE(users.CreateUser("dave", "p\xc3\xa4ss:w:rd", "d@example.com"));
+  BOOST_REQUIRE((users.CreateUser("dave", "p\xc3\xa4ss:w:rd", "d@example.com").outcome ==
+                 CreateOutcome::kCreated));
   const Response response =
       Send(WithHeader(Make("GET", "/1.1/dave/info/collections"), "AUTHORIZATION",
                       "Basic " + Base64Encode("dave:p\xc3\xa4ss:w:rd")));

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "auth/ldap/ldap_text.h"
+#include "core/user_name.h"
 #include "db/sql_dialect.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -104,29 +105,6 @@ std::string EntryIdFilterValue(std::string_view stored) {
     raw.push_back(static_cast<char>(std::stoi(std::string(stored.substr(i, 2)), nullptr, 16)));
   }
   return EscapeFilterBytes(raw);
-}
-
-// True for names Firefox derives from an e-mail: 32 characters of lower-case base32.
-bool LooksHashed(std::string_view username) {
-  if (username.size() != 32) {
-    return false;
-  }
-  for (const char c : username) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string HashedUsername(std::string_view email) {
-  std::string lower(email);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return Base32Lower(Sha1(lower));
 }
 
 // A Sync user name names an entry if it is the entry's login as stored, or that login in
@@ -799,11 +777,11 @@ std::optional<UserId> LdapAuthenticator::Enrol(std::string_view username, const 
   return id;
 }
 
-std::optional<UserId> LdapAuthenticator::EnrolDirectoryAccount(std::string_view username,
-                                                               std::string_view password,
-                                                               std::string_view email) {
+CreateResult LdapAuthenticator::EnrolDirectoryAccount(std::string_view username,
+                                                      std::string_view password,
+                                                      std::string_view email) {
   if (FindEnrolment(username)) {
-    return std::nullopt;
+    return {CreateOutcome::kNameTaken, 0};
   }
   std::optional<LdapEntry> entry;
   if (!email.empty() && HashedUsername(email) == username) {
@@ -815,21 +793,22 @@ std::optional<UserId> LdapAuthenticator::EnrolDirectoryAccount(std::string_view 
       entry.reset();
     }
   } else if (LooksHashed(username) && !email.empty()) {
-    throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
+    return {CreateOutcome::kNotEmailHash, 0};
   } else {
     entry = VerifiedEntry(username, nullptr, password);
   }
   if (!entry) {
     // One answer for "no such account", "wrong password" and "not allowed": the User API
     // must not tell which addresses the directory holds.
-    throw HttpError(401, "No directory account with this name or e-mail and password");
+    return {CreateOutcome::kNotInDirectory, 0};
   }
   const auto id = Enrol(username, *entry);
-  if (id) {
-    Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
-    Remember(username, password, *id);
+  if (!id) {
+    return {CreateOutcome::kNameTaken, 0};
   }
-  return id;
+  Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
+  Remember(username, password, *id);
+  return {CreateOutcome::kCreated, *id};
 }
 
 std::string LdapAuthenticator::ManagedElsewhereText(std::string_view what) const {
@@ -838,10 +817,6 @@ std::string LdapAuthenticator::ManagedElsewhereText(std::string_view what) const
               ? "; please ask your administrator.\n"
               : "; change it at " + config_.password_change_url + "\n";
   return text;
-}
-
-void LdapAuthenticator::RefuseChange(std::string_view what) const {
-  throw HttpError(403, ManagedElsewhereText(what));
 }
 
 std::optional<std::string> LdapAuthenticator::ExternalPasswordNotice() const {
@@ -962,14 +937,13 @@ std::optional<AccountInfo> LdapAuthenticator::FindUser(std::string_view username
   return account;
 }
 
-std::optional<UserId> LdapAuthenticator::CreateUser(std::string_view username,
-                                                    std::string_view password,
-                                                    std::string_view email) {
+CreateResult LdapAuthenticator::CreateUser(std::string_view username, std::string_view password,
+                                           std::string_view email) {
   if (IsReadonly()) {
     return EnrolDirectoryAccount(username, password, email);
   }
   if (FindByLogin(username)) {
-    return std::nullopt;
+    return {CreateOutcome::kNameTaken, 0};
   }
   const UserId id = AllocateUidNumber();
   const std::string dn = NewEntryDn(username);
@@ -996,20 +970,20 @@ std::optional<UserId> LdapAuthenticator::CreateUser(std::string_view username,
     return ldap_add_ext_s(ld, dn.c_str(), entry.Get(), nullptr, nullptr);
   });
   if (code == LDAP_ALREADY_EXISTS) {
-    return std::nullopt;
+    return {CreateOutcome::kNameTaken, 0};
   }
   admin_->Check(code, "add " + dn);
   Log(LogLevel::kInfo) << "ldap: created " << dn << " (uidNumber " << id << ")";
-  return id;
+  return {CreateOutcome::kCreated, id};
 }
 
-bool LdapAuthenticator::SetPassword(std::string_view username, std::string_view password) {
+ChangeOutcome LdapAuthenticator::SetPassword(std::string_view username, std::string_view password) {
   if (IsReadonly()) {
-    RefuseChange("Your password");
+    return ChangeOutcome::kManagedElsewhere;
   }
   const auto entry = FindByLogin(username);
   if (!entry) {
-    return false;
+    return ChangeOutcome::kNoSuchUser;
   }
   ModList change;
   change.Add(LDAP_MOD_REPLACE, "userPassword", {SshaPassword(password)});
@@ -1020,16 +994,16 @@ bool LdapAuthenticator::SetPassword(std::string_view username, std::string_view 
                             }),
                 "change password of " + entry->dn);
   Forget(username);
-  return true;
+  return ChangeOutcome::kChanged;
 }
 
-bool LdapAuthenticator::SetEmail(std::string_view username, std::string_view email) {
+ChangeOutcome LdapAuthenticator::SetEmail(std::string_view username, std::string_view email) {
   if (IsReadonly()) {
-    RefuseChange("Your e-mail address");
+    return ChangeOutcome::kManagedElsewhere;
   }
   const auto entry = FindByLogin(username);
   if (!entry) {
-    return false;
+    return ChangeOutcome::kNoSuchUser;
   }
   ModList change;
   change.Add(LDAP_MOD_REPLACE, config_.email_attribute, {std::string(email)});
@@ -1039,7 +1013,7 @@ bool LdapAuthenticator::SetEmail(std::string_view username, std::string_view ema
                                                        nullptr);
                             }),
                 "change e-mail of " + entry->dn);
-  return true;
+  return ChangeOutcome::kChanged;
 }
 
 std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {

@@ -42,13 +42,13 @@ struct LdapEntry {
 // the storage key allocated there. A plain user name equal to an entry's login enrols itself
 // on its first successful login; Firefox's hashed user names (base32 of SHA-1 of the e-mail)
 // are enrolled by CreateUser (PUT /user/1.0/<hash>), which finds the entry by e-mail and
-// checks the password with a bind. Password and e-mail changes throw HttpError(403) with a
-// text pointing to auth.ldap.password_change_url.
+// checks the password with a bind. Password and e-mail changes are refused
+// (kManagedElsewhere); ExternalPasswordNotice points to auth.ldap.password_change_url.
 //
 // mozilla mode: entries carry uidNumber (the storage key), primaryNode, account-enabled and
 // mail, as Mozilla's servers kept them; CreateUser, SetPassword ({SSHA}), SetEmail and
 // DeleteUser write the directory with the admin account.
-class LdapAuthenticator final : public Authenticator, public AccountStore {
+class LdapAuthenticator final : public AccountBackend {
  public:
   // Borrows connection and clock, which must outlive this object. Does not connect yet.
   LdapAuthenticator(LdapConfig config, SqlConnection& connection, const Clock& clock);
@@ -64,14 +64,14 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   // readonly: enrolled accounts only (the e-mail is read from the directory when it can be).
   // mozilla: the entry whose login is username.
   std::optional<AccountInfo> FindUser(std::string_view username) override;
-  // readonly: enrols a directory account (see above); throws HttpError(401) when no entry
-  // matches or the password is wrong, BadRequest(15) when a hashed user name is not the
-  // e-mail's hash. mozilla: adds a new entry with a fresh uidNumber. nullopt if taken.
-  std::optional<UserId> CreateUser(std::string_view username, std::string_view password,
-                                   std::string_view email) override;
-  // readonly: throw HttpError(403). mozilla: false if there is no such entry.
-  bool SetPassword(std::string_view username, std::string_view password) override;
-  bool SetEmail(std::string_view username, std::string_view email) override;
+  // readonly: enrols a directory account (see above); kNotInDirectory when no entry
+  // matches or the password is wrong, kNotEmailHash when a hashed user name is not the
+  // e-mail's hash. mozilla: adds a new entry with a fresh uidNumber.
+  CreateResult CreateUser(std::string_view username, std::string_view password,
+                          std::string_view email) override;
+  // readonly: kManagedElsewhere. mozilla: kNoSuchUser if there is no such entry.
+  ChangeOutcome SetPassword(std::string_view username, std::string_view password) override;
+  ChangeOutcome SetEmail(std::string_view username, std::string_view email) override;
   // readonly: forgets the enrolment (the directory entry stays). mozilla: deletes the entry.
   std::optional<UserId> DeleteUser(std::string_view username) override;
   // readonly: where to change the password; mozilla: none.
@@ -118,9 +118,8 @@ class LdapAuthenticator final : public Authenticator, public AccountStore {
   // readonly mode
   std::optional<Enrolment> FindEnrolment(std::string_view username);
   std::optional<UserId> Enrol(std::string_view username, const LdapEntry& entry);
-  std::optional<UserId> EnrolDirectoryAccount(std::string_view username, std::string_view password,
-                                              std::string_view email);
-  [[noreturn]] void RefuseChange(std::string_view what) const;
+  CreateResult EnrolDirectoryAccount(std::string_view username, std::string_view password,
+                                     std::string_view email);
 
   // mozilla mode
   UserId UidNumberOf(const LdapEntry& entry) const;

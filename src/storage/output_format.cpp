@@ -1,4 +1,4 @@
-#include "storage/accept.h"
+#include "storage/output_format.h"
 
 #include <strings.h>
 

@@ -1,0 +1,37 @@
+// Basic authentication for the Storage API and the authenticated User API calls.
+#include "auth/basic_login.h"
+
+#include "core/errors.h"
+#include "http/basic_auth.h"
+
+namespace weave {
+
+EventSource EventSourceOf(const Request& request, std::string_view client_address) {
+  const std::string* agent = request.Header("USER_AGENT");
+  return {client_address, request.method, request.path,
+          agent != nullptr ? std::string_view(*agent) : std::string_view()};
+}
+
+UserId RequireBasicLogin(const Request& request, std::string_view path_user,
+                         std::string_view client_address, LoginGuard& logins) {
+  const std::string* header = request.Header("AUTHORIZATION");
+  if (header == nullptr) {
+    throw HttpError(401, "Unauthorized");
+  }
+  const auto credentials = ParseBasicAuth(*header);
+  // The path must name the authenticated account, byte for byte.
+  if (!credentials || credentials->username != path_user) {
+    throw HttpError(401, "Unauthorized");
+  }
+  const LoginResult result = logins.Check(path_user, credentials->password,
+                                          EventSourceOf(request, client_address));
+  if (result.status == LoginStatus::kLocked) {
+    throw HttpError(401, "Account locked");
+  }
+  if (result.status != LoginStatus::kAccepted) {
+    throw HttpError(401, "Unauthorized");
+  }
+  return result.user_id;
+}
+
+}  // namespace weave

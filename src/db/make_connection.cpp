@@ -1,0 +1,51 @@
+// Driver selection; the only file that knows which drivers were compiled in (WITH_MYSQL).
+#include "db/make_connection.h"
+
+#include "core/errors.h"
+#include "db/sqlite_connection.h"
+#if WITH_MYSQL
+#include "db/mysql_connection.h"
+#endif
+
+namespace weave {
+namespace {
+
+constexpr char kSqliteSchema[] =
+#include "sqlite_schema.inc"
+    ;
+#if WITH_MYSQL
+constexpr char kMysqlSchema[] =
+#include "mysql_schema.inc"
+    ;
+#endif
+
+}  // namespace
+
+std::string_view SchemaFor(const DatabaseConfig& config) {
+#if WITH_MYSQL
+  if (config.driver == "mysql") {
+    return kMysqlSchema;
+  }
+#endif
+  (void)config;
+  return kSqliteSchema;
+}
+
+std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config) {
+  if (config.driver == "sqlite") {
+    return std::make_unique<SqliteConnection>(config.sqlite, SchemaFor(config));
+  }
+#if WITH_MYSQL
+  if (config.driver == "mysql") {
+    return std::make_unique<MysqlConnection>(config.mysql, SchemaFor(config));
+  }
+  throw ConfigError("database.driver",
+                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
+#else
+  throw ConfigError("database.driver", "unknown driver \"" + config.driver +
+                                           "\" (valid: sqlite; this build has no MySQL: "
+                                           "build with WITH_MYSQL=1)");
+#endif
+}
+
+}  // namespace weave

@@ -1,0 +1,116 @@
+// The per-request catch site of the server: everything a handler throws ends here.
+#include "server/dispatcher.h"
+
+#include <chrono>
+
+#include "auth/basic_login.h"
+#include "core/crypto.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/weave_timestamp.h"
+#include "http/forwarded.h"
+
+namespace weave {
+namespace {
+
+Response CodeResponse(int status, WeaveError code) {
+  Response response;
+  response.status = status;
+  response.body = std::to_string(static_cast<int>(code));
+  return response;
+}
+
+// The answer for the exception being handled (call only inside a catch block).
+Response CurrentErrorResponse(int retry_after_seconds) {
+  try {
+    throw;
+  } catch (const BadRequest& error) {
+    Log(LogLevel::kDebug) << "400 " << static_cast<int>(error.Code()) << ": " << error.what();
+    return CodeResponse(400, error.Code());
+  } catch (const HttpError& error) {
+    Response response = TextResponse(error.Status(), error.what());
+    if (error.Status() == 401) {
+      response.SetHeader("WWW-Authenticate", "Basic realm=\"Sync\"");
+    }
+    return response;
+  } catch (const BackendError& error) {
+    // The client learns only an incident id; the log has the detail under the same id.
+    const std::string incident = HexEncode(RandomBytes(4));
+    Log(LogLevel::kError) << "incident " << incident << ": " << error.what();
+    return UnavailableResponse("\"server issue: database unavailable, incident " + incident + "\"",
+                               retry_after_seconds);
+  } catch (const std::exception& error) {
+    const std::string incident = HexEncode(RandomBytes(4));
+    Log(LogLevel::kError) << "incident " << incident << ": unexpected: " << error.what();
+    return TextResponse(500, "\"server error, incident " + incident + "\"");
+  }
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(const Config& config, RouteTable<Endpoint> routes, LoginGuard& logins,
+                       const Clock& clock)
+    : config_(config), routes_(std::move(routes)), logins_(logins), clock_(clock) {}
+
+Response Dispatcher::Handle(const Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t request_time_cs = MsToCentiseconds(clock_.NowMs());
+  const std::string client_address = ClientAddress(request, config_.server.trusted_proxies);
+  UserId user_id = 0;
+  Response response;
+  try {
+    response = Dispatch(request, request_time_cs, client_address, user_id);
+  } catch (const std::exception&) {
+    response = CurrentErrorResponse(config_.server.retry_after_seconds);
+  }
+  if (!config_.maintenance.alert.empty()) {
+    response.SetHeader("X-Weave-Alert", config_.maintenance.alert);
+  }
+  if (response.Header("X-Weave-Timestamp") == nullptr) {
+    response.SetHeader("X-Weave-Timestamp", FormatTimestamp(request_time_cs));
+  }
+  if (config_.log.access_log && LogEnabled(LogLevel::kInfo)) {
+    const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+    Log(LogLevel::kInfo) << client_address << ' ' << request.method << ' ' << request.path
+                         << " -> " << response.status << " user=" << user_id
+                         << " us=" << elapsed_us;
+  }
+  return response;
+}
+
+Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
+                              const std::string& client_address, UserId& user_id) const {
+  if (request.body_state == BodyState::kTooLarge) {
+    return CodeResponse(413, WeaveError::kSizeLimitExceeded);
+  }
+  if (request.body_state == BodyState::kTruncated) {
+    throw BadRequest(WeaveError::kJsonParseFailure, "request body ended early");
+  }
+  const RouteMatch<Endpoint> match = routes_.Match(request.method, request.path);
+  if (match.kind == MatchKind::kNotFound) {
+    return TextResponse(404, "Not Found");
+  }
+  if (match.kind == MatchKind::kMethodNotAllowed) {
+    Response response = TextResponse(405, "Method Not Allowed");
+    response.SetHeader("Allow", match.allowed_methods);
+    return response;
+  }
+  const PathParams& params = match.params;
+  const bool names_user = match.route->pattern.find("{user}") != std::string_view::npos;
+  if (names_user && !IsValidUsername(params.user)) {
+    throw BadRequest(WeaveError::kInvalidUsername, "invalid user name in path");
+  }
+  if (config_.maintenance.read_only && request.method != "GET") {
+    return UnavailableResponse("\"server issue: read-only maintenance\"",
+                               config_.server.retry_after_seconds);
+  }
+  if (match.route->needs_auth) {
+    user_id = RequireBasicLogin(request, params.user, client_address, logins_);
+  }
+  const RequestContext context{request, params, request_time_cs, client_address, user_id};
+  return match.route->handler(context);
+}
+
+}  // namespace weave

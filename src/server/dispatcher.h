@@ -1,0 +1,42 @@
+// One request end to end: route, authenticate, run the part's endpoint, map every error to
+// an answer, stamp the Weave headers and write the access log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "auth/login_guard.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "http/request.h"
+#include "http/request_context.h"
+#include "http/response.h"
+#include "http/router.h"
+
+namespace weave {
+
+// Immutable after construction; keeps no per-request state. Borrows config, logins and
+// clock, which must outlive it.
+class Dispatcher {
+ public:
+  Dispatcher(const Config& config, RouteTable<Endpoint> routes, LoginGuard& logins,
+             const Clock& clock);
+
+  // Answers one request. Every answer carries X-Weave-Timestamp (and X-Weave-Alert when
+  // configured). Never throws: BadRequest becomes 400 with its Weave code, HttpError its
+  // status, BackendError 503 with Retry-After and an incident id, anything else 500.
+  Response Handle(const Request& request) const;
+
+ private:
+  // Routes and authenticates, then runs the endpoint; may throw the errors.h family.
+  Response Dispatch(const Request& request, int64_t request_time_cs,
+                    const std::string& client_address, UserId& user_id) const;
+
+  // Set at construction
+  const Config& config_;
+  const RouteTable<Endpoint> routes_;
+  LoginGuard& logins_;
+  const Clock& clock_;
+};
+
+}  // namespace weave
