@@ -1,3 +1,4 @@
+// A minimal HTTP/1.1 client over loopback sockets for the load generator.
 #include "http.h"
 
 #include <unistd.h>

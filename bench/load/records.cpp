@@ -1,3 +1,4 @@
+// Synthetic Sync records and user names for seeding and the load mix.
 #include "records.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Latency histograms and per-request-type counters of a benchmark run.
 #include "stats.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// Hashing, HMAC, randomness and encodings through OpenSSL.
 #include "core/crypto.h"
 
 #include <stdexcept>

@@ -11,7 +11,8 @@ namespace weave {
 // A request the protocol rejects with 400 and a numeric Weave code as body.
 class BadRequest : public std::runtime_error {
  public:
-  BadRequest(WeaveError code, const std::string& detail) : std::runtime_error(detail), code_(code) {}
+  BadRequest(WeaveError code, const std::string& detail)
+      : std::runtime_error(detail), code_(code) {}
   WeaveError Code() const { return code_; }
 
  private:

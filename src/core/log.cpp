@@ -1,3 +1,4 @@
+// Levelled one-line log messages to stderr or a file.
 #include "core/log.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// CEF security events, formatted and written to syslog or a file.
 #include "core/security_log.h"
 
 #include <fcntl.h>

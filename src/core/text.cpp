@@ -41,7 +41,9 @@ std::string LowerAscii(std::string_view text) {
 }
 
 std::string_view TrimSpace(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
   while (!text.empty() && space(text.front())) {
     text.remove_prefix(1);
   }

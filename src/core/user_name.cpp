@@ -32,7 +32,9 @@ bool LooksHashed(std::string_view name) {
   return true;
 }
 
-std::string HashedUsername(std::string_view email) { return Base32Lower(Sha1(LowerAscii(email))); }
+std::string HashedUsername(std::string_view email) {
+  return Base32Lower(Sha1(LowerAscii(email)));
+}
 
 std::string AccountNameFromInput(std::string_view input) {
   const std::string_view text = TrimSpace(input);

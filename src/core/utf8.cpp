@@ -1,3 +1,4 @@
+// Strict UTF-8 validation.
 #include "core/utf8.h"
 
 #include <cstdint>

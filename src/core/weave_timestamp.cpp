@@ -1,3 +1,4 @@
+// Weave timestamps: centiseconds in storage, decimal seconds on the wire.
 #include "core/weave_timestamp.h"
 
 #include <cstdio>
@@ -6,8 +7,8 @@ namespace weave {
 
 void AppendTimestamp(int64_t centiseconds, std::string& out) {
   const bool negative = centiseconds < 0;
-  const uint64_t magnitude =
-      negative ? static_cast<uint64_t>(-(centiseconds + 1)) + 1 : static_cast<uint64_t>(centiseconds);
+  const uint64_t magnitude = negative ? static_cast<uint64_t>(-(centiseconds + 1)) + 1
+                                      : static_cast<uint64_t>(centiseconds);
   char buffer[32];
   const int length = snprintf(buffer, sizeof buffer, "%s%llu.%02llu", negative ? "-" : "",
                               static_cast<unsigned long long>(magnitude / 100),

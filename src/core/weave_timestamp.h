@@ -9,7 +9,9 @@
 namespace weave {
 
 // Rounds milliseconds to the nearest centisecond.
-inline int64_t MsToCentiseconds(int64_t ms) { return (ms + 5) / 10; }
+inline int64_t MsToCentiseconds(int64_t ms) {
+  return (ms + 5) / 10;
+}
 
 // "1300000000.25": always two decimals.
 std::string FormatTimestamp(int64_t centiseconds);

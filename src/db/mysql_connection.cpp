@@ -1,3 +1,4 @@
+// The MySQL/MariaDB driver through Connector/C++; the only user of <cppconn/...>.
 #include "db/mysql_connection.h"
 
 #include <algorithm>

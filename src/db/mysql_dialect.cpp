@@ -1,3 +1,4 @@
+// The statements MySQL writes its own way.
 #include "db/mysql_dialect.h"
 
 namespace weave {

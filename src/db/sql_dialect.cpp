@@ -1,3 +1,4 @@
+// SQL text shared by every dialect, built from each dialect's few differences.
 #include "db/sql_dialect.h"
 
 #include <algorithm>

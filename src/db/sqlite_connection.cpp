@@ -1,3 +1,4 @@
+// The SQLite driver: WAL, one read snapshot per request, writers queued on a file lock.
 #include "db/sqlite_connection.h"
 
 #include <fcntl.h>

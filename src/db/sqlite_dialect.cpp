@@ -1,3 +1,4 @@
+// The statements SQLite writes its own way.
 #include "db/sqlite_dialect.h"
 
 namespace weave {

@@ -1,3 +1,4 @@
+// A worker's accept loop: FastCGI records in, Request values out, Responses back.
 #include "fcgi/fcgi_worker.h"
 
 #include <fcgiapp.h>

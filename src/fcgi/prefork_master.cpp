@@ -1,3 +1,4 @@
+// The pre-fork master: listening socket, worker processes, signals and reloads.
 #include "fcgi/prefork_master.h"
 
 #include <fcgiapp.h>

@@ -1,3 +1,4 @@
+// Parsing of the Authorization: Basic header.
 #include "http/basic_auth.h"
 
 #include <strings.h>

@@ -1,3 +1,4 @@
+// The client's address, through trusted proxies' X-Forwarded-For.
 #include "http/forwarded.h"
 
 #include <algorithm>
@@ -23,8 +24,7 @@ bool IsTrusted(std::string_view address, const std::vector<std::string>& trusted
 
 }  // namespace
 
-std::string ClientAddress(const Request& request,
-                          const std::vector<std::string>& trusted_proxies) {
+std::string ClientAddress(const Request& request, const std::vector<std::string>& trusted_proxies) {
   const std::string* forwarded = request.Header("X_FORWARDED_FOR");
   if (forwarded == nullptr || !IsTrusted(request.remote_addr, trusted_proxies)) {
     return request.remote_addr;

@@ -1,3 +1,4 @@
+// Query-string splitting and percent-decoding.
 #include "http/query_string.h"
 
 #include "core/errors.h"

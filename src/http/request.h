@@ -12,9 +12,9 @@ namespace weave {
 enum class BodyState { kComplete, kTooLarge, kTruncated };
 
 struct Request {
-  std::string method;        // "GET", "PUT", ...
-  std::string path;          // raw (still percent-encoded) path, prefix removed, no query
-  std::string query;         // raw query string without '?'
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // raw (still percent-encoded) path, prefix removed, no query
+  std::string query;   // raw query string without '?'
   std::string body;
   BodyState body_state = BodyState::kComplete;
   std::string remote_addr;

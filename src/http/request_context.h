@@ -17,7 +17,7 @@ namespace weave {
 struct RequestContext {
   const Request& request;
   const PathParams& params;
-  int64_t request_time_cs = 0;     // the server's time for this request, in centiseconds
+  int64_t request_time_cs = 0;      // the server's time for this request, in centiseconds
   std::string_view client_address;  // the client's address (after trusted proxies)
   UserId user_id = 0;               // the authenticated user on routes that need auth, else 0
 };

@@ -7,7 +7,9 @@
 namespace weave {
 namespace {
 
-bool IsVersion(std::string_view text) { return text == "1.1" || text == "1.0" || text == "1"; }
+bool IsVersion(std::string_view text) {
+  return text == "1.1" || text == "1.0" || text == "1";
+}
 
 }  // namespace
 

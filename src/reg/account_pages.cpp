@@ -8,13 +8,13 @@
 #include <string_view>
 
 #include "auth/basic_login.h"
+#include "core/crypto.h"
 #include "core/errors.h"
-#include "http/query_string.h"
 #include "core/log.h"
-#include "reg/registration_rules.h"
 #include "core/text.h"
 #include "core/user_name.h"
-#include "core/crypto.h"
+#include "http/query_string.h"
+#include "reg/registration_rules.h"
 
 namespace weave {
 namespace {

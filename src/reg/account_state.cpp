@@ -1,8 +1,8 @@
 // Reset codes and invites of the registration service, in SQL.
 #include "reg/account_state.h"
 
-#include "db/sql_dialect.h"
 #include "core/crypto.h"
+#include "db/sql_dialect.h"
 
 namespace weave {
 namespace {

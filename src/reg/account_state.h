@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sql_connection.h"
 #include "core/clock.h"
+#include "db/sql_connection.h"
 
 namespace weave {
 

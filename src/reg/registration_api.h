@@ -20,10 +20,10 @@ namespace weave {
 
 // What the registration service is built from. Borrowed; all must outlive the service.
 struct RegServices {
-  const Config& config;    // registration, accounts, server and mail sections
-  AccountStore& accounts;  // the configured auth back end's accounts
-  AccountState& state;     // reset codes and invites
-  LoginGuard& logins;      // every password check of this part goes through it
+  const Config& config;     // registration, accounts, server and mail sections
+  AccountStore& accounts;   // the configured auth back end's accounts
+  AccountState& state;      // reset codes and invites
+  LoginGuard& logins;       // every password check of this part goes through it
   LoginFailures& failures;  // also throttles reset mails per account
   Mailer& mailer;
   // Deletes every stored record of an account (called when the account is deleted).

@@ -4,15 +4,15 @@
 #include <utility>
 
 #include "auth/basic_login.h"
+#include "core/crypto.h"
 #include "core/errors.h"
 #include "core/json_object.h"
-#include "http/query_string.h"
 #include "core/log.h"
-#include "reg/registration_rules.h"
 #include "core/text.h"
 #include "core/user_name.h"
-#include "core/crypto.h"
 #include "core/utf8.h"
+#include "http/query_string.h"
+#include "reg/registration_rules.h"
 
 namespace weave {
 namespace {
@@ -54,7 +54,8 @@ std::string QueryValue(const Request& request, std::string_view name) {
 }  // namespace
 
 void Audit(const RegContext& call, SecurityEvent event, std::string_view username) {
-  LogSecurityEvent(event, username, EventSourceOf(call.context.request, call.context.client_address));
+  LogSecurityEvent(event, username,
+                   EventSourceOf(call.context.request, call.context.client_address));
 }
 
 namespace {
@@ -156,12 +157,15 @@ Response PutUser(const RegContext& call) {
   if (!body) {
     throw BadRequest(WeaveError::kJsonParseFailure, "account body is not a JSON object");
   }
-  const auto text_field = [&body](const char* name) { return body->String(name); };
+  const auto text_field = [&body](const char* name) {
+    return body->String(name);
+  };
   const std::string email = text_field("email").value_or("");
   if (!email.empty() && !IsValidEmail(email)) {
     throw BadRequest(WeaveError::kNoEmail, "invalid e-mail address");
   }
-  if (call.services.config.registration.require_hashed_username && HashedUsername(email) != username) {
+  if (call.services.config.registration.require_hashed_username &&
+      HashedUsername(email) != username) {
     throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
   }
   const auto password = text_field("password");
@@ -245,12 +249,13 @@ void SendResetMail(const RegContext& call, const AccountInfo& account) {
     link.push_back('/');
   }
   link += "weave-password-reset?username=" + account.username + "&key=" + code;
-  call.services.mailer.Send(account.email, "Resetting your Sync password",
-                "Someone (hopefully you) asked to reset the password of the Sync account\n" +
-                    account.username + ".\n\nTo choose a new password, open\n\n  " + link +
-                    "\n\nor enter this code: " + code + "\n\nThe code works once and expires in " +
-                    std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600) +
-                    " hours. If you did not ask for this, ignore this message.\n");
+  call.services.mailer.Send(
+      account.email, "Resetting your Sync password",
+      "Someone (hopefully you) asked to reset the password of the Sync account\n" +
+          account.username + ".\n\nTo choose a new password, open\n\n  " + link +
+          "\n\nor enter this code: " + code + "\n\nThe code works once and expires in " +
+          std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600) +
+          " hours. If you did not ask for this, ignore this message.\n");
   Audit(call, SecurityEvent::kPasswordResetRequested, account.username);
 }
 
@@ -260,7 +265,8 @@ Response GetPasswordReset(const RegContext& call) {
   RefuseIfManagedElsewhere(call);
   const CaptchaConfig& captcha = call.services.config.registration.captcha;
   if (!captcha.verify_url.empty() &&
-      !VerifyCaptcha(captcha, QueryValue(request, "captcha-response"), call.context.client_address)) {
+      !VerifyCaptcha(captcha, QueryValue(request, "captcha-response"),
+                     call.context.client_address)) {
     throw BadRequest(WeaveError::kInvalidCaptcha, "captcha not solved");
   }
   const auto account = call.services.accounts.FindUser(params.user);
@@ -305,9 +311,9 @@ Response PostPassword(const RegContext& call) {
   }
   RefuseIfManagedElsewhere(call, call.services.accounts.SetPassword(params.user, password));
   call.services.state.ClearResetCode(params.user);
-  Audit(call, 
-      reset_code != nullptr ? SecurityEvent::kPasswordReset : SecurityEvent::kPasswordChanged,
-      params.user);
+  Audit(call,
+        reset_code != nullptr ? SecurityEvent::kPasswordReset : SecurityEvent::kPasswordChanged,
+        params.user);
   return Text("success");
 }
 

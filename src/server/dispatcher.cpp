@@ -73,9 +73,8 @@ Response Dispatcher::Handle(const Request& request) const {
     const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
-    Log(LogLevel::kInfo) << client_address << ' ' << request.method << ' ' << request.path
-                         << " -> " << response.status << " user=" << user_id
-                         << " us=" << elapsed_us;
+    Log(LogLevel::kInfo) << client_address << ' ' << request.method << ' ' << request.path << " -> "
+                         << response.status << " user=" << user_id << " us=" << elapsed_us;
   }
   return response;
 }

@@ -1,3 +1,4 @@
+// The numeric ids of Mozilla's standard collections.
 #include "storage/collection_ids.h"
 
 #include <array>
@@ -6,8 +7,8 @@ namespace weave {
 namespace {
 
 constexpr std::array<std::string_view, 12> kStandardNames = {
-    "",     "clients",  "crypto", "forms", "history",   "keys",
-    "meta", "bookmarks", "prefs", "tabs",  "passwords", "addons"};
+    "",     "clients",   "crypto", "forms", "history",   "keys",
+    "meta", "bookmarks", "prefs",  "tabs",  "passwords", "addons"};
 
 }  // namespace
 

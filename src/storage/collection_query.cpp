@@ -1,3 +1,4 @@
+// GET and DELETE collection parameters parsed into a CollectionFilter.
 #include "storage/collection_query.h"
 
 #include <string>

@@ -1,10 +1,9 @@
 // JSON writing for the Storage API with RapidJSON, straight into the response body.
 #include "storage/json_output.h"
 
-#include <arpa/inet.h>
-
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <rapidjson/writer.h>
 
 #include "core/weave_timestamp.h"

@@ -1,3 +1,4 @@
+// Accept-header negotiation of the multi-record output formats.
 #include "storage/output_format.h"
 
 #include <strings.h>

@@ -1,3 +1,4 @@
+// Weave storage semantics written once over SqlConnection, for every SQL driver.
 #include "storage/sql_storage.h"
 
 #include <algorithm>

@@ -19,8 +19,7 @@ class SqlStorage final : public Storage {
   std::vector<std::pair<std::string, int64_t>> GetCollectionUsage(UserId user,
                                                                   int64_t now_s) override;
   int64_t GetTotalUsage(UserId user, int64_t now_s) override;
-  std::optional<int64_t> GetCollectionTimestamp(UserId user,
-                                                std::string_view collection) override;
+  std::optional<int64_t> GetCollectionTimestamp(UserId user, std::string_view collection) override;
   bool GetItem(UserId user, std::string_view collection, std::string_view id, int64_t now_s,
                const ItemVisitor& visit) override;
   int64_t GetItems(UserId user, std::string_view collection, const CollectionFilter& filter,
@@ -42,8 +41,7 @@ class SqlStorage final : public Storage {
                                                              int64_t now_s);
   // Reads the collection's last change; decides 412 and the write's timestamp.
   std::optional<WriteResult> CheckPrecondition(UserId user, int collection_id,
-                                               const WriteContext& context,
-                                               int64_t* timestamp_cs);
+                                               const WriteContext& context, int64_t* timestamp_cs);
   int64_t StoredUsageBytes(UserId user);
   bool IsOverQuota(UserId user, const WriteContext& context);
   void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);

@@ -60,7 +60,7 @@ struct CollectionFilter {
 
 // What every write needs besides its records.
 struct WriteContext {
-  int64_t request_time_cs = 0;                   // the request's own timestamp
+  int64_t request_time_cs = 0;                    // the request's own timestamp
   std::optional<int64_t> if_unmodified_since_cs;  // X-If-Unmodified-Since, if sent
   int64_t quota_bytes = 0;                        // 0: no quota
 };
@@ -104,12 +104,11 @@ class Storage {
                                                         std::string_view collection) = 0;
 
   // Visits the unexpired record, returning false if there is none.
-  virtual bool GetItem(UserId user, std::string_view collection, std::string_view id,
-                       int64_t now_s, const ItemVisitor& visit) = 0;
+  virtual bool GetItem(UserId user, std::string_view collection, std::string_view id, int64_t now_s,
+                       const ItemVisitor& visit) = 0;
   // Visits the selected unexpired records; full=false reads ids only. Returns the count.
-  virtual int64_t GetItems(UserId user, std::string_view collection,
-                           const CollectionFilter& filter, bool full, int64_t now_s,
-                           const ItemVisitor& visit) = 0;
+  virtual int64_t GetItems(UserId user, std::string_view collection, const CollectionFilter& filter,
+                           bool full, int64_t now_s, const ItemVisitor& visit) = 0;
 
   // Writes all records in one transaction, every one stamped with result.timestamp_cs.
   virtual WriteResult PutItems(UserId user, std::string_view collection,

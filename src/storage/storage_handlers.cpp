@@ -21,7 +21,9 @@ Response CodeResponse(int status, WeaveError code) {
   return response;
 }
 
-int64_t NowSeconds(const StorageContext& call) { return call.context.request_time_cs / 100; }
+int64_t NowSeconds(const StorageContext& call) {
+  return call.context.request_time_cs / 100;
+}
 
 WriteContext MakeWriteContext(const StorageContext& call) {
   WriteContext context;
@@ -85,7 +87,8 @@ std::vector<ItemWrite> SelectWithinCaps(std::vector<ParsedWbo>& parsed,
     if (!item.write) {
       continue;
     }
-    const int64_t size = item.write->payload ? static_cast<int64_t>(item.write->payload->size()) : 0;
+    const int64_t size =
+        item.write->payload ? static_cast<int64_t>(item.write->payload->size()) : 0;
     if (static_cast<int64_t>(i) >= limits.batch_max_count) {
       item.error = "retry wbo";
     } else if (over_bytes || batch_bytes + size > limits.batch_max_bytes) {
@@ -147,16 +150,14 @@ Response GetInfoCollectionCounts(const StorageContext& call) {
 
 Response GetInfoCollectionUsage(const StorageContext& call) {
   return NamedValuesResponse(
-      call.storage.GetCollectionUsage(call.context.user_id, NowSeconds(call)),
-      JsonValueKind::kKib);
+      call.storage.GetCollectionUsage(call.context.user_id, NowSeconds(call)), JsonValueKind::kKib);
 }
 
 Response GetInfoQuota(const StorageContext& call) {
   Response response;
   const int64_t quota_kib = call.limits.quota_bytes / 1024;
   AppendQuotaJson(call.storage.GetTotalUsage(call.context.user_id, NowSeconds(call)),
-                  quota_kib > 0 ? std::optional<int64_t>(quota_kib) : std::nullopt,
-                  response.body);
+                  quota_kib > 0 ? std::optional<int64_t>(quota_kib) : std::nullopt, response.body);
   return response;
 }
 
@@ -168,9 +169,9 @@ Response GetCollection(const StorageContext& call) {
   Response response;
   response.content_type = ContentTypeOf(format);
   ItemListWriter list(format, query.full, response.body);
-  const int64_t count = call.storage.GetItems(
-      call.context.user_id, call.context.params.collection, query.filter, query.full,
-      NowSeconds(call), [&list](const ItemView& item) { list.Add(item); });
+  const int64_t count = call.storage.GetItems(call.context.user_id, call.context.params.collection,
+                                              query.filter, query.full, NowSeconds(call),
+                                              [&list](const ItemView& item) { list.Add(item); });
   list.Finish();
   response.SetHeader("X-Weave-Records", std::to_string(count));
   return response;
@@ -229,8 +230,7 @@ Response PostCollection(const StorageContext& call) {
 
 Response DeleteCollection(const StorageContext& call) {
   const WriteContext context = MakeWriteContext(call);
-  const CollectionQuery query =
-      ParseCollectionQuery(ParseQueryString(call.context.request.query));
+  const CollectionQuery query = ParseCollectionQuery(ParseQueryString(call.context.request.query));
   const WriteResult result = call.storage.DeleteItems(
       call.context.user_id, call.context.params.collection, query.filter, context);
   if (result.status != WriteStatus::kDone) {

@@ -1,10 +1,11 @@
+// Parsing and validation of records (WBOs) from request bodies with RapidJSON.
 #include "storage/wbo.h"
-
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <cmath>
 #include <cstring>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 
 #include "core/errors.h"
 #include "core/utf8.h"
@@ -58,7 +59,9 @@ std::optional<int64_t> IntegerField(const Value& value) {
   return std::nullopt;
 }
 
-bool IsValidReference(std::string_view id) { return id.size() <= kMaxIdBytes; }
+bool IsValidReference(std::string_view id) {
+  return id.size() <= kMaxIdBytes;
+}
 
 }  // namespace
 
@@ -88,7 +91,8 @@ WboBody::WboBody(std::string body) : buffer_(std::move(body)), document_(new Doc
   // the end: give it zeros to read instead of the heap beyond the string.
   buffer_.append(4, '\0');
   // Iterative parsing: deeply nested input cannot exhaust the stack. Strict UTF-8.
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   document_->json.ParseInsitu<kFlags>(buffer_.data());
   if (document_->json.HasParseError()) {
     throw BadRequest(WeaveError::kJsonParseFailure,
@@ -100,7 +104,7 @@ WboBody::WboBody(std::string body) : buffer_(std::move(body)), document_(new Doc
 WboBody::~WboBody() = default;
 
 std::string WboBody::ReadFields(const void* opaque, const WboLimits& limits, ItemWrite& write,
-                               bool& has_id) {
+                                bool& has_id) {
   const Value& value = *static_cast<const Value*>(opaque);
   if (!value.IsObject()) {
     return "invalid wbo";

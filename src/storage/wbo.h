@@ -23,7 +23,7 @@ bool IsValidItemId(std::string_view id);
 
 // One record of a POST body: either a valid write or the reason it was refused.
 struct ParsedWbo {
-  std::string id;  // as sent, possibly invalid; "" when absent
+  std::string id;                  // as sent, possibly invalid; "" when absent
   std::optional<ItemWrite> write;  // views into the parsed document
   std::string error;               // "invalid id", "payload too large", ...
 };

@@ -1,9 +1,8 @@
 // Unit tests of path matching, over the Storage API's route table.
-#include "http/router.h"
-
 #include <boost/test/unit_test.hpp>
 
 #include "core/errors.h"
+#include "http/router.h"
 #include "reg/registration_api.h"
 #include "storage/storage_api.h"
 

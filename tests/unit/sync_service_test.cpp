@@ -1,16 +1,15 @@
 // Handler tests: requests built by hand, run through the server's App (dispatcher, storage
 // and registration parts) against SQLite on a temporary file with a manual clock.
-#include "server/app.h"
-
 #include <memory>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include "auth/sql_user_store.h"
-#include "core/log.h"
-#include "test_support.h"
 #include "core/crypto.h"
+#include "core/log.h"
+#include "server/app.h"
+#include "test_support.h"
 
 namespace weave {
 namespace {
