@@ -275,6 +275,95 @@ Response GetPasswordResetPage(const RegContext& call) {
                   token);
 }
 
+namespace {
+
+// Step 1 of a reset by page: mail a link to the account typed, if it exists. The answer is
+// the same whether or not it does.
+Response MailResetLink(const RegContext& call, std::string_view token, const std::string& typed) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
+  if (TrimSpace(typed).empty()) {
+    return HtmlPage(request, config, 400, "Reset your password",
+                    RequestResetForm(token, typed, "Please enter your user name."), token);
+  }
+  if (!CanSendResetMail(call)) {
+    return HtmlPage(request, config, 503, "Reset your password",
+                    "<p class=\"error\" role=\"alert\">This server cannot send mail, so "
+                    "passwords cannot be reset here. Please ask the server's "
+                    "administrator.</p>",
+                    token);
+  }
+  const std::string username = ResolveAccountName(call, typed);
+  if (IsValidUsername(username)) {
+    const auto account = call.services.accounts.FindUser(username);
+    if (account && !account->email.empty()) {
+      try {
+        SendResetMail(call, *account);
+      } catch (const BackendError& error) {
+        // The page must look the same whether or not the account exists.
+        Log(LogLevel::kError) << "password reset mail for " << account->username
+                              << " not sent: " << error.what();
+      }
+    }
+  }
+  return HtmlPage(request, config, 200, "Check your mail",
+                  "<p>If an account with that name or address exists and has an e-mail "
+                  "address on file, a message with a link to choose a new password has "
+                  "been sent to it. The link works once and expires in " +
+                      std::to_string(config.accounts.reset_code_lifetime_seconds / 3600) +
+                      " hours.</p>",
+                  token);
+}
+
+// Step 2: set the new password with the code from the mail.
+Response SetPasswordWithCode(const RegContext& call, std::string_view token, const Fields& form,
+                             const std::string& username, const std::string& key) {
+  const Request& request = call.context.request;
+  const Config& config = call.services.config;
+  const auto invalid = [&] {
+    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
+  };
+  if (!IsValidUsername(username) || !call.services.state.IsValidResetCode(username, key)) {
+    return invalid();
+  }
+  const std::string password = form.Get("password");
+  const auto again = [&](std::string_view error) {
+    return HtmlPage(
+        request, config, 400, "Choose a new password",
+        NewPasswordForm(token, username, key, config.accounts.min_password_bytes, error), token);
+  };
+  if (password.empty()) {
+    return again("Please enter a new password.");
+  }
+  if (password != form.Get("confirm")) {
+    return again("The two passwords do not match.");
+  }
+  try {
+    CheckPasswordStrength(call, username, password);
+  } catch (const BadRequest&) {
+    return again("That password is too weak: use at least " +
+                 std::to_string(config.accounts.min_password_bytes) +
+                 " characters, and not your user name.");
+  }
+  if (!call.services.state.ConsumeResetCode(username, key)) {
+    return invalid();  // used up by a concurrent request
+  }
+  if (call.services.accounts.SetPassword(username, password) != ChangeOutcome::kChanged) {
+    return invalid();  // the account is gone
+  }
+  call.services.state.ClearResetCode(username);
+  // Proving control of the mailbox lifts a lockout of the account name.
+  call.services.logins.ClearUserFailures(username);
+  Audit(call, SecurityEvent::kPasswordReset, username);
+  return HtmlPage(request, config, 200, "Password changed",
+                  "<p>The password of <strong>" + HtmlEscape(username) +
+                      "</strong> has been changed. Enter the new password in the Sync "
+                      "settings of each of your devices.</p>",
+                  token);
+}
+
+}  // namespace
+
 Response PostPasswordResetPage(const RegContext& call) {
   const Request& request = call.context.request;
   const Config& config = call.services.config;
@@ -291,82 +380,9 @@ Response PostPasswordResetPage(const RegContext& call) {
   const std::string typed = form.Get("username");
   const auto key = form.Find("key");
   if (!key) {
-    // Step 1: mail a reset link.
-    if (TrimSpace(typed).empty()) {
-      return HtmlPage(request, config, 400, "Reset your password",
-                      RequestResetForm(token, typed, "Please enter your user name."), token);
-    }
-    if (!CanSendResetMail(call)) {
-      return HtmlPage(request, config, 503, "Reset your password",
-                      "<p class=\"error\" role=\"alert\">This server cannot send mail, so "
-                      "passwords cannot be reset here. Please ask the server's "
-                      "administrator.</p>",
-                      token);
-    }
-    const std::string username = ResolveAccountName(call, typed);
-    if (IsValidUsername(username)) {
-      const auto account = call.services.accounts.FindUser(username);
-      if (account && !account->email.empty()) {
-        try {
-          SendResetMail(call, *account);
-        } catch (const BackendError& error) {
-          // The page must look the same whether or not the account exists.
-          Log(LogLevel::kError) << "password reset mail for " << account->username
-                                << " not sent: " << error.what();
-        }
-      }
-    }
-    return HtmlPage(request, config, 200, "Check your mail",
-                    "<p>If an account with that name or address exists and has an e-mail "
-                    "address on file, a message with a link to choose a new password has "
-                    "been sent to it. The link works once and expires in " +
-                        std::to_string(config.accounts.reset_code_lifetime_seconds / 3600) +
-                        " hours.</p>",
-                    token);
+    return MailResetLink(call, token, typed);
   }
-  // Step 2: set the new password with the code from the mail.
-  const std::string& username = typed;
-  const auto invalid = [&] {
-    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
-  };
-  if (!IsValidUsername(username) || !call.services.state.IsValidResetCode(username, *key)) {
-    return invalid();
-  }
-  const std::string password = form.Get("password");
-  const std::string confirm = form.Get("confirm");
-  const auto again = [&](std::string_view error) {
-    return HtmlPage(
-        request, config, 400, "Choose a new password",
-        NewPasswordForm(token, username, *key, config.accounts.min_password_bytes, error), token);
-  };
-  if (password.empty()) {
-    return again("Please enter a new password.");
-  }
-  if (password != confirm) {
-    return again("The two passwords do not match.");
-  }
-  try {
-    CheckPasswordStrength(call, username, password);
-  } catch (const BadRequest&) {
-    return again("That password is too weak: use at least " +
-                 std::to_string(config.accounts.min_password_bytes) +
-                 " characters, and not your user name.");
-  }
-  if (!call.services.state.ConsumeResetCode(username, *key)) {
-    return invalid();  // used up by a concurrent request
-  }
-  if (call.services.accounts.SetPassword(username, password) != ChangeOutcome::kChanged) {
-    return invalid();  // the account is gone
-  }
-  call.services.state.ClearResetCode(username);
-  // Proving control of the mailbox lifts a lockout of the account name.
-  call.services.logins.ClearUserFailures(username);
-  Audit(call, SecurityEvent::kPasswordReset, username);
-  return HtmlPage(request, config, 200, "Password changed",
-                  "<p>The password of <strong>" + HtmlEscape(username) +
-                      "</strong> has been changed. Enter the new password in the Sync "
-                      "settings of each of your devices.</p>",
-                  token);
+  return SetPasswordWithCode(call, token, form, typed, *key);
 }
 
 Response GetDeleteAccountPage(const RegContext& call) {
