@@ -40,6 +40,13 @@ const char* StatusReason(int status) {
   }
 }
 
+Response WeaveCodeResponse(int status, WeaveError code) {
+  Response response;
+  response.status = status;
+  response.body = std::to_string(static_cast<int>(code));
+  return response;
+}
+
 Response TextResponse(int status, std::string_view text) {
   Response response;
   response.status = status;

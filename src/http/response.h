@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/weave_error.h"
+
 namespace weave {
 
 struct Response {
@@ -34,6 +36,9 @@ struct Response {
 };
 
 const char* StatusReason(int status);
+
+// An error status with a numeric Weave error code as body, as Mozilla's servers answered.
+Response WeaveCodeResponse(int status, WeaveError code);
 
 // A plain-text answer (text/plain; charset=utf-8).
 Response TextResponse(int status, std::string_view text);

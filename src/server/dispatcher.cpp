@@ -13,20 +13,13 @@
 namespace weave {
 namespace {
 
-Response CodeResponse(int status, WeaveError code) {
-  Response response;
-  response.status = status;
-  response.body = std::to_string(static_cast<int>(code));
-  return response;
-}
-
 // The answer for the exception being handled (call only inside a catch block).
 Response CurrentErrorResponse(int retry_after_seconds) {
   try {
     throw;
   } catch (const BadRequest& error) {
     Log(LogLevel::kDebug) << "400 " << static_cast<int>(error.Code()) << ": " << error.what();
-    return CodeResponse(400, error.Code());
+    return WeaveCodeResponse(400, error.Code());
   } catch (const HttpError& error) {
     Response response = TextResponse(error.Status(), error.what());
     if (error.Status() == 401) {
@@ -82,7 +75,7 @@ Response Dispatcher::Handle(const Request& request) const {
 Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
                               const std::string& client_address, UserId& user_id) const {
   if (request.body_state == BodyState::kTooLarge) {
-    return CodeResponse(413, WeaveError::kSizeLimitExceeded);
+    return WeaveCodeResponse(413, WeaveError::kSizeLimitExceeded);
   }
   if (request.body_state == BodyState::kTruncated) {
     throw BadRequest(WeaveError::kJsonParseFailure, "request body ended early");

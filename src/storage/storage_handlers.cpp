@@ -14,13 +14,6 @@
 namespace weave {
 namespace {
 
-Response CodeResponse(int status, WeaveError code) {
-  Response response;
-  response.status = status;
-  response.body = std::to_string(static_cast<int>(code));
-  return response;
-}
-
 int64_t NowSeconds(const StorageContext& call) {
   return call.context.request_time_cs / 100;
 }
@@ -41,9 +34,9 @@ WriteContext MakeWriteContext(const StorageContext& call) {
 
 Response WriteRefused(const WriteResult& result) {
   if (result.status == WriteStatus::kModifiedSince) {
-    return CodeResponse(412, WeaveError::kCannotOverwrite);
+    return WeaveCodeResponse(412, WeaveError::kCannotOverwrite);
   }
-  return CodeResponse(400, WeaveError::kOverQuota);
+  return WeaveCodeResponse(400, WeaveError::kOverQuota);
 }
 
 // Clients show a warning once less than a megabyte of the quota is left.
