@@ -13,7 +13,12 @@ namespace {
   throw BadRequest(WeaveError::kIllegalMethod, "invalid value for \"" + std::string(name) + "\"");
 }
 
+// limit and offset: integers; as in Python, a value that is not above 0 is ignored (0).
 int64_t ParseCount(std::string_view name, std::string_view text) {
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    text.remove_prefix(1);
+  }
   if (text.empty() || text.size() > 15) {
     Reject(name);
   }
@@ -24,7 +29,7 @@ int64_t ParseCount(std::string_view name, std::string_view text) {
     }
     value = value * 10 + (c - '0');
   }
-  return value;
+  return negative ? 0 : value;
 }
 
 // Sort indexes are integers; a fractional bound is rounded outwards, exactly (not after

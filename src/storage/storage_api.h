@@ -19,6 +19,9 @@ struct StorageLimits {
   int64_t quota_bytes = 0;  // 0: no quota
   int64_t batch_max_count = 100;
   int64_t batch_max_bytes = int64_t{1024} * 1024;
+  // A POST body's records past this index are not parsed at all (twice batch_max_count:
+  // enough to tell a client which records to send again).
+  size_t max_parsed_records = 200;
   WboLimits wbo;
 };
 
@@ -51,6 +54,9 @@ Response GetInfoCollectionUsage(const StorageContext& call);
 Response GetInfoQuota(const StorageContext& call);
 Response GetCollection(const StorageContext& call);
 Response PostCollection(const StorageContext& call);
+// PUT on a collection URL: an array is a batch as with POST; one object is a PUT of the
+// record its own id names (400 code 8 without a valid id), as Mozilla's Python server did.
+Response PutCollection(const StorageContext& call);
 Response DeleteCollection(const StorageContext& call);
 Response GetItem(const StorageContext& call);
 Response PutItem(const StorageContext& call);

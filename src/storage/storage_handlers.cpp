@@ -126,6 +126,7 @@ StorageLimits StorageLimitsFrom(const LimitsConfig& limits) {
   storage_limits.quota_bytes = limits.quota_kib * 1024;
   storage_limits.batch_max_count = limits.batch_max_count;
   storage_limits.batch_max_bytes = limits.batch_max_bytes;
+  storage_limits.max_parsed_records = 2 * static_cast<size_t>(limits.batch_max_count);
   storage_limits.wbo.max_payload_bytes = limits.max_payload_bytes;
   return storage_limits;
 }
@@ -183,10 +184,10 @@ Response GetItem(const StorageContext& call) {
   return response;
 }
 
-Response PutItem(const StorageContext& call) {
-  const WriteContext context = MakeWriteContext(call);
-  WboBody body(call.context.request.body);
-  const ItemWrite item = body.ParseSingle(call.context.params.id, call.limits.wbo);
+namespace {
+
+// Writes one record and answers with its timestamp, as PUT on an item does.
+Response PutOne(const StorageContext& call, const WriteContext& context, const ItemWrite& item) {
   const WriteResult result = call.storage.PutItems(
       call.context.user_id, call.context.params.collection, std::span(&item, 1), context);
   if (result.status != WriteStatus::kDone) {
@@ -197,9 +198,8 @@ Response PutItem(const StorageContext& call) {
   return response;
 }
 
-Response PostCollection(const StorageContext& call) {
-  const WriteContext context = MakeWriteContext(call);
-  WboBody body(call.context.request.body);
+// A batch write: the records within the per-request caps, and a report of every record.
+Response WriteBatch(const StorageContext& call, const WriteContext& context, WboBody& body) {
   std::vector<ParsedWbo> parsed = body.ParseBatch(call.limits.wbo);
   const std::vector<ItemWrite> writes = SelectWithinCaps(parsed, call.limits);
   const WriteResult result =
@@ -219,6 +219,29 @@ Response PostCollection(const StorageContext& call) {
   response.SetHeader("X-Weave-Timestamp", FormatTimestamp(result.timestamp_cs));
   AddQuotaHeader(call.limits, result, response);
   return response;
+}
+
+}  // namespace
+
+Response PutItem(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  WboBody body(call.context.request.body);
+  return PutOne(call, context, body.ParseSingle(call.context.params.id, call.limits.wbo));
+}
+
+Response PostCollection(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  WboBody body(call.context.request.body, call.limits.max_parsed_records);
+  return WriteBatch(call, context, body);
+}
+
+Response PutCollection(const StorageContext& call) {
+  const WriteContext context = MakeWriteContext(call);
+  WboBody body(call.context.request.body, call.limits.max_parsed_records);
+  if (body.IsObject()) {
+    return PutOne(call, context, body.ParseSingleWithOwnId(call.limits.wbo));
+  }
+  return WriteBatch(call, context, body);
 }
 
 Response DeleteCollection(const StorageContext& call) {
@@ -262,7 +285,7 @@ const RouteTable<StorageHandler>& StorageRoutes() {
       {"GET", "/{version}/{user}/storage/{collection}", &GetCollection, true},
       {"POST", "/{version}/{user}/storage/{collection}", &PostCollection, true},
       // Mozilla's Python server took a batch PUT on the collection just like a POST.
-      {"PUT", "/{version}/{user}/storage/{collection}", &PostCollection, true},
+      {"PUT", "/{version}/{user}/storage/{collection}", &PutCollection, true},
       {"DELETE", "/{version}/{user}/storage/{collection}", &DeleteCollection, true},
       {"GET", "/{version}/{user}/storage/{collection}/{id}", &GetItem, true},
       {"PUT", "/{version}/{user}/storage/{collection}/{id}", &PutItem, true},

@@ -2,10 +2,14 @@
 #include "storage/wbo.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/writer.h>
 
 #include "core/errors.h"
 #include "core/utf8.h"
@@ -29,7 +33,29 @@ std::string_view View(const Value& value) {
   return text;
 }
 
-// sortindex and ttl: integers, floats (truncated, as Python's int()), or a string of digits.
+// A number written as text, truncated towards zero as Python's int(float(text)) does
+// ("5.5" is 5, " 7 " is 7, "1e3" is 1000); nullopt for anything else.
+std::optional<int64_t> NumberFromText(std::string_view text) {
+  if (text.empty() || text.size() > 32) {
+    return std::nullopt;
+  }
+  const std::string copy(text);
+  char* end = nullptr;
+  const double number = std::strtod(copy.c_str(), &end);
+  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
+    ++end;
+  }
+  // strtod also reads hexadecimal and "inf"/"nan", which Python's float() turns into
+  // errors for int() or does not read at all.
+  const bool plain = copy.find_first_of("xXnN") == std::string::npos;
+  if (end == copy.c_str() || *end != '\0' || !plain || !std::isfinite(number) ||
+      std::fabs(number) > 9e15) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(number);
+}
+
+// sortindex and ttl: integers, floats (truncated, as Python's int()), or a number as text.
 std::optional<int64_t> IntegerField(const Value& value) {
   if (value.IsInt64()) {
     return value.GetInt64();
@@ -42,21 +68,85 @@ std::optional<int64_t> IntegerField(const Value& value) {
     return static_cast<int64_t>(number);
   }
   if (value.IsString()) {
-    const std::string_view text = View(value);
-    size_t i = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
-    if (i == text.size() || text.size() > 12) {
-      return std::nullopt;
-    }
-    int64_t number = 0;
-    for (; i < text.size(); ++i) {
-      if (text[i] < '0' || text[i] > '9') {
-        return std::nullopt;
-      }
-      number = number * 10 + (text[i] - '0');
-    }
-    return text[0] == '-' ? -number : number;
+    return NumberFromText(View(value));
   }
   return std::nullopt;
+}
+
+// A number as the text Python's str() gives for it in the common cases (integers, and the
+// shortest round-trip form of a fraction), for references sent as numbers.
+std::string NumberText(const Value& value) {
+  if (value.IsInt64()) {
+    return std::to_string(value.GetInt64());
+  }
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// A string stream the reader advances in place: RapidJSON parses strings and numbers of a
+// plain StringStream on a local copy, so Tell() would lag behind inside the handler.
+class InPlaceStream : public rapidjson::StringStream {
+ public:
+  explicit InPlaceStream(const char* text) : rapidjson::StringStream(text) {}
+};
+
+// Finds where the first `limit` elements of a root array end, building nothing; stops
+// reading there. Leaves cut() at 0 when the body is not an array or is shorter.
+class ElementCounter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ElementCounter> {
+ public:
+  ElementCounter(const InPlaceStream& stream, size_t limit) : stream_(stream), limit_(limit) {}
+
+  bool Default() { return EndValue(false); }
+  bool Key(const char* /*text*/, rapidjson::SizeType /*length*/, bool /*copy*/) { return true; }
+  bool StartObject() {
+    ++depth_;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType /*members*/) {
+    --depth_;
+    return EndValue(true);
+  }
+  bool StartArray() {
+    root_is_array_ = root_is_array_ || depth_ == 0;
+    ++depth_;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType /*elements*/) {
+    --depth_;
+    return EndValue(true);
+  }
+  size_t cut() const { return cut_; }
+
+ private:
+  // Called when a value ends; at depth 1 of a root array that is one element. The reader
+  // reports the end of an object or array before it takes the closing bracket.
+  bool EndValue(bool bracketed) {
+    if (root_is_array_ && depth_ == 1 && ++count_ == limit_) {
+      const char next = stream_.Peek();
+      cut_ = stream_.Tell() + (bracketed && (next == '}' || next == ']') ? 1 : 0);
+      return false;  // stop: the rest is not read
+    }
+    return true;
+  }
+
+  const InPlaceStream& stream_;
+  const size_t limit_;
+  size_t depth_ = 0;
+  size_t count_ = 0;
+  size_t cut_ = 0;
+  bool root_is_array_ = false;
+};
+
+// The length of body's first `limit` array elements (up to and including the last of
+// them), or 0 when the body is not an array of more than that or is not JSON up to there.
+size_t LengthOfFirstElements(const std::string& body, size_t limit) {
+  InPlaceStream stream(body.c_str());
+  ElementCounter counter(stream, limit);
+  rapidjson::Reader reader;
+  reader.Parse<rapidjson::kParseIterativeFlag>(stream, counter);
+  return counter.cut();
 }
 
 bool IsValidReference(std::string_view id) {
@@ -82,10 +172,18 @@ struct WboBody::Document {
   rapidjson::Document json;
 };
 
-WboBody::WboBody(std::string body) : buffer_(std::move(body)), document_(new Document) {
+WboBody::WboBody(std::string body, size_t max_records)
+    : buffer_(std::move(body)), document_(new Document) {
   // A NUL byte would end RapidJSON's in-place input early and hide what follows it.
   if (std::memchr(buffer_.data(), '\0', buffer_.size()) != nullptr) {
     throw BadRequest(WeaveError::kJsonParseFailure, "NUL byte in body");
+  }
+  if (max_records > 0) {
+    // Records past the bound are not parsed: the array ends after the last one read.
+    if (const size_t cut = LengthOfFirstElements(buffer_, max_records); cut > 0) {
+      buffer_.resize(cut);
+      buffer_.push_back(']');
+    }
   }
   // RapidJSON's UTF-8 validation may look up to three bytes past a truncated sequence at
   // the end: give it zeros to read instead of the heap beyond the string.
@@ -147,12 +245,17 @@ std::string WboBody::ReadFields(const void* opaque, const WboLimits& limits, Ite
         error = "invalid ttl";
       }
     } else if (name == "parentid" || name == "predecessorid") {
-      if (!field.IsString() || !IsValidReference(View(field))) {
+      // Old clients sent numeric references; Python stored them as text.
+      const std::string_view text =
+          field.IsNumber()   ? std::string_view(converted_.emplace_back(NumberText(field)))
+          : field.IsString() ? View(field)
+                             : std::string_view();
+      if (!(field.IsString() || field.IsNumber()) || !IsValidReference(text)) {
         error = "invalid " + std::string(name);
       } else if (name == "parentid") {
-        write.parentid = View(field);
+        write.parentid = text;
       } else {
-        write.predecessorid = View(field);
+        write.predecessorid = text;
       }
     }
     // Anything else, "modified" included, is the server's business or unknown: ignored.
@@ -191,6 +294,18 @@ ItemWrite WboBody::ParseSingle(std::string_view url_id, const WboLimits& limits)
   }
   write.id = url_id;
   return write;
+}
+
+bool WboBody::IsObject() const {
+  return document_->json.IsObject();
+}
+
+ItemWrite WboBody::ParseSingleWithOwnId(const WboLimits& limits) {
+  const ParsedWbo parsed = ParseItem(&document_->json, limits);
+  if (!parsed.write) {
+    throw BadRequest(WeaveError::kInvalidWbo, parsed.error);
+  }
+  return *parsed.write;
 }
 
 std::vector<ParsedWbo> WboBody::ParseBatch(const WboLimits& limits) {

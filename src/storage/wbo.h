@@ -31,9 +31,12 @@ struct ParsedWbo {
 // A parsed request body. Owns the buffer the ItemWrite views point into.
 class WboBody {
  public:
-  // Parses body as JSON (strict UTF-8, no trailing garbage, no recursion depth limit issues).
-  // Throws BadRequest(kJsonParseFailure) when it is not JSON.
-  explicit WboBody(std::string body);
+  // Parses body as JSON (strict UTF-8, no trailing garbage, iteratively so that nesting
+  // cannot exhaust the stack). Throws BadRequest(kJsonParseFailure) when it is not JSON.
+  // With max_records > 0 and an array body, only the first max_records elements are read
+  // at all: the rest of the body is neither parsed nor checked, so a body of a million tiny
+  // records costs no more than one of max_records.
+  explicit WboBody(std::string body, size_t max_records = 0);
   WboBody(const WboBody&) = delete;
   WboBody& operator=(const WboBody&) = delete;
   ~WboBody();
@@ -41,6 +44,13 @@ class WboBody {
   // PUT of one record: the body must be an object; its id, if any, must be valid, and
   // url_id is always the record's id. Throws BadRequest(kInvalidWbo).
   ItemWrite ParseSingle(std::string_view url_id, const WboLimits& limits);
+
+  // True when the body is one JSON object rather than a list of records.
+  bool IsObject() const;
+
+  // PUT of one record to a collection URL, as Mozilla's Python server took it: the body's
+  // own id names the record and must be there and valid. Throws BadRequest(kInvalidWbo).
+  ItemWrite ParseSingleWithOwnId(const WboLimits& limits);
 
   // POST: an array of records, or one object (treated as a one-record batch, as Mozilla's
   // Python server did). Throws BadRequest(kInvalidWbo) for any other JSON value.

@@ -191,11 +191,16 @@ class QueryParameters(WeaveTestCase):
         self.assertOk(self.a.get("info/collection_counts?foo=1"))
         self.assertOk(self.a.get("storage/%s/a?full=1&v=2" % self.coll))
 
+    def test_negative_limit_and_offset_are_ignored(self):
+        # The reference server reads them with int() and applies only values above 0.
+        self.assertEqual(sorted(self.ids("limit=-1")), sorted(self.model))
+        self.assertEqual(len(self.ids("limit=2&offset=-3")), 2)
+        self.assertEqual(sorted(self.ids("offset=-1")), sorted(self.model))
+
     def test_invalid_values_are_400(self):
         for params in ("newer=abc", "older=yesterday", "newer=", "older=1.2.3",
                        "index_above=x", "index_below=", "index_above=1e", "limit=abc",
-                       "limit=-1", "limit=1.5", "offset=x", "limit=2&offset=-3",
-                       "newer=%31%32x"):
+                       "limit=1.5", "offset=x", "limit=2&offset=1.5", "newer=%31%32x"):
             for method in ("GET", "DELETE"):
                 response = self.a.request(method, "storage/%s?%s" % (self.coll, params))
                 self.assertStatus(response, 400)

@@ -43,7 +43,6 @@ class PostValidation(WeaveTestCase):
             wbo("nested", "x", extra={"a": 1}),
             wbo("listfield", "x", sortindex=[1]),
             wbo("badparent", "x", parentid="p" * 65),
-            wbo("numparent", "x", parentid=7),
             wbo("badpred", "x", predecessorid="q" * 65),
             wbo("good2", "ok too"),
         ]
@@ -64,7 +63,6 @@ class PostValidation(WeaveTestCase):
             "nested": ["invalid wbo"],
             "listfield": ["invalid wbo"],
             "badparent": ["invalid parentid"],
-            "numparent": ["invalid parentid"],
             "badpred": ["invalid predecessorid"],
         })
         self.assertEqual(sorted(self.stored()), ["good1", "good2"])
@@ -170,6 +168,50 @@ class PostValidation(WeaveTestCase):
         self.assertEqual(self.stored()["single"],
                          {"id": "single", "payload": "bare object", "sortindex": 4,
                           "modified": result["modified"]})
+
+    def test_numeric_references_are_stored_as_text(self):
+        # Old clients sent numeric parent ids; the reference server kept them as text.
+        self.assertPostOk(self.post([wbo("kid", "x", parentid=7, predecessorid=12)]),
+                          success=["kid"])
+        stored = self.stored()["kid"]
+        self.assertEqual(stored["parentid"], "7")
+        self.assertEqual(stored["predecessorid"], "12")
+        self.assertEqual(self.a.get("storage/%s?parentid=7" % self.coll).json(), ["kid"])
+
+    def test_decimal_text_sortindex_is_truncated(self):
+        self.assertPostOk(self.post([wbo("d1", "x", sortindex="5.5"),
+                                     wbo("d2", "x", sortindex="-2.9")]), success=["d1", "d2"])
+        stored = self.stored()
+        self.assertEqual(stored["d1"]["sortindex"], 5)
+        self.assertEqual(stored["d2"]["sortindex"], -2)
+
+    def test_put_of_one_object_on_the_collection_is_a_put_of_its_id(self):
+        # As the reference server: the record's own id names it, and the answer is the
+        # timestamp a PUT of that item gives.
+        response = self.a.put("storage/" + self.coll, wbo("own", "put on collection"))
+        ts = self.assertTimestampBody(response)
+        self.assertEqual(self.stored()["own"]["payload"], "put on collection")
+        self.assertEqual(self.stored()["own"]["modified"], ts)
+        for record in ({"payload": "no id"}, wbo("x" * 65, "long id"), wbo("a/b", "slash")):
+            response = self.a.put("storage/" + self.coll, record)
+            self.assertStatus(response, 400, "8")
+        self.assertEqual(sorted(self.stored()), ["own"])
+        # An array is still a batch.
+        self.assertPostOk(self.a.put("storage/" + self.coll, [wbo("arr", "x")]), success=["arr"])
+
+    def test_maximal_body_of_tiny_records_answers_within_a_second(self):
+        # 8 MiB of tiny records: the server reads only the first few hundred.
+        record = '{"id":"r%06d","payload":"p"},'
+        count = (8 * 1024 * 1024 - 2) // len(record % 0)
+        body = "[" + "".join(record % i for i in range(count))[:-1] + "]"
+        self.assertLessEqual(len(body), 8 * 1024 * 1024)
+        started = time.monotonic()
+        result = self.assertPostOk(self.post(body, timeout=30))
+        elapsed = time.monotonic() - started
+        self.assertLess(elapsed, 1.0, "a maximal POST took %.2f s" % elapsed)
+        self.assertEqual(len(result["success"]), BATCH_MAX_COUNT)
+        self.assertEqual(len(result["failed"]), BATCH_MAX_COUNT)  # told to retry the next ones
+        self.assertEqual(len(self.stored()), BATCH_MAX_COUNT)
 
     def test_non_list_body_is_400_8(self):
         for body in ("42", '"string"', "null", "true", "3.5"):

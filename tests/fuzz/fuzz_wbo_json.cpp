@@ -1,11 +1,13 @@
 // Fuzz target: a PUT/POST body through WboBody, ParseBatch and ParseSingle.
 // Invariants: only BadRequest escapes; every accepted write has a valid id, a payload within
 // the limit and sortindex/ttl within their ranges; refused records say why.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/errors.h"
 #include "storage/wbo.h"
@@ -56,6 +58,29 @@ void RunBatch(const std::string& body, const weave::WboLimits& limits) {
   }
 }
 
+// A bounded parse reads the same first records as a full one, and never more of them.
+void RunBounded(const std::string& body, const weave::WboLimits& limits, size_t bound) {
+  std::vector<std::string> full_ids;
+  try {
+    weave::WboBody full(body);
+    for (const weave::ParsedWbo& item : full.ParseBatch(limits)) {
+      full_ids.push_back(item.id);
+    }
+  } catch (const weave::BadRequest&) {
+    return;  // the bounded parse may accept what lies past the bound; nothing to compare
+  }
+  try {
+    weave::WboBody bounded(body, bound);
+    const std::vector<weave::ParsedWbo> items = bounded.ParseBatch(limits);
+    Check(items.size() <= std::max<size_t>(bound, 1));
+    for (size_t i = 0; i < items.size(); ++i) {
+      Check(i < full_ids.size() && items[i].id == full_ids[i]);
+    }
+  } catch (const weave::BadRequest& error) {
+    CheckCode(error, true);
+  }
+}
+
 void RunSingle(const std::string& body, const weave::WboLimits& limits) {
   try {
     weave::WboBody parsed(body);
@@ -77,6 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   small.max_ttl_seconds = 100;
   RunBatch(body, defaults);
   RunBatch(body, small);
+  RunBounded(body, defaults, 2);
   RunSingle(body, defaults);
   RunSingle(body, small);
   return 0;

@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(matches_every_info_route) {
 BOOST_AUTO_TEST_CASE(matches_every_storage_route) {
   BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks", &GetCollection));
   BOOST_TEST(Finds("POST", "/1.1/alice/storage/bookmarks", &PostCollection));
-  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks", &PostCollection));
+  BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks", &PutCollection));
   BOOST_TEST(Finds("DELETE", "/1.1/alice/storage/bookmarks", &DeleteCollection));
   BOOST_TEST(Finds("GET", "/1.1/alice/storage/bookmarks/abc", &GetItem));
   BOOST_TEST(Finds("PUT", "/1.1/alice/storage/bookmarks/abc", &PutItem));

@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(put_reports_each_validation_error) {
   BOOST_TEST(SingleDetail(R"({"payload":5})") == "payload not a string");
   BOOST_TEST(SingleDetail(R"({"sortindex":"x"})") == "invalid sortindex");
   BOOST_TEST(SingleDetail(R"({"ttl":-1})") == "invalid ttl");
-  BOOST_TEST(SingleDetail(R"({"parentid":5})") == "invalid parentid");
+  BOOST_TEST(SingleDetail(R"({"parentid":true})") == "invalid parentid");
   BOOST_TEST(SingleDetail(R"({"predecessorid":false})") == "invalid predecessorid");
   BOOST_TEST(SingleDetail(R"({"payload":[]})") == "invalid wbo");
   WboLimits small;
@@ -261,10 +261,10 @@ BOOST_AUTO_TEST_CASE(batch_reports_every_validation_error_string) {
   BOOST_TEST(BatchError(R"({"id":"a","sortindex":"abc"})") == "invalid sortindex");
   BOOST_TEST(BatchError(R"({"id":"a","sortindex":true})") == "invalid sortindex");
   BOOST_TEST(BatchError(R"({"id":"a","ttl":"abc"})") == "invalid ttl");
-  BOOST_TEST(BatchError(R"({"id":"a","parentid":1})") == "invalid parentid");
+  BOOST_TEST(BatchError(R"({"id":"a","parentid":false})") == "invalid parentid");
   BOOST_TEST(BatchError(R"({"id":"a","parentid":")" + std::string(65, 'p') + "\"}") ==
              "invalid parentid");
-  BOOST_TEST(BatchError(R"({"id":"a","predecessorid":1})") == "invalid predecessorid");
+  BOOST_TEST(BatchError(R"({"id":"a","predecessorid":[1]})") == "invalid wbo");
   BOOST_TEST(BatchError(R"({"id":"a","predecessorid":")" + std::string(65, 'p') + "\"}") ==
              "invalid predecessorid");
   WboLimits small;
@@ -337,7 +337,7 @@ BOOST_AUTO_TEST_CASE(float_sortindex_is_truncated_toward_zero) {
   BOOST_TEST(items[3].write->sortindex.value() == 1000);
 }
 
-BOOST_AUTO_TEST_CASE(sortindex_accepts_digit_strings_but_not_decimal_strings) {
+BOOST_AUTO_TEST_CASE(sortindex_accepts_numbers_as_text_truncated_like_python) {
   WboBody body(R"([{"id":"a","sortindex":"12"},{"id":"b","sortindex":"-3"},)"
                R"({"id":"c","sortindex":"+4"}])");
   const auto items = body.ParseBatch(kLimits);
@@ -345,7 +345,17 @@ BOOST_AUTO_TEST_CASE(sortindex_accepts_digit_strings_but_not_decimal_strings) {
   BOOST_TEST(items[0].write->sortindex.value() == 12);
   BOOST_TEST(items[1].write->sortindex.value() == -3);
   BOOST_TEST(items[2].write->sortindex.value() == 4);
-  for (const char* text : {"\"5.5\"", "\"\"", "\"-\"", "\" 5\"", "\"1e3\"", "\"9999999999999\""}) {
+  // Python's int(float(text)): fractions truncate, spaces and exponents are read.
+  WboBody decimals(R"([{"id":"a","sortindex":"5.5"},{"id":"b","sortindex":"-5.9"},)"
+                   R"({"id":"c","sortindex":" 5"},{"id":"d","sortindex":"1e3"}])");
+  const auto read = decimals.ParseBatch(kLimits);
+  BOOST_REQUIRE_EQUAL(read.size(), 4U);
+  BOOST_TEST(read[0].write->sortindex.value() == 5);
+  BOOST_TEST(read[1].write->sortindex.value() == -5);
+  BOOST_TEST(read[2].write->sortindex.value() == 5);
+  BOOST_TEST(read[3].write->sortindex.value() == 1000);
+  for (const char* text :
+       {"\"\"", "\"-\"", "\"0x10\"", "\"nan\"", "\"inf\"", "\"5 5\"", "\"9999999999999\""}) {
     BOOST_TEST_INFO("sortindex: " << text);
     BOOST_TEST(BatchError(std::string(R"({"id":"a","sortindex":)") + text + "}") ==
                "invalid sortindex");
@@ -394,6 +404,57 @@ BOOST_AUTO_TEST_CASE(real_firefox_bookmark_batch_is_accepted) {
   BOOST_TEST(items[1].error == "");
   BOOST_TEST(items[1].write->parentid.value() == "menu");
   BOOST_TEST(items[1].write->ttl_seconds.value() == 5184000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave
+
+namespace weave {
+
+BOOST_AUTO_TEST_SUITE(wbo_leniency)
+
+BOOST_AUTO_TEST_CASE(numeric_references_are_stored_as_text) {
+  WboBody body(R"([{"id":"a","parentid":7,"predecessorid":2.5},{"id":"b","parentid":-3}])");
+  const auto items = body.ParseBatch(kLimits);
+  BOOST_REQUIRE_EQUAL(items.size(), 2U);
+  BOOST_TEST(items[0].write->parentid.value() == "7");
+  BOOST_TEST(items[0].write->predecessorid.value() == "2.5");
+  BOOST_TEST(items[1].write->parentid.value() == "-3");
+}
+
+BOOST_AUTO_TEST_CASE(records_past_the_bound_are_not_parsed) {
+  // Everything after the third record is garbage: it is never read.
+  WboBody body(R"([{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"},{"id":)", 3);
+  const auto items = body.ParseBatch(kLimits);
+  BOOST_REQUIRE_EQUAL(items.size(), 3U);
+  BOOST_TEST(items[2].id == "c");
+  // Within the bound, the body is checked as before.
+  BOOST_CHECK_THROW(WboBody(R"([{"id":"a"},{"id":)", 3), BadRequest);
+  WboBody nested(R"([[1,[2]],{"id":"x","payload":"{[,]}"},3,4,5])", 2);
+  BOOST_TEST(nested.ParseBatch(kLimits).size() == 2U);
+  // Separators inside strings do not end an element early.
+  WboBody strings(R"([{"id":"a,]"},{"id":"b\",}"},"c,",)", 2);
+  const auto read = strings.ParseBatch(kLimits);
+  BOOST_REQUIRE_EQUAL(read.size(), 2U);
+  BOOST_TEST(read[1].id == "b\",}");
+}
+
+BOOST_AUTO_TEST_CASE(a_collection_put_object_needs_its_own_valid_id) {
+  WboBody good(R"({"id":"own","payload":"p"})");
+  BOOST_TEST(good.IsObject());
+  BOOST_TEST(good.ParseSingleWithOwnId(kLimits).id == "own");
+  for (const std::string& body : {std::string(R"({"payload":"p"})"), std::string(R"({"id":"a/b"})"),
+                                  R"({"id":")" + std::string(65, 'x') + "\"}"}) {
+    BOOST_TEST_INFO("body " << body);
+    WboBody parsed(body);
+    try {
+      parsed.ParseSingleWithOwnId(kLimits);
+      BOOST_ERROR("accepted");
+    } catch (const BadRequest& error) {
+      BOOST_TEST((error.Code() == WeaveError::kInvalidWbo));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
