@@ -120,7 +120,8 @@ def sync_through_the_storage_server():
 
 
 def account_pages_through_nginx():
-    for path in ("/misc/1.0/captcha_html", "/weave-password-reset", "/weave-delete-account"):
+    for path in ("/misc/1.0/captcha_html", "/weave-password-reset", "/weave-delete-account",
+                 "/weave-password-reset/", "/weave-delete-account?lang=en"):
         reply = request(SPLIT, "GET", path)
         expect(reply.status == 200 and reply.from_app(), reply, path)
 
