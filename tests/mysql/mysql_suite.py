@@ -1,7 +1,7 @@
 """MySQL back end checks against a running throwaway MariaDB (started by run.sh).
 
-Environment (set by run.sh): WEAVE_BUILD (weave-server, weave-admin), MYSQL_DIR (the
-MariaDB folder with mysqld.sock), MYSQL_PORT, MYSQL_PASSWORD (of the `weave` user),
+Environment (set by run.sh): WEAVE_BUILD (weave-server, weave-admin, unit_tests), MYSQL_DIR
+(the MariaDB folder with mysqld.sock), MYSQL_PORT, MYSQL_PASSWORD (of the `weave` user),
 MYSQL_TMP (a scratch folder), WEAVE_COUNTS_FILE ("passed failed" is written there).
 Arguments: substrings; only checks whose name contains one of them run.
 
@@ -730,58 +730,36 @@ def outage_gives_503_then_service_resumes_without_restart():
         instance.stop()
 
 
-class Skip(Exception):
-    pass
-
-
 @check
 def storage_contract_suite_on_mysql():
-    """tests/unit/storage_contract_test.cpp with MysqlBackend added to its back ends."""
-    source = os.path.join(ROOT, "tests", "unit", "storage_contract_test.cpp")
-    if not os.path.exists(source):
-        raise Skip("tests/unit/storage_contract_test.cpp is not there")
+    """The unit binary's storage_contract suite, its MySQL cases against this MariaDB."""
+    binary = os.path.join(BUILD, "unit_tests")
+    assert os.access(binary, os.X_OK), "%s is missing (build it first)" % binary
+    create_database("weave_contract")
     work = os.path.join(TMP, "contract")
     os.makedirs(work, exist_ok=True)
-    with open(source) as text:
-        code = text.read()
-    line = "using Backends = std::tuple<SqliteFileBackend>;"
-    if "WEAVE_CONTRACT_BACKENDS" in code:
-        copy, defines = source, ['-DWEAVE_CONTRACT_BACKENDS="mysql_contract_backend.h"']
-    else:
-        assert line in code, "the suite's Backends line changed: update mysql_suite.py"
-        copy, defines = os.path.join(work, "storage_contract_mysql_test.cpp"), []
-        with open(copy, "w") as out:
-            out.write(code.replace(line, '#include "mysql_contract_backend.h"'))
-    with open(os.path.join(ROOT, "Makefile")) as text:
-        libs = next(l.split(":=", 1)[1].split() for l in text if l.startswith("LIBS"))
-    objects = []
-    for folder, _, files in os.walk(os.path.join(BUILD, "obj", "src")):
-        for name in files:
-            path = os.path.join(folder, name)
-            if name.endswith(".o") and name != "main.o" and "/admin" not in path:
-                objects.append(path)
-    symbols = subprocess.run(["nm", "-u", os.path.join(BUILD, "obj", "src", "app.o")],
-                             stdout=subprocess.PIPE, timeout=60).stdout
-    flags = ["-std=c++20", "-O0", "-g", "-DBOOST_TEST_DYN_LINK", "-I" + os.path.join(ROOT, "src"),
-             "-I" + os.path.join(BUILD, "gen"), "-I" + os.path.join(ROOT, "tests", "unit"),
-             "-I" + HERE] + defines
-    if b"__asan" in symbols:
-        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-    binary = os.path.join(work, "storage_contract_mysql")
-    units = [copy, os.path.join(ROOT, "tests", "unit", "test_main.cpp")]
-    done = subprocess.run(["g++"] + flags + units + sorted(objects) + ["-o", binary] + libs +
-                          ["-lboost_unit_test_framework"], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=900)
-    assert done.returncode == 0, done.stdout.decode(errors="replace")[-5000:]
-    create_database("weave_contract")
+    report = os.path.join(work, "report.xml")
     env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
                WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
                WEAVE_TEST_MYSQL_DATABASE="weave_contract", ASAN_OPTIONS="detect_leaks=1")
-    done = subprocess.run([binary, "--report_level=short"], env=env, stdout=subprocess.PIPE,
+    done = subprocess.run([binary, "--run_test=storage_contract", "--log_level=message",
+                           "--report_format=XML", "--report_level=detailed",
+                           "--report_sink=" + report], env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=600)
     output = done.stdout.decode(errors="replace")
-    print("      " + "\n      ".join(output.strip().splitlines()[-3:]), flush=True)
+    # Every case of each back end ran (none skipped for want of a server) and passed.
+    import xml.etree.ElementTree as ET
+    cases = {}
+    for case in ET.parse(report).getroot().iter("TestCase"):
+        backend = "mysql" if "MysqlBackend" in case.get("name", "") else "sqlite"
+        ok = case.get("result") == "passed" and case.get("assertions_failed", "0") == "0"
+        cases.setdefault(backend, [0, 0])[0 if ok else 1] += 1
+    mysql, sqlite = cases.get("mysql", [0, 0]), cases.get("sqlite", [0, 0])
+    print("      storage_contract cases: MySQL %d passed, %d failed; SQLite %d passed, %d failed"
+          % (mysql[0], mysql[1], sqlite[0], sqlite[1]), flush=True)
     assert done.returncode == 0, output[-8000:]
+    assert "skipped:" not in output, "cases skipped although the server is set:\n" + output[-4000:]
+    assert mysql[0] > 0 and mysql == sqlite, "MySQL cases differ from SQLite ones: %r" % cases
 
 
 def main():
@@ -803,8 +781,6 @@ def main():
             function()
             results["passed"] += 1
             print("ok    %s (%.1fs)" % (name, time.time() - started), flush=True)
-        except Skip as reason:
-            print("skip  %s (%s)" % (name, reason), flush=True)
         except Exception:  # noqa: BLE001 - every failure is reported and counted
             results["failed"] += 1
             print("FAIL  %s (%.1fs)" % (name, time.time() - started), flush=True)

@@ -1,13 +1,16 @@
 #!/bin/sh
 # MySQL back end tests against a real MariaDB on loopback.
-# Usage: tests/mysql/run.sh [BUILD_DIR]   (default build/; it holds weave-server, weave-admin)
+# Usage: tests/mysql/run.sh [BUILD_DIR]   (default build/; it holds weave-server, weave-admin
+#        and unit_tests)
 #        MYSQL_FILTER="substring ..." runs only the checks whose name contains one of them.
 #
 # Starts a throwaway MariaDB (scripts/mariadb.sh) in a temporary folder, then
 # tests/mysql/mysql_suite.py runs: the functional suite (tests/functional/runner.py) against
-# weave-server on MariaDB, the PHP-schema drop-in checks, sharding, and an outage test that
-# kills and restarts MariaDB under load. Everything stops by itself and the folder is
-# removed. The last line is "N passed, N failed"; the exit status is non-zero on failure.
+# weave-server on MariaDB, the PHP-schema drop-in checks, sharding, an outage test that
+# kills and restarts MariaDB under load, and unit_tests' storage contract suite with its
+# MySQL cases pointed at this MariaDB (WEAVE_TEST_MYSQL_*). Everything stops by itself and
+# the folder is removed. The last line is "N passed, N failed"; the exit status is non-zero
+# on failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
