@@ -1,16 +1,15 @@
 // Handler tests: requests built by hand, run through the server's App (dispatcher, storage
 // and registration parts) against SQLite on a temporary file with a manual clock.
-#include "server/app.h"
-
 #include <memory>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include "auth/sql_user_store.h"
-#include "core/log.h"
-#include "test_support.h"
 #include "core/crypto.h"
+#include "core/log.h"
+#include "server/app.h"
+#include "test_support.h"
 
 namespace weave {
 namespace {
@@ -30,7 +29,7 @@ class ServiceFixture {
   App& Service() {
     if (!app_) {
       app_ = std::make_unique<App>(config, clock);
-      SqlUserStore users(app_->Connection(), config.auth, clock);
+      SqlUserStore users(app_->Connection(), config.auth);
       BOOST_REQUIRE((users.CreateUser("alice", "correct horse", "alice@example.com").outcome ==
                      CreateOutcome::kCreated));
       BOOST_REQUIRE((users.CreateUser("bob", "bob's password", "bob@example.com").outcome ==
@@ -143,7 +142,7 @@ BOOST_AUTO_TEST_CASE(malformed_or_non_basic_authorization_gets_401) {
 BOOST_AUTO_TEST_CASE(password_with_colon_and_non_ascii_authenticates) {
   Service();
   // Created through the store so the password reaches the hash unchanged.
-  SqlUserStore users(Connection(), config.auth, clock);
+  SqlUserStore users(Connection(), config.auth);
   BOOST_REQUIRE((users.CreateUser("dave", "p\xc3\xa4ss:w:rd", "d@example.com").outcome ==
                  CreateOutcome::kCreated));
   const Response response =
