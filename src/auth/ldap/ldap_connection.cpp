@@ -4,6 +4,7 @@
 
 #include <ldap.h>
 
+#include <chrono>
 #include <functional>
 #include <initializer_list>
 #include <utility>
@@ -402,10 +403,8 @@ bool LdapEntry::Has(std::string_view name, std::string_view value) const {
 LdapConnection::LdapConnection(const LdapConfig& config, std::string name, std::string dn,
                                std::string password)
     : config_(config),
-      name_(std::move(name)),
-      dn_(std::move(dn)),
-      password_(std::move(password)),
-      handle_(std::make_unique<Handle>(config_, name_, dn_, password_)) {}
+      handle_(
+          std::make_unique<Handle>(config, std::move(name), std::move(dn), std::move(password))) {}
 
 LdapConnection::~LdapConnection() = default;
 

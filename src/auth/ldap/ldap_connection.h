@@ -2,7 +2,6 @@
 // behind our own types; the only part of the LDAP back end that sees <ldap.h>.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,11 +82,7 @@ class LdapConnection {
   class Handle;  // the libldap handle and its options (ldap_connection.cpp)
 
   const LdapConfig& config_;
-  const std::string name_;
-  const std::string dn_;
-  const std::string password_;
-
-  std::unique_ptr<Handle> handle_;
+  const std::unique_ptr<Handle> handle_;
 };
 
 }  // namespace weave
