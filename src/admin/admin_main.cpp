@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "auth/sql_user_store.h"
-#include "core/user_name.h"
-#include "server/app.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
+#include "core/user_name.h"
+#include "server/app.h"
 
 namespace {
 
@@ -52,8 +52,7 @@ std::string ReadPassword() {
 int Run(weave::App& app, const std::vector<std::string>& args) {
   const std::string& command = args[0];
   // The SQL-only commands below manage the users table directly.
-  const weave::SystemClock clock;
-  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth, clock);
+  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth);
   const auto need = [&args](size_t count) {
     if (args.size() < count) {
       throw std::invalid_argument("missing argument");

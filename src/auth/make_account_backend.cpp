@@ -1,6 +1,7 @@
 // Auth back-end selection; the only file that knows whether LDAP was compiled in (WITH_LDAP).
 #include "auth/make_account_backend.h"
 
+#include "auth/auth_config_check.h"
 #include "auth/sql_user_store.h"
 #include "core/errors.h"
 #if WITH_LDAP
@@ -8,22 +9,36 @@
 #endif
 
 namespace weave {
+namespace {
 
-std::unique_ptr<AccountBackend> MakeAccountBackend(const AuthConfig& config,
-                                                   SqlConnection& connection, const Clock& clock) {
+std::unique_ptr<AccountBackend> MakeDirect(const AuthConfig& config, SqlConnection& connection) {
   if (config.backend == "sql") {
-    return std::make_unique<SqlUserStore>(connection, config, clock);
+    return std::make_unique<SqlUserStore>(connection, config);
   }
 #if WITH_LDAP
   if (config.backend == "ldap") {
-    return std::make_unique<LdapAuthenticator>(config.ldap, connection, clock);
+    return std::make_unique<LdapAuthenticator>(config.ldap, connection);
   }
-  throw ConfigError("auth.backend", "unknown back end \"" + config.backend + "\" (valid: sql, ldap)");
+  throw ConfigError("auth.backend",
+                    "unknown back end \"" + config.backend + "\" (valid: sql, ldap)");
 #else
   throw ConfigError("auth.backend", "unknown back end \"" + config.backend +
                                         "\" (valid: sql; this build has no LDAP: build with "
                                         "WITH_LDAP=1)");
 #endif
+}
+
+}  // namespace
+
+AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& connection,
+                                   const Clock& clock) {
+  CheckAuthConfig(config);
+  AccountBackends backends;
+  backends.direct = MakeDirect(config, connection);
+  const int ttl_seconds =
+      config.backend == "ldap" ? config.ldap.cache_seconds : config.cache_seconds;
+  backends.cached = std::make_unique<CachingAccountBackend>(*backends.direct, ttl_seconds, clock);
+  return backends;
 }
 
 }  // namespace weave

@@ -1,20 +1,30 @@
-// The one place that picks the auth back end from the configuration.
+// The one place that builds the configured auth back end, with its login cache, from the
+// configuration.
 #pragma once
 
 #include <memory>
 
 #include "auth/account_store.h"
+#include "auth/caching_account_backend.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
 
 namespace weave {
 
-// The configured back end: "sql" (the users table on connection) or "ldap" (the directory,
-// with Sync's own state on connection). Borrows connection and clock, which must outlive
-// it. Throws ConfigError for a back end this build does not have or an invalid LDAP
-// configuration. Does not connect to a directory yet.
-std::unique_ptr<AccountBackend> MakeAccountBackend(const AuthConfig& config,
-                                                   SqlConnection& connection, const Clock& clock);
+// The configured back end and the login cache in front of it. Use cached; direct checks
+// every login for real. Members are destroyed in reverse order, so the cache goes first.
+struct AccountBackends {
+  std::unique_ptr<AccountBackend> direct;
+  std::unique_ptr<CachingAccountBackend> cached;
+};
+
+// The configured back end: "sql" (the users table on connection; cached for
+// auth.cache_seconds) or "ldap" (the directory, with Sync's own state on connection; cached
+// for auth.ldap.cache_seconds). Borrows connection and clock, which must outlive it. Throws
+// ConfigError for a back end this build does not have or an invalid LDAP configuration
+// (CheckAuthConfig). Does not connect to a directory yet.
+AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& connection,
+                                   const Clock& clock);
 
 }  // namespace weave

@@ -1,27 +1,15 @@
+// The SQL back end: the users table, with crypt(3) password hashes.
 #include "auth/sql_user_store.h"
 
 #include <utility>
 
 #include "auth/password_hash.h"
 #include "db/sql_dialect.h"
-#include "core/crypto.h"
 
 namespace weave {
-namespace {
 
-// Bounds the cache; past this many users a worker starts over (cheap, and rare).
-constexpr size_t kMaxVerifiedLogins = 10000;
-
-}  // namespace
-
-SqlUserStore::SqlUserStore(SqlConnection& connection, AuthConfig config, const Clock& clock)
-    : db_(connection), config_(std::move(config)), clock_(clock), cache_salt_(RandomBytes(16)) {}
-
-std::string SqlUserStore::DigestPassword(std::string_view password) const {
-  std::string salted = cache_salt_;
-  salted.append(password);
-  return Sha256(salted);
-}
+SqlUserStore::SqlUserStore(SqlConnection& connection, AuthConfig config)
+    : db_(connection), config_(std::move(config)) {}
 
 std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
                                                  std::string_view password) {
@@ -32,24 +20,12 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
         db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
     query->BindText(0, username);
     if (!query->Step() || query->ColumnInt(2) != 1) {
-      verified_.erase(std::string(username));
       return std::nullopt;
     }
     id = query->ColumnInt(0);
     stored_hash = query->ColumnText(1);
   }
-  const int64_t now_ms = clock_.NowMs();
-  const std::string digest = DigestPassword(password);
-  const std::string key(username);
-  if (const auto found = verified_.find(key); found != verified_.end()) {
-    const VerifiedLogin& entry = found->second;
-    if (entry.stored_hash == stored_hash && now_ms < entry.expires_ms &&
-        ConstantTimeEquals(entry.password_digest, digest)) {
-      return id;
-    }
-  }
   if (!VerifyPassword(password, stored_hash)) {
-    verified_.erase(key);
     return std::nullopt;
   }
   if (IsLegacyHash(stored_hash)) {
@@ -62,15 +38,17 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
     update->BindInt(1, id);
     update->BindText(2, stored_hash);
     update->Step();
-    stored_hash = upgraded;
-  }
-  if (config_.cache_seconds > 0) {
-    if (verified_.size() >= kMaxVerifiedLogins) {
-      verified_.clear();
-    }
-    verified_[key] = VerifiedLogin{stored_hash, digest, now_ms + config_.cache_seconds * 1000LL};
   }
   return id;
+}
+
+std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view username) {
+  StatementScope query(db_.Prepare("SELECT password_hash, status FROM users WHERE username = ?"));
+  query->BindText(0, username);
+  if (!query->Step()) {
+    return std::string();
+  }
+  return std::to_string(query->ColumnInt(1)) + ":" + std::string(query->ColumnText(0));
 }
 
 void SqlUserStore::CheckHealth() {
@@ -101,7 +79,6 @@ ChangeOutcome SqlUserStore::SetPassword(std::string_view username, std::string_v
   update->BindText(0, hash);
   update->BindText(1, username);
   update->Step();
-  verified_.erase(std::string(username));
   return update->AffectedRows() > 0 ? ChangeOutcome::kChanged : ChangeOutcome::kNoSuchUser;
 }
 
@@ -118,7 +95,6 @@ bool SqlUserStore::SetStatus(std::string_view username, int status) {
   update->BindInt(0, status);
   update->BindText(1, username);
   update->Step();
-  verified_.erase(std::string(username));
   return update->AffectedRows() > 0;
 }
 
@@ -130,7 +106,6 @@ std::optional<UserId> SqlUserStore::DeleteUser(std::string_view username) {
   StatementScope remove(db_.Prepare("DELETE FROM users WHERE id = ?"));
   remove->BindInt(0, account->id);
   remove->Step();
-  verified_.erase(std::string(username));
   return account->id;
 }
 

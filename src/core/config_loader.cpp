@@ -1,13 +1,10 @@
 #include "core/config_loader.h"
 
-#include <unistd.h>
-
 #include <functional>
 #include <map>
 
 #include <yaml-cpp/yaml.h>
 
-#include "auth/ldap/ldap_text.h"
 #include "core/errors.h"
 
 namespace weave {
@@ -257,71 +254,17 @@ void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
       .Apply(node);
 }
 
-// Combinations of auth.ldap keys, checked only when the LDAP back end is chosen.
-void CheckLdap(const ServerConfig& server, LdapConfig& ldap) {
-  if (ldap.urls.empty()) {
-    throw ConfigError("auth.ldap.urls", "needed when auth.backend is ldap");
-  }
-  for (const auto& url : ldap.urls) {
-    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
-                       url.rfind("ldapi://", 0) == 0;
-    if (!known || url.find_first_of(" ,") != std::string::npos) {
-      throw ConfigError("auth.ldap.urls",
-                        "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
-    }
-  }
-  if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {
-    throw ConfigError("auth.ldap.ca_file", "cannot read " + ldap.ca_file);
-  }
-  if (ldap.base_dn.empty()) {
-    throw ConfigError("auth.ldap.base_dn", "needed when auth.backend is ldap");
-  }
-  if (const std::string problem = CheckFilterTemplate(ldap.user_filter, "{user}");
-      !problem.empty()) {
-    throw ConfigError("auth.ldap.user_filter", problem);
-  }
-  if (!ldap.user_dn_template.empty() && ldap.user_dn_template.find("{user}") == std::string::npos) {
-    throw ConfigError("auth.ldap.user_dn_template", "must contain {user}");
-  }
-  if (!ldap.bind_dn.empty() && ldap.bind_password.empty()) {
-    // An empty password would make an unauthenticated bind that every server accepts.
-    throw ConfigError("auth.ldap.bind_password", "needed with bind_dn");
-  }
-  const std::pair<const char*, const std::string*> attributes[] = {
-      {"auth.ldap.login_attribute", &ldap.login_attribute},
-      {"auth.ldap.email_attribute", &ldap.email_attribute},
-      {"auth.ldap.group_member_attribute", &ldap.group_member_attribute}};
-  for (const auto& [key, value] : attributes) {
-    if (!IsAttributeName(*value)) {
-      throw ConfigError(key, "expected an attribute name");
-    }
-  }
-  if (!ldap.id_attribute.empty() && !IsAttributeName(ldap.id_attribute)) {
-    throw ConfigError("auth.ldap.id_attribute", "expected an attribute name (or empty for the DN)");
-  }
-  if (!ldap.enabled_attribute.empty() && !IsAttributeName(ldap.enabled_attribute)) {
-    throw ConfigError("auth.ldap.enabled_attribute", "expected an attribute name");
-  }
-  const auto& change_url = ldap.password_change_url;
-  if (!change_url.empty() && change_url.rfind("http://", 0) != 0 &&
-      change_url.rfind("https://", 0) != 0) {
-    throw ConfigError("auth.ldap.password_change_url", "must start with http:// or https://");
-  }
+// Mozilla mode's defaults that depend on other keys. The checks of the auth.ldap keys belong
+// to the auth part (CheckAuthConfig), which knows the LDAP text rules.
+void FillLdapDefaults(const ServerConfig& server, LdapConfig& ldap) {
   if (ldap.mode != "mozilla") {
     return;
-  }
-  if (ldap.admin_dn.empty() || ldap.admin_password.empty()) {
-    throw ConfigError("auth.ldap.admin_dn", "mozilla mode needs admin_dn and admin_password");
   }
   if (ldap.users_dn.empty()) {
     ldap.users_dn = ldap.base_dn;
   }
   if (ldap.uid_counter_dn.empty()) {
     ldap.uid_counter_dn = "cn=maxuid," + ldap.users_dn;
-  }
-  if (ldap.uid_counter_dn.rfind("cn=", 0) != 0 ||
-      ldap.uid_counter_dn.find(',') == std::string::npos) {
-    throw ConfigError("auth.ldap.uid_counter_dn", "expected a DN of the form cn=NAME,PARENT");
   }
   if (ldap.enabled_attribute.empty()) {
     ldap.enabled_attribute = "account-enabled";  // Mozilla's layout always has it
@@ -451,7 +394,7 @@ Config Load(const YAML::Node& root) {
     throw ConfigError("registration.captcha", "verify_url and secret go together");
   }
   if (config.auth.backend == "ldap") {
-    CheckLdap(config.server, config.auth.ldap);
+    FillLdapDefaults(config.server, config.auth.ldap);
   }
   return config;
 }

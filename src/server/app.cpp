@@ -31,8 +31,8 @@ RoleParts PartsOf(std::string_view role) {
   if (role == "storage") {
     return {false, true};
   }
-  throw ConfigError("server.role", "unknown role \"" + std::string(role) +
-                                       "\" (valid: all, user, storage)");
+  throw ConfigError("server.role",
+                    "unknown role \"" + std::string(role) + "\" (valid: all, user, storage)");
 }
 
 App::App(Config config) : App(std::move(config), system_clock_) {}
@@ -43,16 +43,22 @@ App::App(Config config, const Clock& clock)
       connection_(MakeConnection(config_.database)),
       accounts_(MakeAccountBackend(config_.auth, *connection_, clock_)),
       login_failures_(*connection_, clock_),
-      logins_(*accounts_, login_failures_, config_.accounts),
+      logins_(*accounts_.cached, login_failures_, config_.accounts),
       storage_(*connection_),
       storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(*connection_, clock_),
       mailer_(config_.mail),
       // Deleting an account deletes its records in this server's database. A user-only
       // server on a database of its own has none there.
-      reg_services_{config_,          *accounts_, account_state_,
-                    logins_,          login_failures_, mailer_,
-                    [this](UserId user) { storage_.DeleteStorage(user); }},
+      reg_services_{config_,
+                    *accounts_.cached,
+                    account_state_,
+                    logins_,
+                    login_failures_,
+                    mailer_,
+                    [this](UserId user) {
+                      storage_.DeleteStorage(user);
+                    }},
       dispatcher_(config_, BuildRoutes(), logins_, clock_) {}
 
 RouteTable<Endpoint> App::BuildRoutes() {
@@ -68,7 +74,7 @@ RouteTable<Endpoint> App::BuildRoutes() {
       routes.push_back(std::move(row));
     }
   }
-  routes.push_back(HeartbeatRoute(storage_, *accounts_));
+  routes.push_back(HeartbeatRoute(storage_, *accounts_.cached));
   return RouteTable<Endpoint>(std::move(routes));
 }
 

@@ -7,6 +7,7 @@
 #include "auth/account_store.h"
 #include "auth/login_failures.h"
 #include "auth/login_guard.h"
+#include "auth/make_account_backend.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -42,8 +43,9 @@ class App {
 
   const Config& GetConfig() const { return config_; }
   SqlConnection& Connection() { return *connection_; }
-  // The accounts the server authenticates against (the SQL users table or the directory).
-  AccountBackend& Accounts() { return *accounts_; }
+  // The accounts the server authenticates against (the SQL users table or the directory),
+  // behind the login cache.
+  AccountBackend& Accounts() { return *accounts_.cached; }
   // The registration service's reset codes and invites.
   AccountState& State() { return account_state_; }
   Storage& StorageBackend() { return storage_; }
@@ -56,7 +58,7 @@ class App {
   const SystemClock system_clock_;
   const Clock& clock_;
   std::unique_ptr<SqlConnection> connection_;
-  std::unique_ptr<AccountBackend> accounts_;
+  AccountBackends accounts_;
   LoginFailures login_failures_;
   LoginGuard logins_;
   SqlStorage storage_;

@@ -5,14 +5,15 @@
 #include <iostream>
 #include <memory>
 
-#include "db/make_connection.h"
-#include "server/app.h"
+#include "auth/auth_config_check.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
-#include "fcgi/fcgi_worker.h"
-#include "fcgi/prefork_master.h"
 #include "core/log.h"
 #include "core/security_log.h"
+#include "db/make_connection.h"
+#include "fcgi/fcgi_worker.h"
+#include "fcgi/prefork_master.h"
+#include "server/app.h"
 
 namespace {
 
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
   }
   try {
     const weave::Config config = weave::LoadConfigFile(config_path);
+    // Before anything starts, so that -t reports a bad auth section too.
+    weave::CheckAuthConfig(config.auth);
     weave::InitLog(config.log.level, config.log.file);
     {
       // Create or upgrade the schema once, before any worker exists.
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
                                        config.server.shutdown_timeout_seconds};
     return weave::RunMaster(options, MakeWorkerMain(config, listen_fd), [config_path, listen_fd]() {
       const weave::Config fresh = weave::LoadConfigFile(config_path);
+      weave::CheckAuthConfig(fresh.auth);
       weave::InitLog(fresh.log.level, fresh.log.file);
       { const auto connection = weave::MakeConnection(fresh.database); }
       return std::make_pair(

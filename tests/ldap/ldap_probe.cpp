@@ -6,10 +6,11 @@
 #include <iostream>
 #include <string>
 
-#include "db/make_connection.h"
+#include "auth/auth_config_check.h"
 #include "auth/ldap/ldap_authenticator.h"
 #include "core/config_loader.h"
 #include "core/log.h"
+#include "db/make_connection.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -20,8 +21,9 @@ int main(int argc, char** argv) {
     const weave::Config config = weave::LoadConfigFile(argv[1]);
     weave::InitLog("error", "");
     const auto connection = weave::MakeConnection(config.database);
-    weave::SystemClock clock;
-    weave::LdapAuthenticator authenticator(config.auth.ldap, *connection, clock);
+    weave::CheckAuthConfig(config.auth);
+    // Uncached on purpose: every line goes to the directory.
+    weave::LdapAuthenticator authenticator(config.auth.ldap, *connection);
     std::string line;
     while (std::getline(std::cin, line)) {
       const size_t tab = line.find('\t');

@@ -1,9 +1,11 @@
 #!/bin/sh
 # LDAP functional tests: a throwaway slapd (scripts/ldap-slapd.sh) and weave-server + nginx
-# instances against it, on loopback, in a fresh temporary folder; then the storage suite of
-# tests/functional with LDAP authentication.
-# Usage: tests/ldap/run.sh [BUILD_DIR] [FILTER ...]   (BUILD_DIR holds weave-server and its
-#        objects; default build). The last line printed is "N passed, N failed".
+# instances against it, on loopback, in a fresh temporary folder: the HTTP tests, then the
+# account back-end contract suite of BUILD_DIR/unit_tests with its LDAP makers on that slapd,
+# then the storage suite of tests/functional with LDAP authentication.
+# Usage: tests/ldap/run.sh [BUILD_DIR] [FILTER ...]   (BUILD_DIR holds weave-server,
+#        unit_tests and their objects; default build). The last line printed is
+#        "N passed, N failed"; the contract suite counts one per test case.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

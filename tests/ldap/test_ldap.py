@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -807,6 +808,54 @@ class Harness:
         return found
 
 
+def run_contract_suite(h):
+    """The account back-end contract suite (tests/unit) with its LDAP makers on this slapd.
+
+    Runs after the HTTP tests: its mozilla cases take uidNumbers from the same counter, and
+    those tests expect the sample directory's numbers. It needs only the sample entries they
+    leave alone (alice, bob, eve) and writes entries of its own, with fresh names.
+    Returns (passed, failed) counted in test cases.
+    """
+    unit_tests = os.path.join(h.build, "unit_tests")
+    if not os.path.exists(unit_tests):
+        print("FAIL  account_backend_contract (%s missing: build it first)" % unit_tests)
+        return 0, 1
+    env = dict(os.environ)
+    env["WEAVE_TEST_LDAP_URL"] = h.slapd.url()
+    env["WEAVE_TEST_LDAP_CA"] = h.slapd.ca
+    started = time.time()
+    try:
+        done = subprocess.run([unit_tests, "--run_test=account_backend_contract",
+                               "--log_level=message", "--report_level=short"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    except subprocess.TimeoutExpired:
+        print("FAIL  account_backend_contract timed out")
+        return 0, 1
+    output = done.stdout.decode("utf-8", "replace")
+    found_passed = re.search(r"(\d+) test cases? out of \d+ passed", output)
+    found_failed = re.search(r"(\d+) test cases? out of \d+ failed", output)
+    passed = int(found_passed.group(1)) if found_passed else 0
+    failed = int(found_failed.group(1)) if found_failed else 0
+    problems = []
+    if "skipped: no LDAP server" in output:
+        problems.append("the LDAP makers did not run")
+    if done.returncode != 0 and failed == 0:
+        problems.append("exit status %d" % done.returncode)
+    if passed == 0:
+        problems.append("no test case ran")
+    if problems:
+        failed = max(failed, 1)
+    if failed:
+        sys.stdout.write(output)
+        print("FAIL  account_backend_contract (%.2fs): %d passed, %d failed%s" % (
+            time.time() - started, passed, failed,
+            "; " + ", ".join(problems) if problems else ""), flush=True)
+    else:
+        print("ok    account_backend_contract (%.2fs): %d test cases" % (
+            time.time() - started, passed), flush=True)
+    return passed, failed
+
+
 def run_functional_suite(h):
     """The storage suite of tests/functional against the LDAP-backed instance."""
     runner = os.path.join(ROOT, "tests", "functional", "runner.py")
@@ -895,6 +944,10 @@ def main():
             else:
                 passed += 1
                 print("ok    %s (%.2fs)" % (function.__name__, time.time() - started), flush=True)
+        if not filters or "contract" in filters:
+            contract_passed, contract_failed = run_contract_suite(harness)
+            passed += contract_passed
+            failed += contract_failed
         if not filters or "functional" in filters:
             suite_passed, suite_failed = run_functional_suite(harness)
             passed += suite_passed

@@ -1,19 +1,21 @@
-// Unit tests of the YAML configuration loader.
+// Unit tests of the YAML configuration loader and of the auth part's checks on what it read.
 #include "core/config_loader.h"
 
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
+#include "auth/auth_config_check.h"
 #include "core/errors.h"
 
 namespace weave {
 namespace {
 
-// The ConfigError message for yaml, or "" if it loads.
+// The ConfigError message for yaml, or "" if it loads and passes the auth part's checks (as
+// weave-server -t runs them).
 std::string ErrorOf(const std::string& yaml) {
   try {
-    LoadConfigText(yaml);
+    CheckAuthConfig(LoadConfigText(yaml).auth);
   } catch (const ConfigError& error) {
     return error.what();
   }
@@ -245,6 +247,42 @@ BOOST_AUTO_TEST_CASE(non_string_keys_are_a_config_error) {
 BOOST_AUTO_TEST_CASE(missing_file_is_a_config_error) {
   BOOST_CHECK_THROW(LoadConfigFile("/nonexistent/weave.yaml"), ConfigError);
 }
+
+#if WITH_LDAP
+// The exact texts; tests/unit/ldap_text_test.cpp checks more keys by their prefix.
+BOOST_AUTO_TEST_CASE(ldap_keys_are_checked_when_ldap_is_chosen) {
+  const std::string ldap = "auth:\n  backend: ldap\n  ldap:\n";
+  const std::string usable = ldap + "    urls: \"ldap://127.0.0.1\"\n    base_dn: x\n";
+  BOOST_TEST(ErrorOf(usable) == "");
+  // Not checked while another back end is chosen.
+  BOOST_TEST(ErrorOf("auth:\n  ldap:\n    urls: \"http://x\"\n") == "");
+  BOOST_TEST(ErrorOf(ldap + "    base_dn: x\n") ==
+             "auth.ldap.urls: needed when auth.backend is ldap");
+  BOOST_TEST(ErrorOf(ldap + "    urls: \"http://x\"\n    base_dn: x\n") ==
+             "auth.ldap.urls: \"http://x\" is not one ldap://, ldaps:// or ldapi:// URL");
+  BOOST_TEST(ErrorOf(ldap + "    urls: \"ldap://127.0.0.1\"\n") ==
+             "auth.ldap.base_dn: needed when auth.backend is ldap");
+  BOOST_TEST(
+      StartsWith(ErrorOf(usable + "    user_filter: \"(uid=x)\"\n"), "auth.ldap.user_filter: "));
+  BOOST_TEST(ErrorOf(usable + "    user_dn_template: \"uid=x\"\n") ==
+             "auth.ldap.user_dn_template: must contain {user}");
+  BOOST_TEST(ErrorOf(usable + "    bind_dn: cn=reader\n") ==
+             "auth.ldap.bind_password: needed with bind_dn");
+  BOOST_TEST(ErrorOf(usable + "    login_attribute: \"u id\"\n") ==
+             "auth.ldap.login_attribute: expected an attribute name");
+  BOOST_TEST(ErrorOf(usable + "    ca_file: /nonexistent/ca.pem\n") ==
+             "auth.ldap.ca_file: cannot read /nonexistent/ca.pem");
+  BOOST_TEST(ErrorOf(usable + "    password_change_url: ftp://x\n") ==
+             "auth.ldap.password_change_url: must start with http:// or https://");
+  BOOST_TEST(ErrorOf(usable + "    mode: mozilla\n") ==
+             "auth.ldap.admin_dn: mozilla mode needs admin_dn and admin_password");
+  const std::string mozilla =
+      usable + "    mode: mozilla\n    admin_dn: a\n    admin_password: p\n";
+  BOOST_TEST(ErrorOf(mozilla) == "");
+  BOOST_TEST(ErrorOf(mozilla + "    uid_counter_dn: ou=x\n") ==
+             "auth.ldap.uid_counter_dn: expected a DN of the form cn=NAME,PARENT");
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
 

@@ -6,17 +6,19 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "auth/auth_config_check.h"
 #include "core/config_loader.h"
-#include "core/errors.h"
 #include "core/crypto.h"
+#include "core/errors.h"
 
 namespace weave {
 namespace {
 
-// The ConfigError message for an auth.ldap section, or "" if it loads.
+// The ConfigError message for an auth.ldap section, or "" if it loads and passes the checks.
 std::string LdapConfigError(const std::string& ldap_yaml) {
   try {
-    LoadConfigText("auth:\n  backend: ldap\n  ldap:\n" + ldap_yaml);
+    // The loader reads the keys; the auth part checks them (as weave-server -t does).
+    CheckAuthConfig(LoadConfigText("auth:\n  backend: ldap\n  ldap:\n" + ldap_yaml).auth);
   } catch (const ConfigError& error) {
     return error.what();
   }

@@ -29,7 +29,7 @@ class ServiceFixture {
   App& Service() {
     if (!app_) {
       app_ = std::make_unique<App>(config, clock);
-      SqlUserStore users(app_->Connection(), config.auth, clock);
+      SqlUserStore users(app_->Connection(), config.auth);
       BOOST_REQUIRE((users.CreateUser("alice", "correct horse", "alice@example.com").outcome ==
                      CreateOutcome::kCreated));
       BOOST_REQUIRE((users.CreateUser("bob", "bob's password", "bob@example.com").outcome ==
@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(malformed_or_non_basic_authorization_gets_401) {
 BOOST_AUTO_TEST_CASE(password_with_colon_and_non_ascii_authenticates) {
   Service();
   // Created through the store so the password reaches the hash unchanged.
-  SqlUserStore users(Connection(), config.auth, clock);
+  SqlUserStore users(Connection(), config.auth);
   BOOST_REQUIRE((users.CreateUser("dave", "p\xc3\xa4ss:w:rd", "d@example.com").outcome ==
                  CreateOutcome::kCreated));
   const Response response =

@@ -1,0 +1,400 @@
+// Contract tests of AccountBackend (Authenticator + AccountStore) and of the login cache in
+// front of it, run over the SQL store and, given a throwaway slapd, both LDAP modes.
+//
+// The LDAP makers need a directory loaded with ldap/sample-directory.ldif (tests/ldap/run.sh
+// starts one and sets the variables): WEAVE_TEST_LDAP_URL ("ldap://127.0.0.1:PORT"), and
+// optionally WEAVE_TEST_LDAP_CA (a CA file: StartTLS; unset: plain LDAP). Without
+// WEAVE_TEST_LDAP_URL their cases pass after saying "skipped: no LDAP server". The LDAP
+// mozilla maker writes entries with fresh random names, so runs can share a directory.
+#include <stdlib.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include <boost/test/unit_test.hpp>
+
+#include "auth/account_store.h"
+#include "auth/auth_config_check.h"
+#include "auth/caching_account_backend.h"
+#include "auth/make_account_backend.h"
+#include "auth/sql_user_store.h"
+#include "core/clock.h"
+#include "core/config_loader.h"
+#include "core/crypto.h"
+#include "db/make_connection.h"
+#include "test_support.h"
+
+namespace weave {
+namespace {
+
+constexpr int64_t kStartMs = 1300000000000;
+
+struct Login {
+  std::string username;
+  std::string password;
+  std::string email;
+};
+
+// What every maker provides: a back end on a fresh SQLite file (Sync's own state), built by
+// the factory from a YAML configuration, as the server builds it.
+class MakerBase {
+ public:
+  AccountBackend& Backend() { return *backends_.direct; }
+  SqlConnection& Connection() { return *connection_; }
+  ManualClock& Clock() { return clock_; }
+
+  // A user name no test has used, in every run.
+  static std::string FreshName(std::string_view prefix) {
+    return std::string(prefix) + HexEncode(RandomBytes(5));
+  }
+
+ protected:
+  void Build(const std::string& auth_yaml) {
+    const Config config = LoadConfigText("database:\n  sqlite:\n    path: \"" +
+                                         dir_.File("weave.db") + "\"\n" + auth_yaml);
+    CheckAuthConfig(config.auth);
+    connection_ = MakeConnection(config.database);
+    backends_ = MakeAccountBackend(config.auth, *connection_, clock_);
+  }
+
+ private:
+  testing::TempDir dir_;
+  ManualClock clock_{kStartMs};
+  std::unique_ptr<SqlConnection> connection_;
+  AccountBackends backends_;
+};
+
+// The SQL users table.
+struct SqlMaker : MakerBase {
+  static constexpr const char* kName = "sql";
+  static constexpr bool kWritable = true;  // passwords and e-mail addresses change here
+  static constexpr bool kHasStamp = true;  // CredentialStamp follows password and status
+  static constexpr bool kEnrolsOnly = false;
+
+  SqlMaker() { Build("auth:\n  backend: sql\n  password_hash: bcrypt\n  password_hash_cost: 4\n"); }
+  bool Available() const { return true; }
+
+  Login Existing() {
+    Login login{FreshName("sql"), "right-password-1", "someone@example.org"};
+    BOOST_REQUIRE(Backend().CreateUser(login.username, login.password, login.email).outcome ==
+                  CreateOutcome::kCreated);
+    return login;
+  }
+  Login ToCreate() { return {FreshName("new"), "new-password-1", "new@example.org"}; }
+  Login Disabled() {
+    const Login login = Existing();
+    BOOST_REQUIRE(dynamic_cast<SqlUserStore&>(Backend()).SetStatus(login.username, 0));
+    return login;
+  }
+};
+
+#if WITH_LDAP
+// The sample directory's names (ldap/sample-directory.ldif).
+constexpr const char* kBase = "dc=example,dc=org";
+constexpr const char* kUsers = "ou=users,dc=example,dc=org";
+
+std::string LdapYaml(const std::string& mode_yaml) {
+  const char* url = getenv("WEAVE_TEST_LDAP_URL");
+  const char* ca = getenv("WEAVE_TEST_LDAP_CA");
+  std::string yaml = "auth:\n  backend: ldap\n  ldap:\n";
+  yaml += "    urls: \"" + std::string(url != nullptr ? url : "") + "\"\n";
+  if (ca != nullptr && *ca != '\0') {
+    yaml += "    ca_file: \"" + std::string(ca) + "\"\n";
+  } else {
+    yaml += "    tls: \"off\"\n";
+  }
+  yaml += "    connect_timeout_ms: 2000\n    operation_timeout_ms: 5000\n";
+  yaml += "    enabled_attribute: account-enabled\n";
+  return yaml + mode_yaml;
+}
+
+bool HaveLdap() {
+  const char* url = getenv("WEAVE_TEST_LDAP_URL");
+  if (url == nullptr || *url == '\0') {
+    BOOST_TEST_MESSAGE("skipped: no LDAP server (set WEAVE_TEST_LDAP_URL; tests/ldap/run.sh does)");
+    return false;
+  }
+  return true;
+}
+
+// readonly mode: the directory's own entries, enrolled in ldap_users.
+struct LdapReadonlyMaker : MakerBase {
+  static constexpr const char* kName = "ldap readonly";
+  static constexpr bool kWritable = false;
+  static constexpr bool kHasStamp = false;
+  static constexpr bool kEnrolsOnly = true;
+
+  LdapReadonlyMaker() : available_(HaveLdap()) {
+    if (available_) {
+      Build(LdapYaml(std::string("    base_dn: \"") + kUsers +
+                     "\"\n"
+                     "    bind_dn: \"cn=sync-reader,ou=services,dc=example,dc=org\"\n"
+                     "    bind_password: reader-password\n"
+                     "    password_change_url: \"https://id.example.org/password\"\n"));
+    }
+  }
+  bool Available() const { return available_; }
+
+  Login Existing() { return {"alice", "alice-password", "alice@example.org"}; }
+  // Enrolled by CreateUser in the case that creates it (each maker has a fresh SQL file).
+  Login ToCreate() { return {"bob", "bob-password", ""}; }
+  Login Disabled() { return {"eve", "eve-password", "eve@example.org"}; }
+
+ private:
+  bool available_;
+};
+
+// mozilla mode: entries written by the back end itself.
+struct LdapMozillaMaker : MakerBase {
+  static constexpr const char* kName = "ldap mozilla";
+  static constexpr bool kWritable = true;
+  static constexpr bool kHasStamp = false;
+  static constexpr bool kEnrolsOnly = false;
+
+  LdapMozillaMaker() : available_(HaveLdap()) {
+    if (available_) {
+      Build(LdapYaml(std::string("    mode: mozilla\n    base_dn: \"") + kBase +
+                     "\"\n    users_dn: \"" + kUsers +
+                     "\"\n"
+                     "    user_filter: \"(&(objectClass=dataStore)(uid={user}))\"\n"
+                     "    admin_dn: \"cn=sync-admin,ou=services,dc=example,dc=org\"\n"
+                     "    admin_password: admin-password\n"));
+    }
+  }
+  bool Available() const { return available_; }
+
+  Login Existing() {
+    Login login{FreshName("ct"), "right-password-1", "someone@example.org"};
+    BOOST_REQUIRE(Backend().CreateUser(login.username, login.password, login.email).outcome ==
+                  CreateOutcome::kCreated);
+    return login;
+  }
+  Login ToCreate() { return {FreshName("ctnew"), "new-password-1", "new@example.org"}; }
+  Login Disabled() { return {"eve", "eve-password", "eve@example.org"}; }
+
+ private:
+  bool available_;
+};
+
+using Makers = std::tuple<SqlMaker, LdapReadonlyMaker, LdapMozillaMaker>;
+#else
+using Makers = std::tuple<SqlMaker>;
+#endif
+
+BOOST_AUTO_TEST_SUITE(account_backend_contract)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(authenticates_right_password_only, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  BOOST_TEST_MESSAGE(Maker::kName);
+  const Login login = maker.Existing();
+  const auto id = maker.Backend().Authenticate(login.username, login.password);
+  BOOST_REQUIRE(id.has_value());
+  BOOST_TEST(*id > 0);
+  BOOST_TEST((maker.Backend().Authenticate(login.username, login.password) == id));
+  BOOST_TEST(!maker.Backend().Authenticate(login.username, "wrong-password").has_value());
+  BOOST_TEST(!maker.Backend().Authenticate(login.username, "").has_value());
+  BOOST_TEST(!maker.Backend().Authenticate(MakerBase::FreshName("nobody"), login.password));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(created_account_is_found_and_logs_in, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  BOOST_TEST(!maker.Backend().FindUser(login.username).has_value());
+  const CreateResult created =
+      maker.Backend().CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(created.outcome == CreateOutcome::kCreated);
+  BOOST_TEST(created.id > 0);
+  const auto account = maker.Backend().FindUser(login.username);
+  BOOST_REQUIRE(account.has_value());
+  BOOST_TEST((account->id == created.id));
+  BOOST_TEST(account->username == login.username);
+  BOOST_TEST(account->status == 1);
+  if (!login.email.empty()) {
+    BOOST_TEST(account->email == login.email);
+  }
+  BOOST_TEST((maker.Backend().Authenticate(login.username, login.password) == created.id));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(second_create_of_a_name_is_refused, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  BOOST_REQUIRE(maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
+                CreateOutcome::kCreated);
+  BOOST_TEST((maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
+              CreateOutcome::kNameTaken));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(password_change_replaces_the_password, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  AccountBackend& backend = maker.Backend();
+  if constexpr (!Maker::kWritable) {
+    BOOST_TEST((backend.SetPassword(login.username, "other-password-2") ==
+                ChangeOutcome::kManagedElsewhere));
+    BOOST_TEST(backend.ExternalPasswordNotice().has_value());
+    BOOST_TEST(backend.Authenticate(login.username, login.password).has_value());
+  } else {
+    const auto id = backend.Authenticate(login.username, login.password);
+    BOOST_REQUIRE(id.has_value());
+    BOOST_TEST(
+        (backend.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+    BOOST_TEST(!backend.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST((backend.Authenticate(login.username, "other-password-2") == id));
+    BOOST_TEST(!backend.ExternalPasswordNotice().has_value());
+    BOOST_TEST((backend.SetPassword(MakerBase::FreshName("nobody"), "x-password-3") ==
+                ChangeOutcome::kNoSuchUser));
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(email_change_is_stored, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  AccountBackend& backend = maker.Backend();
+  if constexpr (!Maker::kWritable) {
+    BOOST_TEST((backend.SetEmail(login.username, "elsewhere@example.org") ==
+                ChangeOutcome::kManagedElsewhere));
+  } else {
+    BOOST_TEST(
+        (backend.SetEmail(login.username, "elsewhere@example.org") == ChangeOutcome::kChanged));
+    const auto account = backend.FindUser(login.username);
+    BOOST_REQUIRE(account.has_value());
+    BOOST_TEST(account->email == "elsewhere@example.org");
+    BOOST_TEST((backend.SetEmail(MakerBase::FreshName("nobody"), "x@example.org") ==
+                ChangeOutcome::kNoSuchUser));
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(deleted_account_is_not_found, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  const CreateResult created =
+      maker.Backend().CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(created.outcome == CreateOutcome::kCreated);
+  BOOST_TEST((maker.Backend().DeleteUser(login.username) == created.id));
+  BOOST_TEST(!maker.Backend().FindUser(login.username).has_value());
+  BOOST_TEST(!maker.Backend().DeleteUser(login.username).has_value());
+  if constexpr (!Maker::kEnrolsOnly) {
+    // (A read-only directory's entry stays, and logging in enrols it again.)
+    BOOST_TEST(!maker.Backend().Authenticate(login.username, login.password).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_account_is_refused, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Disabled();
+  BOOST_TEST(!maker.Backend().Authenticate(login.username, login.password).has_value());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_the_password, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  AccountBackend& backend = maker.Backend();
+  const auto before = backend.CredentialStamp(login.username);
+  if constexpr (Maker::kHasStamp) {
+    BOOST_REQUIRE(before.has_value());
+    BOOST_TEST((backend.CredentialStamp(login.username) == before));
+    BOOST_REQUIRE(
+        (backend.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+    BOOST_TEST((backend.CredentialStamp(login.username) != before));
+  } else {
+    BOOST_TEST(!before.has_value());  // the cache's lifetime is the only bound
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_a_password_change_through_the_cache, Maker,
+                              Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  CachingAccountBackend cache(maker.Backend(), 300, maker.Clock());
+  const auto id = cache.Authenticate(login.username, login.password);
+  BOOST_REQUIRE(id.has_value());
+  BOOST_TEST((cache.Authenticate(login.username, login.password) == id));
+  BOOST_TEST(!cache.Authenticate(login.username, "wrong-password").has_value());
+  // A wrong guess leaves the real login cached.
+  BOOST_TEST((cache.Authenticate(login.username, login.password) == id));
+  if constexpr (Maker::kWritable) {
+    BOOST_REQUIRE(
+        (cache.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+    BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST((cache.Authenticate(login.username, "other-password-2") == id));
+  } else {
+    BOOST_TEST((cache.SetPassword(login.username, "other-password-2") ==
+                ChangeOutcome::kManagedElsewhere));
+    BOOST_TEST((cache.Authenticate(login.username, login.password) == id));
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_its_lifetime_or_stamp, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  CachingAccountBackend cache(maker.Backend(), 60, maker.Clock());
+  BOOST_REQUIRE(cache.Authenticate(login.username, login.password).has_value());
+  if constexpr (Maker::kWritable) {
+    // A change behind the cache's back (another worker, weave-admin).
+    BOOST_REQUIRE((maker.Backend().SetPassword(login.username, "other-password-2") ==
+                   ChangeOutcome::kChanged));
+    if constexpr (Maker::kHasStamp) {
+      BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
+    } else {
+      BOOST_TEST(cache.Authenticate(login.username, login.password).has_value());
+    }
+    maker.Clock().AdvanceMs(61 * 1000);
+    BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST(cache.Authenticate(login.username, "other-password-2").has_value());
+  } else {
+    maker.Clock().AdvanceMs(61 * 1000);
+    BOOST_TEST(cache.Authenticate(login.username, login.password).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(no_lifetime_means_no_cache, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  if constexpr (Maker::kWritable) {
+    const Login login = maker.Existing();
+    CachingAccountBackend cache(maker.Backend(), 0, maker.Clock());
+    BOOST_REQUIRE(cache.Authenticate(login.username, login.password).has_value());
+    BOOST_REQUIRE((maker.Backend().SetPassword(login.username, "other-password-2") ==
+                   ChangeOutcome::kChanged));
+    BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace weave
