@@ -44,14 +44,24 @@ SCHEMA_INC := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
 
-.PHONY: all deps check unit fuzz-replay functional fuzz run bench bench-report bench-tools \
+.PHONY: all deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
+        bench-report bench-tools \
         bench-selftest format \
         format-check tidy compdb clean
 
-all: deps $(BUILD)/weave-server $(BUILD)/weave-admin
+all: $(BUILD)/weave-server $(BUILD)/weave-admin
 
+# Debian packages (scripts/install-deps.sh: as root it installs, otherwise it prints the
+# apt-get line and stops make). Every compile waits for the build step (an order-only
+# prerequisite), so -j never starts compiling before the libraries are there; the test
+# step (make check) comes after it and installs no compiler input.
+DEPS_ENV := WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP)
 deps:
-	@sh scripts/install-deps.sh
+	@$(DEPS_ENV) sh scripts/install-deps.sh build
+deps-run: deps
+	@$(DEPS_ENV) DB=$(DB) AUTH=$(AUTH) sh scripts/install-deps.sh run
+deps-test: deps
+	@$(DEPS_ENV) sh scripts/install-deps.sh test
 
 # The schema is compiled in, so a binary never runs against a schema file of another version.
 $(GEN)/%_schema.inc: sql/%/schema.sql
@@ -59,12 +69,12 @@ $(GEN)/%_schema.inc: sql/%/schema.sql
 	@{ printf 'R"SQL('; cat $<; printf ')SQL"\n'; } > $@
 
 # --- release objects
-$(BUILD)/obj/%.o: %.cpp $(SCHEMA_INC)
+$(BUILD)/obj/%.o: %.cpp $(SCHEMA_INC) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CPPFLAGS) -c $< -o $@
 
 # --- sanitizer objects (tests and functional runs)
-$(ASAN_BUILD)/obj/%.o: %.cpp $(SCHEMA_INC)
+$(ASAN_BUILD)/obj/%.o: %.cpp $(SCHEMA_INC) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) $(SANITIZE_FLAGS) $(CPPFLAGS) -DBOOST_TEST_DYN_LINK -c $< -o $@
 
@@ -87,22 +97,22 @@ $(ASAN_BUILD)/%_replay: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/tests/fuzz/%.o \
                         $(ASAN_BUILD)/obj/tests/fuzz/replay_main.o
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
 
-check: deps $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin \
+check: deps-test $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin \
        $(FUZZ_NAMES:%=$(ASAN_BUILD)/%_replay)
 	@ASAN_BUILD=$(ASAN_BUILD) BENCH_TOOLS=$(BENCH_DIR) sh tests/run_all.sh
 
-unit: deps $(ASAN_BUILD)/unit_tests
+unit: $(ASAN_BUILD)/unit_tests
 	$(ASAN_BUILD)/unit_tests
 
-functional: deps $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
+functional: deps-test $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
 	@sh tests/functional/run.sh $(ASAN_BUILD)
 
 # libFuzzer builds with clang, run for FUZZ_SECONDS each; new findings land in the corpus.
 FUZZ_SECONDS ?= 60
-fuzz: deps $(SCHEMA_INC)
+fuzz: deps-test $(SCHEMA_INC)
 	@sh tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
-run: all
+run: all deps-run
 	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
 
 # --- benchmark (bench/): the load tool and the ceiling responders (fixed body; one SELECT
@@ -116,15 +126,15 @@ BENCH_MYSQL_LIBS := $(filter -lmysql%,$(LIBS))
 # make check runs the benchmark's self-test (a server that drops writes must fail it).
 check: $(BENCH_BINS)
 
-$(BENCH_DIR)/obj/%.o: %.cpp
+$(BENCH_DIR)/obj/%.o: %.cpp | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) -O2 -g -MMD -MP -c $< -o $@
 $(BENCH_DIR)/weave-load: $(BENCH_LOAD_SRC:%.cpp=$(BENCH_DIR)/obj/%.o)
 	$(CXX) -O2 -g $^ -o $@
-$(BENCH_DIR)/ceiling-%: bench/ceiling/%.cpp bench/ceiling/prefork.h
+$(BENCH_DIR)/ceiling-%: bench/ceiling/%.cpp bench/ceiling/prefork.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++20 -Wall -Wextra -Werror $< -o $@ -lfcgi -lsqlite3
-$(BENCH_DIR)/ceiling-mysql_pk: bench/ceiling/mysql_pk.cpp bench/ceiling/prefork.h
+$(BENCH_DIR)/ceiling-mysql_pk: bench/ceiling/mysql_pk.cpp bench/ceiling/prefork.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++20 -Wall -Wextra -Werror $< -o $@ -lfcgi $(BENCH_MYSQL_LIBS)
 
@@ -146,7 +156,7 @@ bench-selftest: all $(BENCH_BINS)
 format:
 	clang-format -i $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
 
-format-check:
+format-check: | deps-test
 	clang-format --dry-run -Werror $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
 
 compdb:
@@ -154,7 +164,7 @@ compdb:
 	bear --output compile_commands.json -- $(MAKE) $(BUILD)/weave-server $(BUILD)/weave-admin
 
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
-tidy: $(SCHEMA_INC)
+tidy: $(SCHEMA_INC) | deps-test
 	@printf '%s\n' $(LIB_SRC) src/server/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
 	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
