@@ -1,3 +1,4 @@
+// The load tool's HTTP/1.1 keep-alive connections on one epoll loop (see http.h).
 #include "http.h"
 
 #include <unistd.h>

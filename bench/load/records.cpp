@@ -1,3 +1,4 @@
+// Synthetic Sync records for the load tool: ids, payloads, timestamps (see records.h).
 #include "records.h"
 
 #include <cmath>

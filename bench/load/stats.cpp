@@ -1,3 +1,4 @@
+// Latency and error counts and resource readings of a load run (see stats.h).
 #include "stats.h"
 
 #include <dirent.h>
