@@ -6,10 +6,10 @@
 #include <iostream>
 #include <string>
 
-#include "db/make_connection.h"
 #include "auth/ldap/ldap_authenticator.h"
 #include "core/config_loader.h"
 #include "core/log.h"
+#include "db/make_connection.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
