@@ -786,7 +786,7 @@ class Harness:
             "accounts:\n  lockout_max_failures: 0\n"))
         lockout = ("accounts:\n  lockout_max_failures: 3\n  lockout_window_seconds: 600\n"
                    "  lockout_seconds: 2\n")
-        with open(os.path.join(ROOT, "src", "config", "config_loader.cpp")) as f:
+        with open(os.path.join(ROOT, "src", "core", "config_loader.cpp")) as f:
             if "lockout_max_failures_per_address" in f.read():  # newer servers count apart
                 lockout += "  lockout_max_failures_per_address: 3\n"
         self.lockout = self.instance("lockout", readonly_yaml(s), workers=2, extra_yaml=lockout,
