@@ -56,6 +56,8 @@ PROGRAMS = {
     "g++": "g++",
     "make": "make",
     "nm": "binutils g++",  # g++ depends on binutils
+    "readelf": "binutils g++",
+    "ldd": ESSENTIAL,
     "bear": None,  # make compdb only, a developer's tool
     "dpkg-query": ESSENTIAL,
     "apt-get": ESSENTIAL,
