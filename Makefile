@@ -126,7 +126,7 @@ check: deps-test $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/weave-server $(ASAN_BUIL
 unit: $(ASAN_BUILD)/unit_tests
 	$(ASAN_BUILD)/unit_tests
 
-functional: deps-test $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
+functional: deps-run $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
 	@sh tests/functional/run.sh $(ASAN_BUILD)
 
 # libFuzzer builds with clang, run for FUZZ_SECONDS each; new findings land in the corpus.
@@ -178,7 +178,7 @@ bench-selftest: all $(BENCH_BINS)
 format:
 	clang-format -i $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
 
-format-check: | deps-test
+format-check:
 	clang-format --dry-run -Werror $$(find src tests bench tools -name '*.cpp' -o -name '*.h' 2>/dev/null)
 
 compdb:
@@ -186,7 +186,7 @@ compdb:
 	bear --output compile_commands.json -- $(MAKE) $(BUILD)/weave-server $(BUILD)/weave-admin
 
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
-tidy: $(SCHEMA_INC) | deps-test
+tidy: $(SCHEMA_INC) | deps
 	@printf '%s\n' $(LIB_SRC) src/server/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
 	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
