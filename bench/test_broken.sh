@@ -5,20 +5,17 @@
 # About 20 s. Ends with "N passed, N failed", like the suites of tests/run_all.sh.
 # Usage: sh bench/test_broken.sh [BUILD_DIR]   (server binaries; default $BUILD or build)
 #        BENCH_TOOLS=DIR: weave-load (default BUILD_DIR/bench, else build/bench)
+# shellcheck source-path=SCRIPTDIR
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-${BUILD:-build}}
-case $build in /*) ;; *) build="$root/$build" ;; esac
+# shellcheck source=../tests/lib/harness.sh
+. "$(dirname "$0")/../tests/lib/harness.sh"
+resolve_build "${1:-}" "${BUILD:-build}"
 tools=${BENCH_TOOLS:-$build/bench}
 [ -x "$tools/weave-load" ] || tools="$root/build/bench"
 case $tools in /*) ;; *) tools="$root/$tools" ;; esac
-if [ ! -x "$tools/weave-load" ] || [ ! -x "$build/weave-server" ]; then
-  echo "test_broken: build the server and the bench tools first (make bench-tools)" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-bench-broken.XXXXXX")
-chmod 755 "$tmp"
+need_built "$build/weave-server" "$tools/weave-load"
+need_tools nginx python3 curl timeout
+make_tmp bench-broken
 server_pid="" nginx_pid="" proxy_pid=""
 stop_pid() {
   if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
@@ -26,16 +23,11 @@ stop_pid() {
     wait "$1" 2>/dev/null || true
   fi
 }
-cleanup() {
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
   stop_pid "$proxy_pid"
   stop_pid "$nginx_pid"
   stop_pid "$server_pid"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 wait_http() {
   i=0
@@ -77,7 +69,6 @@ short() { # URL LOG
 }
 
 echo "test_broken: short bench against the real server (must pass)"
-passed=0 failed=0
 if short "http://127.0.0.1:$port" "$tmp/good.log"; then
   grep -E '^(seeded|verification)' "$tmp/good.log"
   passed=$((passed + 1))
@@ -104,5 +95,4 @@ else
 fi
 stop_pid "$proxy_pid"; proxy_pid=""
 cat "$tmp/proxy.log"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,8 +1,12 @@
 #!/bin/sh
 # make check: unit tests, fuzz-corpus replays and functional tests (sanitizer build),
 # ending with one line "N passed, N failed" for all of them.
+# WITH_LDAP=0 / WITH_MYSQL=0 (passed by the Makefile): the build has no LDAP back end / no
+# MySQL driver, and their suites are skipped.
 set -u
 build=${ASAN_BUILD:-build/asan}
+with_ldap=${WITH_LDAP:-1}
+with_mysql=${WITH_MYSQL:-1}
 passed=0 failed=0
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
@@ -59,8 +63,16 @@ run_suite "signals: reload and stop under load" sh tests/functional/test_signals
 run_suite "systemd socket activation" sh tests/functional/test_socket_activation.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
-run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"
-run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
+if [ "$with_ldap" = 1 ]; then
+  run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"
+else
+  echo "== LDAP authentication: skipped (built with WITH_LDAP=0)"
+fi
+if [ "$with_mysql" = 1 ]; then
+  run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
+else
+  echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
+fi
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
 
 echo "$passed passed, $failed failed"

@@ -1,4 +1,4 @@
-// A minimal HTTP/1.1 client over loopback sockets for the load generator.
+// The load tool's HTTP/1.1 keep-alive connections on one epoll loop (see http.h).
 #include "http.h"
 
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// Synthetic Sync records and user names for seeding and the load mix.
+// Synthetic Sync records for the load tool: ids, payloads, timestamps (see records.h).
 #include "records.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Latency histograms and per-request-type counters of a benchmark run.
+// Latency and error counts and resource readings of a load run (see stats.h).
 #include "stats.h"
 
 #include <dirent.h>

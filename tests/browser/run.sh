@@ -8,48 +8,29 @@
 # e-mail address; runs reset_and_delete.test.js with node's test runner; stops everything.
 # BROWSER_ARTIFACTS=DIR keeps screenshots of each step there. The last line printed is
 # "N passed, N failed"; the exit status is non-zero when anything failed.
+# shellcheck source-path=SCRIPTDIR
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-$root/build}" 2>/dev/null && pwd) || { echo "run.sh: no such folder: ${1:-build}" >&2; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+resolve_build "${1:-}" build
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
-
-fail_setup() {
-  echo "run.sh: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-}
-for tool in "$build/weave-server" "$build/weave-admin" "$chromium"; do
-  [ -x "$tool" ] || fail_setup "$tool is missing (apt-get install chromium chromium-driver; make)"
-done
-for tool in nginx python3 node npm; do
-  command -v "$tool" >/dev/null 2>&1 || fail_setup "$tool not found"
-done
+need_built "$build/weave-server" "$build/weave-admin"
+need_tools "$chromium" nginx python3 node npm curl
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && npm install --no-audit --no-fund --loglevel=error) >&2 ||
-    fail_setup "npm install of playwright-core failed"
+    setup_fail "npm install of playwright-core failed"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-browser.XXXXXX")
-chmod 0711 "$tmp"
+make_tmp browser
 sink_pid="" server_pid="" nginx_pid=""
 stop_all() {
   for pid in $nginx_pid $server_pid $sink_pid; do kill -TERM "$pid" 2>/dev/null; done
   for pid in $nginx_pid $server_pid $sink_pid; do wait "$pid" 2>/dev/null; done
   nginx_pid="" server_pid="" sink_pid=""
 }
-cleanup() {
-  stop_all
-  rm -rf "$tmp"
-}
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() { stop_all; }
 
 wait_for_file() {
   i=0
@@ -117,7 +98,6 @@ YAML
     "$build/weave-admin" -c "$tmp/weave.yaml" add "$WEAVE_USER" "$WEAVE_EMAIL" > /dev/null
 }
 
-passed=0 failed=0
 if setup; then
   # Node's TAP summary carries the counts; the run is bounded in time.
   (cd "$here" && timeout 120 node --test --test-reporter=tap reset_and_delete.test.js) \
@@ -136,10 +116,8 @@ else
 fi
 # Stop first: leak reports are written when the server exits.
 stop_all
-if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$tmp/server.log" 2>/dev/null; then
-  echo "FAIL: sanitizer report in the server log:"
-  grep -E -A 30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$tmp/server.log" | head -n 80
+if sanitizer_report "$tmp/server.log"; then
+  echo "FAIL: sanitizer report in the server log (above)"
   failed=$((failed + 1))
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

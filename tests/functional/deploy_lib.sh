@@ -1,33 +1,7 @@
-# Shell helpers shared by the deployment tests (run_apache.sh, test_signals.sh,
-# test_socket_activation.sh). Source it; it defines functions and counters only.
-# shellcheck shell=sh disable=SC2034  # stop_status and the counters are read by callers
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-# check DESCRIPTION COMMAND...: pass or fail by the command's status
-check() {
-  what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# add_counts FILE: adds the "N passed, N failed" of FILE's last line; 1 if there is none
-add_counts() {
-  counts=$(tail -n 1 "$1" 2>/dev/null)
-  case $counts in
-    *" passed, "*" failed")
-      passed=$((passed + ${counts%% passed*}))
-      rest=${counts#* passed, }
-      failed=$((failed + ${rest%% failed*}))
-      return 0 ;;
-  esac
-  return 1
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# Process and nginx helpers shared by the deployment tests (run_apache.sh, test_signals.sh,
+# test_socket_activation.sh). Source it after tests/lib/harness.sh (counters, free_port,
+# sanitizer_report); it defines functions only.
+# shellcheck shell=sh disable=SC2034  # stop_status is read by callers
 
 # alive PID: running (an exited child not yet reaped is not)
 alive() {
@@ -97,14 +71,6 @@ while time.time() < deadline:
     time.sleep(0.1)
 sys.exit(1)
 PY
-}
-
-# sanitizer_report LOG: prints the report and returns 0 when LOG holds one
-sanitizer_report() {
-  [ -f "$1" ] || return 1
-  grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$1" || return 1
-  grep -E -A 30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$1" | head -n 60
-  return 0
 }
 
 # nginx_conf PREFIX_DIR USER BODY: a self-contained nginx.conf whose http block is BODY

@@ -10,36 +10,17 @@
 # runs the Python suite (tests/functional/runner.py) against them, stops everything and
 # removes the folder. The last line printed is "N passed, N failed"; the exit status is
 # non-zero when anything failed. A sanitizer report in a server log counts as a failure.
+# shellcheck source-path=SCRIPTDIR
 set -u
 
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "$1" 2>/dev/null && pwd) || { echo "run.sh: no such folder: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+resolve_build "${1:-}"
 server_bin="$build/weave-server"
 admin_bin="$build/weave-admin"
-for tool in "$server_bin" "$admin_bin"; do
-  if [ ! -x "$tool" ]; then
-    echo "run.sh: $tool is missing (build it first)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-for tool in nginx python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "run.sh: $tool not found" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-func.XXXXXX")
-# nginx workers may run as another user (nobody when started by root): let them reach
-# the sockets, but not list the folders.
-chmod 0711 "$tmp"
+need_built "$server_bin" "$admin_bin"
+need_tools nginx python3
+make_tmp func
 server_pids=""
 nginx_pids=""
 stopped=0
@@ -52,17 +33,8 @@ stop_all() {
   for pid in $nginx_pids $server_pids; do wait "$pid" 2>/dev/null; done
   return 0
 }
-cleanup() {
-  stop_all
-  rm -rf "$tmp"
-}
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() { stop_all; }
 
 # start_instance NAME WORKERS EXTRA_YAML [SERVER_YAML]: sets $conf, $port, $server_pid
 start_instance() {
@@ -188,8 +160,6 @@ accounts:
     add_user "$lockout_conf" "$WEAVE_LOCKOUT_USER2" "$WEAVE_LOCKOUT_PASSWORD2"
 }
 
-passed=0
-failed=0
 if setup; then
   counts="$tmp/counts"
   # shellcheck disable=SC2086
@@ -209,13 +179,9 @@ fi
 # Stop the servers (leak checks run at exit), then look for sanitizer reports.
 stop_all
 for log in "$tmp"/*/server.log; do
-  [ -f "$log" ] || continue
-  if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|AddressSanitizer|LeakSanitizer' "$log"; then
-    echo "FAIL: sanitizer report in $(basename "$(dirname "$log")") server log:"
-    grep -E -A 30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$log" | head -n 80
+  if sanitizer_report "$log"; then
+    echo "FAIL: sanitizer report in $(basename "$(dirname "$log")") server log (above)"
     failed=$((failed + 1))
   fi
 done
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

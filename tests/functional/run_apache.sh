@@ -17,13 +17,11 @@
 # shellcheck source-path=SCRIPTDIR
 set -u
 
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "$1" 2>/dev/null && pwd) || { echo "run_apache.sh: no such folder: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+# shellcheck source=deploy_lib.sh
+. "$here/deploy_lib.sh"
+resolve_build "${1:-}"
 server_bin="$build/weave-server"
 admin_bin="$build/weave-admin"
 apache_bin=${APACHE_BIN:-/usr/sbin/apache2}
@@ -35,24 +33,14 @@ suite_filter=${APACHE_SUITE:-}
 #    Apache itself answers with 404 before any module runs (a client error either way).
 suite_skip=${APACHE_SUITE_SKIP-test_crash. test_badinput.BadInput.test_control_characters_in_path test_badinput.BadInput.test_invalid_usernames}
 
-missing=""
-for tool in "$server_bin" "$admin_bin" "$apache_bin"; do
-  [ -x "$tool" ] || missing="$missing $tool"
-done
+need_built "$server_bin" "$admin_bin"
+need_tools "$apache_bin" python3 setpriv
 for module in mod_mpm_event mod_authz_core mod_fcgid mod_proxy mod_proxy_fcgi; do
-  [ -f "$modules/$module.so" ] || missing="$missing $modules/$module.so"
+  [ -f "$modules/$module.so" ] ||
+    setup_fail "$modules/$module.so is missing (Debian: apache2, libapache2-mod-fcgid)"
 done
-command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-if [ -n "$missing" ]; then
-  echo "run_apache.sh: missing:$missing (Debian: apt-get install apache2 libapache2-mod-fcgid)" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-apache.XXXXXX")
-chmod 755 "$tmp"
-# shellcheck source=deploy_lib.sh
-. "$here/deploy_lib.sh"
+make_tmp apache
 apache_pid=""
 server_pid=""
 
@@ -78,15 +66,12 @@ pids_with_config() {
   done
 }
 
-cleanup() {
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
   [ -n "$apache_pid" ] && stop_pid "$apache_pid" 10
   [ -n "$server_pid" ] && stop_pid "$server_pid" 10
   apache_pid="" server_pid=""
-  rm -rf "$tmp"
 }
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
 
 wait_ready() {  # wait_ready URL: 200 from the application's heartbeat within 30 s
   python3 - "$1" <<'PY'
@@ -335,5 +320,4 @@ for setup in ${APACHE_SETUPS:-fcgid fcgid-sync proxy proxy-sync}; do
   esac
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -15,38 +15,24 @@
 # shellcheck source-path=SCRIPTDIR
 set -u
 
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "$1" 2>/dev/null && pwd) || { echo "no such folder: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
-server_bin="$build/weave-server"
-admin_bin="$build/weave-admin"
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 # shellcheck source=deploy_lib.sh
 . "$here/deploy_lib.sh"
-for tool in nginx python3; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if [ ! -x "$server_bin" ] || [ ! -x "$admin_bin" ]; then
-  echo "build $build first" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+resolve_build "${1:-}"
+server_bin="$build/weave-server"
+admin_bin="$build/weave-admin"
+need_built "$server_bin" "$admin_bin"
+need_tools nginx python3
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-signals.XXXXXX")
-chmod 755 "$tmp"
+make_tmp signals
 server_pid="" nginx_pid=""
-cleanup() {
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
   [ -n "$server_pid" ] && stop_pid "$server_pid" 30
   nginx_pid="" server_pid=""
-  rm -rf "$tmp"
 }
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
 
 sock="$tmp/weave.sock"
 conf="$tmp/weave.yaml"
@@ -73,7 +59,7 @@ YAML
 }
 write_conf ""
 printf '%s\n' 'alice-password-1' | "$admin_bin" -c "$conf" add alice > /dev/null ||
-  { echo "weave-admin add failed"; echo "0 passed, 1 failed"; exit 1; }
+  setup_fail "weave-admin add failed"
 
 mkdir -p "$tmp/nginx"
 # Two servers: the usual one, and one that streams request bodies to the worker as they
@@ -102,8 +88,7 @@ base="http://127.0.0.1:$port"
 if ! wait_status "$base/__heartbeat__" 200 30; then
   fail "the server did not come up"
   cat "$tmp/server.log" "$tmp/nginx/stderr.log"
-  echo "$passed passed, $failed failed"
-  exit 1
+  finish
 fi
 wait_workers() {  # wait_workers N SECONDS: N workers running
   waited=0
@@ -355,5 +340,4 @@ if [ -n "$unexpected" ]; then
   echo "$unexpected" | head -n 10 | sed 's/^/      /'
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

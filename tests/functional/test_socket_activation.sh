@@ -15,39 +15,24 @@
 # shellcheck source-path=SCRIPTDIR
 set -u
 
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "$1" 2>/dev/null && pwd) || { echo "no such folder: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
-server_bin="$build/weave-server"
-admin_bin="$build/weave-admin"
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 # shellcheck source=deploy_lib.sh
 . "$here/deploy_lib.sh"
+resolve_build "${1:-}"
+server_bin="$build/weave-server"
+admin_bin="$build/weave-admin"
+need_built "$server_bin" "$admin_bin"
+need_tools nginx python3 openssl
 
-for tool in nginx python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if [ ! -x "$server_bin" ] || [ ! -x "$admin_bin" ]; then
-  echo "build $build first" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-activation.XXXXXX")
-chmod 755 "$tmp"
+make_tmp activation
 server_pid="" nginx_pid=""
-cleanup() {
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
   [ -n "$server_pid" ] && stop_pid "$server_pid" 20
   nginx_pid="" server_pid=""
-  rm -rf "$tmp"
 }
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
 
 # As root, nginx's workers run as www-data, as on Debian: the socket's group and mode
 # (SocketGroup=www-data, SocketMode=0660) are what lets them in.
@@ -60,7 +45,7 @@ fi
 # A certificate for 127.0.0.1, trusted by the client through WEAVE_CAFILE.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-  > "$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; echo "0 passed, 1 failed"; exit 1; }
+  > "$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; setup_fail "openssl req failed"; }
 chmod 644 "$tmp/key.pem"
 export WEAVE_CAFILE="$tmp/cert.pem"
 
@@ -193,5 +178,4 @@ else
 fi
 round python-sync python /sync
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

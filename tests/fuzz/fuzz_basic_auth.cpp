@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "http/basic_auth.h"
 #include "core/crypto.h"
+#include "http/basic_auth.h"
 
 namespace {
 
