@@ -23,8 +23,8 @@ UserId RequireBasicLogin(const Request& request, std::string_view path_user,
   if (!credentials || credentials->username != path_user) {
     throw HttpError(401, "Unauthorized");
   }
-  const LoginResult result = logins.Check(path_user, credentials->password,
-                                          EventSourceOf(request, client_address));
+  const LoginResult result =
+      logins.Check(path_user, credentials->password, EventSourceOf(request, client_address));
   if (result.status == LoginStatus::kLocked) {
     throw HttpError(401, "Account locked");
   }

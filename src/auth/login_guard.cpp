@@ -8,7 +8,9 @@
 namespace weave {
 namespace {
 
-std::string UserKey(std::string_view username) { return "user:" + std::string(username); }
+std::string UserKey(std::string_view username) {
+  return "user:" + std::string(username);
+}
 
 }  // namespace
 
@@ -16,8 +18,7 @@ LoginGuard::LoginGuard(Authenticator& authenticator, LoginFailures& failures,
                        const AccountsConfig& policy)
     : authenticator_(authenticator),
       failures_(failures),
-      per_user_{policy.lockout_max_failures, policy.lockout_window_seconds,
-                policy.lockout_seconds},
+      per_user_{policy.lockout_max_failures, policy.lockout_window_seconds, policy.lockout_seconds},
       per_address_{policy.lockout_max_failures_per_address, policy.lockout_window_seconds,
                    policy.lockout_seconds} {}
 

@@ -1,3 +1,4 @@
+// Password hashing with crypt(3) and verification of the older schemes Sync servers stored.
 #include "auth/password_hash.h"
 
 #include <crypt.h>

@@ -1,3 +1,4 @@
+// YAML configuration into the Config structs; the only user of yaml-cpp.
 #include "core/config_loader.h"
 
 #include <functional>

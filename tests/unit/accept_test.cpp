@@ -1,9 +1,9 @@
 // Unit tests of Accept-header negotiation between JSON, newlines and whoisi.
-#include "storage/output_format.h"
-
 #include <string>
 
 #include <boost/test/unit_test.hpp>
+
+#include "storage/output_format.h"
 
 namespace weave {
 namespace {

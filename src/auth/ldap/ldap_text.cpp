@@ -1,3 +1,4 @@
+// LDAP filter and DN escaping, and the text rules of directory values.
 #include "auth/ldap/ldap_text.h"
 
 #include "core/crypto.h"
