@@ -49,23 +49,51 @@ std::string ReadPassword() {
   return password;
 }
 
-int Run(weave::App& app, const std::vector<std::string>& args) {
+void NeedArguments(const std::vector<std::string>& args, size_t count) {
+  if (args.size() < count) {
+    throw std::invalid_argument("missing argument");
+  }
+}
+
+// A new password from standard input, or "" (after saying why) when it is too short.
+std::string ReadNewPassword() {
+  std::string password = ReadPassword();
+  if (password.size() < 8) {
+    std::cerr << "password too short (at least 8 bytes)\n";
+    return {};
+  }
+  return password;
+}
+
+int AddUser(weave::SqlUserStore& users, const std::vector<std::string>& args) {
+  const std::string& name = args[1];
+  if (!weave::IsValidUsername(name)) {
+    std::cerr << "invalid user name (letters, digits, '.', '_', '-'; at most 64)\n";
+    return 1;
+  }
+  const std::string password = ReadNewPassword();
+  if (password.empty()) {
+    return 1;
+  }
+  const auto created = users.CreateUser(name, password, args.size() > 2 ? args[2] : "");
+  if (created.outcome != weave::CreateOutcome::kCreated) {
+    std::cerr << "user " << name << " exists\n";
+    return 1;
+  }
+  std::cout << "created " << name << " (id " << created.id << ")\n";
+  return 0;
+}
+
+// list, add, passwd, enable, disable: the SQL users table. With LDAP the accounts live in
+// the directory, and only their Sync data is ours to manage.
+int RunSqlAccountCommand(weave::App& app, const std::vector<std::string>& args) {
   const std::string& command = args[0];
-  // The SQL-only commands below manage the users table directly.
-  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth);
-  const auto need = [&args](size_t count) {
-    if (args.size() < count) {
-      throw std::invalid_argument("missing argument");
-    }
-  };
-  // With LDAP the accounts live in the directory: only their Sync data is ours to manage.
-  const bool sql_only = command == "list" || command == "add" || command == "passwd" ||
-                        command == "enable" || command == "disable";
-  if (sql_only && app.GetConfig().auth.backend != "sql") {
+  if (app.GetConfig().auth.backend != "sql") {
     std::cerr << "accounts are managed in the LDAP directory (auth.backend: ldap); "
                  "only wipe, delete, invite and invites work here\n";
     return 1;
   }
+  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth);
   if (command == "list") {
     for (const auto& account : users.ListUsers()) {
       std::cout << account.id << '\t' << account.username << '\t' << account.email << '\t'
@@ -73,7 +101,27 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
     }
     return 0;
   }
-  if (command == "invite") {
+  NeedArguments(args, 2);
+  const std::string& name = args[1];
+  if (command == "add") {
+    return AddUser(users, args);
+  }
+  if (command == "passwd") {
+    const std::string password = ReadNewPassword();
+    if (password.empty()) {
+      return 1;
+    }
+    return users.SetPassword(name, password) == weave::ChangeOutcome::kChanged
+               ? 0
+               : (std::cerr << "no such user\n", 1);
+  }
+  return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0
+                                                            : (std::cerr << "no such user\n", 1);
+}
+
+// invite, invites: the registration service's invite codes.
+int RunInviteCommand(weave::App& app, const std::vector<std::string>& args) {
+  if (args[0] == "invite") {
     const int count = args.size() > 1 ? std::stoi(args[1]) : 1;
     for (int i = 0; i < count; ++i) {
       std::cout << app.State().CreateInvite(app.GetConfig().registration.invite_lifetime_seconds)
@@ -81,61 +129,41 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
     }
     return 0;
   }
-  if (command == "invites") {
-    for (const auto& invite : app.State().ListInvites()) {
-      std::cout << invite.code_hash_prefix << '\t' << invite.created_s << '\t' << invite.expires_s
-                << '\t' << (invite.used_by.empty() ? "unused" : invite.used_by) << '\n';
-    }
-    return 0;
+  for (const auto& invite : app.State().ListInvites()) {
+    std::cout << invite.code_hash_prefix << '\t' << invite.created_s << '\t' << invite.expires_s
+              << '\t' << (invite.used_by.empty() ? "unused" : invite.used_by) << '\n';
   }
-  need(2);
+  return 0;
+}
+
+// wipe, delete: an account's Sync data (and, for delete, the account).
+int RunDataCommand(weave::App& app, const std::vector<std::string>& args) {
+  NeedArguments(args, 2);
   const std::string& name = args[1];
-  if (command == "add") {
-    if (!weave::IsValidUsername(name)) {
-      std::cerr << "invalid user name (letters, digits, '.', '_', '-'; at most 64)\n";
-      return 1;
-    }
-    const std::string password = ReadPassword();
-    if (password.size() < 8) {
-      std::cerr << "password too short (at least 8 bytes)\n";
-      return 1;
-    }
-    const auto created = users.CreateUser(name, password, args.size() > 2 ? args[2] : "");
-    if (created.outcome != weave::CreateOutcome::kCreated) {
-      std::cerr << "user " << name << " exists\n";
-      return 1;
-    }
-    std::cout << "created " << name << " (id " << created.id << ")\n";
-    return 0;
-  }
-  if (command == "passwd") {
-    const std::string password = ReadPassword();
-    if (password.size() < 8) {
-      std::cerr << "password too short (at least 8 bytes)\n";
-      return 1;
-    }
-    return users.SetPassword(name, password) == weave::ChangeOutcome::kChanged
-               ? 0
-               : (std::cerr << "no such user\n", 1);
-  }
-  if (command == "enable" || command == "disable") {
-    return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0
-                                                              : (std::cerr << "no such user\n", 1);
-  }
   const auto account = app.Accounts().FindUser(name);
   if (!account) {
     std::cerr << "no such user\n";
     return 1;
   }
-  if (command == "wipe") {
-    app.StorageBackend().DeleteStorage(account->id);
-    return 0;
-  }
-  if (command == "delete") {
-    app.StorageBackend().DeleteStorage(account->id);
+  app.StorageBackend().DeleteStorage(account->id);
+  if (args[0] == "delete") {
     app.Accounts().DeleteUser(name);
     std::cout << "deleted " << name << '\n';
-    return 0;
+  }
+  return 0;
+}
+
+int Run(weave::App& app, const std::vector<std::string>& args) {
+  const std::string& command = args[0];
+  if (command == "list" || command == "add" || command == "passwd" || command == "enable" ||
+      command == "disable") {
+    return RunSqlAccountCommand(app, args);
+  }
+  if (command == "invite" || command == "invites") {
+    return RunInviteCommand(app, args);
+  }
+  if (command == "wipe" || command == "delete") {
+    return RunDataCommand(app, args);
   }
   std::cerr << kUsage;
   return 2;

@@ -7,9 +7,11 @@
 namespace weave {
 
 EventSource EventSourceOf(const Request& request, std::string_view client_address) {
-  const std::string* agent = request.Header("USER_AGENT");
-  return {client_address, request.method, request.path,
-          agent != nullptr ? std::string_view(*agent) : std::string_view()};
+  std::string_view user_agent;
+  if (const std::string* agent = request.Header("USER_AGENT")) {
+    user_agent = *agent;
+  }
+  return {client_address, request.method, request.path, user_agent};
 }
 
 UserId RequireBasicLogin(const Request& request, std::string_view path_user,

@@ -279,121 +279,126 @@ void FillLdapDefaults(const ServerConfig& server, LdapConfig& ldap) {
   }
 }
 
-Config Load(const YAML::Node& root) {
-  Config config;
-  Section("")
-      .Child("server", [&config](const YAML::Node& node) { ApplyServer(node, config.server); })
-      .Child("database",
-             [&config](const YAML::Node& node) { ApplyDatabase(node, config.database); })
-      .Child("auth",
-             [&config](const YAML::Node& node) {
-               Section("auth")
-                   .Choice("backend", &config.auth.backend, {"sql", "ldap"})
-                   .Int("cache_seconds", &config.auth.cache_seconds, 0, 86400)
-                   .Choice("password_hash", &config.auth.password_hash, {"yescrypt", "bcrypt"})
-                   .Int("password_hash_cost", &config.auth.password_hash_cost, 0, 31)
-                   .Child(
-                       "ldap",
-                       [&config](const YAML::Node& child) { ApplyLdap(child, config.auth.ldap); })
-                   .Apply(node);
-               const int cost = config.auth.password_hash_cost;
-               const bool bcrypt = config.auth.password_hash == "bcrypt";
-               if (cost != 0 && (bcrypt ? cost < 4 : cost > 11)) {
-                 throw ConfigError("auth.password_hash_cost",
-                                   bcrypt ? "bcrypt takes 4 to 31" : "yescrypt takes 1 to 11");
-               }
+void ApplyAuth(const YAML::Node& node, AuthConfig& auth) {
+  Section("auth")
+      .Choice("backend", &auth.backend, {"sql", "ldap"})
+      .Int("cache_seconds", &auth.cache_seconds, 0, 86400)
+      .Choice("password_hash", &auth.password_hash, {"yescrypt", "bcrypt"})
+      .Int("password_hash_cost", &auth.password_hash_cost, 0, 31)
+      .Child("ldap", [&auth](const YAML::Node& child) { ApplyLdap(child, auth.ldap); })
+      .Apply(node);
+  const int cost = auth.password_hash_cost;
+  const bool bcrypt = auth.password_hash == "bcrypt";
+  if (cost != 0 && (bcrypt ? cost < 4 : cost > 11)) {
+    throw ConfigError("auth.password_hash_cost",
+                      bcrypt ? "bcrypt takes 4 to 31" : "yescrypt takes 1 to 11");
+  }
+}
+
+void ApplyLimits(const YAML::Node& node, LimitsConfig& limits) {
+  Section("limits")
+      .Int("quota_kib", &limits.quota_kib, 0, INT64_MAX / 1024)
+      .Int("max_payload_bytes", &limits.max_payload_bytes, 1, 64 << 20)
+      .Int("max_body_bytes", &limits.max_body_bytes, 1024, 1LL << 31)
+      .Int("batch_max_count", &limits.batch_max_count, 1, 10000)
+      .Int("batch_max_bytes", &limits.batch_max_bytes, 1, 1LL << 31)
+      .Apply(node);
+}
+
+void ApplyLog(const YAML::Node& node, LogConfig& log) {
+  Section("log")
+      .Choice("level", &log.level, {"debug", "info", "warning", "error"})
+      .Text("file", &log.file)
+      .Bool("access_log", &log.access_log)
+      .Apply(node);
+}
+
+void ApplyMaintenance(const YAML::Node& node, MaintenanceConfig& maintenance) {
+  Section("maintenance")
+      .Bool("read_only", &maintenance.read_only)
+      .Text("alert", &maintenance.alert)
+      .Apply(node);
+  for (const char c : maintenance.alert) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      throw ConfigError("maintenance.alert", "must be one line");
+    }
+  }
+}
+
+void ApplyRegistration(const YAML::Node& node, RegistrationConfig& registration) {
+  Section("registration")
+      .Choice("policy", &registration.policy, {"open", "invite", "closed"})
+      .Text("shared_secret", &registration.shared_secret)
+      .Bool("require_hashed_username", &registration.require_hashed_username)
+      .Int("invite_lifetime_seconds", &registration.invite_lifetime_seconds, 60, 10LL * 365 * 86400)
+      .Child("captcha",
+             [&registration](const YAML::Node& child) {
+               Section("registration.captcha")
+                   .Text("verify_url", &registration.captcha.verify_url)
+                   .Text("secret", &registration.captcha.secret)
+                   .Text("site_key", &registration.captcha.site_key)
+                   .Text("script_url", &registration.captcha.script_url)
+                   .Apply(child);
              })
-      .Child("limits",
-             [&config](const YAML::Node& node) {
-               auto& limits = config.limits;
-               Section("limits")
-                   .Int("quota_kib", &limits.quota_kib, 0, INT64_MAX / 1024)
-                   .Int("max_payload_bytes", &limits.max_payload_bytes, 1, 64 << 20)
-                   .Int("max_body_bytes", &limits.max_body_bytes, 1024, 1LL << 31)
-                   .Int("batch_max_count", &limits.batch_max_count, 1, 10000)
-                   .Int("batch_max_bytes", &limits.batch_max_bytes, 1, 1LL << 31)
-                   .Apply(node);
-             })
-      .Child("log",
-             [&config](const YAML::Node& node) {
-               Section("log")
-                   .Choice("level", &config.log.level, {"debug", "info", "warning", "error"})
-                   .Text("file", &config.log.file)
-                   .Bool("access_log", &config.log.access_log)
-                   .Apply(node);
-             })
-      .Child("maintenance",
-             [&config](const YAML::Node& node) {
-               Section("maintenance")
-                   .Bool("read_only", &config.maintenance.read_only)
-                   .Text("alert", &config.maintenance.alert)
-                   .Apply(node);
-               for (const char c : config.maintenance.alert) {
-                 if (static_cast<unsigned char>(c) < 0x20) {
-                   throw ConfigError("maintenance.alert", "must be one line");
-                 }
-               }
-             })
-      .Child("registration",
-             [&config](const YAML::Node& node) {
-               auto& registration = config.registration;
-               Section("registration")
-                   .Choice("policy", &registration.policy, {"open", "invite", "closed"})
-                   .Text("shared_secret", &registration.shared_secret)
-                   .Bool("require_hashed_username", &registration.require_hashed_username)
-                   .Int("invite_lifetime_seconds", &registration.invite_lifetime_seconds, 60,
-                        10LL * 365 * 86400)
-                   .Child("captcha",
-                          [&registration](const YAML::Node& child) {
-                            Section("registration.captcha")
-                                .Text("verify_url", &registration.captcha.verify_url)
-                                .Text("secret", &registration.captcha.secret)
-                                .Text("site_key", &registration.captcha.site_key)
-                                .Text("script_url", &registration.captcha.script_url)
-                                .Apply(child);
-                          })
-                   .Apply(node);
-             })
-      .Child("mail",
-             [&config](const YAML::Node& node) {
-               Section("mail")
-                   .Text("smtp_url", &config.mail.smtp_url)
-                   .Text("username", &config.mail.username)
-                   .Text("password", &config.mail.password)
-                   .Bool("starttls", &config.mail.starttls)
-                   .Text("from", &config.mail.from)
-                   .Int("timeout_seconds", &config.mail.timeout_seconds, 1, 300)
-                   .Apply(node);
-             })
-      .Child("accounts",
-             [&config](const YAML::Node& node) {
-               auto& accounts = config.accounts;
-               Section("accounts")
-                   .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60,
-                        30LL * 86400)
-                   .Int("lockout_max_failures", &accounts.lockout_max_failures, 0, 1000000)
-                   .Int("lockout_max_failures_per_address",
-                        &accounts.lockout_max_failures_per_address, 0, 1000000)
-                   .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
-                   .Int("lockout_seconds", &accounts.lockout_seconds, 1, int64_t{86400} * 7)
-                   .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)
-                   .Apply(node);
-             })
-      .Child("security_log",
-             [&config](const YAML::Node& node) {
-               Section("security_log")
-                   .Choice("target", &config.security_log.target, {"syslog", "file", "off"})
-                   .Text("file", &config.security_log.file)
-                   .Apply(node);
-               if (config.security_log.target == "file" && config.security_log.file.empty()) {
-                 throw ConfigError("security_log.file", "needed when target is \"file\"");
-               }
-             })
-      .Apply(root);
-  if (config.registration.captcha.verify_url.empty() !=
-      config.registration.captcha.secret.empty()) {
+      .Apply(node);
+  if (registration.captcha.verify_url.empty() != registration.captcha.secret.empty()) {
     throw ConfigError("registration.captcha", "verify_url and secret go together");
   }
+}
+
+void ApplyMail(const YAML::Node& node, MailConfig& mail) {
+  Section("mail")
+      .Text("smtp_url", &mail.smtp_url)
+      .Text("username", &mail.username)
+      .Text("password", &mail.password)
+      .Bool("starttls", &mail.starttls)
+      .Text("from", &mail.from)
+      .Int("timeout_seconds", &mail.timeout_seconds, 1, 300)
+      .Apply(node);
+}
+
+void ApplyAccounts(const YAML::Node& node, AccountsConfig& accounts) {
+  Section("accounts")
+      .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60, 30LL * 86400)
+      .Int("lockout_max_failures", &accounts.lockout_max_failures, 0, 1000000)
+      .Int("lockout_max_failures_per_address", &accounts.lockout_max_failures_per_address, 0,
+           1000000)
+      .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
+      .Int("lockout_seconds", &accounts.lockout_seconds, 1, int64_t{86400} * 7)
+      .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)
+      .Apply(node);
+}
+
+void ApplySecurityLog(const YAML::Node& node, SecurityLogConfig& security_log) {
+  Section("security_log")
+      .Choice("target", &security_log.target, {"syslog", "file", "off"})
+      .Text("file", &security_log.file)
+      .Apply(node);
+  if (security_log.target == "file" && security_log.file.empty()) {
+    throw ConfigError("security_log.file", "needed when target is \"file\"");
+  }
+}
+
+Config Load(const YAML::Node& root) {
+  Config config;
+  // Binds a section's Apply function to its part of config.
+  const auto apply = [](auto function, auto& part) {
+    return [function, &part](const YAML::Node& node) {
+      function(node, part);
+    };
+  };
+  Section("")
+      .Child("server", apply(ApplyServer, config.server))
+      .Child("database", apply(ApplyDatabase, config.database))
+      .Child("auth", apply(ApplyAuth, config.auth))
+      .Child("limits", apply(ApplyLimits, config.limits))
+      .Child("log", apply(ApplyLog, config.log))
+      .Child("maintenance", apply(ApplyMaintenance, config.maintenance))
+      .Child("registration", apply(ApplyRegistration, config.registration))
+      .Child("mail", apply(ApplyMail, config.mail))
+      .Child("accounts", apply(ApplyAccounts, config.accounts))
+      .Child("security_log", apply(ApplySecurityLog, config.security_log))
+      .Apply(root);
   if (config.auth.backend == "ldap") {
     FillLdapDefaults(config.server, config.auth.ldap);
   }

@@ -93,7 +93,7 @@ class InPlaceStream : public rapidjson::StringStream {
 };
 
 // Finds where the first `limit` elements of a root array end, building nothing; stops
-// reading there. Leaves cut() at 0 when the body is not an array or is shorter.
+// reading there. Leaves Cut() at 0 when the body is not an array or is shorter.
 class ElementCounter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ElementCounter> {
  public:
   ElementCounter(const InPlaceStream& stream, size_t limit) : stream_(stream), limit_(limit) {}
@@ -117,7 +117,7 @@ class ElementCounter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, El
     --depth_;
     return EndValue(true);
   }
-  size_t cut() const { return cut_; }
+  size_t Cut() const { return cut_; }
 
  private:
   // Called when a value ends; at depth 1 of a root array that is one element. The reader
@@ -146,11 +146,11 @@ size_t LengthOfFirstElements(const std::string& body, size_t limit) {
   ElementCounter counter(stream, limit);
   rapidjson::Reader reader;
   reader.Parse<rapidjson::kParseIterativeFlag>(stream, counter);
-  return counter.cut();
+  return counter.Cut();
 }
 
-bool IsValidReference(std::string_view id) {
-  return id.size() <= kMaxIdBytes;
+bool InRange(std::optional<int64_t> number, int64_t lowest, int64_t highest) {
+  return number && *number >= lowest && *number <= highest;
 }
 
 }  // namespace
@@ -234,33 +234,42 @@ std::string WboBody::ReadFields(const void* opaque, const WboLimits& limits, Ite
       }
     } else if (name == "sortindex") {
       write.sortindex = IntegerField(field);
-      if (!write.sortindex || *write.sortindex > kMaxSortIndex ||
-          *write.sortindex < -kMaxSortIndex) {
+      if (!InRange(write.sortindex, -kMaxSortIndex, kMaxSortIndex)) {
         error = "invalid sortindex";
       }
     } else if (name == "ttl") {
       write.ttl_seconds = IntegerField(field);
-      if (!write.ttl_seconds || *write.ttl_seconds < 0 ||
-          *write.ttl_seconds > limits.max_ttl_seconds) {
+      if (!InRange(write.ttl_seconds, 0, limits.max_ttl_seconds)) {
         error = "invalid ttl";
       }
     } else if (name == "parentid" || name == "predecessorid") {
-      // Old clients sent numeric references; Python stored them as text.
-      const std::string_view text =
-          field.IsNumber()   ? std::string_view(converted_.emplace_back(NumberText(field)))
-          : field.IsString() ? View(field)
-                             : std::string_view();
-      if (!(field.IsString() || field.IsNumber()) || !IsValidReference(text)) {
+      const auto reference = ReadReference(&field);
+      if (!reference) {
         error = "invalid " + std::string(name);
-      } else if (name == "parentid") {
-        write.parentid = text;
       } else {
-        write.predecessorid = text;
+        (name == "parentid" ? write.parentid : write.predecessorid) = *reference;
       }
     }
     // Anything else, "modified" included, is the server's business or unknown: ignored.
   }
   return error;
+}
+
+std::optional<std::string_view> WboBody::ReadReference(const void* opaque) {
+  const Value& field = *static_cast<const Value*>(opaque);
+  std::string_view text;
+  if (field.IsNumber()) {
+    // Old clients sent numeric references; Python stored them as text.
+    text = converted_.emplace_back(NumberText(field));
+  } else if (field.IsString()) {
+    text = View(field);
+  } else {
+    return std::nullopt;
+  }
+  if (text.size() > kMaxIdBytes) {
+    return std::nullopt;
+  }
+  return text;
 }
 
 ParsedWbo WboBody::ParseItem(const void* value, const WboLimits& limits) {

@@ -63,6 +63,9 @@ class WboBody {
   std::string ReadFields(const void* value, const WboLimits& limits, ItemWrite& write,
                          bool& has_id);
   ParsedWbo ParseItem(const void* value, const WboLimits& limits);
+  // A parentid or predecessorid (text, or a number kept as its text) of at most 64 bytes;
+  // nullopt otherwise. value is a rapidjson::Value.
+  std::optional<std::string_view> ReadReference(const void* value);
 
   std::string buffer_;  // parsed in place: the document's strings point into it
   std::unique_ptr<Document> document_;
