@@ -12,42 +12,24 @@
 # folder removed. The last line is "N passed, N failed"; non-zero exit on failure.
 # shellcheck source-path=SCRIPTDIR
 set -u
-
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "$1" 2>/dev/null && pwd) || { echo "no such folder: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+resolve_build "${1:-}"
 server_bin="$build/weave-server"
 # shellcheck source=deploy_lib.sh
 . "$here/deploy_lib.sh"
+need_built "$server_bin"
+need_tools nginx python3 openssl
 
-for tool in nginx python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if [ ! -x "$server_bin" ]; then
-  echo "build $build first" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-split.XXXXXX")
-# nginx workers may run as another user (nobody when started by root): let them reach
-# the sockets, but not list the folder.
-chmod 0711 "$tmp"
+make_tmp split
 user_pid="" storage_pid="" nginx_pid=""
-cleanup() {
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
   [ -n "$user_pid" ] && stop_pid "$user_pid" 20
   [ -n "$storage_pid" ] && stop_pid "$storage_pid" 20
   nginx_pid="" user_pid="" storage_pid=""
-  rm -rf "$tmp"
 }
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
 
 https_port=$(free_port)
 http_port=$(free_port)
@@ -58,7 +40,7 @@ mkdir -p "$tmp/db" "$tmp/nginx"
 # A certificate for 127.0.0.1, trusted by the client through WEAVE_CAFILE.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-  > "$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; echo "0 passed, 1 failed"; exit 1; }
+  > "$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; setup_fail "openssl failed"; }
 chmod 644 "$tmp/key.pem"
 export WEAVE_CAFILE="$tmp/cert.pem"
 
@@ -119,8 +101,7 @@ nginx_conf "$tmp/nginx" "" "  include $tmp/nginx/site.conf;$direct" > "$tmp/ngin
 if ! nginx -t -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" > "$tmp/nginx/t.log" 2>&1; then
   fail "nginx -t rejects conf/nginx/weave-split.conf"
   sed 's/^/      /' "$tmp/nginx/t.log"
-  echo "$passed passed, $failed failed"
-  exit 1
+  finish
 fi
 pass "nginx -t accepts conf/nginx/weave-split.conf"
 
@@ -166,5 +147,4 @@ for role in user storage; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
