@@ -303,9 +303,14 @@ PY
     if sanitizer_report "$log"; then
       fail "$name: sanitizer report in $(basename "$log")"
     fi
-    if grep -qE 'worker .* died|cannot start|\[fcgid:(error|emerg)\]|\[proxy_fcgi:error\]' "$log"; then
+    # "reading input brigade" is Apache failing to read a client's body: the suite sends
+    # bodies that end early on purpose, and whether Apache notices before the client has
+    # gone depends on timing. It says nothing about the server.
+    if grep -E 'worker .* died|cannot start|\[fcgid:(error|emerg)\]|\[proxy_fcgi:error\]' "$log" |
+        grep -qv 'reading input brigade'; then
       fail "$name: errors in $(basename "$log"):"
-      grep -E 'worker .* died|cannot start|\[fcgid:(error|emerg)\]|\[proxy_fcgi:error\]' "$log" | head -n 10 | sed 's/^/      /'
+      grep -E 'worker .* died|cannot start|\[fcgid:(error|emerg)\]|\[proxy_fcgi:error\]' "$log" |
+        grep -v 'reading input brigade' | head -n 10 | sed 's/^/      /'
     fi
   done
 }
