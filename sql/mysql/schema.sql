@@ -145,13 +145,16 @@ INSERT IGNORE INTO weave_migrations (name, applied) VALUES ('wbo: stats filled',
 
 -- Sync's own account state, kept here whatever the authentication back end (also LDAP).
 
--- One pending password-reset code per user: only its SHA-256 is stored.
-CREATE TABLE IF NOT EXISTS reset_codes (
+-- Pending password-reset codes: only their SHA-256 is stored. A user may have a few at once
+-- (a new request does not void the mail of an earlier one).
+CREATE TABLE IF NOT EXISTS password_resets (
   username   VARCHAR(255)  NOT NULL,
   code_hash  VARBINARY(64) NOT NULL,
   expires    BIGINT        NOT NULL,      -- seconds since the epoch
-  PRIMARY KEY (username)
+  PRIMARY KEY (username, code_hash)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- Before password_resets: one code per user.
+DROP TABLE IF EXISTS reset_codes;
 
 -- One-time invitation codes for registration.policy: invite (SHA-256 of the code).
 CREATE TABLE IF NOT EXISTS invites (
@@ -172,3 +175,12 @@ CREATE TABLE IF NOT EXISTS login_failures (
   locked_until  BIGINT         NOT NULL DEFAULT 0,
   PRIMARY KEY (`key`)
 ) ENGINE=InnoDB;
+
+-- Where each user logged in successfully lately: a lockout of the user name does not apply
+-- to these addresses, so a guesser cannot lock the owner out (accounts.trusted_address_days).
+CREATE TABLE IF NOT EXISTS trusted_addresses (
+  username    VARCHAR(255)  NOT NULL,
+  address     VARBINARY(64) NOT NULL,
+  last_login  BIGINT        NOT NULL,    -- seconds
+  PRIMARY KEY (username, address)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -78,12 +78,16 @@ END;
 
 -- Sync's own account state, kept here whatever the authentication back end (also LDAP).
 
--- One pending password-reset code per user: only its SHA-256 is stored.
-CREATE TABLE IF NOT EXISTS reset_codes (
-  username   TEXT    NOT NULL PRIMARY KEY,
+-- Pending password-reset codes: only their SHA-256 is stored. A user may have a few at once
+-- (a new request does not void the mail of an earlier one).
+CREATE TABLE IF NOT EXISTS password_resets (
+  username   TEXT    NOT NULL,
   code_hash  TEXT    NOT NULL,
-  expires    INTEGER NOT NULL          -- seconds since the epoch
-);
+  expires    INTEGER NOT NULL,         -- seconds since the epoch
+  PRIMARY KEY (username, code_hash)
+) WITHOUT ROWID;
+-- Before password_resets: one code per user.
+DROP TABLE IF EXISTS reset_codes;
 
 -- One-time invitation codes for registration.policy: invite (SHA-256 of the code).
 CREATE TABLE IF NOT EXISTS invites (
@@ -94,12 +98,22 @@ CREATE TABLE IF NOT EXISTS invites (
   used_at    INTEGER
 );
 
--- Failed logins per key ("user:<name>" or "addr:<address>") in the current window.
+-- Failed logins per key in the current window: "user:<name>", "addr:<address>" (an IPv6
+-- address by its /64), "pair:<address> <name>", "reset:<name>", "resetaddr:<address>".
 CREATE TABLE IF NOT EXISTS login_failures (
   key           TEXT    NOT NULL PRIMARY KEY,
   failures      INTEGER NOT NULL,
   window_start  INTEGER NOT NULL,    -- seconds
   locked_until  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Where each user logged in successfully lately: a lockout of the user name does not apply
+-- to these addresses, so a guesser cannot lock the owner out (accounts.trusted_address_days).
+CREATE TABLE IF NOT EXISTS trusted_addresses (
+  username    TEXT    NOT NULL,
+  address     TEXT    NOT NULL,      -- as login_failures counts it (IPv6 by its /64)
+  last_login  INTEGER NOT NULL,      -- seconds
+  PRIMARY KEY (username, address)
 ) WITHOUT ROWID;
 
 -- The LDAP back end in readonly mode (auth.ldap.mode: readonly) never writes the directory:

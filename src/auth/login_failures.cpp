@@ -1,12 +1,34 @@
 // Failed-login counters in the login_failures table.
 #include "auth/login_failures.h"
 
+#include <cstring>
+
+#include <arpa/inet.h>
+
 #include "db/sql_dialect.h"
 
 namespace weave {
 
 LoginFailures::LoginFailures(SqlConnection& connection, const Clock& clock)
     : db_(connection), clock_(clock) {}
+
+std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string>& keys) {
+  std::string sql = "SELECT `key` FROM login_failures WHERE locked_until > ? AND `key` IN (";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    sql += i == 0 ? "?" : ", ?";
+  }
+  sql += ")";
+  StatementScope query(db_.Prepare(sql));
+  query->BindInt(0, NowSeconds());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    query->BindText(static_cast<int>(i + 1), keys[i]);
+  }
+  std::vector<std::string> locked;
+  while (query->Step()) {
+    locked.emplace_back(query->ColumnText(0));
+  }
+  return locked;
+}
 
 bool LoginFailures::IsLocked(std::string_view key_a, std::string_view key_b) {
   StatementScope query(db_.Prepare(
@@ -55,6 +77,78 @@ void LoginFailures::ClearFailures(std::string_view key) {
   StatementScope remove(db_.Prepare("DELETE FROM login_failures WHERE `key` = ?"));
   remove->BindText(0, key);
   remove->Step();
+}
+
+bool LoginFailures::IsTrustedAddress(std::string_view username, std::string_view address,
+                                     int64_t max_age_seconds) {
+  StatementScope query(db_.Prepare(
+      "SELECT 1 FROM trusted_addresses WHERE username = ? AND address = ? AND last_login > ?"));
+  query->BindText(0, username);
+  query->BindText(1, address);
+  query->BindInt(2, NowSeconds() - max_age_seconds);
+  return query->Step();
+}
+
+void LoginFailures::RememberTrustedAddress(std::string_view username, std::string_view address) {
+  SqlTransaction transaction(db_);
+  {
+    StatementScope upsert(db_.Prepare(
+        db_.Dialect().InsertOrReplaceSql("trusted_addresses", "username, address, last_login",
+                                         "?, ?, ?", "username, address", "last_login")));
+    upsert->BindText(0, username);
+    upsert->BindText(1, address);
+    upsert->BindInt(2, NowSeconds());
+    upsert->Step();
+  }
+  // Keep the newest few: a user roams between a handful of networks, not hundreds.
+  StatementScope trim(db_.Prepare(
+      "DELETE FROM trusted_addresses WHERE username = ? AND last_login < ("
+      "SELECT last_login FROM (SELECT last_login FROM trusted_addresses WHERE username = ? "
+      "ORDER BY last_login DESC LIMIT 1 OFFSET ?) AS newest)"));
+  trim->BindText(0, username);
+  trim->BindText(1, username);
+  trim->BindInt(2, kMaxTrustedAddresses - 1);
+  trim->Step();
+  transaction.Commit();
+}
+
+int64_t LoginFailures::ExpireOldRows(int64_t max_window_seconds, int64_t max_trust_seconds,
+                                     int batch_rows) {
+  const int64_t now = NowSeconds();
+  int64_t deleted = 0;
+  {
+    StatementScope expire(db_.Prepare(
+        "DELETE FROM login_failures WHERE `key` IN (SELECT `key` FROM (SELECT `key` FROM "
+        "login_failures WHERE locked_until < ? AND window_start < ? LIMIT ?) AS old)"));
+    expire->BindInt(0, now);
+    expire->BindInt(1, now - max_window_seconds);
+    expire->BindInt(2, batch_rows);
+    expire->Step();
+    deleted += expire->AffectedRows();
+  }
+  StatementScope forget(db_.Prepare(
+      "DELETE FROM trusted_addresses WHERE (username, address) IN (SELECT username, address "
+      "FROM (SELECT username, address FROM trusted_addresses WHERE last_login < ? LIMIT ?) "
+      "AS old)"));
+  forget->BindInt(0, now - max_trust_seconds);
+  forget->BindInt(1, batch_rows);
+  forget->Step();
+  return deleted + forget->AffectedRows();
+}
+
+std::string AddressKey(std::string_view address) {
+  if (address.find(':') == std::string_view::npos || address.size() >= INET6_ADDRSTRLEN) {
+    return std::string(address);
+  }
+  const std::string text(address);
+  in6_addr parsed{};
+  if (inet_pton(AF_INET6, text.c_str(), &parsed) != 1) {
+    return text;
+  }
+  std::memset(parsed.s6_addr + 8, 0, 8);  // keep the /64 network
+  char network[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &parsed, network, sizeof network);
+  return std::string(network) + "/64";
 }
 
 }  // namespace weave

@@ -1,9 +1,11 @@
-// Failed-login counting and lockout, kept in SQL so that every worker and every server on
-// the same database sees the same counts.
+// Failed-login counting, lockout and each user's recently trusted addresses, kept in SQL so
+// that every worker and every server on the same database sees the same state.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "db/sql_connection.h"
@@ -16,12 +18,14 @@ struct LockoutPolicy {
   int lockout_seconds = 900;
 };
 
-// Counts per key ("user:alice", "addr:192.0.2.1", "reset:alice"). Borrows the connection and
-// clock. Every method throws BackendError on database failure.
+// Counts per key ("user:alice", "addr:192.0.2.1", "pair:192.0.2.1 alice", "reset:alice").
+// Borrows the connection and clock. Every method throws BackendError on database failure.
 class LoginFailures {
  public:
   LoginFailures(SqlConnection& connection, const Clock& clock);
 
+  // The keys among `keys` that are locked now, in one query.
+  std::vector<std::string> LockedKeys(const std::vector<std::string>& keys);
   // True if either key is locked now.
   bool IsLocked(std::string_view key_a, std::string_view key_b);
   // Counts one failure for key; locks it for policy.lockout_seconds once it has
@@ -29,11 +33,30 @@ class LoginFailures {
   void RecordFailure(std::string_view key, const LockoutPolicy& policy);
   void ClearFailures(std::string_view key);
 
+  // True if username logged in successfully from address (an address key, see
+  // AddressKey) within the last max_age_seconds.
+  bool IsTrustedAddress(std::string_view username, std::string_view address,
+                        int64_t max_age_seconds);
+  // Records a successful login of username from address now. A user keeps at most
+  // kMaxTrustedAddresses addresses; the least recent one goes first.
+  void RememberTrustedAddress(std::string_view username, std::string_view address);
+  static constexpr int kMaxTrustedAddresses = 16;
+
+  // Deletes up to batch_rows counters whose window and lock are over (older than
+  // max_window_seconds), and up to batch_rows trusted addresses older than
+  // max_trust_seconds. Returns the rows deleted.
+  int64_t ExpireOldRows(int64_t max_window_seconds, int64_t max_trust_seconds, int batch_rows);
+
  private:
   int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
 
   SqlConnection& db_;
   const Clock& clock_;
 };
+
+// The key a client address is counted under: an IPv4 address as it is, an IPv6 address by
+// its /64 network ("2001:db8:1:2::/64"), since one subscriber usually holds a whole /64.
+// Anything that is not an IP address is taken as it is.
+std::string AddressKey(std::string_view address);
 
 }  // namespace weave

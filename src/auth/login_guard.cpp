@@ -1,50 +1,119 @@
 // Login checks under the lockout rules, with every failure in the security log.
 #include "auth/login_guard.h"
 
-#include <string>
+#include <algorithm>
+#include <vector>
 
 #include "core/log.h"
 
 namespace weave {
 namespace {
 
+constexpr int64_t kRememberEverySeconds = 3600;
+constexpr size_t kMaxRemembered = 10000;
+
 std::string UserKey(std::string_view username) {
   return "user:" + std::string(username);
+}
+
+// The counter keys of one attempt.
+struct AttemptKeys {
+  std::string address;  // AddressKey of the client
+  std::string user;
+  std::string from_address;
+  std::string pair;
+};
+
+AttemptKeys KeysOf(std::string_view username, const EventSource& source) {
+  AttemptKeys keys;
+  keys.address = AddressKey(source.address);
+  keys.user = UserKey(username);
+  keys.from_address = "addr:" + keys.address;
+  keys.pair = "pair:" + keys.address + " " + std::string(username);
+  return keys;
+}
+
+bool Contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
 }  // namespace
 
 LoginGuard::LoginGuard(Authenticator& authenticator, LoginFailures& failures,
-                       const AccountsConfig& policy)
+                       const AccountsConfig& policy, const Clock& clock)
     : authenticator_(authenticator),
       failures_(failures),
+      clock_(clock),
       per_user_{policy.lockout_max_failures, policy.lockout_window_seconds, policy.lockout_seconds},
       per_address_{policy.lockout_max_failures_per_address, policy.lockout_window_seconds,
-                   policy.lockout_seconds} {}
+                   policy.lockout_seconds},
+      trust_seconds_(int64_t{policy.trusted_address_days} * 86400) {}
 
 bool LoginGuard::LockoutEnabled() const {
   return per_user_.max_failures > 0 || per_address_.max_failures > 0;
 }
 
+bool LoginGuard::MayTry(std::string_view username, const EventSource& source) {
+  if (!LockoutEnabled()) {
+    return true;
+  }
+  const AttemptKeys keys = KeysOf(username, source);
+  // One query in the common case; the trusted-address lookup only under a lockout.
+  const std::vector<std::string> locked =
+      failures_.LockedKeys({keys.pair, keys.user, keys.from_address});
+  bool refused = Contains(locked, keys.pair);
+  if (!refused && (Contains(locked, keys.user) || Contains(locked, keys.from_address))) {
+    refused =
+        trust_seconds_ <= 0 || !failures_.IsTrustedAddress(username, keys.address, trust_seconds_);
+  }
+  if (refused) {
+    LogSecurityEvent(SecurityEvent::kAccountLocked, username, source);
+  }
+  return !refused;
+}
+
+void LoginGuard::RecordRejected(std::string_view username, const EventSource& source) {
+  Log(LogLevel::kWarning) << "failed login for user " << username << " from " << source.address;
+  LogSecurityEvent(SecurityEvent::kLoginFailed, username, source);
+  if (!LockoutEnabled()) {
+    return;
+  }
+  const AttemptKeys keys = KeysOf(username, source);
+  failures_.RecordFailure(keys.pair, per_user_);
+  failures_.RecordFailure(keys.user, per_user_);
+  failures_.RecordFailure(keys.from_address, per_address_);
+}
+
+void LoginGuard::RecordAccepted(std::string_view username, const EventSource& source) {
+  if (!LockoutEnabled() || trust_seconds_ <= 0) {
+    return;
+  }
+  const AttemptKeys keys = KeysOf(username, source);
+  const std::string memo = keys.address + " " + std::string(username);
+  const int64_t now_s = clock_.NowMs() / 1000;
+  const auto found = remembered_s_.find(memo);
+  if (found != remembered_s_.end() && now_s - found->second < kRememberEverySeconds) {
+    return;
+  }
+  if (remembered_s_.size() >= kMaxRemembered) {
+    remembered_s_.clear();
+  }
+  failures_.RememberTrustedAddress(username, keys.address);
+  remembered_s_[memo] = now_s;
+}
+
 LoginResult LoginGuard::Check(std::string_view username, std::string_view password,
                               const EventSource& source) {
-  const std::string user_key = UserKey(username);
-  const std::string address_key = "addr:" + std::string(source.address);
-  if (LockoutEnabled() && failures_.IsLocked(user_key, address_key)) {
-    LogSecurityEvent(SecurityEvent::kAccountLocked, username, source);
+  if (!MayTry(username, source)) {
     return {LoginStatus::kLocked, 0};
   }
   const auto user = authenticator_.Authenticate(username, password);
-  if (user) {
-    return {LoginStatus::kAccepted, *user};
+  if (!user) {
+    RecordRejected(username, source);
+    return {LoginStatus::kRejected, 0};
   }
-  Log(LogLevel::kWarning) << "failed login for user " << username << " from " << source.address;
-  LogSecurityEvent(SecurityEvent::kLoginFailed, username, source);
-  if (LockoutEnabled()) {
-    failures_.RecordFailure(user_key, per_user_);
-    failures_.RecordFailure(address_key, per_address_);
-  }
-  return {LoginStatus::kRejected, 0};
+  RecordAccepted(username, source);
+  return {LoginStatus::kAccepted, *user};
 }
 
 void LoginGuard::ClearUserFailures(std::string_view username) {

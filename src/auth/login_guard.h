@@ -1,12 +1,23 @@
 // The one place a password is checked for a login: lockout first, then the authenticator,
-// then failure counting and the security log. Basic auth, the account pages and password
-// changes all go through it, so none of them can be used to guess without limit.
+// then failure counting and the security log. Basic auth, enrolment in a directory, the
+// account pages and password changes all go through it, so none of them can be used to
+// guess without limit.
+//
+// Lockout is designed so that a guesser cannot deny service to an account's owner. Wrong
+// passwords are counted per user name, per client address (IPv6 by its /64) and per pair.
+// A locked user name is refused only from addresses it has not logged in from successfully
+// lately; a locked address is refused only for names it has not logged in as lately; a
+// locked pair (a guesser at the owner's own address) is refused always.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "auth/authenticator.h"
 #include "auth/login_failures.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/security_log.h"
 #include "core/user_name.h"
@@ -16,7 +27,7 @@ namespace weave {
 enum class LoginStatus {
   kAccepted,
   kRejected,  // wrong password, unknown user or disabled account (counted as a failure)
-  kLocked     // the user name or the client address is locked out; the password was not tried
+  kLocked     // locked out (see above); the password was not tried
 };
 
 struct LoginResult {
@@ -24,14 +35,24 @@ struct LoginResult {
   UserId user_id = 0;  // set when kAccepted
 };
 
-// Borrows everything; one per worker. Throws BackendError when the authenticator or the
-// failure counters cannot answer.
+// Borrows everything; one per worker, not thread-safe. Throws BackendError when the
+// authenticator or the failure counters cannot answer.
 class LoginGuard {
  public:
-  LoginGuard(Authenticator& authenticator, LoginFailures& failures, const AccountsConfig& policy);
+  LoginGuard(Authenticator& authenticator, LoginFailures& failures, const AccountsConfig& policy,
+             const Clock& clock);
 
+  // Checks username/password from source under the lockout rules.
   LoginResult Check(std::string_view username, std::string_view password,
                     const EventSource& source);
+
+  // For password checks made elsewhere (a directory bind while enrolling): true if the
+  // attempt may go ahead; false (and a security event) when locked out.
+  bool MayTry(std::string_view username, const EventSource& source);
+  // Counts and logs a wrong password found elsewhere.
+  void RecordRejected(std::string_view username, const EventSource& source);
+  // Records a right password found elsewhere (its address becomes trusted for username).
+  void RecordAccepted(std::string_view username, const EventSource& source);
 
   // Forgets the failures counted against a user name (after a reset by mail proves control
   // of the account).
@@ -42,8 +63,13 @@ class LoginGuard {
 
   Authenticator& authenticator_;
   LoginFailures& failures_;
+  const Clock& clock_;
   const LockoutPolicy per_user_;
   const LockoutPolicy per_address_;
+  const int64_t trust_seconds_;
+  // When this worker last wrote each "address user" pair as trusted: a trusted address is
+  // written at most once an hour per worker, not on every request.
+  std::unordered_map<std::string, int64_t> remembered_s_;
 };
 
 }  // namespace weave

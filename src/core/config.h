@@ -77,12 +77,23 @@ struct MailConfig {
 struct AccountsConfig {
   // How long a password-reset code stays valid.
   int64_t reset_code_lifetime_seconds = int64_t{6} * 3600;
-  // Lock a user name or client address out after this many failed logins within
-  // window_seconds, for lockout_seconds. 0: no lockout.
+  // Reset mails at most per account and per requesting address (IPv6 by its /64) in an
+  // hour; more requests are answered alike but send nothing. Earlier codes stay valid.
+  int reset_mails_per_hour = 5;
+  int reset_mails_per_address_per_hour = 20;
+  // Lock a user name out after this many wrong passwords within window_seconds, for
+  // lockout_seconds: from every address except those it logged in from successfully in the
+  // last trusted_address_days (so a guesser cannot lock the owner out), and from the
+  // guessing address even then. 0: no lockout.
   int lockout_max_failures = 10;
-  // The same for one client address. Higher, because many users can share an address
-  // (a NAT, or a reverse proxy missing from server.trusted_proxies). 0: none.
+  // Lock one client address (an IPv6 address by its /64) out for every user name after this
+  // many wrong passwords, except for names it logged in as lately. Higher, because many
+  // users can share an address (a NAT, or a reverse proxy missing from
+  // server.trusted_proxies). 0: none.
   int lockout_max_failures_per_address = 100;
+  // How long a successful login keeps its address exempt from lockouts of that user name
+  // (and of the address). 0: no exemption.
+  int trusted_address_days = 30;
   int lockout_window_seconds = 600;
   int lockout_seconds = 900;
   // Minimum password length in bytes of UTF-8 (Firefox asks for 8).

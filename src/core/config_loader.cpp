@@ -360,9 +360,13 @@ void ApplyMail(const YAML::Node& node, MailConfig& mail) {
 void ApplyAccounts(const YAML::Node& node, AccountsConfig& accounts) {
   Section("accounts")
       .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60, 30LL * 86400)
+      .Int("reset_mails_per_hour", &accounts.reset_mails_per_hour, 1, 1000)
+      .Int("reset_mails_per_address_per_hour", &accounts.reset_mails_per_address_per_hour, 1,
+           1000000)
       .Int("lockout_max_failures", &accounts.lockout_max_failures, 0, 1000000)
       .Int("lockout_max_failures_per_address", &accounts.lockout_max_failures_per_address, 0,
            1000000)
+      .Int("trusted_address_days", &accounts.trusted_address_days, 0, 3650)
       .Int("lockout_window_seconds", &accounts.lockout_window_seconds, 1, 86400)
       .Int("lockout_seconds", &accounts.lockout_seconds, 1, int64_t{86400} * 7)
       .Int("min_password_bytes", &accounts.min_password_bytes, 1, 1024)

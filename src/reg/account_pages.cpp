@@ -267,7 +267,7 @@ Response GetPasswordResetPage(const RegContext& call) {
   if (!username || !key) {
     return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   }
-  if (!IsValidUsername(*username) || !call.services.state.IsValidResetCode(*username, *key)) {
+  if (!IsValidUsername(*username) || !CheckResetCode(call, *username, *key, false)) {
     return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   }
   return HtmlPage(request, config, 200, "Choose a new password",
@@ -323,7 +323,7 @@ Response SetPasswordWithCode(const RegContext& call, std::string_view token, con
   const auto invalid = [&] {
     return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
   };
-  if (!IsValidUsername(username) || !call.services.state.IsValidResetCode(username, key)) {
+  if (!IsValidUsername(username) || !CheckResetCode(call, username, key, false)) {
     return invalid();
   }
   const std::string password = form.Get("password");

@@ -47,39 +47,75 @@ AccountState::AccountState(SqlConnection& connection, const Clock& clock)
 
 std::string AccountState::CreateResetCode(std::string_view username, int64_t lifetime_seconds) {
   std::string code = RandomCode();
-  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
-      "reset_codes", "username, code_hash, expires", "?, ?, ?", "username", "code_hash, expires")));
-  upsert->BindText(0, username);
-  upsert->BindText(1, HashCode(code));
-  upsert->BindInt(2, NowSeconds() + lifetime_seconds);
-  upsert->Step();
+  SqlTransaction transaction(db_);
+  {
+    StatementScope insert(
+        db_.Prepare("INSERT INTO password_resets (username, code_hash, expires) VALUES (?, ?, ?)"));
+    insert->BindText(0, username);
+    insert->BindText(1, HashCode(code));
+    insert->BindInt(2, NowSeconds() + lifetime_seconds);
+    insert->Step();
+  }
+  // Earlier codes stay valid (a request by someone else must not void the owner's mail),
+  // up to the newest few.
+  StatementScope trim(
+      db_.Prepare("DELETE FROM password_resets WHERE username = ? AND expires < ("
+                  "SELECT expires FROM (SELECT expires FROM password_resets WHERE username = ? "
+                  "ORDER BY expires DESC LIMIT 1 OFFSET ?) AS newest)"));
+  trim->BindText(0, username);
+  trim->BindText(1, username);
+  trim->BindInt(2, kMaxPendingResetCodes - 1);
+  trim->Step();
+  transaction.Commit();
   return code;
 }
 
 bool AccountState::IsValidResetCode(std::string_view username, std::string_view code) {
   StatementScope query(
-      db_.Prepare("SELECT code_hash, expires FROM reset_codes WHERE username = ?"));
+      db_.Prepare("SELECT code_hash FROM password_resets WHERE username = ? AND expires > ?"));
   query->BindText(0, username);
-  return query->Step() && query->ColumnInt(1) > NowSeconds() &&
-         ConstantTimeEquals(query->ColumnText(0), HashCode(code));
+  query->BindInt(1, NowSeconds());
+  const std::string hash = HashCode(code);
+  bool found = false;
+  while (query->Step()) {
+    found = ConstantTimeEquals(query->ColumnText(0), hash) || found;
+  }
+  return found;
 }
 
 bool AccountState::ConsumeResetCode(std::string_view username, std::string_view code) {
   // Deleting by (user, hash) makes the code single-use even with two racing requests.
-  const std::string hash = HashCode(code);
-  StatementScope remove(
-      db_.Prepare("DELETE FROM reset_codes WHERE username = ? AND code_hash = ? AND expires > ?"));
+  StatementScope remove(db_.Prepare(
+      "DELETE FROM password_resets WHERE username = ? AND code_hash = ? AND expires > ?"));
   remove->BindText(0, username);
-  remove->BindText(1, hash);
+  remove->BindText(1, HashCode(code));
   remove->BindInt(2, NowSeconds());
   remove->Step();
   return remove->AffectedRows() == 1;
 }
 
 void AccountState::ClearResetCode(std::string_view username) {
-  StatementScope remove(db_.Prepare("DELETE FROM reset_codes WHERE username = ?"));
+  StatementScope remove(db_.Prepare("DELETE FROM password_resets WHERE username = ?"));
   remove->BindText(0, username);
   remove->Step();
+}
+
+int64_t AccountState::ExpireOldRows(int64_t keep_used_invites_seconds, int batch_rows) {
+  const int64_t now = NowSeconds();
+  StatementScope codes(db_.Prepare(
+      "DELETE FROM password_resets WHERE (username, code_hash) IN (SELECT username, code_hash "
+      "FROM (SELECT username, code_hash FROM password_resets WHERE expires < ? LIMIT ?) AS old)"));
+  codes->BindInt(0, now);
+  codes->BindInt(1, batch_rows);
+  codes->Step();
+  int64_t deleted = codes->AffectedRows();
+  StatementScope invites(db_.Prepare(
+      "DELETE FROM invites WHERE code_hash IN (SELECT code_hash FROM (SELECT code_hash FROM "
+      "invites WHERE expires < ? LIMIT ?) AS old)"));
+  invites->BindInt(0, now - keep_used_invites_seconds);
+  invites->BindInt(1, batch_rows);
+  invites->Step();
+  return deleted + invites->AffectedRows();
 }
 
 std::string AccountState::CreateInvite(int64_t lifetime_seconds) {

@@ -25,13 +25,19 @@ class AccountState {
  public:
   AccountState(SqlConnection& connection, const Clock& clock);
 
-  // A new code "XXXX-XXXX-XXXX-XXXX" (A-Z, 0-9) replacing any pending one.
+  // A new code "XXXX-XXXX-XXXX-XXXX" (A-Z, 0-9). Pending codes stay valid: a user keeps the
+  // newest kMaxPendingResetCodes.
   std::string CreateResetCode(std::string_view username, int64_t lifetime_seconds);
-  // True if code is the user's pending, unexpired code (compared case-insensitively).
+  static constexpr int kMaxPendingResetCodes = 5;
+  // True if code is one of the user's pending, unexpired codes (case-insensitively).
   bool IsValidResetCode(std::string_view username, std::string_view code);
   // Like IsValidResetCode, and the code is used up when it matches.
   bool ConsumeResetCode(std::string_view username, std::string_view code);
+  // Voids every pending code of the user.
   void ClearResetCode(std::string_view username);
+  // Deletes up to batch_rows expired reset codes and up to batch_rows invites that expired
+  // more than keep_invites_seconds ago. Returns the rows deleted.
+  int64_t ExpireOldRows(int64_t keep_invites_seconds, int batch_rows);
 
   std::string CreateInvite(int64_t lifetime_seconds);
   // True once per valid code: marks it used by username.

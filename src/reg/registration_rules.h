@@ -18,9 +18,17 @@ void CheckPasswordStrength(const RegContext& call, std::string_view username,
 bool CanSendResetMail(const RegContext& call);
 
 // Mails a new reset code and link to the account's address (call only when
-// CanSendResetMail). At most five a hour per account; more are dropped with a log line.
+// CanSendResetMail). At most accounts.reset_mails_per_hour per account and
+// accounts.reset_mails_per_address_per_hour per requesting address; more are dropped with a
+// log line. Pending codes stay valid.
 // Throws BackendError when the relay refuses.
 void SendResetMail(const RegContext& call, const AccountInfo& account);
+
+// True if code is one of username's pending reset codes (consume: and uses it up). A reset
+// code is a password too: a wrong one is counted and logged like a wrong password, and a
+// locked-out user name or address gets false without the code being looked at.
+bool CheckResetCode(const RegContext& call, std::string_view username, std::string_view code,
+                    bool consume);
 
 // Writes a security event about username, caused by this request.
 void Audit(const RegContext& call, SecurityEvent event, std::string_view username);

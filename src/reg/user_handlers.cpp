@@ -53,6 +53,20 @@ std::string QueryValue(const Request& request, std::string_view name) {
 
 }  // namespace
 
+bool CheckResetCode(const RegContext& call, std::string_view username, std::string_view code,
+                    bool consume) {
+  const EventSource source = EventSourceOf(call.context.request, call.context.client_address);
+  if (!call.services.logins.MayTry(username, source)) {
+    return false;
+  }
+  AccountState& state = call.services.state;
+  if (consume ? state.ConsumeResetCode(username, code) : state.IsValidResetCode(username, code)) {
+    return true;
+  }
+  call.services.logins.RecordRejected(username, source);
+  return false;
+}
+
 void Audit(const RegContext& call, SecurityEvent event, std::string_view username) {
   LogSecurityEvent(event, username,
                    EventSourceOf(call.context.request, call.context.client_address));
@@ -146,6 +160,38 @@ Response GetUserExists(const RegContext& call) {
   return Text(call.services.accounts.FindUser(params.user) ? "1" : "0");
 }
 
+namespace {
+
+// Creates the account, or enrols it when the back end is a read-only directory: that checks
+// the password with a bind, so it goes through the same lockout and failure counting as a
+// login. Throws for every outcome but kCreated.
+void CreateAccount(const RegContext& call, const std::string& username, const std::string& password,
+                   const std::string& email) {
+  const EventSource source = EventSourceOf(call.context.request, call.context.client_address);
+  const bool checks_password = call.services.accounts.ExternalPasswordNotice().has_value();
+  if (checks_password && !call.services.logins.MayTry(username, source)) {
+    throw HttpError(401, "Account locked");
+  }
+  switch (call.services.accounts.CreateUser(username, password, email).outcome) {
+    case CreateOutcome::kCreated:
+      if (checks_password) {
+        call.services.logins.RecordAccepted(username, source);
+      }
+      return;
+    case CreateOutcome::kNameTaken:
+      throw BadRequest(WeaveError::kCannotOverwrite, "user exists");
+    case CreateOutcome::kNotEmailHash:
+      throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
+    case CreateOutcome::kNotInDirectory:
+      call.services.logins.RecordRejected(username, source);
+      // One answer for "no such entry", "wrong password" and "not allowed": the User API must
+      // not tell which addresses the directory holds.
+      throw HttpError(401, "No directory account with this name or e-mail and password");
+  }
+}
+
+}  // namespace
+
 Response PutUser(const RegContext& call) {
   const Request& request = call.context.request;
   const PathParams& params = call.context.params;
@@ -174,18 +220,7 @@ Response PutUser(const RegContext& call) {
   }
   CheckPasswordStrength(call, username, *password);
   CheckRegistrationAllowed(call, username, text_field("captcha-response").value_or(""));
-  switch (call.services.accounts.CreateUser(username, *password, email).outcome) {
-    case CreateOutcome::kCreated:
-      break;
-    case CreateOutcome::kNameTaken:
-      throw BadRequest(WeaveError::kCannotOverwrite, "user exists");
-    case CreateOutcome::kNotEmailHash:
-      throw BadRequest(WeaveError::kEmailDoesNotMatchUser, "user name is not the e-mail's hash");
-    case CreateOutcome::kNotInDirectory:
-      // One answer for "no such entry", "wrong password" and "not allowed": the User API must
-      // not tell which addresses the directory holds.
-      throw HttpError(401, "No directory account with this name or e-mail and password");
-  }
+  CreateAccount(call, username, *password, email);
   Audit(call, SecurityEvent::kAccountCreated, username);
   return Text(username);
 }
@@ -232,14 +267,21 @@ bool CanSendResetMail(const RegContext& call) {
 }
 
 void SendResetMail(const RegContext& call, const AccountInfo& account) {
-  // At most five mails an hour per account: a reset cannot be used to flood a mailbox.
-  const std::string key = "reset:" + account.username;
-  if (call.services.failures.IsLocked(key, key)) {
+  // A few mails an hour per account, so a reset cannot flood a mailbox, and per requesting
+  // address. Earlier codes stay valid, so requests by someone else cannot void the owner's
+  // mail.
+  const AccountsConfig& limits = call.services.config.accounts;
+  const std::string user_key = "reset:" + account.username;
+  const std::string address_key = "resetaddr:" + AddressKey(call.context.client_address);
+  if (call.services.failures.IsLocked(user_key, address_key)) {
     Log(LogLevel::kWarning) << "password reset mail for " << account.username
                             << " suppressed: too many requests";
     return;
   }
-  call.services.failures.RecordFailure(key, LockoutPolicy{5, 3600, 3600});
+  call.services.failures.RecordFailure(user_key,
+                                       LockoutPolicy{limits.reset_mails_per_hour, 3600, 3600});
+  call.services.failures.RecordFailure(
+      address_key, LockoutPolicy{limits.reset_mails_per_address_per_hour, 3600, 3600});
   const std::string code = call.services.state.CreateResetCode(
       account.username, call.services.config.accounts.reset_code_lifetime_seconds);
   // Only the configured public URL goes into the mail: a link built from the request's
@@ -306,7 +348,7 @@ Response PostPassword(const RegContext& call) {
   }
   CheckPasswordStrength(call, params.user, password);
   // The code is spent only once the new password is known to be acceptable.
-  if (reset_code != nullptr && !call.services.state.ConsumeResetCode(params.user, *reset_code)) {
+  if (reset_code != nullptr && !CheckResetCode(call, params.user, *reset_code, true)) {
     throw BadRequest(WeaveError::kInvalidResetCode, "invalid reset code");
   }
   RefuseIfManagedElsewhere(call, call.services.accounts.SetPassword(params.user, password));

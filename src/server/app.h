@@ -52,6 +52,9 @@ class App {
 
  private:
   RouteTable<Endpoint> BuildRoutes();
+  // Deletes a bounded batch of expired lockout counters, trusted addresses, reset codes and
+  // invites, at most every ten minutes per worker. Throws BackendError.
+  void ExpireOldRows();
 
   // Destroyed in reverse order: dispatcher, parts, back ends, connection, config.
   const Config config_;
@@ -67,6 +70,7 @@ class App {
   SmtpMailer mailer_;
   RegServices reg_services_;
   const Dispatcher dispatcher_;
+  int64_t next_expiry_ms_ = 0;  // when Idle next expires old rows
 };
 
 }  // namespace weave

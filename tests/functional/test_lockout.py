@@ -40,22 +40,47 @@ class Lockout(WeaveTestCase):
     def wait_for_expiry(self):
         time.sleep(self.lock_seconds + 0.5)
 
-    def test_user_is_locked_from_every_address(self):
-        self.assertOk(self.get(self.lola, "10.0.0.1"))
+    def test_user_is_locked_from_every_address_but_its_trusted_ones(self):
+        self.assertOk(self.get(self.lola, "10.0.0.1"))  # lola's home: a trusted address
         for i in range(self.max_failures - 1):
             self.fail_login(self.lola, "10.0.1.%d" % i)
         # One failure short of the limit: the right password still works.
         self.assertOk(self.get(self.lola, "10.0.2.1"))
         self.fail_login(self.lola, "10.0.1.99")
-        # Now locked, whatever the address and even with the right password...
-        for address in ("10.0.2.1", "10.0.2.2", "192.168.7.7"):
+        # Now locked from every address she has not logged in from, even with the right
+        # password...
+        for address in ("10.0.2.2", "192.168.7.7"):
             self.assertLocked(self.get(self.lola, address))
         self.assertLocked(self.lola.put("storage/forms/f1", {"id": "f1", "payload": "x"},
                                         headers={"X-Forwarded-For": "10.0.2.3"}))
-        # ...but only that user.
-        self.assertOk(self.get(self.lenny, "10.0.2.1"))
-        self.wait_for_expiry()
+        # ...but a guesser cannot lock her out where she syncs from...
+        self.assertOk(self.get(self.lola, "10.0.0.1"))
         self.assertOk(self.get(self.lola, "10.0.2.1"))
+        # ...and only that user is locked.
+        self.assertOk(self.get(self.lenny, "10.0.2.2"))
+        self.wait_for_expiry()
+        self.assertOk(self.get(self.lola, "10.0.2.2"))
+
+    def test_a_guesser_at_a_trusted_address_is_locked_there(self):
+        address = "10.0.5.1"
+        self.assertOk(self.get(self.lenny, address))
+        for _ in range(self.max_failures):
+            self.fail_login(self.lenny, address)
+        self.assertLocked(self.get(self.lenny, address))
+        self.wait_for_expiry()
+        self.assertOk(self.get(self.lenny, address))
+
+    def test_ipv6_addresses_count_by_their_64_network(self):
+        ghosts = [Account(self.lola.server, "ghost6x%d" % i, "nothing")
+                  for i in range(self.max_failures)]
+        for i, ghost in enumerate(ghosts):
+            response = ghost.get("info/collections",
+                                 headers={"X-Forwarded-For": "2001:db8:7:7::%x" % (i + 1)})
+            self.assertStatus(response, 401)
+        # Another address of the same /64 is locked; another /64 is not.
+        self.assertLocked(self.get(self.lenny, "2001:db8:7:7:abcd::1"))
+        self.assertOk(self.get(self.lenny, "2001:db8:7:8::1"))
+        self.wait_for_expiry()
 
     def test_address_is_locked_for_every_user(self):
         address = "10.9.0.1"

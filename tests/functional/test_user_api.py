@@ -96,7 +96,7 @@ def setUpModule():
     mail = {"smtp_url": "smtp://127.0.0.1:%d" % SINK.port, "from": "sync@test.invalid",
             "timeout_seconds": 10}
     # All requests come from 127.0.0.1, so only the lockout instance counts failures low.
-    relaxed = {"lockout_max_failures": 1000}
+    relaxed = {"lockout_max_failures": 1000, "reset_mails_per_address_per_hour": 1000}
     specs = [
         ("open", {"registration": {"policy": "open", "shared_secret": OPEN_SECRET},
                   "mail": mail, "accounts": relaxed}, "/sync", True),
@@ -106,7 +106,7 @@ def setUpModule():
                     "mail": mail, "accounts": relaxed}, "", True),
         ("invite", {"registration": {"policy": "invite", "shared_secret": INVITE_SECRET},
                     "server": {"trusted_proxies": ["127.0.0.1"]}, "mail": mail,
-                    "accounts": relaxed}, "", True),
+                    "accounts": dict(relaxed, reset_mails_per_address_per_hour=3)}, "", True),
         ("closed", {"registration": {"policy": "closed", "shared_secret": OPEN_SECRET},
                     "accounts": relaxed}, "", True),
         ("captcha", {"registration": {"policy": "open", "captcha": captcha}, "mail": mail,
@@ -591,16 +591,52 @@ class PasswordResetMail(UserApiCase):
                             headers={"X-Weave-Password-Reset": code})
         self.assertCode(response, 10)
 
-    def test_a_new_code_replaces_the_old_one(self):
+    def test_an_earlier_code_stays_valid_when_another_is_requested(self):
+        # Someone else asking for a reset must not void the mail the owner already has.
         email = "twice-%s@example.org" % secrets.token_hex(3)
         user, _, _ = self.create("open", email=email)
         first, _, _ = self.request_reset_code("open", user, email)
         second, _, _ = self.request_reset_code("open", user, email)
         self.assertNotEqual(first, second)
-        self.assertCode(self.api("open", "POST", user, "password", "new-password-1",
-                                 headers={"X-Weave-Password-Reset": first}), 10)
         self.assertStatus(self.api("open", "POST", user, "password", "new-password-1",
-                                   headers={"X-Weave-Password-Reset": second}), 200)
+                                   headers={"X-Weave-Password-Reset": first}), 200)
+        # A successful reset voids every other pending code.
+        self.assertCode(self.api("open", "POST", user, "password", "new-password-2",
+                                 headers={"X-Weave-Password-Reset": second}), 10)
+
+    def test_reset_mails_are_limited_per_requesting_address(self):
+        # The invite instance trusts nginx's X-Forwarded-For and sends 3 mails an hour per
+        # address: a fourth account asked for from the same address gets no mail, while
+        # another address still can.
+        sent = []
+        for i in range(4):
+            email = "addr%d-%s@example.org" % (i, secrets.token_hex(3))
+            user = new_name()
+            INSTANCES["invite"].add_user(user, "pw-" + secrets.token_hex(6), email)
+            response = self.api("invite", "GET", user, "password_reset",
+                                headers={"X-Forwarded-For": "10.44.0.1"})
+            self.assertStatus(response, 200, "success")  # the same answer either way
+            sent.append(len(mails_to(email)))
+        self.assertEqual(sent, [1, 1, 1, 0])
+        email = "addr-other-%s@example.org" % secrets.token_hex(3)
+        user = new_name()
+        INSTANCES["invite"].add_user(user, "pw-" + secrets.token_hex(6), email)
+        self.api("invite", "GET", user, "password_reset", headers={"X-Forwarded-For": "10.44.0.2"})
+        self.assertEqual(len(mails_to(email)), 1)
+
+    def test_wrong_reset_codes_count_as_failed_logins(self):
+        # A reset code is a password too: guessing one is logged and counted.
+        email = "guess-%s@example.org" % secrets.token_hex(3)
+        user, _, _ = self.create("lock", email=email)
+        code, _, _ = self.request_reset_code("lock", user, email)
+        for i in range(3):
+            self.assertCode(self.api("lock", "POST", user, "password", "new-password-1",
+                                     headers={"X-Weave-Password-Reset": "AAAA-BBBB-CCCC-000%d" % i}),
+                            10)
+        self.assertEqual(len(self.security_events("lock", "AuthFail", user)), 3)
+        # Locked now: even the right code is not looked at until the lockout ends.
+        self.assertCode(self.api("lock", "POST", user, "password", "new-password-1",
+                                 headers={"X-Weave-Password-Reset": code}), 10)
 
 
 class Email(UserApiCase):

@@ -472,6 +472,33 @@ def enrolment_with_wrong_password_is_401(h):
 
 
 @test
+def enrolment_guesses_are_counted_and_locked_out(h):
+    # Enrolling binds with the offered password: the same lockout as a login applies, so the
+    # User API is no way around it. The lockout instance locks after 3 failures.
+    name = hashed("fsquinn@example.org")
+    guesser = {"X-Forwarded-For": "10.66.0.1"}
+    for i in range(3):
+        response = h.lockout.request("PUT", "/user/1.0/" + name, headers=guesser,
+                                     body={"password": "guess-%d-xyz" % i,
+                                           "email": "fsquinn@example.org"})
+        expect_status(response, 401, "guess %d" % i)
+    # The right password is not even tried now, from any new address...
+    for address in ("10.66.0.1", "10.66.0.2"):
+        response = h.lockout.request("PUT", "/user/1.0/" + name,
+                                     headers={"X-Forwarded-For": address},
+                                     body={"password": SUITE_USERS["fsquinn"],
+                                           "email": "fsquinn@example.org"})
+        expect_status(response, 401, "locked enrolment from " + address)
+        check(response.text.startswith("Account locked"), "body %r" % response.text)
+    check(h.lockout.request("GET", "/user/1.0/" + name).text == "0", "enrolled while locked")
+    time.sleep(2.5)  # lockout_seconds: 2
+    response = h.lockout.request("PUT", "/user/1.0/" + name, headers={"X-Forwarded-For": "10.66.0.3"},
+                                 body={"password": SUITE_USERS["fsquinn"],
+                                       "email": "fsquinn@example.org"})
+    expect_status(response, 200, "enrolment after the lockout")
+
+
+@test
 def enrolment_of_unknown_email_is_401(h):
     name = hashed("nobody@example.org")
     expect_status(enrol(h.ro, name, "alice-password", "nobody@example.org"), 401)
@@ -884,6 +911,9 @@ def run_functional_suite(h):
         "WEAVE_LOCKOUT_USER": "fslola", "WEAVE_LOCKOUT_PASSWORD": SUITE_USERS["fslola"],
         "WEAVE_LOCKOUT_USER2": "fslenny", "WEAVE_LOCKOUT_PASSWORD2": SUITE_USERS["fslenny"],
         "WEAVE_COUNTS_FILE": counts,
+        # Suites that start servers of their own start this build's, not whatever lies in
+        # the checkout's build folder.
+        "WEAVE_SERVER_BIN": os.path.join(h.build, "weave-server"),
     })
     for key in ("WEAVE_ADMIN", "WEAVE_CONFIG"):
         env.pop(key, None)  # account administration is the directory's business here

@@ -83,8 +83,8 @@ struct MysqlBackend {
   }
 
   MysqlBackend() : config(MakeConfig()), connection(MakeConnection(config)), storage(*connection) {
-    for (const char* table : {"wbo", "collections", "collection_stats", "users", "reset_codes",
-                              "invites", "login_failures"}) {
+    for (const char* table : {"wbo", "collections", "collection_stats", "users", "password_resets",
+                              "invites", "login_failures", "trusted_addresses"}) {
       StatementScope wipe(connection->Prepare(std::string("DELETE FROM ") + table));
       wipe->Step();
     }

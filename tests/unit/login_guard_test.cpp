@@ -1,0 +1,143 @@
+// Unit tests of the lockout rules: a guesser cannot lock the owner out, but cannot guess
+// without limit either; old counters and addresses expire.
+#include "auth/login_guard.h"
+
+#include <memory>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "auth/sql_user_store.h"
+#include "core/log.h"
+#include "db/make_connection.h"
+#include "db/sql_connection.h"
+#include "test_support.h"
+
+namespace weave {
+namespace {
+
+class GuardFixture {
+ public:
+  GuardFixture() {
+    InitLog("error", "");  // failed logins are expected here
+    DatabaseConfig database;
+    database.sqlite.path = dir.File("weave.db");
+    connection = MakeConnection(database);
+    users = std::make_unique<SqlUserStore>(*connection, AuthConfig{});
+    BOOST_REQUIRE(
+        (users->CreateUser("owner", "the right one", "").outcome == CreateOutcome::kCreated));
+    BOOST_REQUIRE(
+        (users->CreateUser("other", "another one", "").outcome == CreateOutcome::kCreated));
+    policy.lockout_max_failures = 3;
+    policy.lockout_max_failures_per_address = 5;
+    policy.lockout_window_seconds = 600;
+    policy.lockout_seconds = 900;
+    failures = std::make_unique<LoginFailures>(*connection, clock);
+    guard = std::make_unique<LoginGuard>(*users, *failures, policy, clock);
+  }
+
+  LoginStatus Login(const std::string& user, const std::string& password,
+                    const std::string& address) {
+    const RequestScope scope(*connection);
+    return guard->Check(user, password, EventSource{address, "GET", "/", ""}).status;
+  }
+  LoginStatus Owner(const std::string& address) { return Login("owner", "the right one", address); }
+  void Guess(const std::string& user, const std::string& address, int times) {
+    for (int i = 0; i < times; ++i) {
+      Login(user, "guess " + std::to_string(i), address);
+    }
+  }
+  int64_t CountRows(const char* table) {
+    const RequestScope scope(*connection);
+    StatementScope query(connection->Prepare(std::string("SELECT count(*) FROM ") + table));
+    query->Step();
+    return query->ColumnInt(0);
+  }
+
+  testing::TempDir dir;
+  ManualClock clock{int64_t{1700000000} * 1000};
+  AccountsConfig policy;
+  std::unique_ptr<SqlConnection> connection;
+  std::unique_ptr<SqlUserStore> users;
+  std::unique_ptr<LoginFailures> failures;
+  std::unique_ptr<LoginGuard> guard;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(login_guard, GuardFixture)
+
+BOOST_AUTO_TEST_CASE(a_guesser_cannot_lock_the_owner_out_of_a_trusted_address) {
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));  // the owner's home
+  Guess("owner", "203.0.113.1", 2);
+  Guess("owner", "203.0.113.2", 2);                               // the name is now locked...
+  BOOST_TEST((Owner("192.0.2.44") == LoginStatus::kLocked));      // ...for unknown addresses
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));  // not for the owner's own
+  BOOST_TEST((Login("other", "another one", "192.0.2.44") == LoginStatus::kAccepted));
+  clock.AdvanceMs(int64_t{901} * 1000);
+  BOOST_TEST((Owner("192.0.2.44") == LoginStatus::kAccepted));
+}
+
+BOOST_AUTO_TEST_CASE(a_guesser_at_the_owners_address_is_still_locked) {
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
+  Guess("owner", "198.51.100.7", 3);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kLocked));
+}
+
+BOOST_AUTO_TEST_CASE(a_guessing_address_is_throttled_for_names_it_does_not_own) {
+  BOOST_TEST((Login("other", "another one", "203.0.113.9") == LoginStatus::kAccepted));
+  for (int i = 0; i < 5; ++i) {
+    Guess("nobody" + std::to_string(i), "203.0.113.9", 1);
+  }
+  BOOST_TEST((Owner("203.0.113.9") == LoginStatus::kLocked));
+  // The address logged in as "other" lately: a shared NAT does not lock that user out.
+  BOOST_TEST((Login("other", "another one", "203.0.113.9") == LoginStatus::kAccepted));
+  BOOST_TEST((Owner("203.0.113.10") == LoginStatus::kAccepted));
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_addresses_count_by_their_64_network) {
+  BOOST_TEST(AddressKey("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64");
+  BOOST_TEST(AddressKey("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64");
+  BOOST_TEST(AddressKey("192.0.2.1") == "192.0.2.1");
+  BOOST_TEST(AddressKey("not an address") == "not an address");
+  for (int i = 0; i < 5; ++i) {
+    Guess("nobody" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i + 1), 1);
+  }
+  BOOST_TEST((Owner("2001:db8:1:2:1234::9") == LoginStatus::kLocked));
+  BOOST_TEST((Owner("2001:db8:1:3::9") == LoginStatus::kAccepted));
+}
+
+BOOST_AUTO_TEST_CASE(trust_ends_after_trusted_address_days) {
+  policy.trusted_address_days = 1;
+  guard = std::make_unique<LoginGuard>(*users, *failures, policy, clock);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
+  clock.AdvanceMs(int64_t{2} * 86400 * 1000);
+  Guess("owner", "203.0.113.1", 3);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kLocked));
+}
+
+BOOST_AUTO_TEST_CASE(old_counters_and_addresses_expire) {
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
+  for (int i = 0; i < 50; ++i) {
+    Guess("random" + std::to_string(i), "203.0.113." + std::to_string(i), 1);
+  }
+  BOOST_TEST(CountRows("login_failures") == 150);  // per name, per address, per pair
+  BOOST_TEST(CountRows("trusted_addresses") == 1);
+  clock.AdvanceMs(int64_t{31} * 86400 * 1000);
+  const RequestScope scope(*connection);
+  BOOST_TEST(failures->ExpireOldRows(3600, int64_t{30} * 86400, 100) == 101);
+  BOOST_TEST(failures->ExpireOldRows(3600, int64_t{30} * 86400, 100) == 50);
+  BOOST_TEST(failures->ExpireOldRows(3600, int64_t{30} * 86400, 100) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_user_keeps_only_its_newest_trusted_addresses) {
+  for (int i = 0; i < LoginFailures::kMaxTrustedAddresses + 4; ++i) {
+    clock.AdvanceMs(1000);
+    BOOST_TEST((Owner("198.51.100." + std::to_string(i)) == LoginStatus::kAccepted));
+  }
+  BOOST_TEST(CountRows("trusted_addresses") == LoginFailures::kMaxTrustedAddresses);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave
