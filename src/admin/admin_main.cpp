@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "auth/sql_user_store.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
@@ -172,6 +174,7 @@ int Run(weave::App& app, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  umask(S_IRWXG | S_IRWXO);  // as weave-server: a database made here is the server's alone
   const char* from_env = std::getenv("WEAVE_CONFIG");
   std::string config_path = from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
   int option = 0;

@@ -139,6 +139,35 @@ int ParseOctalMode(const std::string& text) {
   return mode;
 }
 
+// server.listen: "" (fd 0 or socket activation), "stdin", "unix:/absolute/path", or
+// "HOST:PORT" with a port from 1 to 65535 (HOST may be empty: every address). Anything else
+// would be taken by libfcgi as a Unix socket path relative to the working directory.
+void CheckListen(const std::string& listen) {
+  if (listen.empty() || listen == "stdin") {
+    return;
+  }
+  if (listen.rfind("unix:", 0) == 0) {
+    if (listen.size() < 7 || listen[5] != '/') {
+      throw ConfigError("server.listen", "a Unix socket needs an absolute path: unix:/run/...");
+    }
+    return;
+  }
+  const size_t colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  const bool host_ok =
+      host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+      std::string::npos;
+  const bool port_ok = !port.empty() && port.size() <= 5 &&
+                       port.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+  if (!host_ok || !port_ok) {
+    throw ConfigError(
+        "server.listen",
+        "expected \"unix:/path\", \"HOST:PORT\" or \"stdin\", got \"" + listen + "\"");
+  }
+}
+
 void ApplyServer(const YAML::Node& node, ServerConfig& server) {
   std::string mode_text;
   Section("server")
@@ -156,6 +185,7 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
   if (!mode_text.empty()) {
     server.socket_mode = ParseOctalMode(mode_text);
   }
+  CheckListen(server.listen);
   auto& prefix = server.path_prefix;
   while (!prefix.empty() && prefix.back() == '/') {
     prefix.pop_back();

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <memory>
 
+#include <sys/stat.h>
+
 #include "auth/auth_config_check.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
@@ -48,6 +50,9 @@ weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The database, its WAL and lock files and the logs hold accounts and data: no other local
+  // user may read them. The Unix socket gets server.socket_mode explicitly.
+  umask(S_IRWXG | S_IRWXO);
   std::string config_path = DefaultConfigPath();
   bool check_only = false;
   int option = 0;
@@ -83,15 +88,24 @@ int main(int argc, char** argv) {
     }
     const weave::MasterOptions options{config.server.workers,
                                        config.server.shutdown_timeout_seconds};
-    return weave::RunMaster(options, MakeWorkerMain(config, listen_fd), [config_path, listen_fd]() {
-      const weave::Config fresh = weave::LoadConfigFile(config_path);
-      weave::CheckAuthConfig(fresh.auth);
-      weave::InitLog(fresh.log.level, fresh.log.file);
-      { const auto connection = weave::MakeConnection(fresh.database); }
-      return std::make_pair(
-          weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
-          MakeWorkerMain(fresh, listen_fd));
-    });
+    const weave::ServerConfig started_with = config.server;
+    return weave::RunMaster(
+        options, MakeWorkerMain(config, listen_fd), [config_path, listen_fd, started_with]() {
+          const weave::Config fresh = weave::LoadConfigFile(config_path);
+          weave::CheckAuthConfig(fresh.auth);
+          weave::InitLog(fresh.log.level, fresh.log.file);
+          // The socket stays open across a reload: say so rather than ignore a change silently.
+          if (fresh.server.listen != started_with.listen ||
+              fresh.server.socket_mode != started_with.socket_mode) {
+            weave::Log(weave::LogLevel::kWarning)
+                << "reload: server.listen and server.socket_mode take effect only after a "
+                   "restart; still listening as before";
+          }
+          { const auto connection = weave::MakeConnection(fresh.database); }
+          return std::make_pair(
+              weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
+              MakeWorkerMain(fresh, listen_fd));
+        });
   } catch (const std::exception& error) {
     std::cerr << "weave-server: " << error.what() << '\n';
     return 1;

@@ -176,6 +176,14 @@ else
   failed=$((failed + 1))
 fi
 
+# The files the server made hold accounts and data: no other local user may read them.
+if [ -d "$tmp/main" ]; then
+  readable=$(find "$tmp/main" -maxdepth 1 -name 'weave.db*' -perm /o=rwx)
+  check "the database and its WAL and lock files are not readable by other users" \
+    test -z "$readable" -a -f "$tmp/main/weave.db"
+  [ -n "$readable" ] && ls -l $readable | sed 's/^/      /'
+fi
+
 # Stop the servers (leak checks run at exit), then look for sanitizer reports.
 stop_all
 for log in "$tmp"/*/server.log; do

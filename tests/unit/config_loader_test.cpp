@@ -193,6 +193,20 @@ BOOST_AUTO_TEST_CASE(rejects_values_of_the_wrong_type) {
   BOOST_TEST(ErrorOf("server: {max_requests_per_worker: 9223372036854775808}") ==
              "server.max_requests_per_worker: expected a whole number");
   BOOST_TEST(ErrorOf("server: {listen: [a, b]}") == "server.listen: expected a string");
+  // libfcgi would take these as Unix socket paths relative to the working directory.
+  for (const char* bogus : {"bogus", "unix:", "unix:relative.sock", "host:", "host:0", "host:65536",
+                            "host:80x", "a b:80", ":"}) {
+    BOOST_TEST_INFO("listen: " << bogus);
+    BOOST_TEST(
+        ErrorOf(std::string("server: {listen: \"") + bogus + "\"}").rfind("server.listen: ", 0) ==
+        0);
+  }
+  for (const char* good : {"", "stdin", "unix:/run/weave/weave.sock", "127.0.0.1:9000", ":9000",
+                           "sync-backend.example:9000"}) {
+    BOOST_TEST_INFO("listen: " << good);
+    BOOST_TEST(LoadConfigText(std::string("server: {listen: \"") + good + "\"}").server.listen ==
+               good);
+  }
   BOOST_TEST(ErrorOf("log: {file: {a: b}}") == "log.file: expected a string");
   BOOST_TEST(ErrorOf("log: {access_log: maybe}") == "log.access_log: expected true or false");
   BOOST_TEST(ErrorOf("server: 5") == "server: expected a mapping of keys");
