@@ -135,9 +135,9 @@ struct MysqlConfig {
   int port = 3306;
   std::string unix_socket;
   std::string user = "weave";
-  // The password, or a file whose first line is the password (password_file wins).
+  // The password (or password_file: a file whose first line is the password, which wins;
+  // the loader reads it).
   std::string password;
-  std::string password_file;
   std::string database = "weave";
   // 0: every user's records in one `wbo` table. N: PHP's sharding, wbo0 ... wbo<N-1>, the
   // records of user id U in wbo<U % N>.
@@ -263,6 +263,9 @@ struct Config {
   MailConfig mail;
   AccountsConfig accounts;
   SecurityLogConfig security_log;
+  // Filled by the loader: the key paths of secrets written in the file itself rather than
+  // read from a *_file (for the warning about a configuration file others can read).
+  std::vector<std::string> inline_secrets;
 };
 
 }  // namespace weave

@@ -1,9 +1,11 @@
 // YAML configuration into the Config structs; the only user of yaml-cpp.
 #include "core/config_loader.h"
 
+#include <fstream>
 #include <functional>
 #include <map>
 
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/errors.h"
@@ -43,6 +45,18 @@ class Section {
         throw ConfigError(path, "expected a string");
       }
       *target = node.as<std::string>();
+    };
+    return *this;
+  }
+
+  // KEY and KEY_file of a secret: the file is read once every section is applied (see
+  // ReadSecretFiles), so only its type is checked here.
+  Section& Secret(const std::string& key, std::string* target) {
+    Text(key, target);
+    setters_[key + "_file"] = [](const YAML::Node& node, const std::string& path) {
+      if (!node.IsScalar()) {
+        throw ConfigError(path, "expected a file name");
+      }
     };
     return *this;
   }
@@ -220,8 +234,7 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Int("port", &mysql.port, 1, 65535)
                    .Text("unix_socket", &mysql.unix_socket)
                    .Text("user", &mysql.user)
-                   .Text("password", &mysql.password)
-                   .Text("password_file", &mysql.password_file)
+                   .Secret("password", &mysql.password)
                    .Text("database", &mysql.database)
                    .Int("shards", &mysql.shards, 0, 1000)
                    .Int("connect_timeout_seconds", &mysql.connect_timeout_seconds, 1, 3600)
@@ -265,7 +278,7 @@ void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
       .Text("base_dn", &ldap.base_dn)
       .Text("user_filter", &ldap.user_filter)
       .Text("bind_dn", &ldap.bind_dn)
-      .Text("bind_password", &ldap.bind_password)
+      .Secret("bind_password", &ldap.bind_password)
       .Text("user_dn_template", &ldap.user_dn_template)
       .Text("login_attribute", &ldap.login_attribute)
       .Text("email_attribute", &ldap.email_attribute)
@@ -278,7 +291,7 @@ void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
       .Text("password_change_url", &ldap.password_change_url)
       .Int("cache_seconds", &ldap.cache_seconds, 0, 3600)
       .Text("admin_dn", &ldap.admin_dn)
-      .Text("admin_password", &ldap.admin_password)
+      .Secret("admin_password", &ldap.admin_password)
       .Text("users_dn", &ldap.users_dn)
       .Text("uid_counter_dn", &ldap.uid_counter_dn)
       .Text("node", &ldap.node)
@@ -358,29 +371,26 @@ void ApplyMaintenance(const YAML::Node& node, MaintenanceConfig& maintenance) {
 void ApplyRegistration(const YAML::Node& node, RegistrationConfig& registration) {
   Section("registration")
       .Choice("policy", &registration.policy, {"open", "invite", "closed"})
-      .Text("shared_secret", &registration.shared_secret)
+      .Secret("shared_secret", &registration.shared_secret)
       .Bool("require_hashed_username", &registration.require_hashed_username)
       .Int("invite_lifetime_seconds", &registration.invite_lifetime_seconds, 60, 10LL * 365 * 86400)
       .Child("captcha",
              [&registration](const YAML::Node& child) {
                Section("registration.captcha")
                    .Text("verify_url", &registration.captcha.verify_url)
-                   .Text("secret", &registration.captcha.secret)
+                   .Secret("secret", &registration.captcha.secret)
                    .Text("site_key", &registration.captcha.site_key)
                    .Text("script_url", &registration.captcha.script_url)
                    .Apply(child);
              })
       .Apply(node);
-  if (registration.captcha.verify_url.empty() != registration.captcha.secret.empty()) {
-    throw ConfigError("registration.captcha", "verify_url and secret go together");
-  }
 }
 
 void ApplyMail(const YAML::Node& node, MailConfig& mail) {
   Section("mail")
       .Text("smtp_url", &mail.smtp_url)
       .Text("username", &mail.username)
-      .Text("password", &mail.password)
+      .Secret("password", &mail.password)
       .Bool("starttls", &mail.starttls)
       .Text("from", &mail.from)
       .Int("timeout_seconds", &mail.timeout_seconds, 1, 300)
@@ -413,6 +423,59 @@ void ApplySecurityLog(const YAML::Node& node, SecurityLogConfig& security_log) {
   }
 }
 
+// The node at a dotted key path, or an undefined node. root is const: a non-const
+// operator[] would add the keys it looks for.
+YAML::Node Lookup(const YAML::Node& root, std::string_view key_path) {
+  if (!root.IsMap()) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  const size_t dot = key_path.find('.');
+  const YAML::Node child = root[std::string(key_path.substr(0, dot))];
+  if (!child.IsDefined()) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  return dot == std::string_view::npos ? child : Lookup(child, key_path.substr(dot + 1));
+}
+
+// The first line of a secret's file, without a trailing carriage return.
+std::string ReadFirstLine(const std::string& file, const std::string& key_path) {
+  std::ifstream in(file);
+  if (!in) {
+    throw ConfigError(key_path, "cannot read " + file);
+  }
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  return line;
+}
+
+// Every secret: KEY_file, when set, wins over KEY. Records the secrets written inline.
+void ReadSecretFiles(const YAML::Node& root, Config& config) {
+  struct SecretKey {
+    const char* key_path;
+    std::string* field;
+  };
+  const SecretKey secrets[] = {
+      {"database.mysql.password", &config.database.mysql.password},
+      {"auth.ldap.bind_password", &config.auth.ldap.bind_password},
+      {"auth.ldap.admin_password", &config.auth.ldap.admin_password},
+      {"mail.password", &config.mail.password},
+      {"registration.shared_secret", &config.registration.shared_secret},
+      {"registration.captcha.secret", &config.registration.captcha.secret},
+  };
+  for (const SecretKey& secret : secrets) {
+    const std::string key_path = secret.key_path;
+    const YAML::Node file = Lookup(root, key_path + "_file");
+    if (file && file.IsScalar() && !file.as<std::string>().empty()) {
+      *secret.field = ReadFirstLine(file.as<std::string>(), key_path + "_file");
+    } else if (!secret.field->empty()) {
+      config.inline_secrets.push_back(key_path);
+    }
+  }
+}
+
 Config Load(const YAML::Node& root) {
   Config config;
   // Binds a section's Apply function to its part of config.
@@ -433,6 +496,11 @@ Config Load(const YAML::Node& root) {
       .Child("accounts", apply(ApplyAccounts, config.accounts))
       .Child("security_log", apply(ApplySecurityLog, config.security_log))
       .Apply(root);
+  ReadSecretFiles(root, config);
+  const CaptchaConfig& captcha = config.registration.captcha;
+  if (captcha.verify_url.empty() != captcha.secret.empty()) {
+    throw ConfigError("registration.captcha", "verify_url and secret go together");
+  }
   if (config.auth.backend == "ldap") {
     FillLdapDefaults(config.server, config.auth.ldap);
   }
@@ -469,6 +537,39 @@ Config LoadConfigFile(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw ConfigError("", std::string("unreadable value: ") + e.what());
   }
+}
+
+std::vector<std::string> ConfigWarnings(const Config& config, const std::string& config_path) {
+  std::vector<std::string> warnings;
+  struct stat file {};
+  if (!config.inline_secrets.empty() && !config_path.empty() &&
+      stat(config_path.c_str(), &file) == 0 && (file.st_mode & S_IROTH) != 0) {
+    std::string keys;
+    for (const std::string& key : config.inline_secrets) {
+      keys += (keys.empty() ? "" : ", ") + key;
+    }
+    warnings.push_back(config_path + " is readable by every local user and holds secrets (" + keys +
+                       "): chmod o-r it, or move them to *_file keys");
+  }
+  const MailConfig& mail = config.mail;
+  if (!mail.username.empty() && mail.smtp_url.rfind("smtp://", 0) == 0 && !mail.starttls) {
+    warnings.push_back(
+        "mail: the SMTP password goes in clear text (smtp:// without starttls: true)");
+  }
+  const LdapConfig& ldap = config.auth.ldap;
+  if (config.auth.backend == "ldap" && ldap.tls == "off") {
+    for (const std::string& url : ldap.urls) {
+      if (url.rfind("ldap://", 0) == 0) {
+        warnings.push_back("auth.ldap.tls: off sends users' passwords to " + url +
+                           " in clear text");
+      }
+    }
+  }
+  if (config.registration.captcha.verify_url.rfind("http://", 0) == 0) {
+    warnings.push_back(
+        "registration.captcha.verify_url is http://: the captcha secret goes in clear text");
+  }
+  return warnings;
 }
 
 }  // namespace weave

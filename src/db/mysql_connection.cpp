@@ -52,22 +52,6 @@ std::string Describe(const sql::SQLException& error, std::string_view what) {
          std::to_string(error.getErrorCode()) + ", state " + error.getSQLState() + ")";
 }
 
-std::string ReadPassword(const MysqlConfig& config) {
-  if (config.password_file.empty()) {
-    return config.password;
-  }
-  std::ifstream in(config.password_file);
-  if (!in) {
-    throw ConfigError("database.mysql.password_file", "cannot read " + config.password_file);
-  }
-  std::string password;
-  std::getline(in, password);
-  if (!password.empty() && password.back() == '\r') {
-    password.pop_back();
-  }
-  return password;
-}
-
 // True for statements that return rows (executeQuery), false for the rest (executeUpdate).
 bool ReturnsRows(std::string_view sql) {
   size_t start = sql.find_first_not_of(" \t\r\n(");
@@ -379,7 +363,7 @@ std::string TargetOf(const MysqlConfig& config) {
 }  // namespace
 
 MysqlConnection::MysqlConnection(const MysqlConfig& config, std::string_view schema_sql)
-    : config_(config), password_(ReadPassword(config)), dialect_(config.shards) {
+    : config_(config), password_(config.password), dialect_(config.shards) {
   const std::string target = TargetOf(config_);
   const bool applied = AppliedSchemas().count(target) > 0;
   try {

@@ -37,8 +37,7 @@ class MysqlConnection final : public SqlConnection {
   // sql/mysql/schema.sql, the records-table part once per shard) unless this process, or
   // the master it was forked from, already applied it to this database. Throws
   // BackendError if the schema fails, or if the server cannot be reached and the schema was
-  // not applied before (otherwise it connects on first use); ConfigError if password_file
-  // cannot be read.
+  // not applied before (otherwise it connects on first use).
   MysqlConnection(const MysqlConfig& config, std::string_view schema_sql);
   ~MysqlConnection() override;
 

@@ -71,6 +71,12 @@ int main(int argc, char** argv) {
     // Before anything starts, so that -t reports a bad auth section too.
     weave::CheckAuthConfig(config.auth);
     weave::InitLog(config.log.level, config.log.file);
+    for (const std::string& warning : weave::ConfigWarnings(config, config_path)) {
+      weave::Log(weave::LogLevel::kWarning) << warning;
+      if (check_only) {
+        std::cerr << "warning: " << warning << '\n';
+      }
+    }
     {
       // Create or upgrade the schema once, before any worker exists.
       const auto connection = weave::MakeConnection(config.database);

@@ -1,12 +1,16 @@
 // Unit tests of the YAML configuration loader and of the auth part's checks on what it read.
 #include "core/config_loader.h"
 
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 
 #include "auth/auth_config_check.h"
 #include "core/errors.h"
+#include "test_support.h"
 
 namespace weave {
 namespace {
@@ -297,6 +301,83 @@ BOOST_AUTO_TEST_CASE(ldap_keys_are_checked_when_ldap_is_chosen) {
              "auth.ldap.uid_counter_dn: expected a DN of the form cn=NAME,PARENT");
 }
 #endif
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave
+
+namespace weave {
+
+BOOST_AUTO_TEST_SUITE(config_secrets)
+
+BOOST_AUTO_TEST_CASE(every_secret_can_come_from_a_file) {
+  testing::TempDir dir;
+  const std::string file = dir.File("secret");
+  {
+    std::ofstream out(file);
+    out << "from-the-file\r\nsecond line\n";
+  }
+  const Config config =
+      LoadConfigText("database: {mysql: {password: inline, password_file: \"" + file +
+                     "\"}}\n"
+                     "auth: {ldap: {bind_password_file: \"" +
+                     file + "\", admin_password_file: \"" + file +
+                     "\"}}\n"
+                     "mail: {password_file: \"" +
+                     file +
+                     "\"}\n"
+                     "registration: {shared_secret_file: \"" +
+                     file +
+                     "\", captcha: {verify_url: "
+                     "\"https://captcha.example/verify\", secret_file: \"" +
+                     file + "\"}}\n");
+  for (const std::string* secret :
+       {&config.database.mysql.password, &config.auth.ldap.bind_password,
+        &config.auth.ldap.admin_password, &config.mail.password, &config.registration.shared_secret,
+        &config.registration.captcha.secret}) {
+    BOOST_TEST(*secret == "from-the-file");
+  }
+  BOOST_TEST(config.inline_secrets.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_secret_file_names_its_key) {
+  try {
+    LoadConfigText("mail: {password_file: /nonexistent/weave-secret}\n");
+    BOOST_ERROR("accepted");
+  } catch (const ConfigError& error) {
+    BOOST_TEST(std::string(error.what()) ==
+               "mail.password_file: cannot read /nonexistent/weave-secret");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(warns_about_inline_secrets_in_a_world_readable_file) {
+  testing::TempDir dir;
+  const std::string path = dir.File("weave.yaml");
+  {
+    std::ofstream out(path);
+    out << "mail: {smtp_url: \"smtp://relay.example\", username: sync, password: hunter2}\n";
+  }
+  chmod(path.c_str(), 0644);
+  const Config config = LoadConfigFile(path);
+  BOOST_TEST(config.inline_secrets == std::vector<std::string>{"mail.password"});
+  const auto warnings = ConfigWarnings(config, path);
+  BOOST_REQUIRE_EQUAL(warnings.size(), 2U);
+  BOOST_TEST(warnings[0].find("readable by every local user") != std::string::npos);
+  BOOST_TEST(warnings[1].find("clear text") != std::string::npos);
+  chmod(path.c_str(), 0640);
+  BOOST_TEST(ConfigWarnings(config, path).size() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(warns_about_clear_text_directory_and_captcha) {
+  const Config config = LoadConfigText(
+      "auth: {backend: ldap, ldap: {urls: \"ldap://dir.example\", tls: \"off\", base_dn: "
+      "\"dc=example\"}}\n"
+      "registration: {captcha: {verify_url: \"http://captcha.example\", secret: s}}\n");
+  const auto warnings = ConfigWarnings(config, "");
+  BOOST_REQUIRE_EQUAL(warnings.size(), 2U);
+  BOOST_TEST(warnings[0].find("auth.ldap.tls") == 0U);
+  BOOST_TEST(warnings[1].find("registration.captcha.verify_url") == 0U);
+}
 
 BOOST_AUTO_TEST_SUITE_END()
 
