@@ -140,7 +140,7 @@ std::string AddressKey(std::string_view address) {
   if (address.find(':') == std::string_view::npos || address.size() >= INET6_ADDRSTRLEN) {
     return std::string(address);
   }
-  const std::string text(address);
+  std::string text(address);
   in6_addr parsed{};
   if (inet_pton(AF_INET6, text.c_str(), &parsed) != 1) {
     return text;

@@ -176,9 +176,8 @@ void CheckListen(const std::string& listen) {
                        port.find_first_not_of("0123456789") == std::string::npos &&
                        std::stoi(port) >= 1 && std::stoi(port) <= 65535;
   if (!host_ok || !port_ok) {
-    throw ConfigError(
-        "server.listen",
-        "expected \"unix:/path\", \"HOST:PORT\" or \"stdin\", got \"" + listen + "\"");
+    throw ConfigError("server.listen",
+                      R"(expected "unix:/path", "HOST:PORT" or "stdin", got ")" + listen + "\"");
   }
 }
 
@@ -548,25 +547,25 @@ std::vector<std::string> ConfigWarnings(const Config& config, const std::string&
     for (const std::string& key : config.inline_secrets) {
       keys += (keys.empty() ? "" : ", ") + key;
     }
-    warnings.push_back(config_path + " is readable by every local user and holds secrets (" + keys +
-                       "): chmod o-r it, or move them to *_file keys");
+    warnings.emplace_back(config_path + " is readable by every local user and holds secrets (" +
+                          keys + "): chmod o-r it, or move them to *_file keys");
   }
   const MailConfig& mail = config.mail;
   if (!mail.username.empty() && mail.smtp_url.rfind("smtp://", 0) == 0 && !mail.starttls) {
-    warnings.push_back(
+    warnings.emplace_back(
         "mail: the SMTP password goes in clear text (smtp:// without starttls: true)");
   }
   const LdapConfig& ldap = config.auth.ldap;
   if (config.auth.backend == "ldap" && ldap.tls == "off") {
     for (const std::string& url : ldap.urls) {
       if (url.rfind("ldap://", 0) == 0) {
-        warnings.push_back("auth.ldap.tls: off sends users' passwords to " + url +
-                           " in clear text");
+        warnings.emplace_back("auth.ldap.tls: off sends users' passwords to " + url +
+                              " in clear text");
       }
     }
   }
   if (config.registration.captcha.verify_url.rfind("http://", 0) == 0) {
-    warnings.push_back(
+    warnings.emplace_back(
         "registration.captcha.verify_url is http://: the captcha secret goes in clear text");
   }
   return warnings;

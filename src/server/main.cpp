@@ -47,6 +47,54 @@ weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
   };
 }
 
+// Loads and checks the configuration and creates or upgrades the schema once, before any
+// worker exists; logs (and with -t prints) what the operator should hear about.
+weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
+  weave::Config config = weave::LoadConfigFile(config_path);
+  // Before anything starts, so that -t reports a bad auth section too.
+  weave::CheckAuthConfig(config.auth);
+  weave::InitLog(config.log.level, config.log.file);
+  for (const std::string& warning : weave::ConfigWarnings(config, config_path)) {
+    weave::Log(weave::LogLevel::kWarning) << warning;
+    if (check_only) {
+      std::cerr << "warning: " << warning << '\n';
+    }
+  }
+  { const auto connection = weave::MakeConnection(config.database); }
+  return config;
+}
+
+// What a SIGHUP does: the fresh configuration's options and workers on the same socket.
+weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
+                             const weave::ServerConfig& started_with) {
+  return [config_path, listen_fd, started_with]() {
+    const weave::Config fresh = LoadAndPrepare(config_path, false);
+    // The socket stays open across a reload: say so rather than ignore a change silently.
+    if (fresh.server.listen != started_with.listen ||
+        fresh.server.socket_mode != started_with.socket_mode) {
+      weave::Log(weave::LogLevel::kWarning)
+          << "reload: server.listen and server.socket_mode take effect only after a "
+             "restart; still listening as before";
+    }
+    return std::make_pair(
+        weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
+        MakeWorkerMain(fresh, listen_fd));
+  };
+}
+
+int Serve(const weave::Config& config, const std::string& config_path) {
+  bool inherited = false;
+  const int listen_fd =
+      weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
+  if (inherited && listen_fd == 0 && config.server.workers == 1) {
+    // Under mod_fcgid the web server runs one process per concurrent request itself.
+    return MakeWorkerMain(config, listen_fd)();
+  }
+  const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
+  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd),
+                          MakeReloader(config_path, listen_fd, config.server));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,51 +115,12 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    const weave::Config config = weave::LoadConfigFile(config_path);
-    // Before anything starts, so that -t reports a bad auth section too.
-    weave::CheckAuthConfig(config.auth);
-    weave::InitLog(config.log.level, config.log.file);
-    for (const std::string& warning : weave::ConfigWarnings(config, config_path)) {
-      weave::Log(weave::LogLevel::kWarning) << warning;
-      if (check_only) {
-        std::cerr << "warning: " << warning << '\n';
-      }
-    }
-    {
-      // Create or upgrade the schema once, before any worker exists.
-      const auto connection = weave::MakeConnection(config.database);
-    }
+    const weave::Config config = LoadAndPrepare(config_path, check_only);
     if (check_only) {
       std::cout << "configuration and database OK\n";
       return 0;
     }
-    bool inherited = false;
-    const int listen_fd =
-        weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
-    if (inherited && listen_fd == 0 && config.server.workers == 1) {
-      // Under mod_fcgid the web server runs one process per concurrent request itself.
-      return MakeWorkerMain(config, listen_fd)();
-    }
-    const weave::MasterOptions options{config.server.workers,
-                                       config.server.shutdown_timeout_seconds};
-    const weave::ServerConfig started_with = config.server;
-    return weave::RunMaster(
-        options, MakeWorkerMain(config, listen_fd), [config_path, listen_fd, started_with]() {
-          const weave::Config fresh = weave::LoadConfigFile(config_path);
-          weave::CheckAuthConfig(fresh.auth);
-          weave::InitLog(fresh.log.level, fresh.log.file);
-          // The socket stays open across a reload: say so rather than ignore a change silently.
-          if (fresh.server.listen != started_with.listen ||
-              fresh.server.socket_mode != started_with.socket_mode) {
-            weave::Log(weave::LogLevel::kWarning)
-                << "reload: server.listen and server.socket_mode take effect only after a "
-                   "restart; still listening as before";
-          }
-          { const auto connection = weave::MakeConnection(fresh.database); }
-          return std::make_pair(
-              weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
-              MakeWorkerMain(fresh, listen_fd));
-        });
+    return Serve(config, config_path);
   } catch (const std::exception& error) {
     std::cerr << "weave-server: " << error.what() << '\n';
     return 1;
