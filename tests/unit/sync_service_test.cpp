@@ -574,6 +574,19 @@ BOOST_AUTO_TEST_CASE(delete_collection_with_ids_deletes_only_those) {
   BOOST_TEST(Get(kBookmarks).body == R"(["b"])");
 }
 
+BOOST_AUTO_TEST_CASE(storage_1_0_deletes_the_children_of_a_parentid) {
+  // Old clients deleted a folder's children with ?parentid= (Storage 1.0).
+  Send("POST", "/1.0/alice/storage/bookmarks",
+       R"([{"id":"a","payload":"1","parentid":"folder"},{"id":"b","payload":"2","parentid":7},)"
+       R"({"id":"c","payload":"3","parentid":"folder"},{"id":"folder","payload":"f"}])");
+  BOOST_TEST(Send("DELETE", "/1.0/alice/storage/bookmarks", "", "parentid=folder").status == 200);
+  BOOST_TEST(Get("/1.0/alice/storage/bookmarks", "ids=a,c").body == "[]");
+  BOOST_TEST(Get("/1.0/alice/storage/bookmarks", "ids=b,folder&limit=1").status == 200);
+  BOOST_TEST(Get("/1.0/alice/storage/bookmarks", "parentid=7").body == R"(["b"])");
+  BOOST_TEST(Send("DELETE", "/1.0/alice/storage/bookmarks", "", "parentid=7").status == 200);
+  BOOST_TEST(Get("/1.0/alice/storage/bookmarks").body == R"(["folder"])");
+}
+
 BOOST_AUTO_TEST_CASE(delete_of_missing_targets_still_succeeds) {
   BOOST_TEST(Send("DELETE", "/1.1/alice/storage/nothing").status == 200);
   BOOST_TEST(Send("DELETE", "/1.1/alice/storage/nothing/none").status == 200);
