@@ -35,7 +35,7 @@ namespace weave {
 // (kManagedElsewhere); ExternalPasswordNotice points to auth.ldap.password_change_url.
 //
 // mozilla mode: entries carry uidNumber (the storage key), primaryNode, account-enabled and
-// mail, as Mozilla's servers kept them; CreateUser, SetPassword ({SSHA}), SetEmail and
+// mail, as Mozilla's servers kept them; CreateUser, SetPassword ({CRYPT} yescrypt), SetEmail and
 // DeleteUser write the directory with the admin account.
 class LdapAuthenticator final : public AccountBackend {
  public:

@@ -8,6 +8,7 @@
 
 #include "auth/ldap/ldap_directory.h"
 #include "auth/ldap/ldap_text.h"
+#include "auth/password_hash.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -19,6 +20,13 @@ namespace {
 constexpr int kMaxAllocationAttempts = 100;
 
 using Op = LdapChange::Op;
+
+// The userPassword value written: a yescrypt hash that slapd checks through crypt(3).
+// Mozilla's servers wrote {SSHA}, one round of SHA-1, which a stolen directory dump gives
+// up at once; entries that still hold one keep working (slapd verifies both).
+std::string CryptPassword(std::string_view password) {
+  return "{CRYPT}" + HashPassword(password, "yescrypt");
+}
 
 }  // namespace
 
@@ -101,7 +109,7 @@ std::optional<UserId> LdapMozillaWriter::AddUser(std::string_view username,
       {Op::kAdd, "sn", {name}},
       {Op::kAdd, config_.login_attribute, {name}},
       {Op::kAdd, "uidNumber", {std::to_string(id)}},
-      {Op::kAdd, "userPassword", {SshaPassword(password)}},
+      {Op::kAdd, "userPassword", {CryptPassword(password)}},
   };
   if (!email.empty()) {
     entry.push_back({Op::kAdd, config_.email_attribute, {std::string(email)}});
@@ -123,7 +131,7 @@ std::optional<UserId> LdapMozillaWriter::AddUser(std::string_view username,
 
 void LdapMozillaWriter::SetPassword(const std::string& dn, std::string_view password) {
   admin_.Modify("change password of " + dn, dn,
-                {{Op::kReplace, "userPassword", {SshaPassword(password)}}});
+                {{Op::kReplace, "userPassword", {CryptPassword(password)}}});
 }
 
 void LdapMozillaWriter::SetEmail(const std::string& dn, std::string_view email) {

@@ -1,5 +1,5 @@
 // Mozilla mode's writes to the directory: new entries in Mozilla's Sync layout with a fresh
-// uidNumber, password ({SSHA}) and e-mail changes, deletions; all with the admin account.
+// uidNumber, password ({CRYPT} yescrypt) and e-mail changes, deletions; all with the admin account.
 #pragma once
 
 #include <optional>
@@ -23,7 +23,8 @@ class LdapMozillaWriter {
   // number; nullopt when an entry of that DN exists already.
   std::optional<UserId> AddUser(std::string_view username, std::string_view password,
                                 std::string_view email);
-  // Replaces the userPassword of dn with an {SSHA} value of password.
+  // Replaces the userPassword of dn with a {CRYPT} yescrypt hash of password, which slapd
+  // checks through crypt(3).
   void SetPassword(const std::string& dn, std::string_view password);
   // Replaces the e-mail address of dn.
   void SetEmail(const std::string& dn, std::string_view email);
