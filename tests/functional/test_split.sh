@@ -19,7 +19,7 @@ server_bin="$build/weave-server"
 # shellcheck source=deploy_lib.sh
 . "$here/deploy_lib.sh"
 need_built "$server_bin"
-need_tools nginx python3 openssl
+need_tools nginx python3 openssl curl
 
 make_tmp split
 user_pid="" storage_pid="" nginx_pid=""
@@ -123,6 +123,14 @@ if wait_status "http://127.0.0.1:$user_port/__heartbeat__" 200 30 &&
     timeout -k 5 120 python3 "$here/split_checks.py" > "$tmp/checks.out" 2>&1
   sed 's/^/      /' "$tmp/checks.out"
   add_counts "$tmp/checks.out" || fail "split_checks.py did not finish"
+  # A reset link's key must not end up in the web server's access log.
+  key=KEYKEY-0000-SECRET-4242
+  curl -sk -o /dev/null "https://127.0.0.1:$https_port/weave-password-reset?username=someone&key=$key"
+  curl -sk -o /dev/null "https://127.0.0.1:$https_port/weave-password-reset/?key=$key&username=x"
+  check "the access log has the reset page's requests" \
+    grep -q "GET /weave-password-reset" "$tmp/nginx/logs/weave.access.log"
+  check "the access log holds no reset key" \
+    sh -c '! grep -q "$1" "$2"' sh "$key" "$tmp/nginx/logs/weave.access.log"
 else
   fail "the servers or nginx did not come up"
   tail -n 15 "$tmp"/server-*.log "$tmp/nginx/stderr.log" "$tmp/nginx/logs/"*.log 2>/dev/null |
