@@ -16,23 +16,6 @@ std::string UserKey(std::string_view username) {
   return "user:" + std::string(username);
 }
 
-// The counter keys of one attempt.
-struct AttemptKeys {
-  std::string address;  // AddressKey of the client
-  std::string user;
-  std::string from_address;
-  std::string pair;
-};
-
-AttemptKeys KeysOf(std::string_view username, const EventSource& source) {
-  AttemptKeys keys;
-  keys.address = AddressKey(source.address);
-  keys.user = UserKey(username);
-  keys.from_address = "addr:" + keys.address;
-  keys.pair = "pair:" + keys.address + " " + std::string(username);
-  return keys;
-}
-
 bool Contains(const std::vector<std::string>& keys, const std::string& key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
@@ -49,15 +32,25 @@ LoginGuard::LoginGuard(Authenticator& authenticator, LoginFailures& failures,
                    policy.lockout_seconds},
       trust_seconds_(int64_t{policy.trusted_address_days} * 86400) {}
 
+LoginGuard::AttemptKeys LoginGuard::KeysOf(std::string_view username, const EventSource& source) {
+  AttemptKeys keys;
+  keys.address = AddressKey(source.address);
+  keys.user = UserKey(username);
+  keys.from_address = "addr:" + keys.address;
+  keys.pair = "pair:" + keys.address + " " + std::string(username);
+  return keys;
+}
+
 bool LoginGuard::LockoutEnabled() const {
   return per_user_.max_failures > 0 || per_address_.max_failures > 0;
 }
 
 bool LoginGuard::MayTry(std::string_view username, const EventSource& source) {
-  if (!LockoutEnabled()) {
-    return true;
-  }
-  const AttemptKeys keys = KeysOf(username, source);
+  return !LockoutEnabled() || MayTry(username, source, KeysOf(username, source));
+}
+
+bool LoginGuard::MayTry(std::string_view username, const EventSource& source,
+                        const AttemptKeys& keys) {
   // One query in the common case; the trusted-address lookup only under a lockout.
   const std::vector<std::string> locked =
       failures_.LockedKeys({keys.pair, keys.user, keys.from_address});
@@ -73,22 +66,29 @@ bool LoginGuard::MayTry(std::string_view username, const EventSource& source) {
 }
 
 void LoginGuard::RecordRejected(std::string_view username, const EventSource& source) {
+  RecordRejected(username, source, KeysOf(username, source));
+}
+
+void LoginGuard::RecordRejected(std::string_view username, const EventSource& source,
+                                const AttemptKeys& keys) {
   Log(LogLevel::kWarning) << "failed login for user " << username << " from " << source.address;
   LogSecurityEvent(SecurityEvent::kLoginFailed, username, source);
   if (!LockoutEnabled()) {
     return;
   }
-  const AttemptKeys keys = KeysOf(username, source);
   failures_.RecordFailure(keys.pair, per_user_);
   failures_.RecordFailure(keys.user, per_user_);
   failures_.RecordFailure(keys.from_address, per_address_);
 }
 
 void LoginGuard::RecordAccepted(std::string_view username, const EventSource& source) {
+  RecordAccepted(username, KeysOf(username, source));
+}
+
+void LoginGuard::RecordAccepted(std::string_view username, const AttemptKeys& keys) {
   if (!LockoutEnabled() || trust_seconds_ <= 0) {
     return;
   }
-  const AttemptKeys keys = KeysOf(username, source);
   const std::string memo = keys.address + " " + std::string(username);
   const int64_t now_s = clock_.NowMs() / 1000;
   const auto found = remembered_s_.find(memo);
@@ -104,15 +104,16 @@ void LoginGuard::RecordAccepted(std::string_view username, const EventSource& so
 
 LoginResult LoginGuard::Check(std::string_view username, std::string_view password,
                               const EventSource& source) {
-  if (!MayTry(username, source)) {
+  const AttemptKeys keys = KeysOf(username, source);
+  if (LockoutEnabled() && !MayTry(username, source, keys)) {
     return {LoginStatus::kLocked, 0};
   }
   const auto user = authenticator_.Authenticate(username, password);
   if (!user) {
-    RecordRejected(username, source);
+    RecordRejected(username, source, keys);
     return {LoginStatus::kRejected, 0};
   }
-  RecordAccepted(username, source);
+  RecordAccepted(username, keys);
   return {LoginStatus::kAccepted, *user};
 }
 

@@ -59,6 +59,18 @@ class LoginGuard {
   void ClearUserFailures(std::string_view username);
 
  private:
+  // The counter keys of one attempt, built once per check.
+  struct AttemptKeys {
+    std::string address;       // AddressKey of the client
+    std::string user;          // "user:<name>"
+    std::string from_address;  // "addr:<address>"
+    std::string pair;          // "pair:<address> <name>"
+  };
+  static AttemptKeys KeysOf(std::string_view username, const EventSource& source);
+  bool MayTry(std::string_view username, const EventSource& source, const AttemptKeys& keys);
+  void RecordRejected(std::string_view username, const EventSource& source,
+                      const AttemptKeys& keys);
+  void RecordAccepted(std::string_view username, const AttemptKeys& keys);
   bool LockoutEnabled() const;
 
   Authenticator& authenticator_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "core/user_name.h"
 #include "http/request.h"
@@ -24,5 +25,17 @@ struct RequestContext {
 
 // A handler bound to the back ends of its part: what the composed route table holds.
 using Endpoint = std::function<Response(const RequestContext&)>;
+
+// A part's rows with each handler turned into an Endpoint by bind(handler); methods,
+// patterns and auth flags stay as they are.
+template <typename Handler, typename Bind>
+std::vector<RouteRow<Endpoint>> BindRoutes(const RouteTable<Handler>& table, Bind bind) {
+  std::vector<RouteRow<Endpoint>> endpoints;
+  endpoints.reserve(table.Rows().size());
+  for (const RouteRow<Handler>& row : table.Rows()) {
+    endpoints.push_back({row.method, row.pattern, bind(row.handler), row.needs_auth});
+  }
+  return endpoints;
+}
 
 }  // namespace weave

@@ -28,15 +28,11 @@ const RouteTable<RegHandler>& RegRoutes() {
 }
 
 std::vector<RouteRow<Endpoint>> RegEndpoints(RegServices& services) {
-  std::vector<RouteRow<Endpoint>> endpoints;
-  for (const RouteRow<RegHandler>& row : RegRoutes().Rows()) {
-    const RegHandler handler = row.handler;
-    Endpoint bound = [handler, &services](const RequestContext& context) {
+  return BindRoutes(RegRoutes(), [&services](RegHandler handler) -> Endpoint {
+    return [handler, &services](const RequestContext& context) {
       return handler(RegContext{context, services});
     };
-    endpoints.push_back({row.method, row.pattern, std::move(bound), row.needs_auth});
-  }
-  return endpoints;
+  });
 }
 
 }  // namespace weave

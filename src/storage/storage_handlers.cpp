@@ -296,10 +296,8 @@ const RouteTable<StorageHandler>& StorageRoutes() {
 }
 
 std::vector<RouteRow<Endpoint>> StorageEndpoints(Storage& storage, const StorageLimits& limits) {
-  std::vector<RouteRow<Endpoint>> endpoints;
-  for (const RouteRow<StorageHandler>& row : StorageRoutes().Rows()) {
-    const StorageHandler handler = row.handler;
-    Endpoint bound = [handler, &storage, &limits](const RequestContext& context) {
+  return BindRoutes(StorageRoutes(), [&storage, &limits](StorageHandler handler) -> Endpoint {
+    return [handler, &storage, &limits](const RequestContext& context) {
       const PathParams& params = context.params;
       if (!params.collection.empty() && !IsValidCollectionName(params.collection)) {
         throw BadRequest(WeaveError::kInvalidCollection, "invalid collection name");
@@ -309,9 +307,7 @@ std::vector<RouteRow<Endpoint>> StorageEndpoints(Storage& storage, const Storage
       }
       return handler(StorageContext{context, storage, limits});
     };
-    endpoints.push_back({row.method, row.pattern, std::move(bound), row.needs_auth});
-  }
-  return endpoints;
+  });
 }
 
 }  // namespace weave
