@@ -5,7 +5,8 @@
 #       Creates DIR/data on first use (mariadb-install-db), starts mariadbd in the background
 #       on 127.0.0.1:PORT and the socket DIR/mysqld.sock, waits until it answers, and creates
 #       DATABASE (default weave) with USER/PASSWORD (default weave/weave-dev-password),
-#       reachable over TCP and the socket. The pid is in DIR/mariadbd.pid.
+#       reachable over TCP and the socket. The pid is in DIR/mariadbd.pid. TLS is on, with a
+#       throwaway CA in DIR/tls/ca.pem.
 #   mariadb.sh stop DIR      Stops it (a clean shutdown, then SIGKILL after 30 s).
 #   mariadb.sh kill DIR      SIGKILL (a crash, for outage tests).
 #   mariadb.sh sql DIR ...   Runs the mariadb client as the administrator on the socket.
@@ -35,6 +36,22 @@ admin_sql() {
     -u "$(id -un)" --connect-timeout=5 "$@"
 }
 
+# make_test_certificates DIR: a CA (DIR/ca.pem) and a server certificate it signed for
+# 127.0.0.1 and localhost (DIR/server-cert.pem, DIR/server-key.pem), P-256 keys.
+make_test_certificates() {
+  (
+    umask 077
+    mkdir -p "$1" && cd "$1" || exit 1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/CN=weave test CA" -keyout ca-key.pem -out ca.pem &&
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=127.0.0.1" -keyout server-key.pem -out server.csr &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+        -days 3650 -extfile san.ext -out server-cert.pem
+  ) > "$1.log" 2>&1
+}
+
 cmd=${1:-}
 case "$cmd" in
   start)
@@ -50,6 +67,12 @@ case "$cmd" in
         > "$dir/install.log" 2>&1 ||
         { echo "mariadb.sh: mariadb-install-db failed:" >&2; cat "$dir/install.log" >&2; exit 1; }
     fi
+    # TLS with a throwaway CA (DIR/tls/ca.pem) whose server certificate names 127.0.0.1 and
+    # localhost, so clients can connect with database.mysql.tls: on and verify it.
+    if [ ! -s "$dir/tls/server-cert.pem" ]; then
+      make_test_certificates "$dir/tls" ||
+        { echo "mariadb.sh: openssl could not make the TLS certificates" >&2; exit 1; }
+    fi
     # Socket paths are limited to ~107 bytes; a long DIR falls back to a short link.
     # shellcheck disable=SC2086
     "$(find_tool mariadbd mysqld)" --no-defaults --datadir="$dir/data" $run_as \
@@ -57,7 +80,8 @@ case "$cmd" in
       --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" --skip-name-resolve \
       --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1 \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-      --max-connections=200 > /dev/null 2>&1 &
+      --max-connections=200 --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server-cert.pem" \
+      --ssl-key="$dir/tls/server-key.pem" > /dev/null 2>&1 &
     echo $! > "$dir/mariadbd.launcher.pid"
     tries=0
     until admin_sql "$dir" -e 'SELECT 1' > /dev/null 2>&1; do

@@ -55,8 +55,10 @@ struct RegistrationConfig {
   std::string policy = "closed";
   // A request carrying this X-Weave-Secret skips captcha and invite checks. Empty: off.
   std::string shared_secret;
-  // Insist that user names are Firefox's hash of the e-mail (400 with body 15 otherwise).
-  bool require_hashed_username = false;
+  // Insist that user names are Firefox's hash of the e-mail (400 with body 15 otherwise), so
+  // that nobody can take a name that belongs to someone else's address. Unset in the file:
+  // true for SQL accounts, false for LDAP (directories with plain login names).
+  bool require_hashed_username = true;
   // How long an invite code stays valid.
   int64_t invite_lifetime_seconds = int64_t{30} * 86400;
   CaptchaConfig captcha;
@@ -148,6 +150,16 @@ struct MysqlConfig {
   int write_timeout_seconds = 30;
   // How long a statement waits for another transaction's row or table lock (an error then).
   int lock_wait_timeout_seconds = 10;
+  // "on": TLS is required, and the server's certificate must verify against ca_file (or the
+  // system's CAs) and name the host. "off": no TLS (a local socket, loopback or a trusted
+  // network; the loader warns for any other host).
+  std::string tls = "off";
+  // PEM file of the CA(s) that sign the server's certificate. Empty: the system's CAs.
+  std::string ca_file;
+  // A client certificate and its key (PEM files, both or neither), for an account created
+  // with REQUIRE X509.
+  std::string cert_file;
+  std::string key_file;
 };
 
 struct DatabaseConfig {

@@ -240,11 +240,23 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Int("read_timeout_seconds", &mysql.read_timeout_seconds, 1, 3600)
                    .Int("write_timeout_seconds", &mysql.write_timeout_seconds, 1, 3600)
                    .Int("lock_wait_timeout_seconds", &mysql.lock_wait_timeout_seconds, 1, 3600)
+                   .Choice("tls", &mysql.tls, {"on", "off"})
+                   .Text("ca_file", &mysql.ca_file)
+                   .Text("cert_file", &mysql.cert_file)
+                   .Text("key_file", &mysql.key_file)
                    .Apply(child);
              })
       .Apply(node);
-  if (database.driver == "mysql" && database.mysql.database.empty()) {
+  const MysqlConfig& mysql = database.mysql;
+  if (database.driver == "mysql" && mysql.database.empty()) {
     throw ConfigError("database.mysql.database", "must not be empty");
+  }
+  if (mysql.cert_file.empty() != mysql.key_file.empty()) {
+    throw ConfigError("database.mysql.cert_file", "cert_file and key_file go together");
+  }
+  // A CA or client certificate without TLS would look protected and not be.
+  if (mysql.tls == "off" && !(mysql.ca_file + mysql.cert_file).empty()) {
+    throw ConfigError("database.mysql.tls", "ca_file and cert_file need tls: on");
   }
   if (database.sqlite.path.empty()) {
     throw ConfigError("database.sqlite.path", "must not be empty");
@@ -502,6 +514,11 @@ Config Load(const YAML::Node& root) {
   }
   if (config.auth.backend == "ldap") {
     FillLdapDefaults(config.server, config.auth.ldap);
+    // Directories keep their plain login names unless told otherwise.
+    const YAML::Node registration = root["registration"];
+    if (!registration || !registration.IsMap() || !registration["require_hashed_username"]) {
+      config.registration.require_hashed_username = false;
+    }
   }
   return config;
 }
@@ -538,6 +555,15 @@ Config LoadConfigFile(const std::string& path) {
   }
 }
 
+namespace {
+
+// Whether host names this machine: traffic to it never leaves the kernel.
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
 std::vector<std::string> ConfigWarnings(const Config& config, const std::string& config_path) {
   std::vector<std::string> warnings;
   struct stat file {};
@@ -563,6 +589,12 @@ std::vector<std::string> ConfigWarnings(const Config& config, const std::string&
                               " in clear text");
       }
     }
+  }
+  const MysqlConfig& mysql = config.database.mysql;
+  if (config.database.driver == "mysql" && mysql.tls == "off" && mysql.unix_socket.empty() &&
+      !IsLoopbackHost(mysql.host)) {
+    warnings.emplace_back("database.mysql.tls: off sends every record to " + mysql.host +
+                          " unencrypted (set tls: on, or use a trusted network)");
   }
   if (config.registration.captcha.verify_url.rfind("http://", 0) == 0) {
     warnings.emplace_back(

@@ -27,6 +27,10 @@ namespace {
 // Statements beyond this many distinct texts (dynamic id lists) are dropped and re-prepared.
 constexpr size_t kMaxCachedStatements = 256;
 
+// The system's CA bundle (Debian's ca-certificates), for tls: on without a ca_file: the
+// client library verifies nothing against an empty list.
+constexpr const char* kSystemCaFile = "/etc/ssl/certs/ca-certificates.crt";
+
 // Client and server error numbers after which the connection is unusable.
 bool IsConnectionLost(int code) {
   switch (code) {
@@ -409,6 +413,16 @@ void MysqlConnection::Connect() {
   // the same bytes, and what we write PHP reads back unchanged.
   options["OPT_CHARSET_NAME"] = sql::SQLString("binary");
   options["characterSetResults"] = sql::SQLString("binary");
+  if (config_.tls == "on") {
+    // Encrypted or not at all, and only to a server whose certificate names the host.
+    options["sslEnforce"] = true;
+    options["sslVerify"] = true;
+    options["sslCA"] = sql::SQLString(config_.ca_file.empty() ? kSystemCaFile : config_.ca_file);
+    if (!config_.cert_file.empty()) {
+      options["sslCert"] = sql::SQLString(config_.cert_file);
+      options["sslKey"] = sql::SQLString(config_.key_file);
+    }
+  }
   try {
     sql::Driver* driver = get_driver_instance();  // a process-wide singleton, not owned
     std::unique_ptr<sql::Connection> connection(driver->connect(options));

@@ -6,7 +6,8 @@ loopback, in a temporary folder:
   open    policy open, mail to the sink, path_prefix /sync, public_url set, X-Weave-Secret set
   prefixed  policy open, mail to the sink, path_prefix /sync, no public_url (node URLs are
           rebuilt from Host and port; reset mail is refused)
-  hashed  policy open with registration.require_hashed_username: true
+  hashed  policy open, registration.require_hashed_username left at its default (true)
+  (the others set it false, to register plain names such as "alice")
   invite  policy invite, X-Weave-Secret set, 127.0.0.1 a trusted proxy
   closed  policy closed, no mail relay
   lock    policy open, accounts.lockout_max_failures: 3
@@ -102,7 +103,7 @@ def setUpModule():
                   "mail": mail, "accounts": relaxed}, "/sync", True),
         ("prefixed", {"registration": {"policy": "open"}, "mail": mail, "accounts": relaxed},
          "/sync", False),
-        ("hashed", {"registration": {"policy": "open", "require_hashed_username": True},
+        ("hashed", {"registration": {"policy": "open"},
                     "mail": mail, "accounts": relaxed}, "", True),
         ("invite", {"registration": {"policy": "invite", "shared_secret": INVITE_SECRET},
                     "server": {"trusted_proxies": ["127.0.0.1"]}, "mail": mail,
@@ -115,6 +116,9 @@ def setUpModule():
                   "accounts": {"lockout_max_failures": 3, "lockout_window_seconds": 600,
                                "lockout_seconds": 600}}, "", True),
     ]
+    for name, settings, _, _ in specs:
+        if name != "hashed":
+            settings["registration"]["require_hashed_username"] = False
     try:
         for name, settings, prefix, public in specs:
             INSTANCES[name] = weave_instance.Instance(TMP, name, settings, path_prefix=prefix,

@@ -762,6 +762,52 @@ def storage_contract_suite_on_mysql():
     assert mysql[0] > 0 and mysql == sqlite, "MySQL cases differ from SQLite ones: %r" % cases
 
 
+def admin_add_fails(instance, name):
+    """Runs weave-admin add on instance's configuration; returns its error text, or None."""
+    done = subprocess.run([os.path.join(BUILD, "weave-admin"), "-c", instance.config, "add",
+                           name, name + "@example.org"], input=b"tls-test-password-1\n",
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    return None if done.returncode == 0 else done.stderr.decode(errors="replace")
+
+
+@check
+def tls_on_encrypts_and_verifies_the_server_certificate():
+    """database.mysql.tls: on reaches an account that requires TLS; off and a wrong CA do not."""
+    create_database("weave_tls")
+    sql(None, """
+DROP USER IF EXISTS 'weave_tls'@'127.0.0.1';
+CREATE USER 'weave_tls'@'127.0.0.1' IDENTIFIED BY '%s' REQUIRE SSL;
+GRANT ALL PRIVILEGES ON `weave_tls`.* TO 'weave_tls'@'127.0.0.1';
+""" % MYSQL_PASSWORD)
+    ca_file = os.path.join(MYSQL_DIR, "tls", "ca.pem")
+    wrong_ca = os.path.join(TMP, "tls-wrong-ca")
+    os.makedirs(wrong_ca, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj",
+                    "/CN=another CA", "-keyout", os.path.join(wrong_ca, "key.pem"), "-out",
+                    os.path.join(wrong_ca, "ca.pem")], check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = {"user": "weave_tls", "database": "weave_tls"}
+    plain = Instance("tls-off", "weave_tls", mysql_extra=base)
+    error = admin_add_fails(plain, "plainuser")
+    assert error and "Access denied" in error, "a clear-text connection got in: %r" % error
+    wrong = Instance("tls-wrong-ca", "weave_tls", mysql_extra=dict(
+        base, tls="on", ca_file=os.path.join(wrong_ca, "ca.pem")))
+    error = admin_add_fails(wrong, "wrongca")
+    assert error and "certificate" in error, "a server the CA did not sign was trusted: %r" % error
+    instance = Instance("tls-on", "weave_tls", mysql_extra=dict(base, tls="on", ca_file=ca_file))
+    error = admin_add_fails(instance, "tlsuser")
+    assert error is None, error
+    instance.start()
+    try:
+        auth = ("tlsuser", "tls-test-password-1")
+        ok_json(instance, "PUT", "/1.1/tlsuser/storage/bookmarks/a", auth, {"payload": "x"})
+        record, _ = ok_json(instance, "GET", "/1.1/tlsuser/storage/bookmarks/a", auth)
+        assert record["payload"] == "x", record
+    finally:
+        instance.stop()
+
+
 def main():
     filters = sys.argv[1:]
     results = {"passed": 0, "failed": 0}
