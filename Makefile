@@ -52,16 +52,19 @@ OFF_TESTS := $(if $(strip $(OFF_INCLUDES)),$(shell grep -lE \
 TEST_SRC  := $(filter-out $(OFF_TESTS),$(sort $(wildcard tests/unit/*.cpp)))
 FUZZ_SRC  := $(filter-out $(OFF_TESTS),$(sort $(wildcard tests/fuzz/fuzz_*.cpp)))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
-SCHEMA_INC := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc
+GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h
+VERSION    := $(shell cat VERSION)
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
 
-.PHONY: all deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
+.PHONY: all install uninstall deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools \
         bench-selftest format \
         format-check tidy compdb clean
 
-all: $(BUILD)/weave-server $(BUILD)/weave-admin
+MAN_PAGES := $(BUILD)/man/weave-server.8 $(BUILD)/man/weave-admin.8 $(BUILD)/man/weave.yaml.5
+
+all: $(BUILD)/weave-server $(BUILD)/weave-admin $(MAN_PAGES)
 
 # Debian packages (scripts/install-deps.sh: as root it installs, otherwise it prints the
 # apt-get line and stops make). Every compile waits for the build step (an order-only
@@ -89,13 +92,18 @@ $(GEN)/%_schema.inc: sql/%/schema.sql
 	@mkdir -p $(dir $@)
 	@{ printf 'R"SQL('; cat $<; printf ')SQL"\n'; } > $@
 
+# The release number (the file VERSION), for --version; rewritten only when it changes.
+$(GEN)/version.h: VERSION
+	@mkdir -p $(dir $@)
+	@printf '#define WEAVE_VERSION "%s"\n' "$(VERSION)" > $@
+
 # --- release objects
-$(BUILD)/obj/%.o: %.cpp $(SCHEMA_INC) $(FLAGS_STAMP) | deps
+$(BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CPPFLAGS) -c $< -o $@
 
 # --- sanitizer objects (tests and functional runs)
-$(ASAN_BUILD)/obj/%.o: %.cpp $(SCHEMA_INC) $(FLAGS_STAMP) | deps
+$(ASAN_BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) $(SANITIZE_FLAGS) $(CPPFLAGS) -DBOOST_TEST_DYN_LINK -c $< -o $@
 
@@ -131,11 +139,65 @@ functional: deps-run $(ASAN_BUILD)/weave-server $(ASAN_BUILD)/weave-admin
 
 # libFuzzer builds with clang, run for FUZZ_SECONDS each; new findings land in the corpus.
 FUZZ_SECONDS ?= 60
-fuzz: deps-test $(SCHEMA_INC)
+fuzz: deps-test $(GENERATED)
 	@sh tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 run: all deps-run
 	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
+
+# --- manual pages (scdoc); weave.yaml(5) takes its key list from README.md's table
+$(BUILD)/man/weave.yaml.5: doc/weave.yaml.5.scd README.md scripts/man-config.py | deps
+	@mkdir -p $(dir $@)
+	python3 scripts/man-config.py $< README.md | scdoc > $@
+$(BUILD)/man/%: doc/%.scd | deps
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+# --- make install (GNU directory variables; DESTDIR for staging, as packages do).
+# INSTALL_FROM: the folder whose binaries are installed (the tests install the sanitizer
+# build they already have). The configuration is installed only where none exists yet, and
+# the systemd units are rewritten to name the installed binary.
+PREFIX        ?= /usr/local
+prefix        ?= $(PREFIX)
+exec_prefix   ?= $(prefix)
+bindir        ?= $(exec_prefix)/bin
+datarootdir   ?= $(prefix)/share
+datadir       ?= $(datarootdir)
+mandir        ?= $(datarootdir)/man
+docdir        ?= $(datarootdir)/doc/weave-server
+sysconfdir    ?= $(if $(filter /usr,$(prefix)),/etc,$(prefix)/etc)
+localstatedir ?= /var
+INSTALL       ?= install
+INSTALL_FROM  ?= $(BUILD)
+SHARE         := $(DESTDIR)$(datadir)/weave
+install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
+	  $(SHARE)/nginx $(SHARE)/apache $(SHARE)/systemd $(SHARE)/sql/sqlite $(SHARE)/sql/mysql \
+	  $(SHARE)/ldap $(SHARE)/examples $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/weave
+	$(INSTALL) -m 755 $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(DESTDIR)$(bindir)/
+	$(INSTALL) -m 644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man8/
+	$(INSTALL) -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man5/
+	$(INSTALL) -m 644 conf/nginx/*.conf $(SHARE)/nginx/
+	$(INSTALL) -m 644 conf/apache/*.conf $(SHARE)/apache/
+	$(INSTALL) -m 644 sql/sqlite/*.sql $(SHARE)/sql/sqlite/
+	$(INSTALL) -m 644 sql/mysql/*.sql $(SHARE)/sql/mysql/
+	$(INSTALL) -m 644 ldap/*.ldif $(SHARE)/ldap/
+	$(INSTALL) -m 644 conf/*.yaml $(SHARE)/examples/
+	for unit in conf/systemd/*; do \
+	  sed -e 's|/usr/bin/weave-|$(bindir)/weave-|g' -e 's|/etc/weave/|$(sysconfdir)/weave/|g' \
+	    -e 's|/var/lib/weave|$(localstatedir)/lib/weave|g' "$$unit" > $(SHARE)/systemd/$${unit##*/}; \
+	done
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(docdir)/
+	test -e $(DESTDIR)$(sysconfdir)/weave/weave.yaml || \
+	  sed 's|/var/lib/weave|$(localstatedir)/lib/weave|g' conf/weave.yaml | \
+	  $(INSTALL) -m 640 /dev/stdin $(DESTDIR)$(sysconfdir)/weave/weave.yaml
+
+# Removes what install put there, except the configuration (it may hold local changes).
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/weave-server $(DESTDIR)$(bindir)/weave-admin \
+	  $(DESTDIR)$(mandir)/man8/weave-server.8 $(DESTDIR)$(mandir)/man8/weave-admin.8 \
+	  $(DESTDIR)$(mandir)/man5/weave.yaml.5 $(DESTDIR)$(docdir)/README.md
+	rm -rf $(SHARE)
 
 # --- benchmark (bench/): the load tool and the ceiling responders (fixed body; one SELECT
 # on SQLite, and on MariaDB for DB=mysql)
@@ -186,7 +248,7 @@ compdb:
 	bear --output compile_commands.json -- $(MAKE) $(BUILD)/weave-server $(BUILD)/weave-admin
 
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
-tidy: $(SCHEMA_INC) | deps
+tidy: $(GENERATED) | deps
 	@printf '%s\n' $(LIB_SRC) src/server/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
 	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 

@@ -23,6 +23,7 @@ PROGRAMS = {
     "apache2ctl": "apache2",
     "mod_mpm_event": "apache2",
     "mod_authz_core": "apache2",
+    "mod_setenvif": "apache2",
     "mod_proxy": "apache2",
     "mod_proxy_fcgi": "apache2",
     "mod_fcgid": "libapache2-mod-fcgid",
@@ -53,6 +54,8 @@ PROGRAMS = {
     "openssl": "openssl",
     "curl": "curl",
     "systemd-socket-activate": "systemd",
+    "groff": "groff-base",
+    "scdoc": "scdoc",
     "g++": "g++",
     "make": "make",
     "nm": "binutils g++",  # g++ depends on binutils

@@ -19,7 +19,7 @@ for arg in "$@"; do
 done
 
 BUILD_PACKAGES="g++ make pkg-config libfcgi-dev libyaml-cpp-dev libboost-test-dev rapidjson-dev
-libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev"
+libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev scdoc python3"
 [ "${WITH_LDAP:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libldap-dev"
 [ "${WITH_MYSQL:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmysqlcppconn-dev"
 
@@ -33,7 +33,7 @@ RUN_PACKAGES="nginx-light"
 # scripts/check-test-deps.py): web servers, databases, directory, browser, fuzzing and
 # style tools. systemd provides systemd-socket-activate (the socket activation test).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
-chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd"
+chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd groff-base"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

@@ -1,4 +1,5 @@
 // weave-admin: account administration from the command line.
+#include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,11 +14,16 @@
 #include "core/errors.h"
 #include "core/user_name.h"
 #include "server/app.h"
+#include "version.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: weave-admin [-c CONFIG] COMMAND [ARGS]\n"
+    "  -c, --config CONFIG  YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "Commands:\n"
     "  add USER [EMAIL]     create an account; the password is read from stdin\n"
     "  passwd USER          set a new password, read from stdin\n"
     "  delete USER          delete the account and all its Sync data\n"
@@ -27,7 +33,13 @@ constexpr const char* kUsage =
     "  wipe USER            delete the account's Sync data, keep the account\n"
     "  invite [COUNT]       print new one-time invite codes (registration.policy: invite)\n"
     "  invites              list invite codes (hash prefix, created, expires, used by)\n"
-    "Passwords are read from the first line of standard input (without echo on a terminal).\n";
+    "Passwords are read from the first line of standard input (without echo on a terminal).\n"
+    "See weave-admin(8).\n";
+
+constexpr option kLongOptions[] = {{"config", required_argument, nullptr, 'c'},
+                                   {"help", no_argument, nullptr, 'h'},
+                                   {"version", no_argument, nullptr, 'V'},
+                                   {nullptr, 0, nullptr, 0}};
 
 std::string ReadPassword() {
   const bool terminal = isatty(STDIN_FILENO) != 0;
@@ -155,6 +167,16 @@ int RunDataCommand(weave::App& app, const std::vector<std::string>& args) {
   return 0;
 }
 
+bool IsCommand(const std::string& name) {
+  for (const char* command :
+       {"list", "add", "passwd", "enable", "disable", "invite", "invites", "wipe", "delete"}) {
+    if (name == command) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int Run(weave::App& app, const std::vector<std::string>& args) {
   const std::string& command = args[0];
   if (command == "list" || command == "add" || command == "passwd" || command == "enable" ||
@@ -178,17 +200,28 @@ int main(int argc, char** argv) {
   const char* from_env = std::getenv("WEAVE_CONFIG");
   std::string config_path = from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
   int option = 0;
-  while ((option = getopt(argc, argv, "+c:h")) != -1) {
+  while ((option = getopt_long(argc, argv, "+c:hV", kLongOptions, nullptr)) != -1) {
     if (option == 'c') {
       config_path = optarg;
+    } else if (option == 'V') {
+      std::cout << "weave-admin " << WEAVE_VERSION << '\n';
+      return 0;
+    } else if (option == 'h') {
+      std::cout << kUsage;
+      return 0;
     } else {
       std::cerr << kUsage;
-      return option == 'h' ? 0 : 2;
+      return 2;
     }
   }
   const std::vector<std::string> args(argv + optind, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;
+    return 2;
+  }
+  // Checked before the configuration is read: a typo must not open (or create) a database.
+  if (!IsCommand(args[0])) {
+    std::cerr << "weave-admin: unknown command: " << args[0] << '\n' << kUsage;
     return 2;
   }
   try {

@@ -118,7 +118,7 @@ struct MaintenanceConfig {
 };
 
 struct SqliteConfig {
-  std::string path = "var/weave.db";
+  std::string path = "/var/lib/weave/weave.db";
   // How long a writer waits for another process's write transaction.
   int busy_timeout_ms = 10000;
   // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".

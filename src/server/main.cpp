@@ -1,4 +1,5 @@
 // weave-server: the pre-forked FastCGI Sync server.
+#include <getopt.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,13 +17,23 @@
 #include "fcgi/fcgi_worker.h"
 #include "fcgi/prefork_master.h"
 #include "server/app.h"
+#include "version.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: weave-server [-c CONFIG]\n"
-    "  -c CONFIG   YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
-    "  -t          check the configuration and the database, then exit\n";
+    "usage: weave-server [-c CONFIG] [-t]\n"
+    "  -c, --config CONFIG  YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
+    "  -t, --test           check the configuration and the database, then exit\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "See weave-server(8) and weave.yaml(5).\n";
+
+constexpr option kLongOptions[] = {{"config", required_argument, nullptr, 'c'},
+                                   {"test", no_argument, nullptr, 't'},
+                                   {"help", no_argument, nullptr, 'h'},
+                                   {"version", no_argument, nullptr, 'V'},
+                                   {nullptr, 0, nullptr, 0}};
 
 std::string DefaultConfigPath() {
   const char* from_env = std::getenv("WEAVE_CONFIG");
@@ -104,15 +115,25 @@ int main(int argc, char** argv) {
   std::string config_path = DefaultConfigPath();
   bool check_only = false;
   int option = 0;
-  while ((option = getopt(argc, argv, "c:th")) != -1) {
+  while ((option = getopt_long(argc, argv, "c:thV", kLongOptions, nullptr)) != -1) {
     if (option == 'c') {
       config_path = optarg;
     } else if (option == 't') {
       check_only = true;
+    } else if (option == 'V') {
+      std::cout << "weave-server " << WEAVE_VERSION << '\n';
+      return 0;
+    } else if (option == 'h') {
+      std::cout << kUsage;
+      return 0;
     } else {
       std::cerr << kUsage;
-      return option == 'h' ? 0 : 2;
+      return 2;
     }
+  }
+  if (optind < argc) {
+    std::cerr << "weave-server: unexpected argument: " << argv[optind] << '\n' << kUsage;
+    return 2;
   }
   try {
     const weave::Config config = LoadAndPrepare(config_path, check_only);

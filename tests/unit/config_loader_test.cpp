@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(empty_text_gives_the_defaults) {
   BOOST_TEST(config.server.path_prefix == "");
   BOOST_TEST(config.server.public_url == "");
   BOOST_TEST(config.database.driver == "sqlite");
-  BOOST_TEST(config.database.sqlite.path == "var/weave.db");
+  BOOST_TEST(config.database.sqlite.path == "/var/lib/weave/weave.db");
   BOOST_TEST(config.database.sqlite.busy_timeout_ms == 10000);
   BOOST_TEST(config.database.sqlite.synchronous == "normal");
   BOOST_TEST(config.auth.backend == "sql");
