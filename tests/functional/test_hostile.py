@@ -7,7 +7,9 @@ and reset mail to a sink. A victim and an attacker account hold records. The tes
 hostile requests at it, as the attacker with its own credentials or as anonymous
 guessers, and check every answer as it comes:
   - no 5xx (nothing here is throttled, so not even a 503),
-  - answered within MAX_SECONDS, measured per request,
+  - answered within MAX_SECONDS, measured per request (a slow answer is asked for once
+    more and must not be slow again, except from the parallel guessers, whose waiting
+    for each other is the point),
   - the protocol's error code where one applies,
   - never a byte of the victim's records.
 After every test: the workers are the processes that started, the server log reports no
@@ -70,7 +72,7 @@ CAPTCHA = None
 SERVER = None
 WORKER_PIDS = None
 SNAPSHOTS = {}
-STATS = {"requests": 0, "slowest": 0.0, "slowest_request": ""}
+STATS = {"requests": 0, "retried": 0, "slowest": 0.0, "slowest_request": ""}
 STATS_LOCK = threading.Lock()
 
 
@@ -188,8 +190,9 @@ def setUpModule():
 def tearDownModule():
     global INSTANCE, SINK, CAPTCHA
     if STATS["requests"]:
-        print("      hostile: %d requests, slowest %.3fs (%s)"
-              % (STATS["requests"], STATS["slowest"], STATS["slowest_request"]))
+        print("      hostile: %d requests (%d sent again after a slow answer), slowest %.3fs (%s)"
+              % (STATS["requests"], STATS["retried"], STATS["slowest"],
+                 STATS["slowest_request"]))
     if INSTANCE is not None:
         INSTANCE.stop()
         INSTANCE = None
@@ -209,6 +212,9 @@ class Hostile(WeaveTestCase):
 
     # Collections of the attacker a test may fill (removed afterwards).
     scratch = (SCRATCH,)
+    # True while parallel clients run: their answers wait for each other on purpose, and
+    # that wait is what is measured, so a slow one is not asked for again.
+    parallel = False
 
     def setUp(self):
         self.log_start = os.path.getsize(INSTANCE.server_log)
@@ -239,18 +245,32 @@ class Hostile(WeaveTestCase):
 
     # --- sending
 
-    def measure(self, label, started, status, body, from_server=True):
+    def check(self, label, status, body, from_server):
         """Checks one answer; from_server False: nginx answered itself (it says 501 and 505
         for methods and HTTP versions it does not speak; a 502 or 504 is still a failure)."""
-        elapsed = time.monotonic() - started
-        with STATS_LOCK:
-            STATS["requests"] += 1
-            if elapsed > STATS["slowest"]:
-                STATS["slowest"], STATS["slowest_request"] = elapsed, label
         if not (status in (501, 505) and not from_server):
             self.assertLess(status, 500, "%s: %s %r" % (label, status, body[:300]))
-        self.assertLessEqual(elapsed, MAX_SECONDS, "%s took %.2fs" % (label, elapsed))
         self.assertNotIn(VICTIM_MARK, body, "%s leaked the victim's data" % label)
+
+    def timed(self, label, exchange):
+        """Runs exchange() -> (status, body, from_server, result), checks the answer and its
+        time, and returns result. An answer slower than MAX_SECONDS is asked for once more
+        (any single request can stall on a machine busy with other work) and fails the test
+        only if it is slow again: a hang or a slow code path is slow twice."""
+        for attempt in (1, 2):
+            started = time.monotonic()
+            status, body, from_server, result = exchange()
+            elapsed = time.monotonic() - started
+            self.check(label, status, body, from_server)
+            with STATS_LOCK:
+                STATS["requests"] += 1
+                STATS["retried"] += attempt - 1
+                if elapsed > STATS["slowest"]:
+                    STATS["slowest"], STATS["slowest_request"] = elapsed, label
+            if elapsed <= MAX_SECONDS or self.parallel:
+                break
+        self.assertLessEqual(elapsed, MAX_SECONDS, "%s took %.2fs" % (label, elapsed))
+        return result
 
     def send(self, method, path, body=None, headers=None, auth=True, forwarded=None,
              content_type="application/json"):
@@ -268,31 +288,36 @@ class Hostile(WeaveTestCase):
         if body is not None and content_type:
             all_headers["Content-Type"] = content_type
         all_headers.update(headers or {})
-        started = time.monotonic()
-        response = SERVER.request(method, path, body, all_headers, CLIENT_TIMEOUT)
-        self.measure("%s %s" % (method, path[:120]), started, response.status, response.body)
-        return response
+
+        def exchange():
+            response = SERVER.request(method, path, body, all_headers, CLIENT_TIMEOUT)
+            return response.status, response.body, True, response
+
+        return self.timed("%s %s" % (method, path[:120]), exchange)
 
     def raw(self, data, label, shutdown=False):
         """Sends raw bytes on a fresh connection; returns the status of the first answer
         (0 when the connection closed without one) and its body."""
-        started = time.monotonic()
-        with socket.create_connection((SERVER.host, SERVER.port), timeout=CLIENT_TIMEOUT) as s:
-            try:
-                s.sendall(data)
-                if shutdown:
-                    s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass  # refused before the whole request was sent; the answer still counts
-            response = http.client.HTTPResponse(s)
-            try:
-                response.begin()
-                status, body = response.status, response.read()
-                from_server = response.getheader("X-Weave-Timestamp") is not None
-            except (http.client.HTTPException, OSError):
-                status, body, from_server = 0, b"", False
-        self.measure(label, started, status, body, from_server)
-        return status, body
+
+        def exchange():
+            with socket.create_connection((SERVER.host, SERVER.port),
+                                          timeout=CLIENT_TIMEOUT) as s:
+                try:
+                    s.sendall(data)
+                    if shutdown:
+                        s.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass  # refused before the whole request was sent; the answer counts
+                response = http.client.HTTPResponse(s)
+                try:
+                    response.begin()
+                    status, body = response.status, response.read()
+                    from_server = response.getheader("X-Weave-Timestamp") is not None
+                except (http.client.HTTPException, OSError):
+                    status, body, from_server = 0, b"", False
+            return status, body, from_server, (status, body)
+
+        return self.timed(label, exchange)
 
     def request_head(self, method, path, headers):
         lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1", "Connection: close"]
@@ -975,8 +1000,12 @@ class Auth(Hostile):
             return [guess() for guess in batch]
 
         batches = [guesses[i::100] for i in range(100)]
-        with concurrent.futures.ThreadPoolExecutor(100) as pool:
-            return [r for result in pool.map(run, batches) for r in result]
+        self.parallel = True
+        try:
+            with concurrent.futures.ThreadPoolExecutor(100) as pool:
+                return [r for result in pool.map(run, batches) for r in result]
+        finally:
+            self.parallel = False
 
     def page_guess(self, address, username, password):
         token = "0123456789abcdef0123456789abcdef"
@@ -1118,6 +1147,7 @@ class UserApi(Hostile):
                                      content_type="application/x-www-form-urlencoded",
                                      headers={"Cookie": "weave_csrf=" + token})
                 self.expect(response, 400)
+                self.assertIn(b"too long", response.body)
             # The code still works for the page (it was not spent).
             response = self.send("GET", "/weave-password-reset?username=%s&key=%s"
                                  % (ATTACKER, code), auth=False)
