@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include "auth/password_hash.h"
 #include "auth/sql_user_store.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
@@ -69,11 +70,16 @@ void NeedArguments(const std::vector<std::string>& args, size_t count) {
   }
 }
 
-// A new password from standard input, or "" (after saying why) when it is too short.
+// A new password from standard input, or "" (after saying why) when it is too short or
+// too long to hash.
 std::string ReadNewPassword() {
   std::string password = ReadPassword();
   if (password.size() < 8) {
     std::cerr << "password too short (at least 8 bytes)\n";
+    return {};
+  }
+  if (password.size() > weave::kMaxPasswordBytes) {
+    std::cerr << "password too long (at most " << weave::kMaxPasswordBytes << " bytes)\n";
     return {};
   }
   return password;

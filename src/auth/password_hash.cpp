@@ -11,6 +11,8 @@
 namespace weave {
 namespace {
 
+static_assert(kMaxPasswordBytes + 1 == CRYPT_MAX_PASSPHRASE_SIZE);
+
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -67,6 +69,9 @@ std::string Lower(std::string_view text) {
 std::string HashPassword(std::string_view password, std::string_view scheme, int cost) {
   if (password.find('\0') != std::string_view::npos) {
     throw std::runtime_error("password contains a NUL byte");
+  }
+  if (password.size() > kMaxPasswordBytes) {
+    throw std::runtime_error("password longer than crypt(3) takes");
   }
   const char* prefix = scheme == "bcrypt" ? "$2b$" : "$y$";
   if (cost == 0) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "auth/basic_login.h"
+#include "auth/password_hash.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -341,9 +342,9 @@ Response SetPasswordWithCode(const RegContext& call, std::string_view token, con
   try {
     CheckPasswordStrength(call, username, password);
   } catch (const BadRequest&) {
-    return again("That password is too weak: use at least " +
-                 std::to_string(config.accounts.min_password_bytes) +
-                 " characters, and not your user name.");
+    return again("That password is too weak or too long: use at least " +
+                 std::to_string(config.accounts.min_password_bytes) + " characters (at most " +
+                 std::to_string(kMaxPasswordBytes) + " bytes), and not your user name.");
   }
   if (!call.services.state.ConsumeResetCode(username, key)) {
     return invalid();  // used up by a concurrent request

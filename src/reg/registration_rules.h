@@ -10,7 +10,7 @@
 namespace weave {
 
 // Throws BadRequest(kWeakPassword) unless password is acceptable for username: long enough,
-// valid UTF-8 without NUL, and not the user name itself.
+// not longer than kMaxPasswordBytes, valid UTF-8 without NUL, and not the user name itself.
 void CheckPasswordStrength(const RegContext& call, std::string_view username,
                            std::string_view password);
 

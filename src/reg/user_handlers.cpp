@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "auth/basic_login.h"
+#include "auth/password_hash.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/json_object.h"
@@ -116,8 +117,9 @@ void CheckPasswordStrength(const RegContext& call, std::string_view username,
                            std::string_view password) {
   const bool long_enough =
       static_cast<int64_t>(password.size()) >= call.services.config.accounts.min_password_bytes;
+  const bool too_long = password.size() > kMaxPasswordBytes;  // could not be hashed
   const bool is_username = LowerAscii(TrimSpace(password)) == LowerAscii(username);
-  if (!long_enough || is_username || !IsValidUtf8(password) ||
+  if (!long_enough || too_long || is_username || !IsValidUtf8(password) ||
       password.find('\0') != std::string_view::npos) {
     throw BadRequest(WeaveError::kWeakPassword, "password not strong enough");
   }

@@ -42,14 +42,16 @@ std::optional<int64_t> NumberFromText(std::string_view text) {
   const std::string copy(text);
   char* end = nullptr;
   const double number = std::strtod(copy.c_str(), &end);
+  if (end == copy.c_str()) {
+    return std::nullopt;  // no number at all (blank text is no 0)
+  }
   while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
     ++end;
   }
   // strtod also reads hexadecimal and "inf"/"nan", which Python's float() turns into
   // errors for int() or does not read at all.
   const bool plain = copy.find_first_of("xXnN") == std::string::npos;
-  if (end == copy.c_str() || *end != '\0' || !plain || !std::isfinite(number) ||
-      std::fabs(number) > 9e15) {
+  if (*end != '\0' || !plain || !std::isfinite(number) || std::fabs(number) > 9e15) {
     return std::nullopt;
   }
   return static_cast<int64_t>(number);

@@ -13,29 +13,13 @@ import time
 import unittest
 
 from weave import WeaveTestCase, account, env_int, require_account
+from weave_instance import live_children
 
 RECORDS_PER_POST = 100
 POSTERS = 6
 KILLS = 25
 KILL_INTERVAL = 0.12
 KILL_SECONDS = 15
-
-
-def live_children(parent):
-    """Pids of the non-zombie child processes of parent (from /proc)."""
-    children = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, ppid = fields[0], int(fields[1])
-        if ppid == parent and state not in ("Z", "X"):
-            children.append(int(name))
-    return children
 
 
 class Concurrency(WeaveTestCase):

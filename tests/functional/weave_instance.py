@@ -55,6 +55,23 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def live_children(parent):
+    """Pids of the non-zombie child processes of parent (from /proc)."""
+    children = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, ppid = fields[0], int(fields[1])
+        if ppid == parent and state not in ("Z", "X"):
+            children.append(int(name))
+    return children
+
+
 def _scalar(value):
     if isinstance(value, bool):
         return "true" if value else "false"

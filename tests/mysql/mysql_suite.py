@@ -276,7 +276,8 @@ def functional_suite(results):
         runner = os.path.join(ROOT, "tests", "functional", "runner.py")
         if not os.path.exists(runner):
             raise AssertionError("tests/functional/runner.py is missing")
-        filters = os.environ.get("FUNC_FILTER", "").split()
+        # test_hostile attacks a server of its own (on SQLite), which the main run covers.
+        filters = os.environ.get("FUNC_FILTER", "").split() + ["-test_hostile."]
         done = subprocess.run([sys.executable, runner] + filters, env=env, timeout=1200)
         passed = failed = 0
         if os.path.exists(counts):

@@ -84,6 +84,14 @@ BOOST_AUTO_TEST_CASE(hashing_refuses_nul_byte_and_verification_fails_for_it) {
   BOOST_TEST(!VerifyPassword(std::string("a\0b", 3), hash));
 }
 
+BOOST_AUTO_TEST_CASE(hashes_passwords_up_to_the_longest_crypt_takes) {
+  const std::string longest(kMaxPasswordBytes, 'p');
+  const std::string hash = HashPassword(longest, "yescrypt");
+  BOOST_TEST(VerifyPassword(longest, hash));
+  BOOST_CHECK_THROW(HashPassword(longest + "p", "yescrypt"), std::runtime_error);
+  BOOST_TEST(!VerifyPassword(longest + "p", hash));
+}
+
 BOOST_AUTO_TEST_CASE(verifies_sha_crypt_hashes) {
   const std::string hash = ShaCrypt("secret");
   BOOST_TEST(VerifyPassword("secret", hash));

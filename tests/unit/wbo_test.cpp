@@ -354,8 +354,8 @@ BOOST_AUTO_TEST_CASE(sortindex_accepts_numbers_as_text_truncated_like_python) {
   BOOST_TEST(read[1].write->sortindex.value() == -5);
   BOOST_TEST(read[2].write->sortindex.value() == 5);
   BOOST_TEST(read[3].write->sortindex.value() == 1000);
-  for (const char* text :
-       {"\"\"", "\"-\"", "\"0x10\"", "\"nan\"", "\"inf\"", "\"5 5\"", "\"9999999999999\""}) {
+  for (const char* text : {"\"\"", "\" \"", "\"\\t \\n\"", "\"-\"", "\"0x10\"", "\"nan\"",
+                           "\"inf\"", "\"5 5\"", "\"9999999999999\""}) {
     BOOST_TEST_INFO("sortindex: " << text);
     BOOST_TEST(BatchError(std::string(R"({"id":"a","sortindex":)") + text + "}") ==
                "invalid sortindex");
