@@ -14,6 +14,7 @@ LdapAuthenticator::LdapAuthenticator(LdapConfig config, SqlConnection& connectio
     : config_(std::move(config)),
       directory_(config_),
       enrolments_(connection),
+      generations_(connection),
       writer_(config_.mode == "mozilla"
                   ? std::make_unique<LdapMozillaWriter>(config_, directory_.AnyUserFilter())
                   : nullptr) {}
@@ -47,6 +48,22 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
     Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
   }
   return id;
+}
+
+std::optional<std::string> LdapAuthenticator::CredentialStamp(std::string_view username) {
+  return generations_.Current(username);
+}
+
+std::optional<std::string> LdapAuthenticator::RecheckStamp(std::string_view username) {
+  if (username.empty() || username.find('\0') != std::string_view::npos) {
+    return std::string("none");  // Authenticate refuses such names without asking
+  }
+  if (IsReadonly()) {
+    if (const auto enrolment = enrolments_.Find(username)) {
+      return directory_.EntryStamp(enrolment->login, enrolment->entry_id);
+    }
+  }
+  return directory_.EntryStamp(username, std::nullopt);
 }
 
 void LdapAuthenticator::CheckHealth() {
@@ -89,6 +106,7 @@ CreateResult LdapAuthenticator::EnrolDirectoryAccount(std::string_view username,
   if (!id) {
     return {CreateOutcome::kNameTaken, 0};
   }
+  generations_.Bump(username);
   Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
   return {CreateOutcome::kCreated, *id};
 }
@@ -146,6 +164,7 @@ CreateResult LdapAuthenticator::CreateUser(std::string_view username, std::strin
   if (!id) {
     return {CreateOutcome::kNameTaken, 0};
   }
+  generations_.Bump(username);
   return {CreateOutcome::kCreated, *id};
 }
 
@@ -158,6 +177,8 @@ ChangeOutcome LdapAuthenticator::SetPassword(std::string_view username, std::str
     return ChangeOutcome::kNoSuchUser;
   }
   writer_->SetPassword(entry->dn, password);
+  // After the write: a worker that reads the new generation checks the new password.
+  generations_.Bump(username);
   return ChangeOutcome::kChanged;
 }
 
@@ -180,6 +201,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
       return std::nullopt;
     }
     enrolments_.Remove(enrolment->id);
+    generations_.Bump(username);
     return enrolment->id;
   }
   const auto entry = directory_.FindByLogin(username);
@@ -188,6 +210,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
   }
   const UserId id = directory_.UidNumberOf(*entry);
   writer_->DeleteEntry(entry->dn);
+  generations_.Bump(username);
   return id;
 }
 
