@@ -824,12 +824,24 @@ def check_directory_change_ends_cached_logins(h, uid, change):
     expects every worker to refuse the old login once the recheck interval has passed."""
     password = uid + "-password-1"
     dn = add_directory_user(h, uid, password)
-    # One login enrols the name first.
+    # One login enrols the name first (concurrent_first_logins_all_succeed tests the race).
     expect_status(h.cache_ro.info(uid, password), 200, "first login")
     expect_all(burst(h.cache_ro, uid, password), 200, "before the change")
     change(dn)
     time.sleep(CACHE_RECHECK_SECONDS + 0.5)
     expect_all(burst(h.cache_ro, uid, password), 401, "after the recheck interval")
+
+
+@test
+def concurrent_first_logins_all_succeed(h):
+    # Several workers enrol the same plain name at once; the losers of that race must not
+    # answer 401 (which makes Firefox ask for a new password).
+    add_directory_user(h, "cacherace", "cacherace-password-1")
+    expect_all(burst(h.cache_ro, "cacherace", "cacherace-password-1"), 200, "first logins")
+    db = sqlite3.connect(h.cache_ro.db)
+    rows = db.execute("SELECT count(*) FROM ldap_users WHERE username = 'cacherace'").fetchone()
+    db.close()
+    check(rows == (1,), "enrolments: %r" % (rows,))
 
 
 @test

@@ -43,11 +43,17 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
     return enrolment->id;
   }
   // A plain user name equal to a directory login enrols itself on its first login.
-  const auto id = Enrol(username, *entry);
-  if (id) {
+  if (const auto id = Enrol(username, *entry)) {
     Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
+    return id;
   }
-  return id;
+  // Another worker enrolled the name meanwhile (a first sync logs in from several requests
+  // at once): the login is good if that enrolment is this entry.
+  const auto enrolled = enrolments_.Find(username);
+  if (enrolled && enrolled->entry_id == directory_.EntryIdOf(*entry)) {
+    return enrolled->id;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> LdapAuthenticator::CredentialStamp(std::string_view username) {
