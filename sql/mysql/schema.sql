@@ -184,3 +184,13 @@ CREATE TABLE IF NOT EXISTS trusted_addresses (
   last_login  BIGINT        NOT NULL,    -- seconds
   PRIMARY KEY (username, address)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The LDAP back end (both modes): a counter per Sync user name, bumped by every account
+-- change made through this server (creation or enrolment, password change or reset,
+-- deletion). The login cache of every worker compares it on each cached login, so such a
+-- change ends cached logins at once. Rows stay when accounts go: a name created again never
+-- returns to a number a cached login holds.
+CREATE TABLE IF NOT EXISTS ldap_generations (
+  username    VARCHAR(255)  NOT NULL PRIMARY KEY,
+  generation  BIGINT        NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

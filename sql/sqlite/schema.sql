@@ -126,3 +126,13 @@ CREATE TABLE IF NOT EXISTS ldap_users (
   login     TEXT    NOT NULL,                 -- the entry's login at enrolment (direct binds build the DN from it)
   created   INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))
 );
+
+-- The LDAP back end (both modes): a counter per Sync user name, bumped by every account
+-- change made through this server (creation or enrolment, password change or reset,
+-- deletion). The login cache of every worker compares it on each cached login, so such a
+-- change ends cached logins at once. Rows stay when accounts go: a name created again never
+-- returns to a number a cached login holds.
+CREATE TABLE IF NOT EXISTS ldap_generations (
+  username    TEXT    NOT NULL PRIMARY KEY,
+  generation  INTEGER NOT NULL
+) WITHOUT ROWID;

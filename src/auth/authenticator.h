@@ -24,11 +24,23 @@ class Authenticator {
   virtual std::optional<UserId> Authenticate(std::string_view username,
                                              std::string_view password) = 0;
 
-  // A cheap value that changes whenever the account's password or enabled state changes
-  // (the SQL store: its stored hash and status). A cached login counts only while this is
-  // unchanged. nullopt when the back end has no cheap check: then only the cache's lifetime
-  // bounds how long a revoked password keeps working. Throws BackendError like Authenticate.
+  // A cheap value (one indexed SQL read) that changes whenever the account's password or
+  // enabled state changes (the SQL store: its stored hash and status; LDAP: a generation
+  // counter bumped by every change made through this server). The login cache reads it on
+  // every cached login, which counts only while this is unchanged. nullopt when the back end
+  // has no cheap check. Throws BackendError like Authenticate.
   virtual std::optional<std::string> CredentialStamp(std::string_view /*username*/) {
+    return std::nullopt;
+  }
+
+  // A costlier value (a directory search, far cheaper than a password check) that changes
+  // when the account changes where CredentialStamp cannot see it: edited in the directory
+  // itself (password, enabled flag, group membership, the entry deleted or replaced). The
+  // login cache reads it before each real password check and then at most every recheck
+  // interval per cached login. nullopt when the back end has no such check (the SQL store
+  // needs none; a directory nobody may search): then only the cache's lifetime bounds how
+  // long such a change goes unnoticed. Throws BackendError like Authenticate.
+  virtual std::optional<std::string> RecheckStamp(std::string_view /*username*/) {
     return std::nullopt;
   }
 

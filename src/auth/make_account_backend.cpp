@@ -35,9 +35,12 @@ AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& conn
   CheckAuthConfig(config);
   AccountBackends backends;
   backends.direct = MakeDirect(config, connection);
-  const int ttl_seconds =
-      config.backend == "ldap" ? config.ldap.cache_seconds : config.cache_seconds;
-  backends.cached = std::make_unique<CachingAccountBackend>(*backends.direct, ttl_seconds, clock);
+  const bool ldap = config.backend == "ldap";
+  const int ttl_seconds = ldap ? config.ldap.cache_seconds : config.cache_seconds;
+  // The SQL store has no recheck stamp: its credential stamp sees every change.
+  const int recheck_seconds = ldap ? config.ldap.recheck_seconds : ttl_seconds;
+  backends.cached = std::make_unique<CachingAccountBackend>(*backends.direct, ttl_seconds,
+                                                            recheck_seconds, clock);
   return backends;
 }
 

@@ -21,9 +21,10 @@ struct AccountBackends {
 
 // The configured back end: "sql" (the users table on connection; cached for
 // auth.cache_seconds) or "ldap" (the directory, with Sync's own state on connection; cached
-// for auth.ldap.cache_seconds). Borrows connection and clock, which must outlive it. Throws
-// ConfigError for a back end this build does not have or an invalid LDAP configuration
-// (CheckAuthConfig). Does not connect to a directory yet.
+// for auth.ldap.cache_seconds, rechecked every auth.ldap.recheck_seconds). Borrows
+// connection and clock, which must outlive it. Throws ConfigError for a back end this build
+// does not have or an invalid LDAP configuration (CheckAuthConfig). Does not connect to a
+// directory yet.
 AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& connection,
                                    const Clock& clock);
 

@@ -217,6 +217,10 @@ struct LdapConfig {
   std::string password_change_url;
   // How long a worker trusts a login it verified with a bind (0: bind on every request).
   int cache_seconds = 60;
+  // How often a worker re-reads a cached login's entry (one search, no bind) to notice a
+  // password, enabled flag or group membership changed in the directory itself (0: on every
+  // request; cache_seconds or more: never between binds).
+  int recheck_seconds = 10;
   // Mozilla mode: the account that writes entries.
   std::string admin_dn;
   std::string admin_password;

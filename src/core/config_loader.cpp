@@ -301,6 +301,7 @@ void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
       .Choice("mode", &ldap.mode, {"readonly", "mozilla"})
       .Text("password_change_url", &ldap.password_change_url)
       .Int("cache_seconds", &ldap.cache_seconds, 0, 3600)
+      .Int("recheck_seconds", &ldap.recheck_seconds, 0, 3600)
       .Text("admin_dn", &ldap.admin_dn)
       .Secret("admin_password", &ldap.admin_password)
       .Text("users_dn", &ldap.users_dn)

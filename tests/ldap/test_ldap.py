@@ -159,6 +159,15 @@ class Slapd:
                 current.setdefault(name, []).append(value)
         return entries
 
+    def modify(self, ldif):
+        """Applies LDIF changes (changetype: add/modify/delete) as the root DN."""
+        done = subprocess.run(
+            ["ldapmodify", "-x", "-o", "nettimeout=5", "-ZZ", "-H", self.url(), "-D", ROOT_DN,
+             "-w", ROOT_PW], input=ldif.encode(), capture_output=True, timeout=30,
+            env=self._env())
+        if done.returncode != 0:
+            raise AssertionError("ldapmodify failed: %s" % done.stderr.decode())
+
     def can_bind(self, dn, password):
         done = subprocess.run(
             ["ldapwhoami", "-x", "-o", "nettimeout=5", "-ZZ", "-H", self.url(), "-D", dn, "-w",
@@ -766,6 +775,131 @@ def mozilla_delete_removes_the_entry(h):
     check(m.request("GET", "/user/1.0/newbie").text == "0", "still known")
 
 
+# --- the login cache: revoked credentials stop working in every worker -------------------
+
+# The cache instances keep logins for an hour; cache_ro rechecks the directory every second.
+CACHE_RECHECK_SECONDS = 1
+GROUP = "cn=sync-users,ou=groups," + BASE
+
+
+def burst(instance, user, password, count=18):
+    """The statuses of count logins, sent six at a time, so that every worker answers some."""
+    statuses = [None] * count
+
+    def one(index):
+        try:
+            statuses[index] = instance.info(user, password).status
+        except OSError as error:
+            statuses[index] = str(error)
+
+    for start in range(0, count, 6):
+        threads = [threading.Thread(target=one, args=(i,))
+                   for i in range(start, min(start + 6, count))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    return statuses
+
+
+def expect_all(statuses, status, what):
+    check(all(s == status for s in statuses), "%s: expected only %d, got %r"
+          % (what, status, statuses))
+
+
+def add_directory_user(h, uid, password, in_group=True):
+    dn = "uid=%s,%s" % (uid, USERS)
+    h.slapd.modify("\n".join([
+        "dn: " + dn, "changetype: add", "objectClass: inetOrgPerson",
+        "objectClass: dataStore", "uid: " + uid, "cn: " + uid, "sn: " + uid,
+        "mail: %s@example.org" % uid, "userPassword: " + ssha(password),
+        "account-enabled: Yes", ""]))
+    if in_group:
+        h.slapd.modify("dn: %s\nchangetype: modify\nadd: member\nmember: %s\n" % (GROUP, dn))
+    return dn
+
+
+def check_directory_change_ends_cached_logins(h, uid, change):
+    """Logs uid in on every worker of cache_ro, applies change(dn) to the directory, and
+    expects every worker to refuse the old login once the recheck interval has passed."""
+    password = uid + "-password-1"
+    dn = add_directory_user(h, uid, password)
+    # One login enrols the name first (concurrent_first_logins_all_succeed tests the race).
+    expect_status(h.cache_ro.info(uid, password), 200, "first login")
+    expect_all(burst(h.cache_ro, uid, password), 200, "before the change")
+    change(dn)
+    time.sleep(CACHE_RECHECK_SECONDS + 0.5)
+    expect_all(burst(h.cache_ro, uid, password), 401, "after the recheck interval")
+
+
+@test
+def concurrent_first_logins_all_succeed(h):
+    # Several workers enrol the same plain name at once; the losers of that race must not
+    # answer 401 (which makes Firefox ask for a new password).
+    add_directory_user(h, "cacherace", "cacherace-password-1")
+    expect_all(burst(h.cache_ro, "cacherace", "cacherace-password-1"), 200, "first logins")
+    db = sqlite3.connect(h.cache_ro.db)
+    rows = db.execute("SELECT count(*) FROM ldap_users WHERE username = 'cacherace'").fetchone()
+    db.close()
+    check(rows == (1,), "enrolments: %r" % (rows,))
+
+
+@test
+def cache_directory_disable_ends_cached_logins(h):
+    check_directory_change_ends_cached_logins(h, "cachedis", lambda dn: h.slapd.modify(
+        "dn: %s\nchangetype: modify\nreplace: account-enabled\naccount-enabled: No\n" % dn))
+
+
+@test
+def cache_directory_group_removal_ends_cached_logins(h):
+    check_directory_change_ends_cached_logins(h, "cachegrp", lambda dn: h.slapd.modify(
+        "dn: %s\nchangetype: modify\ndelete: member\nmember: %s\n" % (GROUP, dn)))
+
+
+@test
+def cache_directory_password_change_ends_cached_logins(h):
+    check_directory_change_ends_cached_logins(h, "cachepw", lambda dn: h.slapd.modify(
+        "dn: %s\nchangetype: modify\nreplace: userPassword\nuserPassword: %s\n"
+        % (dn, ssha("cachepw-password-2"))))
+    expect_all(burst(h.cache_ro, "cachepw", "cachepw-password-2"), 200, "the new password")
+
+
+@test
+def cache_directory_entry_replaced_ends_cached_logins(h):
+    def replace(dn):
+        h.slapd.modify("dn: %s\nchangetype: delete\n" % dn)
+        # The group still lists the DN, which the new entry takes over.
+        add_directory_user(h, "cacherep", "cacherep-password-2", in_group=False)
+
+    check_directory_change_ends_cached_logins(h, "cacherep", replace)
+
+
+@test
+def cache_api_password_change_ends_cached_logins_at_once(h):
+    m = h.cache_moz
+    expect_status(enrol(m, "cachechg", "cachechg-password-1", "cachechg@example.org"), 200)
+    expect_all(burst(m, "cachechg", "cachechg-password-1"), 200, "before the change")
+    response = m.request("POST", "/user/1.0/cachechg/password", body="cachechg-password-2",
+                         auth=("cachechg", "cachechg-password-1"))
+    expect_status(response, 200, "change")
+    # No waiting: cache_moz never rechecks the directory, only the generation counter.
+    expect_all(burst(m, "cachechg", "cachechg-password-1"), 401, "the old password")
+    expect_all(burst(m, "cachechg", "cachechg-password-2"), 200, "the new password")
+
+
+@test
+def cache_api_delete_and_recreate_ends_cached_logins_at_once(h):
+    m = h.cache_moz
+    expect_status(enrol(m, "cachedel", "cachedel-password-1", "cachedel@example.org"), 200)
+    expect_all(burst(m, "cachedel", "cachedel-password-1"), 200, "before the delete")
+    response = m.request("DELETE", "/user/1.0/cachedel", auth=("cachedel", "cachedel-password-1"))
+    expect_status(response, 200, "delete")
+    expect_all(burst(m, "cachedel", "cachedel-password-1"), 401, "after the delete")
+    expect_status(enrol(m, "cachedel", "cachedel-password-2", "cachedel@example.org"), 200)
+    expect_all(burst(m, "cachedel", "cachedel-password-1"), 401, "the old account's password")
+    expect_all(burst(m, "cachedel", "cachedel-password-2"), 200, "the new account's password")
+
+
 class Harness:
     def __init__(self, build, tmp, probe_bin):
         self.build, self.tmp, self.probe = build, tmp, probe_bin
@@ -815,6 +949,17 @@ class Harness:
         self.quota = self.instance("quota", readonly_yaml(s), workers=2, extra_yaml=(
             "limits:\n  quota_kib: 100\n  max_body_bytes: 1048576\n"
             "accounts:\n  lockout_max_failures: 0\n"))
+        # The login cache over several workers: an hour's lifetime, so that only the stamps
+        # can end a cached login; failed logins are expected, so no lockout.
+        no_lockout = "accounts:\n  lockout_max_failures: 0\n"
+        self.cache_moz = self.instance("cache_moz", readonly_yaml(
+            s, mode="mozilla", admin_dn="\"%s\"" % ADMIN, admin_password="admin-password",
+            users_dn="\"%s\"" % USERS, base_dn="\"%s\"" % BASE,
+            user_filter="\"(&(objectClass=dataStore)(uid={user}))\"", password_change_url=None,
+            cache_seconds="3600", recheck_seconds="3600"), workers=3, extra_yaml=no_lockout)
+        self.cache_ro = self.instance("cache_ro", readonly_yaml(
+            s, group_dn="\"%s\"" % GROUP, cache_seconds="3600",
+            recheck_seconds=str(CACHE_RECHECK_SECONDS)), workers=3, extra_yaml=no_lockout)
         lockout = ("accounts:\n  lockout_max_failures: 3\n  lockout_window_seconds: 600\n"
                    "  lockout_seconds: 2\n  lockout_max_failures_per_address: 3\n")
         self.lockout = self.instance("lockout", readonly_yaml(s), workers=2, extra_yaml=lockout,

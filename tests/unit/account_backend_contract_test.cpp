@@ -70,8 +70,8 @@ class MakerBase {
 struct SqlMaker : MakerBase {
   static constexpr const char* kName = "sql";
   static constexpr bool kWritable = true;  // passwords and e-mail addresses change here
-  static constexpr bool kHasStamp = true;  // CredentialStamp follows password and status
   static constexpr bool kEnrolsOnly = false;
+  static constexpr bool kHasRecheck = false;  // CredentialStamp sees every change
 
   SqlMaker() { Build("auth:\n  backend: sql\n  password_hash: bcrypt\n  password_hash_cost: 4\n"); }
   bool Available() const { return true; }
@@ -123,8 +123,8 @@ bool HaveLdap() {
 struct LdapReadonlyMaker : MakerBase {
   static constexpr const char* kName = "ldap readonly";
   static constexpr bool kWritable = false;
-  static constexpr bool kHasStamp = false;
   static constexpr bool kEnrolsOnly = true;
+  static constexpr bool kHasRecheck = true;  // RecheckStamp reads the entry
 
   LdapReadonlyMaker() : available_(HaveLdap()) {
     if (available_) {
@@ -150,8 +150,8 @@ struct LdapReadonlyMaker : MakerBase {
 struct LdapMozillaMaker : MakerBase {
   static constexpr const char* kName = "ldap mozilla";
   static constexpr bool kWritable = true;
-  static constexpr bool kHasStamp = false;
   static constexpr bool kEnrolsOnly = false;
+  static constexpr bool kHasRecheck = true;
 
   LdapMozillaMaker() : available_(HaveLdap()) {
     if (available_) {
@@ -316,14 +316,64 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_the_password, Maker, Make
   const Login login = maker.Existing();
   AccountBackend& backend = maker.Backend();
   const auto before = backend.CredentialStamp(login.username);
-  if constexpr (Maker::kHasStamp) {
-    BOOST_REQUIRE(before.has_value());
-    BOOST_TEST((backend.CredentialStamp(login.username) == before));
+  BOOST_REQUIRE(before.has_value());
+  BOOST_TEST((backend.CredentialStamp(login.username) == before));
+  if constexpr (Maker::kWritable) {
     BOOST_REQUIRE(
         (backend.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
     BOOST_TEST((backend.CredentialStamp(login.username) != before));
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_delete_and_create, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  AccountBackend& backend = maker.Backend();
+  const auto before = backend.CredentialStamp(login.username);
+  BOOST_REQUIRE(backend.CreateUser(login.username, login.password, login.email).outcome ==
+                CreateOutcome::kCreated);
+  const auto created = backend.CredentialStamp(login.username);
+  BOOST_TEST((created != before));
+  BOOST_REQUIRE(backend.DeleteUser(login.username).has_value());
+  const auto deleted = backend.CredentialStamp(login.username);
+  BOOST_TEST((deleted != created));
+  BOOST_REQUIRE(backend.CreateUser(login.username, login.password, login.email).outcome ==
+                CreateOutcome::kCreated);
+  BOOST_TEST((backend.CredentialStamp(login.username) != created));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(recheck_stamp_reads_the_directory_entry, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  AccountBackend& backend = maker.Backend();
+  const auto before = backend.RecheckStamp(login.username);
+  if constexpr (!Maker::kHasRecheck) {
+    BOOST_TEST(!before.has_value());
   } else {
-    BOOST_TEST(!before.has_value());  // the cache's lifetime is the only bound
+    BOOST_REQUIRE(before.has_value());
+    BOOST_TEST((backend.RecheckStamp(login.username) == before));
+    // A login enrols a readonly account: the stamp stays that of the same entry.
+    BOOST_REQUIRE(backend.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST((backend.RecheckStamp(login.username) == before));
+    BOOST_TEST((backend.RecheckStamp(maker.Disabled().username) != before));
+    const auto nobody = backend.RecheckStamp(MakerBase::FreshName("nobody"));
+    BOOST_TEST((nobody.has_value() && nobody != before));
+    for (const char* odd : {"*", "alice)(uid=*", "", "al\\2a"}) {
+      BOOST_TEST((backend.RecheckStamp(odd) == nobody));
+    }
+    if constexpr (Maker::kWritable) {
+      // Written here, so through the admin account; the service account's view changes too
+      // (entryCSN, modifyTimestamp, and userPassword where it may read it).
+      BOOST_REQUIRE(
+          (backend.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+      BOOST_TEST((backend.RecheckStamp(login.username) != before));
+    }
   }
 }
 
@@ -334,7 +384,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_a_password_change_through_t
     return;
   }
   const Login login = maker.Existing();
-  CachingAccountBackend cache(maker.Backend(), 300, maker.Clock());
+  CachingAccountBackend cache(maker.Backend(), 300, 300, maker.Clock());
   const auto id = cache.Authenticate(login.username, login.password);
   BOOST_REQUIRE(id.has_value());
   BOOST_TEST((cache.Authenticate(login.username, login.password) == id));
@@ -359,23 +409,67 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_its_lifetime_or_stamp, Make
     return;
   }
   const Login login = maker.Existing();
-  CachingAccountBackend cache(maker.Backend(), 60, maker.Clock());
+  CachingAccountBackend cache(maker.Backend(), 60, 60, maker.Clock());
   BOOST_REQUIRE(cache.Authenticate(login.username, login.password).has_value());
   if constexpr (Maker::kWritable) {
     // A change behind the cache's back (another worker, weave-admin).
     BOOST_REQUIRE((maker.Backend().SetPassword(login.username, "other-password-2") ==
                    ChangeOutcome::kChanged));
-    if constexpr (Maker::kHasStamp) {
-      BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
-    } else {
-      BOOST_TEST(cache.Authenticate(login.username, login.password).has_value());
-    }
+    BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
     maker.Clock().AdvanceMs(61 * 1000);
     BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
     BOOST_TEST(cache.Authenticate(login.username, "other-password-2").has_value());
   } else {
     maker.Clock().AdvanceMs(61 * 1000);
     BOOST_TEST(cache.Authenticate(login.username, login.password).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(cached_logins_of_other_workers_end_with_delete_and_create, Maker,
+                              Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  BOOST_REQUIRE(maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
+                CreateOutcome::kCreated);
+  // Two workers' caches, which only the back end's stamps connect.
+  CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock());
+  CachingAccountBackend worker2(maker.Backend(), 3600, 3600, maker.Clock());
+  const auto old_id = worker2.Authenticate(login.username, login.password);
+  BOOST_REQUIRE(old_id.has_value());
+  BOOST_REQUIRE(worker1.DeleteUser(login.username).has_value());
+  if constexpr (Maker::kWritable) {
+    BOOST_TEST(!worker2.Authenticate(login.username, login.password).has_value());
+    const CreateResult again = worker1.CreateUser(login.username, "other-password-2", login.email);
+    BOOST_REQUIRE(again.outcome == CreateOutcome::kCreated);
+    BOOST_TEST(!worker2.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST((worker2.Authenticate(login.username, "other-password-2") == again.id));
+  } else {
+    // The directory entry stays, so its password is still right; but the login must go to
+    // the back end, which enrols the entry again, rather than be answered from the cache.
+    BOOST_TEST(worker2.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST(maker.Backend().FindUser(login.username).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(other_workers_drop_a_cached_login_at_a_password_change, Maker,
+                              Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  if constexpr (Maker::kWritable) {
+    const Login login = maker.Existing();
+    CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock());
+    CachingAccountBackend worker2(maker.Backend(), 3600, 3600, maker.Clock());
+    BOOST_REQUIRE(worker1.Authenticate(login.username, login.password).has_value());
+    BOOST_REQUIRE(worker2.Authenticate(login.username, login.password).has_value());
+    BOOST_REQUIRE(
+        (worker1.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+    BOOST_TEST(!worker2.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST(worker2.Authenticate(login.username, "other-password-2").has_value());
   }
 }
 
@@ -386,7 +480,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(no_lifetime_means_no_cache, Maker, Makers) {
   }
   if constexpr (Maker::kWritable) {
     const Login login = maker.Existing();
-    CachingAccountBackend cache(maker.Backend(), 0, maker.Clock());
+    CachingAccountBackend cache(maker.Backend(), 0, 0, maker.Clock());
     BOOST_REQUIRE(cache.Authenticate(login.username, login.password).has_value());
     BOOST_REQUIRE((maker.Backend().SetPassword(login.username, "other-password-2") ==
                    ChangeOutcome::kChanged));

@@ -14,6 +14,7 @@ LdapAuthenticator::LdapAuthenticator(LdapConfig config, SqlConnection& connectio
     : config_(std::move(config)),
       directory_(config_),
       enrolments_(connection),
+      generations_(connection),
       writer_(config_.mode == "mozilla"
                   ? std::make_unique<LdapMozillaWriter>(config_, directory_.AnyUserFilter())
                   : nullptr) {}
@@ -42,11 +43,33 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
     return enrolment->id;
   }
   // A plain user name equal to a directory login enrols itself on its first login.
-  const auto id = Enrol(username, *entry);
-  if (id) {
+  if (const auto id = Enrol(username, *entry)) {
     Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
+    return id;
   }
-  return id;
+  // Another worker enrolled the name meanwhile (a first sync logs in from several requests
+  // at once): the login is good if that enrolment is this entry.
+  const auto enrolled = enrolments_.Find(username);
+  if (enrolled && enrolled->entry_id == directory_.EntryIdOf(*entry)) {
+    return enrolled->id;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> LdapAuthenticator::CredentialStamp(std::string_view username) {
+  return generations_.Current(username);
+}
+
+std::optional<std::string> LdapAuthenticator::RecheckStamp(std::string_view username) {
+  if (username.empty() || username.find('\0') != std::string_view::npos) {
+    return std::string("none");  // Authenticate refuses such names without asking
+  }
+  if (IsReadonly()) {
+    if (const auto enrolment = enrolments_.Find(username)) {
+      return directory_.EntryStamp(enrolment->login, enrolment->entry_id);
+    }
+  }
+  return directory_.EntryStamp(username, std::nullopt);
 }
 
 void LdapAuthenticator::CheckHealth() {
@@ -89,6 +112,7 @@ CreateResult LdapAuthenticator::EnrolDirectoryAccount(std::string_view username,
   if (!id) {
     return {CreateOutcome::kNameTaken, 0};
   }
+  generations_.Bump(username);
   Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
   return {CreateOutcome::kCreated, *id};
 }
@@ -146,6 +170,7 @@ CreateResult LdapAuthenticator::CreateUser(std::string_view username, std::strin
   if (!id) {
     return {CreateOutcome::kNameTaken, 0};
   }
+  generations_.Bump(username);
   return {CreateOutcome::kCreated, *id};
 }
 
@@ -158,6 +183,8 @@ ChangeOutcome LdapAuthenticator::SetPassword(std::string_view username, std::str
     return ChangeOutcome::kNoSuchUser;
   }
   writer_->SetPassword(entry->dn, password);
+  // After the write: a worker that reads the new generation checks the new password.
+  generations_.Bump(username);
   return ChangeOutcome::kChanged;
 }
 
@@ -180,6 +207,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
       return std::nullopt;
     }
     enrolments_.Remove(enrolment->id);
+    generations_.Bump(username);
     return enrolment->id;
   }
   const auto entry = directory_.FindByLogin(username);
@@ -188,6 +216,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
   }
   const UserId id = directory_.UidNumberOf(*entry);
   writer_->DeleteEntry(entry->dn);
+  generations_.Bump(username);
   return id;
 }
 

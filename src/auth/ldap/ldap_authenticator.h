@@ -12,6 +12,7 @@
 #include "auth/authenticator.h"
 #include "auth/ldap/ldap_directory.h"
 #include "auth/ldap/ldap_enrolments.h"
+#include "auth/ldap/ldap_generations.h"
 #include "auth/ldap/ldap_mozilla_writer.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -23,8 +24,10 @@ namespace weave {
 // password". Each worker owns one object and its connections, opened on first use and
 // reopened when the server went away: one bound with the service account, one re-bound for
 // each password check, and in mozilla mode one bound with the admin account for writes.
-// Every login is checked against the directory: CachingAccountBackend remembers them.
-// Not thread-safe.
+// Every login is checked against the directory: CachingAccountBackend remembers them, and
+// asks CredentialStamp (the SQL table ldap_generations, which every account change made
+// here bumps) on each cached login and RecheckStamp (one search of the entry) every
+// auth.ldap.recheck_seconds. Not thread-safe.
 //
 // readonly mode: the directory is never written. Sync's numeric ids live in the SQL table
 // ldap_users, which maps a Sync user name to the entry (by its stable id attribute) and to
@@ -45,6 +48,12 @@ class LdapAuthenticator final : public AccountBackend {
   // nullopt for an unknown user, a wrong or empty password, a disabled account or one
   // outside auth.ldap.group_dn. Throws BackendError if no server answers.
   std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
+  // The user name's generation in ldap_generations: changes with every CreateUser,
+  // SetPassword and DeleteUser in any worker.
+  std::optional<std::string> CredentialStamp(std::string_view username) override;
+  // LdapDirectory::EntryStamp of the entry username logs in as (readonly: the enrolled
+  // entry, if any); nullopt for direct binds without a service account.
+  std::optional<std::string> RecheckStamp(std::string_view username) override;
   // Reads the root DSE over the service connection; throws BackendError if that fails.
   void CheckHealth() override;
 
@@ -75,7 +84,8 @@ class LdapAuthenticator final : public AccountBackend {
   // Set at construction
   const LdapConfig config_;
   LdapDirectory directory_;
-  LdapEnrolments enrolments_;                  // readonly mode
+  LdapEnrolments enrolments_;  // readonly mode
+  LdapGenerations generations_;
   std::unique_ptr<LdapMozillaWriter> writer_;  // mozilla mode
 };
 

@@ -1,6 +1,8 @@
 // Finding and checking user entries in the directory (search-then-bind or direct bind).
 #include "auth/ldap/ldap_directory.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "auth/ldap/ldap_text.h"
@@ -64,6 +66,44 @@ bool IsMozilla(const LdapConfig& config) {
   return config.mode == "mozilla";
 }
 
+const std::string& ServiceDn(const LdapConfig& config) {
+  return config.bind_dn.empty() && IsMozilla(config) ? config.admin_dn : config.bind_dn;
+}
+
+const std::string& ServicePassword(const LdapConfig& config) {
+  return config.bind_dn.empty() && IsMozilla(config) ? config.admin_password : config.bind_password;
+}
+
+// Read for EntryStamp besides the user attributes: values that change with the entry's
+// password or state. modifyTimestamp (RFC 4512; Active Directory's whenChanged) changes with
+// every write, a password change included; entryCSN is OpenLDAP's finer one. Names a schema
+// lacks are ignored (RFC 4511 4.5.1.8) but not free: each one cost slapd about a millisecond
+// per search here, more than the search itself, so the list stays short.
+constexpr const char* kChangeAttributes[] = {"modifyTimestamp", "entryCSN", "userPassword"};
+
+// An unambiguous text of an entry's DN and attributes, in an order that does not depend on
+// the server's: names lower-cased and sorted, values sorted, every piece length-prefixed.
+std::string CanonicalEntryText(const LdapEntry& entry) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> attributes = entry.attributes;
+  for (auto& [name, values] : attributes) {
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+    std::sort(values.begin(), values.end());
+  }
+  std::sort(attributes.begin(), attributes.end());
+  std::string text = std::to_string(entry.dn.size()) + ":" + entry.dn;
+  for (const auto& [name, values] : attributes) {
+    text += ";" + name + "=" + std::to_string(values.size());
+    for (const std::string& value : values) {
+      text += "," + std::to_string(value.size()) + ":" + value;
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 std::optional<int64_t> ParseUidNumber(std::string_view text) {
@@ -82,10 +122,8 @@ std::optional<int64_t> ParseUidNumber(std::string_view text) {
 
 LdapDirectory::LdapDirectory(const LdapConfig& config)
     : config_(config),
-      service_(config_, "service",
-               config_.bind_dn.empty() && IsMozilla(config_) ? config_.admin_dn : config_.bind_dn,
-               config_.bind_dn.empty() && IsMozilla(config_) ? config_.admin_password
-                                                             : config_.bind_password),
+      service_dn_(ServiceDn(config_)),
+      service_(config_, "service", service_dn_, ServicePassword(config_)),
       user_(config_, "user", "", "") {}
 
 std::optional<LdapEntry> LdapDirectory::VerifiedEntry(
@@ -128,6 +166,23 @@ std::optional<LdapEntry> LdapDirectory::VerifiedEntry(
 
 bool LdapDirectory::AcceptsLogin(const LdapEntry& entry, std::string_view password) {
   return IsEnabled(entry) && CheckPassword(entry.dn, password) && IsInGroup(false, entry);
+}
+
+std::optional<std::string> LdapDirectory::EntryStamp(
+    std::string_view login, std::optional<std::string_view> enrolled_entry_id) {
+  if (UsesDirectBind() && service_dn_.empty()) {
+    return std::nullopt;  // only the user may read the entry, and only after a bind
+  }
+  std::vector<std::string> attributes = UserAttributes();
+  attributes.insert(attributes.end(), std::begin(kChangeAttributes), std::end(kChangeAttributes));
+  const auto entry = enrolled_entry_id ? FindByEntryIdReading(*enrolled_entry_id, attributes)
+                                       : FindByLoginReading(login, attributes);
+  if (!entry) {
+    return std::string("none");
+  }
+  std::string text = CanonicalEntryText(*entry);
+  text += IsInGroup(false, *entry) ? ";member" : ";not a member";
+  return "entry:" + HexEncode(Sha256(text));
 }
 
 bool LdapDirectory::CheckPassword(const std::string& dn, std::string_view password) {
@@ -208,9 +263,10 @@ UserId LdapDirectory::UidNumberOf(const LdapEntry& entry) const {
   return *number;
 }
 
-std::optional<LdapEntry> LdapDirectory::FindOne(std::string_view filter) {
+std::optional<LdapEntry> LdapDirectory::FindOne(std::string_view filter,
+                                                std::vector<std::string> attributes) {
   const LdapSearch request{config_.base_dn, LdapScope::kSubtree, std::string(filter),
-                           UserAttributes(), 2};
+                           std::move(attributes), 2};
   std::vector<LdapEntry> entries = service_.Search("search " + request.filter, request);
   if (entries.size() > 1) {
     Log(LogLevel::kWarning) << "ldap: more than one entry matches " << filter << "; refused";
@@ -222,7 +278,13 @@ std::optional<LdapEntry> LdapDirectory::FindOne(std::string_view filter) {
 }
 
 std::optional<LdapEntry> LdapDirectory::FindByLogin(std::string_view login) {
-  auto entry = FindOne(FillTemplate(config_.user_filter, "{user}", EscapeFilterValue(login)));
+  return FindByLoginReading(login, UserAttributes());
+}
+
+std::optional<LdapEntry> LdapDirectory::FindByLoginReading(std::string_view login,
+                                                           std::vector<std::string> attributes) {
+  auto entry = FindOne(FillTemplate(config_.user_filter, "{user}", EscapeFilterValue(login)),
+                       std::move(attributes));
   // A filter such as (|(uid={user})(mail={user})) must not turn one name into another.
   if (entry && !IsLoginOf(*entry, config_.login_attribute, login)) {
     Log(LogLevel::kInfo) << "ldap: " << entry->dn << " matches " << login << " but its "
@@ -234,15 +296,23 @@ std::optional<LdapEntry> LdapDirectory::FindByLogin(std::string_view login) {
 
 std::optional<LdapEntry> LdapDirectory::FindByEmail(std::string_view email) {
   return FindOne("(&" + AnyUserFilter() + "(" + config_.email_attribute + "=" +
-                 EscapeFilterValue(email) + "))");
+                     EscapeFilterValue(email) + "))",
+                 UserAttributes());
 }
 
 std::optional<LdapEntry> LdapDirectory::FindByEntryId(std::string_view entry_id) {
+  return FindByEntryIdReading(entry_id, UserAttributes());
+}
+
+std::optional<LdapEntry> LdapDirectory::FindByEntryIdReading(std::string_view entry_id,
+                                                             std::vector<std::string> attributes) {
   if (!config_.id_attribute.empty()) {
     return FindOne("(&" + AnyUserFilter() + "(" + config_.id_attribute + "=" +
-                   EntryIdFilterValue(entry_id) + "))");
+                       EntryIdFilterValue(entry_id) + "))",
+                   std::move(attributes));
   }
-  LdapSearch request{std::string(entry_id), LdapScope::kBase, AnyUserFilter(), UserAttributes(), 2};
+  LdapSearch request{std::string(entry_id), LdapScope::kBase, AnyUserFilter(),
+                     std::move(attributes), 2};
   request.invalid_base_is_empty = true;  // a stored DN that is no longer valid
   std::vector<LdapEntry> entries = service_.Search("read entry", request);
   if (entries.size() != 1) {

@@ -45,6 +45,15 @@ class LdapDirectory {
   // password and is in the group.
   bool AcceptsLogin(const LdapEntry& entry, std::string_view password);
 
+  // What the directory says about the entry a login designates (with enrolled_entry_id:
+  // that entry, as VerifiedEntry), as a digest that changes when the entry does: its DN,
+  // stable id, enabled flag, e-mail, change stamps (modifyTimestamp, entryCSN),
+  // userPassword where the service account may read it, and membership of group_dn. One search over
+  // the service connection (two with group_dn), no bind. "none" when no single entry matches.
+  // nullopt when the directory cannot be searched (direct binds without a service account).
+  std::optional<std::string> EntryStamp(std::string_view login,
+                                        std::optional<std::string_view> enrolled_entry_id);
+
   // True if enabled_attribute is unset or holds enabled_value.
   bool IsEnabled(const LdapEntry& entry) const;
   // The stable id stored in SQL: id_attribute's value (binary ones as "hex:" + hex), or the DN
@@ -61,15 +70,20 @@ class LdapDirectory {
   void CheckHealth();
 
  private:
-  std::optional<LdapEntry> FindOne(std::string_view filter);
+  std::optional<LdapEntry> FindOne(std::string_view filter, std::vector<std::string> attributes);
+  std::optional<LdapEntry> FindByLoginReading(std::string_view login,
+                                              std::vector<std::string> attributes);
+  std::optional<LdapEntry> FindByEntryIdReading(std::string_view entry_id,
+                                                std::vector<std::string> attributes);
   bool CheckPassword(const std::string& dn, std::string_view password);
   // as_user: over the user connection, as the user just bound (direct binds).
   bool IsInGroup(bool as_user, const LdapEntry& entry);
   std::vector<std::string> UserAttributes() const;
 
   const LdapConfig& config_;
-  LdapConnection service_;  // service account (mozilla: admin if none)
-  LdapConnection user_;     // re-bound as each user to check passwords
+  const std::string service_dn_;  // bind_dn (mozilla: admin_dn if none); empty: anonymous
+  LdapConnection service_;        // bound as service_dn_
+  LdapConnection user_;           // re-bound as each user to check passwords
 };
 
 }  // namespace weave
