@@ -24,10 +24,13 @@ class Authenticator {
   virtual std::optional<UserId> Authenticate(std::string_view username,
                                              std::string_view password) = 0;
 
-  // A cheap value that changes whenever the account's password or enabled state changes
-  // (the SQL store: its stored hash and status). A cached login counts only while this is
-  // unchanged. nullopt when the back end has no cheap check: then only the cache's lifetime
-  // bounds how long a revoked password keeps working. Throws BackendError like Authenticate.
+  // A cheap value that changes whenever the account's password or enabled state changes,
+  // and whenever the account is deleted and another one takes its name (the SQL store: its
+  // id, stored hash and status). A cached login counts only while this is unchanged, so no
+  // worker hands a new account the id of a deleted one. A back end may follow only the
+  // replacement (the read-only directory: its enrolment id); nullopt when it has no cheap
+  // check at all. What the stamp does not follow, only the cache's lifetime bounds (how long
+  // a revoked password keeps working). Throws BackendError like Authenticate.
   virtual std::optional<std::string> CredentialStamp(std::string_view /*username*/) {
     return std::nullopt;
   }

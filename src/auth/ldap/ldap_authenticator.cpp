@@ -14,6 +14,7 @@ LdapAuthenticator::LdapAuthenticator(LdapConfig config, SqlConnection& connectio
     : config_(std::move(config)),
       directory_(config_),
       enrolments_(connection),
+      created_(connection),
       writer_(config_.mode == "mozilla"
                   ? std::make_unique<LdapMozillaWriter>(config_, directory_.AnyUserFilter())
                   : nullptr) {}
@@ -47,6 +48,18 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
     Log(LogLevel::kInfo) << "ldap: enrolled " << username << " as " << entry->dn;
   }
   return id;
+}
+
+std::optional<std::string> LdapAuthenticator::CredentialStamp(std::string_view username) {
+  std::optional<UserId> id;
+  if (IsReadonly()) {
+    if (const auto enrolment = enrolments_.Find(username)) {
+      id = enrolment->id;
+    }
+  } else {
+    id = created_.Find(username);
+  }
+  return id ? std::to_string(*id) : std::string();
 }
 
 void LdapAuthenticator::CheckHealth() {
@@ -146,6 +159,7 @@ CreateResult LdapAuthenticator::CreateUser(std::string_view username, std::strin
   if (!id) {
     return {CreateOutcome::kNameTaken, 0};
   }
+  created_.Remember(username, *id);
   return {CreateOutcome::kCreated, *id};
 }
 
@@ -188,6 +202,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
   }
   const UserId id = directory_.UidNumberOf(*entry);
   writer_->DeleteEntry(entry->dn);
+  created_.Forget(username);
   return id;
 }
 

@@ -36,7 +36,8 @@ namespace weave {
 //
 // mozilla mode: entries carry uidNumber (the storage key), primaryNode, account-enabled and
 // mail, as Mozilla's servers kept them; CreateUser, SetPassword ({CRYPT} yescrypt), SetEmail and
-// DeleteUser write the directory with the admin account.
+// DeleteUser write the directory with the admin account. The uidNumbers of the accounts
+// created here are noted in SQL (ldap_created) for CredentialStamp.
 class LdapAuthenticator final : public AccountBackend {
  public:
   // Borrows connection, which must outlive this object. Does not connect yet.
@@ -45,6 +46,11 @@ class LdapAuthenticator final : public AccountBackend {
   // nullopt for an unknown user, a wrong or empty password, a disabled account or one
   // outside auth.ldap.group_dn. Throws BackendError if no server answers.
   std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
+  // One SQL read, no directory search: readonly: the enrolment's id; mozilla: the uidNumber
+  // this server gave the account (ldap_created); empty when there is none. So a cached login
+  // ends when the account is deleted or replaced through this server; password changes made
+  // in the directory, and accounts it alone deletes, are bounded by the cache's lifetime.
+  std::optional<std::string> CredentialStamp(std::string_view username) override;
   // Reads the root DSE over the service connection; throws BackendError if that fails.
   void CheckHealth() override;
 
@@ -76,6 +82,7 @@ class LdapAuthenticator final : public AccountBackend {
   const LdapConfig config_;
   LdapDirectory directory_;
   LdapEnrolments enrolments_;                  // readonly mode
+  LdapCreatedAccounts created_;                // mozilla mode
   std::unique_ptr<LdapMozillaWriter> writer_;  // mozilla mode
 };
 

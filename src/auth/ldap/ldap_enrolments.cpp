@@ -1,6 +1,8 @@
-// The ldap_users table: which directory entry each read-only-mode Sync account is.
+// The ldap_users table (which directory entry each read-only-mode Sync account is) and the
+// ldap_created table (the uidNumbers of the mozilla-mode accounts this server created).
 #include "auth/ldap/ldap_enrolments.h"
 
+#include "auth/account_ids.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -19,15 +21,8 @@ std::optional<LdapEnrolment> LdapEnrolments::Find(std::string_view username) {
 std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string_view entry_id,
                                           std::string_view login) {
   SqlTransaction transaction(db_);
-  UserId id = 0;
-  {
-    // Ids continue after the SQL back end's, so switching back ends never mixes storage.
-    StatementScope next(
-        db_.Prepare("SELECT max(coalesce((SELECT max(id) FROM users), 0),"
-                    " coalesce((SELECT max(id) FROM ldap_users), 0)) + 1"));
-    next->Step();
-    id = next->ColumnInt(0);
-  }
+  // From the sequence the SQL back end uses too, so switching back ends never mixes storage.
+  const UserId id = AllocateAccountId(db_, "ldap_users");
   int64_t inserted = 0;
   {
     StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
@@ -39,16 +34,39 @@ std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string
     insert->Step();
     inserted = insert->AffectedRows();
   }
-  transaction.Commit();
   if (inserted == 0) {
-    return std::nullopt;
+    return std::nullopt;  // rolled back, the id with it
   }
+  transaction.Commit();
   return id;
 }
 
 void LdapEnrolments::Remove(UserId id) {
   StatementScope remove(db_.Prepare("DELETE FROM ldap_users WHERE id = ?"));
   remove->BindInt(0, id);
+  remove->Step();
+}
+
+std::optional<UserId> LdapCreatedAccounts::Find(std::string_view username) {
+  StatementScope query(db_.Prepare("SELECT uid_number FROM ldap_created WHERE username = ?"));
+  query->BindText(0, username);
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  return query->ColumnInt(0);
+}
+
+void LdapCreatedAccounts::Remember(std::string_view username, UserId id) {
+  StatementScope upsert(db_.Prepare(db_.Dialect().InsertOrReplaceSql(
+      "ldap_created", "username, uid_number", "?, ?", "username", "uid_number")));
+  upsert->BindText(0, username);
+  upsert->BindInt(1, id);
+  upsert->Step();
+}
+
+void LdapCreatedAccounts::Forget(std::string_view username) {
+  StatementScope remove(db_.Prepare("DELETE FROM ldap_created WHERE username = ?"));
+  remove->BindText(0, username);
   remove->Step();
 }
 
