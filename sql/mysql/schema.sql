@@ -14,7 +14,8 @@
 -- collection names that differ only in case are different records and collections.
 
 -- Accounts of the SQL authentication back end: a superset of the PHP users table (id,
--- username, password_hash, email, status, alert, reset). users.id is wbo.username.
+-- username, password_hash, email, status, alert, reset). users.id is wbo.username, taken
+-- from account_ids (below), so no id is ever given to two accounts.
 CREATE TABLE IF NOT EXISTS users (
   id            INT(11)        NOT NULL AUTO_INCREMENT,
   username      VARCHAR(255)   NOT NULL,
@@ -24,6 +25,30 @@ CREATE TABLE IF NOT EXISTS users (
   alert         TEXT,
   reset         VARBINARY(32)  DEFAULT NULL,         -- PHP's reset code; unused here
   created       BIGINT         NOT NULL DEFAULT (UNIX_TIMESTAMP()),
+  PRIMARY KEY (id),
+  UNIQUE KEY username (username)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Every storage key ever handed out, to a users row or to an ldap_users row. Rows are never
+-- deleted: even a server that rebuilds AUTO_INCREMENT counters from the highest row at
+-- start (MySQL before 8.0, MariaDB before 10.2) never goes back, so a new account never gets
+-- the id of a deleted one, nor the records its deletion missed (a write that raced it).
+CREATE TABLE IF NOT EXISTS account_ids (
+  id       BIGINT      NOT NULL AUTO_INCREMENT,
+  used_for VARCHAR(16) NOT NULL,              -- 'users', 'ldap_users', or 'seen' (below)
+  created  BIGINT      NOT NULL DEFAULT (UNIX_TIMESTAMP()),
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The LDAP back end in readonly mode (auth.ldap.mode: readonly) never writes the directory:
+-- each Sync user name (a directory login, or Firefox's hash of the e-mail) is mapped here to
+-- its directory entry, and gets its storage key here, from account_ids like users.id.
+CREATE TABLE IF NOT EXISTS ldap_users (
+  id        INT(11)       NOT NULL,           -- storage key (wbo.username)
+  username  VARCHAR(255)  NOT NULL,           -- the Sync user name
+  entry_id  TEXT          NOT NULL,           -- auth.ldap.id_attribute's value ("hex:..." if binary), or the DN
+  login     VARCHAR(255)  NOT NULL,           -- the entry's login at enrolment
+  created   BIGINT        NOT NULL DEFAULT (UNIX_TIMESTAMP()),
   PRIMARY KEY (id),
   UNIQUE KEY username (username)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -141,6 +166,12 @@ ON DUPLICATE KEY UPDATE
   item_count = VALUES(item_count),
   payload_bytes = VALUES(payload_bytes);
 INSERT IGNORE INTO weave_migrations (name, applied) VALUES ('wbo: stats filled', UNIX_TIMESTAMP());
+
+-- Records left by deleted accounts keep their ids used (see account_ids, and the statement
+-- at the end of this file).
+INSERT INTO account_ids (id, used_for)
+SELECT highest, 'seen' FROM (SELECT MAX(username) AS highest FROM wbo) AS found
+ WHERE highest > (SELECT COALESCE(MAX(id), 0) FROM account_ids);
 -- END PER RECORDS TABLE
 
 -- Sync's own account state, kept here whatever the authentication back end (also LDAP).
@@ -194,3 +225,15 @@ CREATE TABLE IF NOT EXISTS ldap_generations (
   username    VARCHAR(255)  NOT NULL PRIMARY KEY,
   generation  BIGINT        NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The upgrade of a database made before account_ids (a PHP-era one too), and a safety net
+-- at every start: the highest id found in any table that holds one (deleted accounts'
+-- leftover rows included; the records tables were done above) is marked used, so new ids
+-- start above it. Each MAX() reads one end of an index.
+INSERT INTO account_ids (id, used_for)
+SELECT highest, 'seen' FROM (SELECT GREATEST(
+    COALESCE((SELECT MAX(id) FROM users), 0),
+    COALESCE((SELECT MAX(id) FROM ldap_users), 0),
+    COALESCE((SELECT MAX(userid) FROM collections), 0),
+    COALESCE((SELECT MAX(userid) FROM collection_stats), 0)) AS highest) AS found
+ WHERE highest > (SELECT COALESCE(MAX(id), 0) FROM account_ids);

@@ -2,7 +2,8 @@
 -- idempotent. Times in wbo.modified and collection_stats.modified are centiseconds since
 -- the epoch (Weave's two-decimal seconds times 100); wbo.ttl is an absolute expiry in seconds.
 
--- Accounts of the SQL authentication back end. users.id is the storage key (wbo.username).
+-- Accounts of the SQL authentication back end. users.id is the storage key (wbo.username),
+-- taken from account_ids (below), so no id is ever given to two accounts.
 CREATE TABLE IF NOT EXISTS users (
   id            INTEGER PRIMARY KEY,
   username      TEXT    NOT NULL UNIQUE,
@@ -118,7 +119,7 @@ CREATE TABLE IF NOT EXISTS trusted_addresses (
 
 -- The LDAP back end in readonly mode (auth.ldap.mode: readonly) never writes the directory:
 -- each Sync user name (a directory login, or Firefox's hash of the e-mail) is mapped here to
--- its directory entry, and gets its storage key here. Ids continue after users.id.
+-- its directory entry, and gets its storage key here, from account_ids like users.id.
 CREATE TABLE IF NOT EXISTS ldap_users (
   id        INTEGER PRIMARY KEY,              -- storage key (wbo.username)
   username  TEXT    NOT NULL UNIQUE,          -- the Sync user name
@@ -136,3 +137,23 @@ CREATE TABLE IF NOT EXISTS ldap_generations (
   username    TEXT    NOT NULL PRIMARY KEY,
   generation  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Every storage key ever handed out, to a users row or to an ldap_users row: rows are never
+-- deleted, and AUTOINCREMENT never goes back, so a new account never gets the id of a
+-- deleted one, nor the records its deletion missed (a write that raced it).
+CREATE TABLE IF NOT EXISTS account_ids (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  used_for  TEXT    NOT NULL,                 -- 'users', 'ldap_users', or 'seen' (below)
+  created   INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))
+);
+-- The upgrade of a database made before account_ids, and a safety net at every start: the
+-- highest id found in any table that holds one (deleted accounts' leftover records
+-- included) is marked used, so new ids start above it. Each max() reads one end of an index.
+INSERT INTO account_ids (id, used_for)
+SELECT highest, 'seen' FROM (SELECT max(
+    coalesce((SELECT max(id) FROM users), 0),
+    coalesce((SELECT max(id) FROM ldap_users), 0),
+    coalesce((SELECT max(username) FROM wbo), 0),
+    coalesce((SELECT max(userid) FROM collections), 0),
+    coalesce((SELECT max(userid) FROM collection_stats), 0)) AS highest)
+ WHERE highest > coalesce((SELECT max(id) FROM account_ids), 0);

@@ -14,6 +14,7 @@
 #include "core/config_loader.h"
 #include "core/errors.h"
 #include "core/user_name.h"
+#include "reg/registration_api.h"
 #include "server/app.h"
 #include "version.h"
 
@@ -165,10 +166,11 @@ int RunDataCommand(weave::App& app, const std::vector<std::string>& args) {
     std::cerr << "no such user\n";
     return 1;
   }
-  app.StorageBackend().DeleteStorage(account->id);
   if (args[0] == "delete") {
-    app.Accounts().DeleteUser(name);
+    weave::DeleteAccount(app.Registration(), name, account->id);
     std::cout << "deleted " << name << '\n';
+  } else {
+    app.StorageBackend().DeleteStorage(account->id);
   }
   return 0;
 }

@@ -25,10 +25,12 @@ class Authenticator {
                                              std::string_view password) = 0;
 
   // A cheap value (one indexed SQL read) that changes whenever the account's password or
-  // enabled state changes (the SQL store: its stored hash and status; LDAP: a generation
-  // counter bumped by every change made through this server). The login cache reads it on
-  // every cached login, which counts only while this is unchanged. nullopt when the back end
-  // has no cheap check. Throws BackendError like Authenticate.
+  // enabled state changes, and whenever the account is deleted and another one takes its
+  // name (the SQL store: its id, stored hash and status; LDAP: a generation counter bumped
+  // by every change made through this server). A cached login counts only while this is
+  // unchanged, so no worker hands a new account the id of a deleted one. nullopt when the
+  // back end has no cheap check; what the stamp does not follow, only the cache's rechecks
+  // and lifetime bound. Throws BackendError like Authenticate.
   virtual std::optional<std::string> CredentialStamp(std::string_view /*username*/) {
     return std::nullopt;
   }

@@ -112,6 +112,12 @@ void LoginFailures::RememberTrustedAddress(std::string_view username, std::strin
   transaction.Commit();
 }
 
+void LoginFailures::ForgetTrustedAddresses(std::string_view username) {
+  StatementScope remove(db_.Prepare("DELETE FROM trusted_addresses WHERE username = ?"));
+  remove->BindText(0, username);
+  remove->Step();
+}
+
 int64_t LoginFailures::ExpireOldRows(int64_t max_window_seconds, int64_t max_trust_seconds,
                                      int batch_rows) {
   const int64_t now = NowSeconds();

@@ -41,6 +41,9 @@ class LoginFailures {
   // kMaxTrustedAddresses addresses; the least recent one goes first.
   void RememberTrustedAddress(std::string_view username, std::string_view address);
   static constexpr int kMaxTrustedAddresses = 16;
+  // Forgets every trusted address of username (its account is deleted: a later account of
+  // that name earns its own).
+  void ForgetTrustedAddresses(std::string_view username);
 
   // Deletes up to batch_rows counters whose window and lock are over (older than
   // max_window_seconds), and up to batch_rows trusted addresses older than

@@ -121,4 +121,11 @@ void LoginGuard::ClearUserFailures(std::string_view username) {
   failures_.ClearFailures(UserKey(username));
 }
 
+void LoginGuard::ForgetAccount(std::string_view username) {
+  failures_.ForgetTrustedAddresses(username);
+  const std::string suffix = " " + std::string(username);
+  std::erase_if(remembered_s_,
+                [&suffix](const auto& entry) { return entry.first.ends_with(suffix); });
+}
+
 }  // namespace weave

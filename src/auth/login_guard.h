@@ -57,6 +57,10 @@ class LoginGuard {
   // Forgets the failures counted against a user name (after a reset by mail proves control
   // of the account).
   void ClearUserFailures(std::string_view username);
+  // Forgets what logins of username earned (its trusted addresses, and this worker's note of
+  // having written them), when its account is deleted. Its failure counters stay: they
+  // count guesses at the name, whoever holds it.
+  void ForgetAccount(std::string_view username);
 
  private:
   // The counter keys of one attempt, built once per check.

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "auth/account_ids.h"
 #include "auth/password_hash.h"
 #include "db/sql_dialect.h"
 
@@ -43,12 +44,15 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
 }
 
 std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view username) {
-  StatementScope query(db_.Prepare("SELECT password_hash, status FROM users WHERE username = ?"));
+  StatementScope query(
+      db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
   query->BindText(0, username);
   if (!query->Step()) {
     return std::string();
   }
-  return std::to_string(query->ColumnInt(1)) + ":" + std::string(query->ColumnText(0));
+  // The id too: an account created again under the same name is another account.
+  return std::to_string(query->ColumnInt(0)) + ":" + std::to_string(query->ColumnInt(2)) + ":" +
+         std::string(query->ColumnText(1));
 }
 
 void SqlUserStore::CheckHealth() {
@@ -58,18 +62,27 @@ void SqlUserStore::CheckHealth() {
 
 CreateResult SqlUserStore::CreateUser(std::string_view username, std::string_view password,
                                       std::string_view email) {
+  // The slow hash first: the write transaction below holds the database's write lock.
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
-  StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
-      "INTO users (username, password_hash, email) VALUES (?, ?, ?)")));
-  insert->BindText(0, username);
-  insert->BindText(1, hash);
-  insert->BindText(2, email);
-  insert->Step();
-  if (insert->AffectedRows() == 0) {
-    return {CreateOutcome::kNameTaken, 0};
+  SqlTransaction transaction(db_);
+  const UserId id = AllocateAccountId(db_, "users");
+  int64_t inserted = 0;
+  {
+    StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
+        "INTO users (id, username, password_hash, email) VALUES (?, ?, ?, ?)")));
+    insert->BindInt(0, id);
+    insert->BindText(1, username);
+    insert->BindText(2, hash);
+    insert->BindText(3, email);
+    insert->Step();
+    inserted = insert->AffectedRows();
   }
-  return {CreateOutcome::kCreated, db_.LastInsertId()};
+  if (inserted == 0) {
+    return {CreateOutcome::kNameTaken, 0};  // rolled back, the id with it
+  }
+  transaction.Commit();
+  return {CreateOutcome::kCreated, id};
 }
 
 ChangeOutcome SqlUserStore::SetPassword(std::string_view username, std::string_view password) {

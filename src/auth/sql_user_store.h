@@ -19,8 +19,8 @@ class SqlUserStore final : public AccountBackend {
   SqlUserStore(SqlConnection& connection, AuthConfig config);
 
   std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
-  // The stored hash and status (empty for no such account): one indexed read, so a cached
-  // login stops counting at once in every worker when either changes.
+  // The id, stored hash and status (empty for no such account): one indexed read, so a
+  // cached login stops counting at once in every worker when any of them changes.
   std::optional<std::string> CredentialStamp(std::string_view username) override;
   void CheckHealth() override;
 

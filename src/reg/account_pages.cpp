@@ -428,9 +428,7 @@ Response PostDeleteAccountPage(const RegContext& call) {
   if (login.status != LoginStatus::kAccepted) {
     return again(401, "Wrong user name or password.");
   }
-  call.services.erase_user_data(login.user_id);
-  call.services.accounts.DeleteUser(username);
-  call.services.state.ClearResetCode(username);
+  DeleteAccount(call.services, username, login.user_id);
   Audit(call, SecurityEvent::kAccountDeleted, username);
   return HtmlPage(request, config, 200, "Account deleted",
                   "<p>The Sync account <strong>" + HtmlEscape(username) +

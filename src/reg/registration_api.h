@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "auth/account_store.h"
@@ -29,6 +30,13 @@ struct RegServices {
   // Deletes every stored record of an account (called when the account is deleted).
   std::function<void(UserId)> erase_user_data;
 };
+
+// Deletes the account username, whose storage key is id, and what is kept about it: its
+// records (erase_user_data), the account, its pending reset codes and its trusted addresses
+// (LoginGuard::ForgetAccount). Its id is never handed out again (AllocateAccountId), so a
+// record that a request racing the deletion still wrote never reaches a later account.
+// Throws BackendError.
+void DeleteAccount(RegServices& services, std::string_view username, UserId id);
 
 // What a registration handler gets. Borrowed for one request.
 struct RegContext {

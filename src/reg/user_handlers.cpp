@@ -229,9 +229,7 @@ Response PutUser(const RegContext& call) {
 
 Response DeleteUser(const RegContext& call) {
   const PathParams& params = call.context.params;
-  call.services.erase_user_data(call.context.user_id);
-  call.services.accounts.DeleteUser(params.user);
-  call.services.state.ClearResetCode(params.user);
+  DeleteAccount(call.services, params.user, call.context.user_id);
   Audit(call, SecurityEvent::kAccountDeleted, params.user);
   return Text("0");  // the documented success answer
 }

@@ -49,6 +49,8 @@ class App {
   // The registration service's reset codes and invites.
   AccountState& State() { return account_state_; }
   Storage& StorageBackend() { return storage_; }
+  // What the registration service is built from (DeleteAccount needs it).
+  RegServices& Registration() { return reg_services_; }
 
  private:
   RouteTable<Endpoint> BuildRoutes();

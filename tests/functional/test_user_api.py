@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import unittest
 import urllib.parse
@@ -691,6 +692,57 @@ class DeleteAccount(UserApiCase):
         self.assertStatus(response, 200)
         self.assertEqual(response.json(), {})
         self.assertStatus(self.storage("open", user, password, rel="storage/bookmarks/b1"), 404)
+
+
+    def database(self, instance, statement, parameters=()):
+        """Runs one statement on the instance's SQLite file (committed); returns its rows."""
+        db = sqlite3.connect(os.path.join(INSTANCES[instance].dir, "weave.db"), timeout=10)
+        try:
+            with db:
+                return db.execute(statement, parameters).fetchall()
+        finally:
+            db.close()
+
+    def account_id(self, instance, user):
+        """The account's storage key (None: no account)."""
+        rows = self.database(instance, "SELECT id FROM users WHERE username = ?", (user,))
+        return rows[0][0] if rows else None
+
+    def test_recreated_account_gets_a_new_id_and_never_the_old_rows(self):
+        # The newest account is deleted, so a "highest id + 1" allocator would hand its id
+        # to the next account, along with whatever its deletion missed: here a record stored
+        # by a request that raced the deletion, written straight into the database.
+        user, password, _ = self.create("open")
+        self.assertStatus(self.storage("open", user, password, "PUT", "storage/bookmarks/b1",
+                                       wbo("b1", "old data")), 200)
+        old_id = self.account_id("open", user)
+        self.assertIsNotNone(old_id)
+        self.assertStatus(self.api("open", "DELETE", user, auth=(user, password)), 200, "0")
+        self.assertIsNone(self.account_id("open", user))
+        self.database("open", "INSERT INTO wbo (username, collection, id, modified, payload,"
+                      " payload_size) VALUES (?, 7, 'late', 130000000000, 'raced the deletion',"
+                      " 18)", (old_id,))
+        self.create("open", user, password)
+        self.assertGreater(self.account_id("open", user), old_id)
+        response = self.storage("open", user, password)
+        self.assertStatus(response, 200)
+        self.assertEqual(response.json(), {})
+        self.assertStatus(self.storage("open", user, password, rel="storage/bookmarks/late"), 404)
+        self.assertStatus(self.storage("open", user, password, rel="storage/bookmarks/b1"), 404)
+
+    def test_admin_delete_voids_the_accounts_reset_codes(self):
+        # A reset code mailed to the deleted account must not take over the next account of
+        # that name.
+        email = "gone-%s@example.org" % secrets.token_hex(3)
+        user, password, _ = self.create("open", email=email)
+        code, _, _ = self.request_reset_code("open", user, email)
+        result = INSTANCES["open"].admin("delete", user)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.create("open", user, password, email=email)
+        response = self.api("open", "POST", user, "password", "new-password-1",
+                            headers={"X-Weave-Password-Reset": code})
+        self.assertCode(response, 10)
+        self.assertStatus(self.storage("open", user, password), 200)
 
 
 class FirefoxStyleAccount(UserApiCase):

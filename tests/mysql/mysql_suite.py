@@ -732,6 +732,77 @@ def outage_gives_503_then_service_resumes_without_restart():
 
 
 @check
+def deleted_accounts_ids_are_never_reused():
+    """A PHP-era database whose highest ids belong to deleted users (their rows left in wbo
+    and collections) is upgraded at start: new accounts get ids above them. An account
+    deleted and created again gets a new id, also after MariaDB restarts (servers before
+    MariaDB 10.2 rebuilt AUTO_INCREMENT counters from the highest remaining row)."""
+    database = "weave_ids"
+    create_database(database)
+    sql(database, PHP_SCHEMA)
+    sql(database, """
+INSERT INTO users (id, username, password_hash, email) VALUES (3, 'kept', 'x', 'k@example.org');
+INSERT INTO wbo (username, collection, id, modified, payload, payload_size)
+  VALUES (50, 7, 'orphan', 126500000000, 'left by a deleted user', 22);
+INSERT INTO collections VALUES (60, 101, 'orphaned');
+""")
+
+    def account_id(name):
+        rows = sql(database, "SELECT id FROM users WHERE username = %s" % quote(name))
+        return int(rows[0][0]) if rows else None
+
+    instance = Instance("ids", database, workers=2).start()
+    try:
+        instance.add_user("again", "again-password")
+        first = account_id("again")
+        assert first == 61, first
+        auth = ("again", "again-password")
+        ok_json(instance, "PUT", "/1.1/again/storage/bookmarks/b1", auth, {"payload": "old"})
+        status, _, body = request(instance, "DELETE", "/user/1.0/again", auth=auth)
+        assert status == 200 and body == b"0", (status, body)
+        assert account_id("again") is None
+        assert sql(database, "SELECT COUNT(*) FROM wbo WHERE username = %d" % first) == [["0"]]
+        # The records a request racing the deletion wrote.
+        sql(database, "INSERT INTO wbo (username, collection, id, modified, payload, payload_size)"
+                      " VALUES (%d, 7, 'late', 130000000000, 'raced', 5);" % first)
+        mariadb_ctl("stop", MYSQL_DIR)
+        mariadb_ctl("start", MYSQL_DIR, str(MYSQL_PORT), "weave", "weave", MYSQL_PASSWORD)
+        instance.add_user("again", "again-password")
+        second = account_id("again")
+        assert second > first, (first, second)
+        deadline = time.time() + 30
+        while True:
+            status, _, body = request(instance, "GET", "/1.1/again/info/collections", auth=auth)
+            if status != 503 or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert status == 200 and json.loads(body) == {}, (status, body)
+        status, _, _ = request(instance, "GET", "/1.1/again/storage/bookmarks/late", auth=auth)
+        assert status == 404, status
+    finally:
+        instance.stop()
+
+
+@check
+def account_id_unit_suites_on_mysql():
+    """The unit binary's account_ids and ldap_enrolments suites, their MySQL cases against
+    this MariaDB."""
+    binary = os.path.join(BUILD, "unit_tests")
+    assert os.access(binary, os.X_OK), "%s is missing (build it first)" % binary
+    create_database("weave_ids_unit")
+    env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
+               WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
+               WEAVE_TEST_MYSQL_DATABASE="weave_ids_unit", ASAN_OPTIONS="detect_leaks=1")
+    suites = "account_ids" + (":ldap_enrolments" if os.environ.get("WITH_LDAP", "1") == "1" else "")
+    done = subprocess.run([binary, "--run_test=" + suites, "--log_level=message"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    output = done.stdout.decode(errors="replace")
+    assert done.returncode == 0, output[-8000:]
+    assert "skipped:" not in output, "cases skipped although the server is set:\n" + output[-4000:]
+    assert "No errors detected" in output, output[-4000:]
+
+
+@check
 def storage_contract_suite_on_mysql():
     """The unit binary's storage_contract suite, its MySQL cases against this MariaDB."""
     binary = os.path.join(BUILD, "unit_tests")

@@ -24,6 +24,7 @@
 #include "core/config_loader.h"
 #include "core/crypto.h"
 #include "db/make_connection.h"
+#include "storage/sql_storage.h"
 #include "test_support.h"
 
 namespace weave {
@@ -297,6 +298,52 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deleted_account_is_not_found, Maker, Makers) {
     // (A read-only directory's entry stays, and logging in enrols it again.)
     BOOST_TEST(!maker.Backend().Authenticate(login.username, login.password).has_value());
   }
+}
+
+// Records of a deleted account that its deletion did not catch (a write that raced it, or
+// a storage server whose data outlives the account) must never surface for a later account:
+// ids are never handed out twice.
+BOOST_AUTO_TEST_CASE_TEMPLATE(recreated_account_gets_a_new_id_and_no_records, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  AccountBackend& backend = maker.Backend();
+  const CreateResult first = backend.CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(first.outcome == CreateOutcome::kCreated);
+  SqlStorage storage(maker.Connection());
+  const ItemWrite record{"left-over", "old account's data", {}, {}, {}, {}};
+  WriteContext context;
+  context.request_time_cs = kStartMs / 10;
+  BOOST_REQUIRE(storage.PutItems(first.id, "bookmarks", {&record, 1}, context).status ==
+                WriteStatus::kDone);
+  BOOST_REQUIRE((backend.DeleteUser(login.username) == first.id));
+  const CreateResult second = backend.CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(second.outcome == CreateOutcome::kCreated);
+  BOOST_TEST(second.id > first.id);
+  BOOST_TEST((backend.Authenticate(login.username, login.password) == second.id));
+  BOOST_TEST(storage.GetCollectionTimestamps(second.id).empty());
+  BOOST_TEST(!storage.GetCollectionTimestamp(second.id, "bookmarks").has_value());
+}
+
+// Another worker's cached login of the deleted account must not answer for the account
+// that now has its name and password.
+BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_of_a_deleted_account_is_not_reused, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.ToCreate();
+  AccountBackend& backend = maker.Backend();
+  const CreateResult first = backend.CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(first.outcome == CreateOutcome::kCreated);
+  CachingAccountBackend other_worker(backend, 300, maker.Clock());
+  BOOST_REQUIRE((other_worker.Authenticate(login.username, login.password) == first.id));
+  BOOST_REQUIRE((backend.DeleteUser(login.username) == first.id));
+  const CreateResult second = backend.CreateUser(login.username, login.password, login.email);
+  BOOST_REQUIRE(second.outcome == CreateOutcome::kCreated);
+  BOOST_TEST((other_worker.Authenticate(login.username, login.password) == second.id));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_account_is_refused, Maker, Makers) {

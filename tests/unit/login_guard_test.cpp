@@ -130,6 +130,23 @@ BOOST_AUTO_TEST_CASE(old_counters_and_addresses_expire) {
   BOOST_TEST(failures->ExpireOldRows(3600, int64_t{30} * 86400, 100) == 0);
 }
 
+// A deleted account's trusted addresses do not exempt the next account of its name from a
+// lockout, and that account's own logins are trusted again at once.
+BOOST_AUTO_TEST_CASE(a_deleted_accounts_trusted_addresses_go_with_it) {
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
+  BOOST_REQUIRE(users->DeleteUser("owner").has_value());
+  guard->ForgetAccount("owner");
+  BOOST_TEST(CountRows("trusted_addresses") == 0);
+  BOOST_REQUIRE(
+      (users->CreateUser("owner", "the right one", "").outcome == CreateOutcome::kCreated));
+  Guess("owner", "203.0.113.1", 2);
+  Guess("owner", "203.0.113.2", 2);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kLocked));
+  clock.AdvanceMs(int64_t{901} * 1000);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
+  BOOST_TEST(CountRows("trusted_addresses") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_user_keeps_only_its_newest_trusted_addresses) {
   for (int i = 0; i < LoginFailures::kMaxTrustedAddresses + 4; ++i) {
     clock.AdvanceMs(1000);

@@ -1,11 +1,15 @@
-// Helpers shared by the unit tests: a private temporary directory per test.
+// Helpers shared by the unit tests: a private temporary directory per test, and the test
+// MySQL server's settings.
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "core/config.h"
 
 namespace weave::testing {
 
@@ -34,5 +38,26 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The MySQL or MariaDB server named by WEAVE_TEST_MYSQL_HOST, _PORT, _USER, _PASSWORD and
+// _DATABASE (tests/mysql/run.sh sets them for the server it starts), or nullopt without
+// WEAVE_TEST_MYSQL_HOST: the normal unit run needs no database server.
+inline std::optional<DatabaseConfig> MysqlTestConfig(const std::string& default_database) {
+  const auto env = [](const char* name, const std::string& fallback) {
+    const char* value = getenv(name);
+    return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+  };
+  if (env("WEAVE_TEST_MYSQL_HOST", "").empty()) {
+    return std::nullopt;
+  }
+  DatabaseConfig config;
+  config.driver = "mysql";
+  config.mysql.host = env("WEAVE_TEST_MYSQL_HOST", "127.0.0.1");
+  config.mysql.port = std::stoi(env("WEAVE_TEST_MYSQL_PORT", "3306"));
+  config.mysql.user = env("WEAVE_TEST_MYSQL_USER", "weave");
+  config.mysql.password = env("WEAVE_TEST_MYSQL_PASSWORD", "");
+  config.mysql.database = env("WEAVE_TEST_MYSQL_DATABASE", default_database);
+  return config;
+}
 
 }  // namespace weave::testing

@@ -39,7 +39,8 @@ namespace weave {
 //
 // mozilla mode: entries carry uidNumber (the storage key), primaryNode, account-enabled and
 // mail, as Mozilla's servers kept them; CreateUser, SetPassword ({CRYPT} yescrypt), SetEmail and
-// DeleteUser write the directory with the admin account.
+// DeleteUser write the directory with the admin account. The uidNumbers of the accounts
+// created here are noted in SQL (ldap_created) for CredentialStamp.
 class LdapAuthenticator final : public AccountBackend {
  public:
   // Borrows connection, which must outlive this object. Does not connect yet.

@@ -1,6 +1,7 @@
 // The ldap_users table: which directory entry each read-only-mode Sync account is.
 #include "auth/ldap/ldap_enrolments.h"
 
+#include "auth/account_ids.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -19,15 +20,8 @@ std::optional<LdapEnrolment> LdapEnrolments::Find(std::string_view username) {
 std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string_view entry_id,
                                           std::string_view login) {
   SqlTransaction transaction(db_);
-  UserId id = 0;
-  {
-    // Ids continue after the SQL back end's, so switching back ends never mixes storage.
-    StatementScope next(
-        db_.Prepare("SELECT max(coalesce((SELECT max(id) FROM users), 0),"
-                    " coalesce((SELECT max(id) FROM ldap_users), 0)) + 1"));
-    next->Step();
-    id = next->ColumnInt(0);
-  }
+  // From the sequence the SQL back end uses too, so switching back ends never mixes storage.
+  const UserId id = AllocateAccountId(db_, "ldap_users");
   int64_t inserted = 0;
   {
     StatementScope insert(db_.Prepare(db_.Dialect().InsertIgnoreSql(
@@ -39,10 +33,10 @@ std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string
     insert->Step();
     inserted = insert->AffectedRows();
   }
-  transaction.Commit();
   if (inserted == 0) {
-    return std::nullopt;
+    return std::nullopt;  // rolled back, the id with it
   }
+  transaction.Commit();
   return id;
 }
 

@@ -1,5 +1,6 @@
-// The read-only mode's enrolment store: the SQL table ldap_users, which maps a Sync user name
-// to a directory entry (by its stable id) and to the storage key allocated here.
+// The LDAP back end's own SQL tables: the read-only mode's enrolment store (ldap_users), which
+// maps a Sync user name to a directory entry (by its stable id) and to the storage key
+// allocated here.
 #pragma once
 
 #include <optional>
@@ -26,9 +27,9 @@ class LdapEnrolments {
 
   // The enrolment of username, or nullopt.
   std::optional<LdapEnrolment> Find(std::string_view username);
-  // Enrols username with a fresh id, above every id of the SQL back end's users table so
-  // that switching back ends never mixes storage. nullopt if username is enrolled already
-  // (another worker got there first).
+  // Enrols username with a fresh id from account_ids (AllocateAccountId), the SQL back
+  // end's sequence too, so that no id is handed out twice and switching back ends never
+  // mixes storage. nullopt if username is enrolled already (another worker got there first).
   std::optional<UserId> Add(std::string_view username, std::string_view entry_id,
                             std::string_view login);
   // Forgets the enrolment with that id (the directory entry stays).
