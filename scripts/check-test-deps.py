@@ -53,6 +53,11 @@ PROGRAMS = {
     "openssl": "openssl",
     "curl": "curl",
     "systemd-socket-activate": "systemd",
+    "strace": "strace",
+    "mkfs.ext4": "e2fsprogs",
+    "e2fsck": "e2fsprogs",
+    "mount": "mount",
+    "umount": "mount",
     "g++": "g++",
     "make": "make",
     "nm": "binutils g++",  # g++ depends on binutils

@@ -119,10 +119,14 @@ struct SqliteConfig {
   std::string path = "var/weave.db";
   // How long a writer waits for another process's write transaction.
   int busy_timeout_ms = 10000;
-  // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".
+  // PRAGMA synchronous: "normal" (a commit is synced within sync_interval_ms: db/wal_syncer.h)
+  // or "full" (each commit is synced before it returns).
   std::string synchronous = "normal";
-  // Between requests, a worker checkpoints the WAL once it has grown by this many pages
-  // (4 KiB each) since its last checkpoint, or a second after it, if it has committed ...
+  // With "normal": the longest an acknowledged write stays off stable storage.
+  int sync_interval_ms = 1000;
+  // Between requests, a worker checkpoints the WAL (copies it into the database file) once
+  // it has grown by this many pages (4 KiB each) since its last checkpoint, or a second
+  // after it, if it has committed ...
   int checkpoint_pages = 4096;
   // ... and restarts it (writers wait a moment) once it holds this many, all copied.
   int wal_restart_pages = 32768;

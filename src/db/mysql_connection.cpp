@@ -576,6 +576,43 @@ void MysqlConnection::Rollback() {
   }
 }
 
+std::string MysqlConnection::DescribeDurability() {
+  constexpr const char* kUnknown = "unknown: the server did not say";
+  try {
+    EnsureConnected();
+    std::unique_ptr<sql::ResultSet> row(direct_->executeQuery(
+        "SELECT @@innodb_flush_log_at_trx_commit, @@innodb_flush_log_at_timeout, @@log_bin,"
+        " @@sync_binlog"));
+    if (!row->next()) {
+      return kUnknown;
+    }
+    const int64_t flush = row->getInt64(1);
+    const std::string timeout = std::to_string(row->getInt64(2));
+    const bool binlog = row->getInt64(3) != 0;
+    const int64_t sync_binlog = row->getInt64(4);
+    std::string text;
+    if (flush == 0) {
+      text = "within about " + timeout + " s, even on a crash of MariaDB/MySQL alone";
+    } else if (flush == 2) {
+      text = "at commit for a crash of MariaDB/MySQL alone; within about " + timeout +
+             " s for a crash of the machine";
+    } else {
+      text = "at commit";
+    }
+    text += " (innodb_flush_log_at_trx_commit: " + std::to_string(flush) + ")";
+    if (binlog && sync_binlog != 1) {
+      // Crash recovery rolls back a transaction that its binary log lost.
+      text += "; but binary logging is on with sync_binlog " + std::to_string(sync_binlog) +
+              " (not 1): a crash of the machine may roll back recent commits";
+    }
+    return text;
+  } catch (const sql::SQLException& error) {
+    return std::string(kUnknown) + " (" + error.what() + ")";
+  } catch (const BackendError& error) {
+    return std::string(kUnknown) + " (" + error.what() + ")";
+  }
+}
+
 int64_t MysqlConnection::LastInsertId() {
   const uint64_t generation = generation_;
   StatementScope query(Prepare("SELECT LAST_INSERT_ID()"));

@@ -48,6 +48,8 @@ class MysqlConnection final : public SqlConnection {
   void Rollback() override;
   int64_t LastInsertId() override;
   const SqlDialect& Dialect() const override { return dialect_; }
+  // From the server's innodb_flush_log_at_trx_commit (and sync_binlog with binary logging).
+  std::string DescribeDurability() override;
 
   // The statements of schema_sql in order, with the records-table section repeated for
   // each table name (exposed for tests).

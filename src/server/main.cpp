@@ -60,7 +60,11 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
       std::cerr << "warning: " << warning << '\n';
     }
   }
-  { const auto connection = weave::MakeConnection(config.database); }
+  const auto connection = weave::MakeConnection(config.database);
+  if (check_only) {
+    std::cout << "durability: an acknowledged write is on stable storage "
+              << connection->DescribeDurability() << '\n';
+  }
   return config;
 }
 
