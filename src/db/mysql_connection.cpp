@@ -52,6 +52,25 @@ std::string Describe(const sql::SQLException& error, std::string_view what) {
          std::to_string(error.getErrorCode()) + ", state " + error.getSQLState() + ")";
 }
 
+constexpr int kDeadlock = 1213;         // ER_LOCK_DEADLOCK (SQLSTATE 40001)
+constexpr int kLockWaitTimeout = 1205;  // ER_LOCK_WAIT_TIMEOUT
+
+bool IsLockConflict(const sql::SQLException& error) {
+  return error.getErrorCode() == kDeadlock || error.getErrorCode() == kLockWaitTimeout ||
+         error.getSQLState() == "40001";
+}
+
+// The exception for error: TransactionConflict for a lock conflict, else BackendError.
+[[noreturn]] void ThrowFor(const sql::SQLException& error, std::string_view what) {
+  if (IsLockConflict(error)) {
+    throw TransactionConflict(error.getErrorCode() == kLockWaitTimeout
+                                  ? TransactionConflict::Kind::kLockWaitTimeout
+                                  : TransactionConflict::Kind::kDeadlock,
+                              Describe(error, what));
+  }
+  throw BackendError(Describe(error, what));
+}
+
 // True for statements that return rows (executeQuery), false for the rest (executeUpdate).
 bool ReturnsRows(std::string_view sql) {
   size_t start = sql.find_first_not_of(" \t\r\n(");
@@ -486,7 +505,7 @@ bool MysqlConnection::HandleLost(const sql::SQLException& error) {
 
 void MysqlConnection::Fail(const sql::SQLException& error, std::string_view what) {
   HandleLost(error);
-  throw BackendError(Describe(error, what));
+  ThrowFor(error, what);
 }
 
 void MysqlConnection::Execute(MysqlStatement& statement) {
@@ -500,11 +519,10 @@ void MysqlConnection::Execute(MysqlStatement& statement) {
       // connection never ran or lost its effect with the connection, and one chosen as a
       // deadlock victim or timed out on a lock was rolled back.
       const bool lost = HandleLost(error);
-      const bool lock_failure = error.getErrorCode() == 1213 || error.getErrorCode() == 1205;
-      if ((lost || lock_failure) && !in_transaction_ && attempt == 0) {
+      if ((lost || IsLockConflict(error)) && !in_transaction_ && attempt == 0) {
         continue;
       }
-      throw BackendError(Describe(error, "execute"));
+      ThrowFor(error, "execute");
     }
   }
 }
