@@ -21,7 +21,8 @@ struct ServerConfig {
   int socket_mode = 0660;
   // Pre-forked worker processes; each serves one request at a time.
   int workers = 4;
-  // A worker exits and is replaced after this many requests (0: never).
+  // A worker exits and is replaced after about this many requests (0: never): each draws
+  // its limit within ±25 %, and one retires at a time (fcgi/retire_gate.h).
   int64_t max_requests_per_worker = 100000;
   // On SIGTERM/SIGHUP, how long in-flight requests may take before workers are killed.
   int shutdown_timeout_seconds = 30;
