@@ -809,6 +809,29 @@ def put_in_thread(instance, path, auth, payload):
 
 
 @check
+def weave_server_t_prints_the_durability_window_of_mariadb():
+    database = "weave_window"
+    create_database(database)
+    instance = Instance("window", database)
+
+    def window():
+        done = subprocess.run([os.path.join(BUILD, "weave-server"), "-t", "-c", instance.config],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        text = done.stdout.decode(errors="replace")
+        assert done.returncode == 0, text
+        return text
+
+    text = window()
+    assert "on stable storage at commit (innodb_flush_log_at_trx_commit: 1)" in text, text
+    try:
+        sql(None, "SET GLOBAL innodb_flush_log_at_trx_commit = 2")
+        text = window()
+        assert "within about 1 s for a crash of the machine" in text, text
+    finally:
+        sql(None, "SET GLOBAL innodb_flush_log_at_trx_commit = 1")
+
+
+@check
 def deadlocked_write_is_retried_and_succeeds():
     database = "weave_deadlock"
     create_database(database)
