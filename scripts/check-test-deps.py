@@ -56,6 +56,11 @@ PROGRAMS = {
     "systemd-socket-activate": "systemd",
     "groff": "groff-base",
     "scdoc": "scdoc",
+    "strace": "strace",
+    "mkfs.ext4": "e2fsprogs",
+    "e2fsck": "e2fsprogs",
+    "mount": "mount",
+    "umount": "mount",
     "g++": "g++",
     "make": "make",
     "nm": "binutils g++",  # g++ depends on binutils

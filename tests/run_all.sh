@@ -61,6 +61,8 @@ run_suite "functional tests (nginx)" sh tests/functional/run.sh "$build"
 run_suite "browser tests (headless chromium)" sh tests/browser/run.sh "$build"
 run_suite "signals: reload and stop under load" sh tests/functional/test_signals.sh "$build"
 run_suite "systemd socket activation" sh tests/functional/test_socket_activation.sh "$build"
+run_suite "durability: sync bound, full disk, read-only, locked" \
+  sh tests/functional/test_durability.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
 run_suite "make install and uninstall (DESTDIR)" sh tests/functional/test_install.sh "$build"
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 
+#include "db/conflict_retry.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -43,6 +44,10 @@ void LoginFailures::RecordFailure(std::string_view key, const LockoutPolicy& pol
   if (policy.max_failures <= 0) {
     return;
   }
+  RetryConflicts("counting a failed login", [&] { RecordFailureOnce(key, policy); });
+}
+
+void LoginFailures::RecordFailureOnce(std::string_view key, const LockoutPolicy& policy) {
   const int64_t now = NowSeconds();
   SqlTransaction transaction(db_);
   int64_t failures = 1;
@@ -90,6 +95,12 @@ bool LoginFailures::IsTrustedAddress(std::string_view username, std::string_view
 }
 
 void LoginFailures::RememberTrustedAddress(std::string_view username, std::string_view address) {
+  RetryConflicts("remembering a login's address",
+                 [&] { RememberTrustedAddressOnce(username, address); });
+}
+
+void LoginFailures::RememberTrustedAddressOnce(std::string_view username,
+                                               std::string_view address) {
   SqlTransaction transaction(db_);
   {
     StatementScope upsert(db_.Prepare(

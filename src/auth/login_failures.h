@@ -52,6 +52,9 @@ class LoginFailures {
 
  private:
   int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
+  // One run of each write transaction (the public ones retry lock conflicts).
+  void RecordFailureOnce(std::string_view key, const LockoutPolicy& policy);
+  void RememberTrustedAddressOnce(std::string_view username, std::string_view address);
 
   SqlConnection& db_;
   const Clock& clock_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/log.h"
 
 namespace weave {
@@ -98,7 +99,16 @@ void LoginGuard::RecordAccepted(std::string_view username, const AttemptKeys& ke
   if (remembered_s_.size() >= kMaxRemembered) {
     remembered_s_.clear();
   }
-  failures_.RememberTrustedAddress(username, keys.address);
+  try {
+    failures_.RememberTrustedAddress(username, keys.address);
+  } catch (const BackendError& error) {
+    // The password was right: a database that cannot take writes (a full disk, a
+    // read-only file system) must not turn this read into a 503. The address is remembered
+    // at a later login.
+    Log(LogLevel::kWarning) << "login of " << username
+                            << " accepted, its address not remembered: " << error.what();
+    return;
+  }
   remembered_s_[memo] = now_s;
 }
 

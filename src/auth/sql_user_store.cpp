@@ -5,6 +5,8 @@
 
 #include "auth/account_ids.h"
 #include "auth/password_hash.h"
+#include "core/errors.h"
+#include "core/log.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -33,12 +35,19 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
     // Imported MD5/SSHA hashes are replaced by a strong one on first successful login.
     const std::string upgraded =
         HashPassword(password, config_.password_hash, config_.password_hash_cost);
-    StatementScope update(
-        db_.Prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?"));
-    update->BindText(0, upgraded);
-    update->BindInt(1, id);
-    update->BindText(2, stored_hash);
-    update->Step();
+    try {
+      StatementScope update(
+          db_.Prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?"));
+      update->BindText(0, upgraded);
+      update->BindInt(1, id);
+      update->BindText(2, stored_hash);
+      update->Step();
+    } catch (const BackendError& error) {
+      // A database that takes no writes now (full disk, read-only) must not refuse a right
+      // password: the hash is upgraded at a later login.
+      Log(LogLevel::kWarning) << "login of " << username
+                              << " accepted, its legacy hash not upgraded: " << error.what();
+    }
   }
   return id;
 }

@@ -21,7 +21,8 @@ struct ServerConfig {
   int socket_mode = 0660;
   // Pre-forked worker processes; each serves one request at a time.
   int workers = 4;
-  // A worker exits and is replaced after this many requests (0: never).
+  // A worker exits and is replaced after about this many requests (0: never): each draws
+  // its limit within ±25 %, and one retires at a time (fcgi/retire_gate.h).
   int64_t max_requests_per_worker = 100000;
   // On SIGTERM/SIGHUP, how long in-flight requests may take before workers are killed.
   int shutdown_timeout_seconds = 30;
@@ -121,10 +122,14 @@ struct SqliteConfig {
   std::string path = "/var/lib/weave/weave.db";
   // How long a writer waits for another process's write transaction.
   int busy_timeout_ms = 10000;
-  // PRAGMA synchronous: "normal" (durable at checkpoints in WAL mode) or "full".
+  // PRAGMA synchronous: "normal" (a commit is synced within sync_interval_ms: db/wal_syncer.h)
+  // or "full" (each commit is synced before it returns).
   std::string synchronous = "normal";
-  // Between requests, a worker checkpoints the WAL once it has grown by this many pages
-  // (4 KiB each) since its last checkpoint, or a second after it, if it has committed ...
+  // With "normal": the longest an acknowledged write stays off stable storage.
+  int sync_interval_ms = 1000;
+  // Between requests, a worker checkpoints the WAL (copies it into the database file) once
+  // it has grown by this many pages (4 KiB each) since its last checkpoint, or a second
+  // after it, if it has committed ...
   int checkpoint_pages = 4096;
   // ... and restarts it (writers wait a moment) once it holds this many, all copied.
   int wal_restart_pages = 32768;

@@ -221,6 +221,7 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Text("path", &database.sqlite.path)
                    .Int("busy_timeout_ms", &database.sqlite.busy_timeout_ms, 0, 600000)
                    .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
+                   .Int("sync_interval_ms", &database.sqlite.sync_interval_ms, 10, 60000)
                    .Int("checkpoint_pages", &database.sqlite.checkpoint_pages, 1, 1 << 24)
                    .Int("wal_restart_pages", &database.sqlite.wal_restart_pages, 1, 1 << 26)
                    .Apply(child);

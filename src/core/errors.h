@@ -36,6 +36,19 @@ class BackendError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The database aborted a transaction to resolve a lock conflict: a deadlock, or a wait for
+// another transaction's lock that timed out. Running the transaction again may succeed
+// (db/conflict_retry.h); when it is not run again, it is a BackendError like any other.
+class TransactionConflict : public BackendError {
+ public:
+  enum class Kind { kDeadlock, kLockWaitTimeout };
+  TransactionConflict(Kind kind, const std::string& detail) : BackendError(detail), kind_(kind) {}
+  Kind GetKind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
 // Bad configuration; only thrown at start-up. Names the offending key path.
 class ConfigError : public std::runtime_error {
  public:

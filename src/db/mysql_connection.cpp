@@ -56,6 +56,25 @@ std::string Describe(const sql::SQLException& error, std::string_view what) {
          std::to_string(error.getErrorCode()) + ", state " + error.getSQLState() + ")";
 }
 
+constexpr int kDeadlock = 1213;         // ER_LOCK_DEADLOCK (SQLSTATE 40001)
+constexpr int kLockWaitTimeout = 1205;  // ER_LOCK_WAIT_TIMEOUT
+
+bool IsLockConflict(const sql::SQLException& error) {
+  return error.getErrorCode() == kDeadlock || error.getErrorCode() == kLockWaitTimeout ||
+         error.getSQLState() == "40001";
+}
+
+// The exception for error: TransactionConflict for a lock conflict, else BackendError.
+[[noreturn]] void ThrowFor(const sql::SQLException& error, std::string_view what) {
+  if (IsLockConflict(error)) {
+    throw TransactionConflict(error.getErrorCode() == kLockWaitTimeout
+                                  ? TransactionConflict::Kind::kLockWaitTimeout
+                                  : TransactionConflict::Kind::kDeadlock,
+                              Describe(error, what));
+  }
+  throw BackendError(Describe(error, what));
+}
+
 // True for statements that return rows (executeQuery), false for the rest (executeUpdate).
 bool ReturnsRows(std::string_view sql) {
   size_t start = sql.find_first_not_of(" \t\r\n(");
@@ -500,7 +519,7 @@ bool MysqlConnection::HandleLost(const sql::SQLException& error) {
 
 void MysqlConnection::Fail(const sql::SQLException& error, std::string_view what) {
   HandleLost(error);
-  throw BackendError(Describe(error, what));
+  ThrowFor(error, what);
 }
 
 void MysqlConnection::Execute(MysqlStatement& statement) {
@@ -514,11 +533,10 @@ void MysqlConnection::Execute(MysqlStatement& statement) {
       // connection never ran or lost its effect with the connection, and one chosen as a
       // deadlock victim or timed out on a lock was rolled back.
       const bool lost = HandleLost(error);
-      const bool lock_failure = error.getErrorCode() == 1213 || error.getErrorCode() == 1205;
-      if ((lost || lock_failure) && !in_transaction_ && attempt == 0) {
+      if ((lost || IsLockConflict(error)) && !in_transaction_ && attempt == 0) {
         continue;
       }
-      throw BackendError(Describe(error, "execute"));
+      ThrowFor(error, "execute");
     }
   }
 }
@@ -587,6 +605,43 @@ void MysqlConnection::Rollback() {
     direct_->execute("ROLLBACK");
   } catch (const sql::SQLException& error) {
     Fail(error, "rollback");
+  }
+}
+
+std::string MysqlConnection::DescribeDurability() {
+  constexpr const char* kUnknown = "unknown: the server did not say";
+  try {
+    EnsureConnected();
+    std::unique_ptr<sql::ResultSet> row(direct_->executeQuery(
+        "SELECT @@innodb_flush_log_at_trx_commit, @@innodb_flush_log_at_timeout, @@log_bin,"
+        " @@sync_binlog"));
+    if (!row->next()) {
+      return kUnknown;
+    }
+    const int64_t flush = row->getInt64(1);
+    const std::string timeout = std::to_string(row->getInt64(2));
+    const bool binlog = row->getInt64(3) != 0;
+    const int64_t sync_binlog = row->getInt64(4);
+    std::string text;
+    if (flush == 0) {
+      text = "within about " + timeout + " s, even on a crash of MariaDB/MySQL alone";
+    } else if (flush == 2) {
+      text = "at commit for a crash of MariaDB/MySQL alone; within about " + timeout +
+             " s for a crash of the machine";
+    } else {
+      text = "at commit";
+    }
+    text += " (innodb_flush_log_at_trx_commit: " + std::to_string(flush) + ")";
+    if (binlog && sync_binlog != 1) {
+      // Crash recovery rolls back a transaction that its binary log lost.
+      text += "; but binary logging is on with sync_binlog " + std::to_string(sync_binlog) +
+              " (not 1): a crash of the machine may roll back recent commits";
+    }
+    return text;
+  } catch (const sql::SQLException& error) {
+    return std::string(kUnknown) + " (" + error.what() + ")";
+  } catch (const BackendError& error) {
+    return std::string(kUnknown) + " (" + error.what() + ")";
   }
 }
 

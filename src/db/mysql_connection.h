@@ -25,7 +25,9 @@ class MysqlStatement;
 // text; SQL may number its parameters ?1, ?2 ... as for SQLite (a number used twice is
 // bound at both places), plain ? marks count on from the highest number so far.
 //
-// Failures: every Connector/C++ error becomes BackendError (the dispatcher answers 503).
+// Failures: every Connector/C++ error becomes BackendError (the dispatcher answers 503);
+// a deadlock or a lock wait timeout inside a transaction becomes TransactionConflict, which
+// the caller may answer by running the transaction again (db/conflict_retry.h).
 // Connect, read and write timeouts bound each wait on the server. A lost connection
 // (server gone away, restarted, timed out) is dropped with its prepared statements and
 // opened again on the next use; outside a transaction the failed statement is retried
@@ -48,6 +50,8 @@ class MysqlConnection final : public SqlConnection {
   void Rollback() override;
   int64_t LastInsertId() override;
   const SqlDialect& Dialect() const override { return dialect_; }
+  // From the server's innodb_flush_log_at_trx_commit (and sync_binlog with binary logging).
+  std::string DescribeDurability() override;
 
   // The statements of schema_sql in order, with the records-table section repeated for
   // each table name (exposed for tests).
@@ -67,7 +71,8 @@ class MysqlConnection final : public SqlConnection {
   void Execute(MysqlStatement& statement);
   // A statement without parameters or results (transaction control, schema).
   void ExecuteDirect(const std::string& sql, bool may_retry);
-  // Turns a Connector/C++ error into BackendError, dropping a lost connection first.
+  // Turns a Connector/C++ error into BackendError (TransactionConflict for a deadlock or a
+  // lock wait timeout), dropping a lost connection first.
   [[noreturn]] void Fail(const sql::SQLException& error, std::string_view what);
   // True (and the connection dropped) if error means the connection is gone.
   bool HandleLost(const sql::SQLException& error);

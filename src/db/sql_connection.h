@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace weave {
@@ -60,6 +61,10 @@ class SqlConnection {
   virtual void Idle() {}
   // The statements that differ on this database.
   virtual const SqlDialect& Dialect() const = 0;
+  // When an acknowledged (committed) write is on stable storage, as one line for
+  // weave-server -t, e.g. "within 1000 ms (database.sqlite.synchronous: normal)". May ask
+  // the database server; never throws.
+  virtual std::string DescribeDurability() = 0;
 };
 
 // Resets a statement when the scope ends, so a cached statement never keeps a read open.

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <sys/file.h>
 
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace weave {
 namespace {
@@ -23,7 +25,8 @@ constexpr size_t kMaxCachedStatements = 256;
 // long for readers, holding back writers meanwhile; it is retried after a later commit.
 constexpr int kRestartWaitMs = 20;
 
-// The longest a worker's committed writes wait for a checkpoint while requests come in.
+// While requests come in, a worker checkpoints at least this long after its last commit,
+// keeping the database file close behind the log (durability is the WalSyncer's job).
 constexpr std::chrono::seconds kCheckpointInterval{1};
 
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
@@ -108,6 +111,11 @@ void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const {
 
 SqliteConnection::LockFile::LockFile(const std::string& path)
     : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  if (fd_ < 0 && (errno == EROFS || errno == EACCES)) {
+    // A file system remounted read-only: flock works on a read-only descriptor, and a
+    // worker started now must still serve reads.
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd_ < 0) {
     throw BackendError("sqlite: cannot open " + path + ": " + std::strerror(errno));
   }
@@ -150,18 +158,43 @@ SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view 
   Execute("PRAGMA journal_mode=WAL");
   Execute(config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   Execute("PRAGMA foreign_keys=ON");
+  const bool is_file = config.path != ":memory:" && !config.path.empty();
+  if (!is_file) {
+    durability_ = "never (the database is in memory)";
+  } else if (config.synchronous == "full") {
+    durability_ = "at commit, before the answer (database.sqlite.synchronous: full)";
+  } else {
+    durability_ = "within " + std::to_string(config.sync_interval_ms) +
+                  " ms of the answer (database.sqlite.synchronous: normal, sync_interval_ms: " +
+                  std::to_string(config.sync_interval_ms) + ")";
+    // SQLite's own name for the log: the database's full path, symbolic links resolved.
+    const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_.get(), "main"));
+    syncer_ = std::make_unique<WalSyncer>(wal != nullptr ? wal : config.path + "-wal",
+                                          std::chrono::milliseconds(config.sync_interval_ms));
+  }
   // Commits never checkpoint: a worker does it in Idle(), after its answer has gone out.
   sqlite3_wal_hook(db_.get(), &SqliteConnection::OnWalCommit, this);
-  if (!schema_sql.empty()) {
-    const std::string schema(schema_sql);
-    BeginWrite();
-    try {
-      Execute(schema.c_str());
-      Commit();
-    } catch (...) {
-      Rollback();
-      throw;
-    }
+  if (sqlite3_db_readonly(db_.get(), "main") == 1) {
+    Log(LogLevel::kWarning) << "sqlite: " << config.path
+                            << " opened read-only (a read-only file system?): reads are "
+                               "served, writes fail";
+    return;
+  }
+  ApplySchema(schema_sql);
+}
+
+void SqliteConnection::ApplySchema(std::string_view schema_sql) {
+  if (schema_sql.empty()) {
+    return;
+  }
+  const std::string schema(schema_sql);
+  BeginWrite();
+  try {
+    Execute(schema.c_str());
+    Commit();
+  } catch (...) {
+    Rollback();
+    throw;
   }
 }
 
@@ -198,20 +231,31 @@ void SqliteConnection::TrimStatementCache() {
 
 // Writers first queue on the lock file (woken by the kernel as soon as it is free), then
 // BEGIN IMMEDIATE takes SQLite's write lock up front, so two workers never both read and
-// then deadlock upgrading.
+// then deadlock upgrading. busy_timeout_ms bounds the two waits together: when a process
+// outside the server holds SQLite's lock, each queued writer would otherwise wait for the
+// ones ahead of it to time out, and then time out in turn.
 void SqliteConnection::BeginWrite() {
   EndRead();
+  const auto started = std::chrono::steady_clock::now();
   if (write_lock_) {
     write_lock_->Lock();
   }
+  const auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  // 0 means no waiting at all: one try, which succeeds when the lock is free.
+  sqlite3_busy_timeout(db_.get(),
+                       static_cast<int>(std::max<int64_t>(0, busy_timeout_ms_ - queued)));
   try {
     Execute("BEGIN IMMEDIATE");
   } catch (...) {
+    sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
     if (write_lock_) {
       write_lock_->Unlock();
     }
     throw;
   }
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
 }
 
 void SqliteConnection::Commit() {
@@ -265,6 +309,9 @@ void SqliteConnection::EndRead() {
 
 int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
   auto* connection = static_cast<SqliteConnection*>(self);
+  if (connection->syncer_) {
+    connection->syncer_->NoteCommit();
+  }
   connection->wal_frames_ = frames;
   if (frames < connection->checkpointed_frames_) {
     connection->checkpointed_frames_ = 0;  // the log has been restarted since
@@ -278,8 +325,7 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
 void SqliteConnection::Idle() {
   const int pending = wal_frames_ - checkpointed_frames_;
   const auto now = std::chrono::steady_clock::now();
-  // By size, and at least once a second after this worker's commits: with synchronous=NORMAL
-  // the WAL is synced at checkpoints, so this bounds what a power loss can take.
+  // By size, and at least once a second after this worker's commits.
   const bool due = pending >= checkpoint_frames_ ||
                    (pending > 0 && now - last_checkpoint_ >= kCheckpointInterval);
   if (!due || in_request_) {

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "db/sql_connection.h"
 #include "db/sqlite_dialect.h"
+#include "db/wal_syncer.h"
 
 struct sqlite3;
 
@@ -17,7 +18,11 @@ namespace weave {
 class SqliteConnection final : public SqlConnection {
  public:
   // Opens (creating if needed) the database in WAL mode with a busy timeout and applies
-  // the schema in schema_sql (idempotent statements). Throws BackendError.
+  // the schema in schema_sql (idempotent statements). Throws BackendError. On a read-only
+  // file system it opens the database read-only, without the schema step: reads work,
+  // writes fail (503) until the file system is writable and the worker is replaced.
+  // With synchronous: normal, a WalSyncer puts each commit on stable storage within
+  // sync_interval_ms.
   SqliteConnection(const SqliteConfig& config, std::string_view schema_sql);
   ~SqliteConnection() override;
 
@@ -31,6 +36,7 @@ class SqliteConnection final : public SqlConnection {
   void EndRequest() override;
   void Idle() override;
   const SqlDialect& Dialect() const override { return dialect_; }
+  std::string DescribeDurability() override { return durability_; }
 
   // Called by a statement before each step: inside a request, reads join the request's
   // read transaction and a write outside BeginWrite ends it first.
@@ -53,6 +59,7 @@ class SqliteConnection final : public SqlConnection {
    private:
     int fd_ = -1;
   };
+  void ApplySchema(std::string_view schema_sql);
   void Execute(const char* sql);
   void EndRead();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
@@ -69,6 +76,7 @@ class SqliteConnection final : public SqlConnection {
   };
   std::unordered_map<std::string, std::unique_ptr<SqlStatement>, TextHash, std::equal_to<>>
       statements_;
+  std::string durability_;  // DescribeDurability()
   int busy_timeout_ms_ = 0;
   int checkpoint_frames_ = 0;    // SqliteConfig::checkpoint_pages
   int restart_frames_ = 0;       // SqliteConfig::wal_restart_pages
@@ -77,6 +85,9 @@ class SqliteConnection final : public SqlConnection {
   int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
   int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
+  // Last: destroyed first, so its final sync runs while the connection (and so the -wal
+  // file) is still open.
+  std::unique_ptr<WalSyncer> syncer_;
 };
 
 }  // namespace weave

@@ -3,13 +3,18 @@
 
 #include <fcgiapp.h>
 #include <fcgio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <ostream>
+#include <random>
 
 #include "core/log.h"
+#include "fcgi/retire_gate.h"
 
 namespace weave {
 namespace {
@@ -144,7 +149,23 @@ void WriteResponse(FCGX_Stream* out, const Response& response) {
   stream.flush();
 }
 
+// True when a worker that has served its limit may exit now.
+bool MayRetire(RetireGate* gate) {
+  return gate == nullptr || gate->TryRetire(getpid());
+}
+
 }  // namespace
+
+int64_t JitteredLimit(int64_t max_requests) {
+  if (max_requests <= 0) {
+    return 0;
+  }
+  const int64_t spread = max_requests / 4;
+  const int64_t highest = max_requests > INT64_MAX - spread ? INT64_MAX : max_requests + spread;
+  std::mt19937_64 random(std::random_device{}());
+  return std::max<int64_t>(
+      1, std::uniform_int_distribution<int64_t>(max_requests - spread, highest)(random));
+}
 
 Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   Request request;
@@ -190,7 +211,13 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     sigaddset(&stop_signals, sig);
   }
   int64_t served = 0;
-  while (g_stop_requested == 0 && (options.max_requests == 0 || served < options.max_requests)) {
+  const int64_t limit = JitteredLimit(options.max_requests);
+  while (g_stop_requested == 0) {
+    if (limit > 0 && served >= limit && MayRetire(options.retire_gate)) {
+      Log(LogLevel::kInfo) << "worker retiring after " << served << " requests (limit " << limit
+                           << ")";
+      break;
+    }
     if (FCGX_Accept_r(&fcgi) < 0) {
       if (g_stop_requested != 0 || errno == EINTR) {
         continue;

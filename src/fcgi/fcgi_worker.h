@@ -10,18 +10,28 @@
 
 namespace weave {
 
+class RetireGate;
+
 struct WorkerOptions {
   std::string path_prefix;     // stripped from the request path
   int64_t max_body_bytes = 0;  // larger bodies are refused with 413 unread
-  int64_t max_requests = 0;    // exit after this many (0: never)
+  // Exit after about this many requests (0: never): each worker draws its own limit within
+  // ±25 %, so that workers started together do not all retire together.
+  int64_t max_requests = 0;
+  // The master's (nullptr: none): a worker past its limit retires only when it gets the
+  // turn, and serves on meanwhile.
+  RetireGate* retire_gate = nullptr;
 };
+
+// max_requests with ±25 % of random jitter (at least 1); 0 stays 0. Exposed for tests.
+int64_t JitteredLimit(int64_t max_requests);
 
 using RequestHandler = std::function<Response(const Request&)>;
 using IdleHandler = std::function<void()>;
 
 // Serves requests from listen_fd one at a time until SIGTERM/SIGHUP/SIGINT (after the
-// request in flight completes) or max_requests; after each answer has been sent, calls
-// idle (if set). Returns the process exit code.
+// request in flight completes) or until it retires (see WorkerOptions); after each answer
+// has been sent, calls idle (if set). Returns the process exit code.
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle = {});
 

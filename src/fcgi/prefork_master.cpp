@@ -17,11 +17,16 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "fcgi/retire_gate.h"
 
 namespace weave {
 namespace {
 
 constexpr int kBacklog = 1024;
+
+// After a worker retired and its replacement was forked, the next may retire this much
+// later: one worker at a time is starting (and filling its login cache), never several.
+constexpr int64_t kRetireSpacingMs = 1000;
 
 bool IsListeningSocket(int fd) {
   int listening = 0;
@@ -70,6 +75,7 @@ class Master {
       Reap();
       NudgeStoppingWorkers();
       FillWorkers();
+      PaceRetirements();
     }
   }
 
@@ -84,7 +90,7 @@ class Master {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
-      _exit(worker_main_());
+      _exit(worker_main_(&retire_gate_));
     }
     workers_[pid] = WorkerProcess{generation_, MonotonicMs(), false, 0};
   }
@@ -117,6 +123,10 @@ class Master {
       }
       const WorkerProcess worker = found->second;
       workers_.erase(found);
+      if (pid == retire_gate_.Holder()) {
+        Log(LogLevel::kInfo) << "worker " << pid << " retired; replacing it";
+        release_turn_at_ms_ = MonotonicMs() + kRetireSpacingMs;
+      }
       if (worker.stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         continue;  // asked to stop, or recycled after max_requests
       }
@@ -127,6 +137,15 @@ class Master {
       if (MonotonicMs() - worker.started_ms < 1000) {
         respawn_not_before_ms_ = MonotonicMs() + 1000;
       }
+    }
+  }
+
+  // Hands the retirement turn on once the last retired worker's replacement has had its
+  // time to start.
+  void PaceRetirements() {
+    if (release_turn_at_ms_ != 0 && MonotonicMs() >= release_turn_at_ms_) {
+      release_turn_at_ms_ = 0;
+      retire_gate_.Release();
     }
   }
 
@@ -191,6 +210,8 @@ class Master {
   std::map<pid_t, WorkerProcess> workers_;
   int generation_ = 0;
   int64_t respawn_not_before_ms_ = 0;
+  RetireGate retire_gate_;  // shared with the workers forked from here
+  int64_t release_turn_at_ms_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "reg/account_state.h"
 
 #include "core/crypto.h"
+#include "db/conflict_retry.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -47,12 +48,19 @@ AccountState::AccountState(SqlConnection& connection, const Clock& clock)
 
 std::string AccountState::CreateResetCode(std::string_view username, int64_t lifetime_seconds) {
   std::string code = RandomCode();
+  RetryConflicts("storing a reset code",
+                 [&] { StoreResetCode(username, HashCode(code), lifetime_seconds); });
+  return code;
+}
+
+void AccountState::StoreResetCode(std::string_view username, const std::string& code_hash,
+                                  int64_t lifetime_seconds) {
   SqlTransaction transaction(db_);
   {
     StatementScope insert(
         db_.Prepare("INSERT INTO password_resets (username, code_hash, expires) VALUES (?, ?, ?)"));
     insert->BindText(0, username);
-    insert->BindText(1, HashCode(code));
+    insert->BindText(1, code_hash);
     insert->BindInt(2, NowSeconds() + lifetime_seconds);
     insert->Step();
   }
@@ -67,7 +75,6 @@ std::string AccountState::CreateResetCode(std::string_view username, int64_t lif
   trim->BindInt(2, kMaxPendingResetCodes - 1);
   trim->Step();
   transaction.Commit();
-  return code;
 }
 
 bool AccountState::IsValidResetCode(std::string_view username, std::string_view code) {

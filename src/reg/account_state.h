@@ -46,6 +46,9 @@ class AccountState {
 
  private:
   int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
+  // One run of CreateResetCode's transaction (which retries lock conflicts).
+  void StoreResetCode(std::string_view username, const std::string& code_hash,
+                      int64_t lifetime_seconds);
 
   SqlConnection& db_;
   const Clock& clock_;

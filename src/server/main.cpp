@@ -41,13 +41,13 @@ std::string DefaultConfigPath() {
 }
 
 weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
-  return [config, listen_fd]() {
+  return [config, listen_fd](weave::RetireGate* retire_gate) {
     try {
       weave::InitLog(config.log.level, config.log.file);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
       weave::App app(config);  // each worker owns its own database connection
       const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
-                                         config.server.max_requests_per_worker};
+                                         config.server.max_requests_per_worker, retire_gate};
       return weave::RunWorker(
           listen_fd, options, [&app](const weave::Request& request) { return app.Serve(request); },
           [&app]() { app.Idle(); });
@@ -71,7 +71,11 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
       std::cerr << "warning: " << warning << '\n';
     }
   }
-  { const auto connection = weave::MakeConnection(config.database); }
+  const auto connection = weave::MakeConnection(config.database);
+  if (check_only) {
+    std::cout << "durability: an acknowledged write is on stable storage "
+              << connection->DescribeDurability() << '\n';
+  }
   return config;
 }
 
@@ -99,7 +103,7 @@ int Serve(const weave::Config& config, const std::string& config_path) {
       weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
-    return MakeWorkerMain(config, listen_fd)();
+    return MakeWorkerMain(config, listen_fd)(nullptr);
   }
   const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
   return weave::RunMaster(options, MakeWorkerMain(config, listen_fd),

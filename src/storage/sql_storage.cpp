@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/errors.h"
+#include "db/conflict_retry.h"
 #include "storage/collection_ids.h"
 
 namespace weave {
@@ -365,6 +366,23 @@ void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timesta
 
 WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
                                  std::span<const ItemWrite> items, const WriteContext& context) {
+  return RetryConflicts("storing records",
+                        [&] { return PutItemsOnce(user, collection, items, context); });
+}
+
+WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
+                                    const CollectionFilter& filter, const WriteContext& context) {
+  return RetryConflicts("deleting records",
+                        [&] { return DeleteItemsOnce(user, collection, filter, context); });
+}
+
+void SqlStorage::DeleteStorage(UserId user) {
+  RetryConflicts("deleting a user's records", [&] { DeleteStorageOnce(user); });
+}
+
+WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
+                                     std::span<const ItemWrite> items,
+                                     const WriteContext& context) {
   db_.TrimStatementCache();
   const int collection_id = FindOrCreateCollectionId(user, collection);
   SqlTransaction transaction(db_);
@@ -412,8 +430,9 @@ WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
   return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
 }
 
-WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
-                                    const CollectionFilter& filter, const WriteContext& context) {
+WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection,
+                                        const CollectionFilter& filter,
+                                        const WriteContext& context) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
   const auto collection_id = FindCollectionId(user, collection);
@@ -459,7 +478,7 @@ WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
   return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
 }
 
-void SqlStorage::DeleteStorage(UserId user) {
+void SqlStorage::DeleteStorageOnce(UserId user) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
   for (const std::string& sql : {"DELETE FROM " + dialect_.WboTable(user) + " WHERE username = ?",

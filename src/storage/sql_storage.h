@@ -1,4 +1,6 @@
-// Storage over any SqlConnection: the Weave storage semantics, written once.
+// Storage over any SqlConnection: the Weave storage semantics, written once. Each write is
+// one transaction, run again when the database aborts it over a lock conflict (deadlock,
+// lock wait timeout; see db/conflict_retry.h).
 #pragma once
 
 #include "db/sql_connection.h"
@@ -45,6 +47,12 @@ class SqlStorage final : public Storage {
   int64_t StoredUsageBytes(UserId user);
   bool IsOverQuota(UserId user, const WriteContext& context);
   void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);
+  // One run of each write transaction.
+  WriteResult PutItemsOnce(UserId user, std::string_view collection,
+                           std::span<const ItemWrite> items, const WriteContext& context);
+  WriteResult DeleteItemsOnce(UserId user, std::string_view collection,
+                              const CollectionFilter& filter, const WriteContext& context);
+  void DeleteStorageOnce(UserId user);
 
   SqlConnection& db_;
   const SqlDialect& dialect_;

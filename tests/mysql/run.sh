@@ -7,8 +7,10 @@
 # Starts a throwaway MariaDB (scripts/mariadb.sh) in a temporary folder, then
 # tests/mysql/mysql_suite.py runs: the functional suite (tests/functional/runner.py) against
 # weave-server on MariaDB, the PHP-schema drop-in checks, sharding, an outage test that
-# kills and restarts MariaDB under load, and unit_tests' storage contract suite with its
-# MySQL cases pointed at this MariaDB (WEAVE_TEST_MYSQL_*). Everything stops by itself and
+# kills and restarts MariaDB under load, a deadlock and a lock wait timeout provoked from a
+# second connection (the write is run again and succeeds), a second MariaDB on a small
+# file system that fills up (as root: it mounts an ext4 image), and unit_tests' storage
+# contract suite with its MySQL cases pointed at this MariaDB (WEAVE_TEST_MYSQL_*). Everything stops by itself and
 # the folder is removed. The last line is "N passed, N failed"; the exit status is non-zero
 # on failure.
 set -u

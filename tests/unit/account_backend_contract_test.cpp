@@ -338,7 +338,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_of_a_deleted_account_is_not_reused, M
   AccountBackend& backend = maker.Backend();
   const CreateResult first = backend.CreateUser(login.username, login.password, login.email);
   BOOST_REQUIRE(first.outcome == CreateOutcome::kCreated);
-  CachingAccountBackend other_worker(backend, 300, maker.Clock());
+  CachingAccountBackend other_worker(backend, 300, 300, maker.Clock());
   BOOST_REQUIRE((other_worker.Authenticate(login.username, login.password) == first.id));
   BOOST_REQUIRE((backend.DeleteUser(login.username) == first.id));
   const CreateResult second = backend.CreateUser(login.username, login.password, login.email);

@@ -2,6 +2,8 @@
 // and its between-request WAL upkeep, with two connections on one file as two workers.
 #include "db/sqlite_connection.h"
 
+#include <sqlite3.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "core/errors.h"
 #include "test_support.h"
 
 namespace weave {
@@ -122,6 +125,43 @@ BOOST_FIXTURE_TEST_CASE(idle_upkeep_checkpoints_a_quiet_log_within_a_second, Two
   writer.Idle();
   // The pages reached the database file: the log was checkpointed (and synced).
   BOOST_TEST(database_bytes() > before);
+}
+
+// Another process (here a raw handle) holds SQLite's write lock; two workers want to write.
+BOOST_FIXTURE_TEST_CASE(writers_wait_at_most_busy_timeout_in_all_for_the_write_lock, TwoWorkers) {
+  using Clock = std::chrono::steady_clock;
+  config.busy_timeout_ms = 600;
+  SqliteConnection first(config, kSchema);
+  SqliteConnection second(config, kSchema);
+  sqlite3* outsider = nullptr;
+  BOOST_REQUIRE(sqlite3_open(config.path.c_str(), &outsider) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(outsider, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  // The first worker takes the lock file and waits for SQLite's lock in vain...
+  bool first_refused = false;
+  std::thread waiting([&first, &first_refused] {
+    try {
+      first.BeginWrite();
+    } catch (const BackendError&) {
+      first_refused = true;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // ... while the second queues behind it: its wait counts from its own start, not from
+  // the moment the first gave up.
+  const auto started = Clock::now();
+  BOOST_CHECK_THROW(second.BeginWrite(), BackendError);
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  waiting.join();
+  BOOST_TEST(first_refused);
+  BOOST_TEST(waited_ms < 900);
+  sqlite3_exec(outsider, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(outsider);
+  // Released, the lock is there for the taking.
+  second.BeginWrite();
+  Insert(second, "after");
+  second.Commit();
+  BOOST_TEST(Count(first) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
