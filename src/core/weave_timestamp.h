@@ -17,9 +17,15 @@ inline int64_t MsToCentiseconds(int64_t ms) {
 std::string FormatTimestamp(int64_t centiseconds);
 void AppendTimestamp(int64_t centiseconds, std::string& out);
 
-// Parses a decimal number of seconds ("1300000000", "1300000000.253", "-1", "1e3" is refused)
-// into centiseconds, rounded half away from zero. nullopt if it is not a plain decimal or
-// is out of range.
+// The largest magnitude ParseTimestamp returns: 10^15 seconds, far past any stored time.
+constexpr int64_t kMaxParsedTimestampCs = 100'000'000'000'000'000;
+
+// Parses a number of seconds as Mozilla's Python server did (Decimal, then quantized to two
+// places): white space around it, a sign, digits with an optional point and exponent
+// ("1300000000.25", "-1", " 1.3e9 "). Returns centiseconds, a tie rounded to the even
+// hundredth; a magnitude past kMaxParsedTimestampCs comes back as that bound, which
+// compares with stored times the same way. nullopt for anything else, for infinities and
+// NaN, and from 10^26 seconds on (which Python refused too).
 std::optional<int64_t> ParseTimestamp(std::string_view text);
 
 }  // namespace weave

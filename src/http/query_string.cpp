@@ -1,8 +1,6 @@
 // Query-string splitting and percent-decoding.
 #include "http/query_string.h"
 
-#include "core/errors.h"
-
 namespace weave {
 namespace {
 
@@ -17,6 +15,25 @@ int HexValue(char c) {
     return c - 'A' + 10;
   }
   return -1;
+}
+
+// As Python's unquote_plus, which the reference's query parser used: '+' is a space, and a
+// '%' not followed by two hex digits is kept as written.
+std::string DecodeQueryPart(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const int high = c == '%' && i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
+    const int low = high >= 0 ? HexValue(text[i + 2]) : -1;
+    if (low >= 0) {
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(c == '+' ? ' ' : c);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -56,12 +73,8 @@ QueryParams ParseQueryString(std::string_view query) {
       continue;
     }
     const size_t eq = part.find('=');
-    auto name = PercentDecode(part.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1), true);
-    if (!name || !value) {
-      throw BadRequest(WeaveError::kIllegalMethod, "malformed percent-escape in query string");
-    }
-    params.emplace_back(std::move(*name), std::move(*value));
+    params.emplace_back(DecodeQueryPart(part.substr(0, eq)),
+                        DecodeQueryPart(eq == std::string_view::npos ? "" : part.substr(eq + 1)));
   }
   return params;
 }

@@ -15,8 +15,9 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
-// Splits on '&', then at the first '='. A parameter without '=' has an empty value.
-// Throws BadRequest for a malformed escape.
+// Splits on '&', then at the first '='. A parameter without '=' has an empty value. Decodes
+// '+' and %XX escapes; a malformed escape ("%zz", a final "%4") is kept as written, as
+// Python's parser (which Mozilla's servers used) kept it.
 QueryParams ParseQueryString(std::string_view query);
 
 }  // namespace weave

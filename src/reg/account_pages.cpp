@@ -39,16 +39,7 @@ bool IsToken(std::string_view token) {
 // Form fields or query parameters by name; the first occurrence wins.
 class Fields {
  public:
-  // A malformed escape leaves the fields empty and Malformed() true.
-  explicit Fields(std::string_view encoded) {
-    try {
-      params_ = ParseQueryString(encoded);
-    } catch (const BadRequest&) {
-      params_.clear();
-      malformed_ = true;
-    }
-  }
-  bool Malformed() const { return malformed_; }
+  explicit Fields(std::string_view encoded) : params_(ParseQueryString(encoded)) {}
   std::optional<std::string> Find(std::string_view name) const {
     for (const auto& [key, value] : params_) {
       if (key == name) {
@@ -61,7 +52,6 @@ class Fields {
 
  private:
   QueryParams params_;
-  bool malformed_ = false;
 };
 
 std::optional<std::string> CookieValue(const Request& request, std::string_view name) {
@@ -261,7 +251,7 @@ Response GetPasswordResetPage(const RegContext& call) {
   const Fields query(request.query);
   const auto username = query.Find("username");
   const auto key = query.Find("key");
-  if (!username && !key && !query.Malformed()) {
+  if (!username && !key) {
     return HtmlPage(request, config, 200, "Reset your password", RequestResetForm(token, "", ""),
                     token);
   }

@@ -1,9 +1,12 @@
 // GET and DELETE collection parameters parsed into a CollectionFilter.
 #include "storage/collection_query.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "core/errors.h"
+#include "core/python_number.h"
 #include "core/weave_timestamp.h"
 
 namespace weave {
@@ -13,60 +16,26 @@ namespace {
   throw BadRequest(WeaveError::kIllegalMethod, "invalid value for \"" + std::string(name) + "\"");
 }
 
-// limit and offset: integers; as in Python, a value that is not above 0 is ignored (0).
+// limit and offset: Python's int(); as in Python, a value that is not above 0 is ignored (0).
 int64_t ParseCount(std::string_view name, std::string_view text) {
-  const bool negative = !text.empty() && text[0] == '-';
-  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
-    text.remove_prefix(1);
-  }
-  if (text.empty() || text.size() > 15) {
+  const auto value = ParsePythonInt(text);
+  if (!value) {
     Reject(name);
   }
-  int64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') {
-      Reject(name);
-    }
-    value = value * 10 + (c - '0');
-  }
-  return negative ? 0 : value;
+  return std::max<int64_t>(0, *value);
 }
 
-// Sort indexes are integers; a fractional bound is rounded outwards, exactly (not after
-// rounding to hundredths), so the strict comparison keeps its meaning: sortindex > 4.999
-// is sortindex > 4, sortindex < 5.001 is sortindex < 6.
+// Sort indexes are integers compared with Python's float() of the bound: sortindex > 4.5 is
+// sortindex > 4, sortindex < 4.5 is sortindex < 5. Stored sort indexes lie within +-10^9, so
+// bounds past +-10^12 (infinities included) select the same records as that bound.
 int64_t ParseIndexBound(std::string_view name, std::string_view text, bool lower_bound) {
-  size_t i = 0;
-  const bool negative = !text.empty() && text[0] == '-';
-  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
-    ++i;
-  }
-  int64_t whole = 0;
-  size_t digits = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
-    if (digits >= 12) {
-      Reject(name);
-    }
-    whole = whole * 10 + (text[i] - '0');
-  }
-  bool has_fraction = false;
-  size_t fraction_digits = 0;
-  if (i < text.size() && text[i] == '.') {
-    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++fraction_digits) {
-      has_fraction = has_fraction || text[i] != '0';
-    }
-  }
-  if (i != text.size() || digits + fraction_digits == 0) {
+  const auto value = ParsePythonFloat(text);
+  if (!value || std::isnan(*value)) {
     Reject(name);
   }
-  const int64_t truncated = negative ? -whole : whole;
-  if (!has_fraction) {
-    return truncated;
-  }
-  if (lower_bound) {
-    return negative ? truncated - 1 : truncated;  // floor
-  }
-  return negative ? truncated : truncated + 1;  // ceiling
+  constexpr double kFarBound = 1e12;
+  const double whole = lower_bound ? std::floor(*value) : std::ceil(*value);
+  return static_cast<int64_t>(std::clamp(whole, -kFarBound, kFarBound));
 }
 
 std::vector<std::string> SplitIds(std::string_view text) {

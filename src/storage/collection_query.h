@@ -16,8 +16,10 @@ struct CollectionQuery {
   bool full = false;
 };
 
-// Unknown parameters are ignored (Firefox adds ?v=...). Throws BadRequest for a value
-// that is present but malformed (newer=abc, limit=-1, too many ids).
+// Unknown parameters are ignored (Firefox adds ?v=...). Numbers are read as Mozilla's Python
+// server read them: limit and offset with int() (not above 0: not applied), index bounds
+// with float(), newer and older as ParseTimestamp does. Throws BadRequest for a value that
+// is present but malformed (newer=abc, limit=1.5, index_above=nan, too many ids).
 CollectionQuery ParseCollectionQuery(const QueryParams& params);
 
 }  // namespace weave

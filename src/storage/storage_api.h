@@ -53,9 +53,10 @@ Response GetInfoCollectionCounts(const StorageContext& call);
 Response GetInfoCollectionUsage(const StorageContext& call);
 Response GetInfoQuota(const StorageContext& call);
 Response GetCollection(const StorageContext& call);
+// POST and PUT on a collection URL, alike as in Mozilla's Python server: an array is a batch
+// (per-record success and failed); one object is a PUT of the record its own id names (the
+// timestamp; 400 code 8 without a valid id or with an invalid field).
 Response PostCollection(const StorageContext& call);
-// PUT on a collection URL: an array is a batch as with POST; one object is a PUT of the
-// record its own id names (400 code 8 without a valid id), as Mozilla's Python server did.
 Response PutCollection(const StorageContext& call);
 Response DeleteCollection(const StorageContext& call);
 Response GetItem(const StorageContext& call);

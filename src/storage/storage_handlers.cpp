@@ -229,19 +229,27 @@ Response PutItem(const StorageContext& call) {
   return PutOne(call, context, body.ParseSingle(call.context.params.id, call.limits.wbo));
 }
 
-Response PostCollection(const StorageContext& call) {
-  const WriteContext context = MakeWriteContext(call);
-  WboBody body(call.context.request.body, call.limits.max_parsed_records);
-  return WriteBatch(call, context, body);
-}
+namespace {
 
-Response PutCollection(const StorageContext& call) {
+// POST and PUT on a collection URL, one handler in Mozilla's Python server: an array is a
+// batch; one object is a PUT of the record its own id names.
+Response WriteCollection(const StorageContext& call) {
   const WriteContext context = MakeWriteContext(call);
   WboBody body(call.context.request.body, call.limits.max_parsed_records);
   if (body.IsObject()) {
     return PutOne(call, context, body.ParseSingleWithOwnId(call.limits.wbo));
   }
   return WriteBatch(call, context, body);
+}
+
+}  // namespace
+
+Response PostCollection(const StorageContext& call) {
+  return WriteCollection(call);
+}
+
+Response PutCollection(const StorageContext& call) {
+  return WriteCollection(call);
 }
 
 Response DeleteCollection(const StorageContext& call) {
@@ -284,7 +292,7 @@ const RouteTable<StorageHandler>& StorageRoutes() {
       {"GET", "/{version}/{user}/info/quota", &GetInfoQuota, true},
       {"GET", "/{version}/{user}/storage/{collection}", &GetCollection, true},
       {"POST", "/{version}/{user}/storage/{collection}", &PostCollection, true},
-      // Mozilla's Python server took a batch PUT on the collection just like a POST.
+      // Mozilla's Python server took a PUT on the collection just like a POST.
       {"PUT", "/{version}/{user}/storage/{collection}", &PutCollection, true},
       {"DELETE", "/{version}/{user}/storage/{collection}", &DeleteCollection, true},
       {"GET", "/{version}/{user}/storage/{collection}/{id}", &GetItem, true},

@@ -2,7 +2,6 @@
 #include "storage/wbo.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/errors.h"
+#include "core/python_number.h"
 #include "core/utf8.h"
 
 namespace weave {
@@ -33,46 +33,35 @@ std::string_view View(const Value& value) {
   return text;
 }
 
-// A number written as text, truncated towards zero as Python's int(float(text)) does
-// ("5.5" is 5, " 7 " is 7, "1e3" is 1000); nullopt for anything else.
-std::optional<int64_t> NumberFromText(std::string_view text) {
-  if (text.empty() || text.size() > 32) {
-    return std::nullopt;
-  }
-  const std::string copy(text);
-  char* end = nullptr;
-  const double number = std::strtod(copy.c_str(), &end);
-  if (end == copy.c_str()) {
-    return std::nullopt;  // no number at all (blank text is no 0)
-  }
-  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
-    ++end;
-  }
-  // strtod also reads hexadecimal and "inf"/"nan", which Python's float() turns into
-  // errors for int() or does not read at all.
-  const bool plain = copy.find_first_of("xXnN") == std::string::npos;
-  if (*end != '\0' || !plain || !std::isfinite(number) || std::fabs(number) > 9e15) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(number);
-}
-
-// sortindex and ttl: integers, floats (truncated, as Python's int()), or a number as text.
-std::optional<int64_t> IntegerField(const Value& value) {
+// A JSON number as a whole number, truncated towards zero as Python's int() does; nullopt
+// when it is too large to be any valid value.
+std::optional<int64_t> WholeNumber(const Value& value) {
   if (value.IsInt64()) {
     return value.GetInt64();
   }
-  if (value.IsDouble()) {
-    const double number = value.GetDouble();
-    if (!std::isfinite(number) || std::fabs(number) > 9e15) {
-      return std::nullopt;
-    }
-    return static_cast<int64_t>(number);
-  }
-  if (value.IsString()) {
-    return NumberFromText(View(value));
+  if (value.IsDouble() && std::fabs(value.GetDouble()) <= 9e15) {
+    return static_cast<int64_t>(value.GetDouble());
   }
   return std::nullopt;
+}
+
+// sortindex: a number, or text Python's int(float(text)) reads ("5.5" is 5, " 7 " is 7,
+// "1e3" is 1000), truncated towards zero.
+std::optional<int64_t> SortIndexField(const Value& value) {
+  if (!value.IsString()) {
+    return WholeNumber(value);
+  }
+  const auto number = ParsePythonFloat(View(value));
+  if (!number || !std::isfinite(*number) || std::fabs(*number) > 9e15) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(*number);
+}
+
+// ttl: a number (a fraction truncated), or text Python's int() reads: whole numbers only,
+// so "60.5" and "1e3" are refused as Python refused them.
+std::optional<int64_t> TtlField(const Value& value) {
+  return value.IsString() ? ParsePythonInt(View(value)) : WholeNumber(value);
 }
 
 // A number as the text Python's str() gives for it in the common cases (integers, and the
@@ -221,8 +210,8 @@ std::string WboBody::ReadFields(const void* opaque, const WboLimits& limits, Ite
       has_id = true;
       if (field.IsString()) {
         write.id = View(field);
-      } else if (field.IsInt64()) {
-        write.id = converted_.emplace_back(std::to_string(field.GetInt64()));
+      } else if (field.IsNumber()) {
+        write.id = converted_.emplace_back(NumberText(field));  // Python stored str(id)
       } else {
         error = "invalid id";
       }
@@ -235,12 +224,12 @@ std::string WboBody::ReadFields(const void* opaque, const WboLimits& limits, Ite
         write.payload = View(field);
       }
     } else if (name == "sortindex") {
-      write.sortindex = IntegerField(field);
+      write.sortindex = SortIndexField(field);
       if (!InRange(write.sortindex, -kMaxSortIndex, kMaxSortIndex)) {
         error = "invalid sortindex";
       }
     } else if (name == "ttl") {
-      write.ttl_seconds = IntegerField(field);
+      write.ttl_seconds = TtlField(field);
       if (!InRange(write.ttl_seconds, 0, limits.max_ttl_seconds)) {
         error = "invalid ttl";
       }
@@ -299,8 +288,9 @@ ItemWrite WboBody::ParseSingle(std::string_view url_id, const WboLimits& limits)
   if (!error.empty()) {
     throw BadRequest(WeaveError::kInvalidWbo, error);
   }
-  // The URL names the record; an id in the body may be absent but must not be malformed.
-  if (has_id && !IsValidItemId(write.id)) {
+  // The URL names the record. An id in the body is dropped; as Mozilla's Python server did,
+  // only its length is checked.
+  if (has_id && write.id.size() > kMaxIdBytes) {
     throw BadRequest(WeaveError::kInvalidWbo, "invalid id");
   }
   write.id = url_id;
@@ -321,14 +311,10 @@ ItemWrite WboBody::ParseSingleWithOwnId(const WboLimits& limits) {
 
 std::vector<ParsedWbo> WboBody::ParseBatch(const WboLimits& limits) {
   const Value& root = document_->json;
-  std::vector<ParsedWbo> items;
-  if (root.IsObject()) {
-    items.push_back(ParseItem(&root, limits));
-    return items;
-  }
   if (!root.IsArray()) {
     throw BadRequest(WeaveError::kInvalidWbo, "POST body is not a JSON array");
   }
+  std::vector<ParsedWbo> items;
   items.reserve(root.Size());
   for (const Value& element : root.GetArray()) {
     items.push_back(ParseItem(&element, limits));

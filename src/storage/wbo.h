@@ -41,19 +41,20 @@ class WboBody {
   WboBody& operator=(const WboBody&) = delete;
   ~WboBody();
 
-  // PUT of one record: the body must be an object; its id, if any, must be valid, and
-  // url_id is always the record's id. Throws BadRequest(kInvalidWbo).
+  // PUT of one record: the body must be an object, and url_id is always the record's id (an
+  // id in the body is dropped; it may be up to 64 bytes of anything, as in Mozilla's Python
+  // server). Throws BadRequest(kInvalidWbo).
   ItemWrite ParseSingle(std::string_view url_id, const WboLimits& limits);
 
   // True when the body is one JSON object rather than a list of records.
   bool IsObject() const;
 
-  // PUT of one record to a collection URL, as Mozilla's Python server took it: the body's
-  // own id names the record and must be there and valid. Throws BadRequest(kInvalidWbo).
+  // One object PUT or POSTed to a collection URL, as Mozilla's Python server took it: a PUT
+  // of the record the body's own id names, which must be there and valid. Throws
+  // BadRequest(kInvalidWbo).
   ItemWrite ParseSingleWithOwnId(const WboLimits& limits);
 
-  // POST: an array of records, or one object (treated as a one-record batch, as Mozilla's
-  // Python server did). Throws BadRequest(kInvalidWbo) for any other JSON value.
+  // A batch: an array of records. Throws BadRequest(kInvalidWbo) for any other JSON value.
   std::vector<ParsedWbo> ParseBatch(const WboLimits& limits);
 
  private:

@@ -197,10 +197,61 @@ class QueryParameters(WeaveTestCase):
         self.assertEqual(len(self.ids("limit=2&offset=-3")), 2)
         self.assertEqual(sorted(self.ids("offset=-1")), sorted(self.model))
 
+    def test_numbers_are_read_as_python_reads_them(self):
+        # The reference read limit and offset with int(), index bounds with float() and
+        # times with Decimal(): white space around them, exponents and huge values pass.
+        def si(r):
+            return r["sortindex"]
+
+        def indexed(r):
+            return r["sortindex"] is not None
+        self.expect("index_above=1e1", lambda r: indexed(r) and si(r) > 10)
+        self.expect("index_above=%2010%09", lambda r: indexed(r) and si(r) > 10)
+        self.expect("index_below=2.05E1", lambda r: indexed(r) and si(r) < 20.5)
+        self.expect("index_below=inf", indexed)
+        self.expect("index_above=-Infinity", indexed)
+        self.expect("index_above=1e300", lambda r: False)
+        self.expect("index_below=-1000000000000000", lambda r: False)
+        self.assertEqual(self.ids("sort=index&limit=%202%20"), ["d", "c"])
+        self.assertEqual(self.ids("sort=index&limit=0000000000000000002"), ["d", "c"])
+        self.assertEqual(sorted(self.ids("limit=99999999999999999999")), sorted(self.model))
+        self.assertEqual(self.ids("sort=index&limit=1&offset=99999999999999999999"), [])
+        s = self.stamps
+        self.expect("newer=%.2fe0" % s[2], lambda r: r["modified"] > s[2])
+        self.expect("newer=%de-2" % round(s[2] * 100), lambda r: r["modified"] > s[2])
+        self.expect("older=%%20%.2f%%20" % s[2], lambda r: r["modified"] < s[2])
+        self.expect("older=1e20", lambda r: True)
+        self.expect("newer=99999999999999999999999999", lambda r: False)
+        self.expect("newer=-1", lambda r: True)
+        self.expect("newer=-0.004", lambda r: True)
+
+    def test_time_ties_round_to_the_even_hundredth(self):
+        # Decimal.quantize, as the reference rounds newer/older, takes a tie (a value ending
+        # in exactly 5 thousandths) to the even hundredth. One of the two bounds below
+        # falls on such a tie whatever the parity of the stamp.
+        stamp = round(self.stamps[1] * 100)
+
+        def cs(r):
+            return round(r["modified"] * 100)
+        below = stamp - 1 if (stamp - 1) % 2 == 0 else stamp
+        self.expect("newer=%d.%02d5" % divmod(stamp - 1, 100), lambda r: cs(r) > below)
+        above = stamp if stamp % 2 == 0 else stamp + 1
+        self.expect("older=%d.%02d5" % divmod(stamp, 100), lambda r: cs(r) < above)
+
+    def test_malformed_percent_escapes_are_kept_as_text(self):
+        # As Python's query parser: a % not followed by two hex digits is a literal.
+        self.expect("ids=a%zz,a,b%4", lambda r: r["id"] == "a")
+        self.expect("parentid=%", lambda r: False)
+        self.expect("ids=c&v=%", lambda r: r["id"] == "c")
+
     def test_invalid_values_are_400(self):
+        # What the reference refused too (NaN and infinite times crashed it: 400 here).
         for params in ("newer=abc", "older=yesterday", "newer=", "older=1.2.3",
                        "index_above=x", "index_below=", "index_above=1e", "limit=abc",
-                       "limit=1.5", "offset=x", "limit=2&offset=1.5", "newer=%31%32x"):
+                       "limit=1.5", "offset=x", "limit=2&offset=1.5", "newer=%31%32x",
+                       "limit=1e3", "offset=0x10", "index_above=nan", "index_below=0x10",
+                       "index_above=1_0", "newer=Infinity", "older=NaN", "newer=1e26",
+                       "older=1e", "newer=1.5%20s", "limit=%2B-1"):
             for method in ("GET", "DELETE"):
                 response = self.a.request(method, "storage/%s?%s" % (self.coll, params))
                 self.assertStatus(response, 400)

@@ -367,8 +367,22 @@ class IfUnmodifiedSince(WeaveTestCase):
         self.assertOk(response)
         self.assertEqual(sorted(response.json()), ["f1", "f2"])
 
+    def test_value_is_read_as_a_decimal(self):
+        # The reference read the header with Decimal(): an exponent, white space around it
+        # and far-future values are times like any other.
+        older = {"X-If-Unmodified-Since": "%de-2" % (round(self.ts * 100) - 1)}
+        self.assertStatus(self.a.put("storage/forms/f1", wbo("f1", "x"), headers=older), 412, "4")
+        self.assertUnchanged()
+        same = {"X-If-Unmodified-Since": "%.2fE0 " % self.ts}
+        ts2 = self.assertTimestampBody(self.a.put("storage/forms/f1", wbo("f1", "v2"),
+                                                  headers=same))
+        future = {"X-If-Unmodified-Since": "1e20"}
+        self.assertPostOk(self.a.post("storage/forms", [wbo("f3", "x")], headers=future),
+                          success=["f3"])
+        self.assertGreater(ts2, self.ts)
+
     def test_unparsable_value_is_400(self):
-        for value in ("yesterday", "12,5", "0x10", "--1", "1.2.3"):
+        for value in ("yesterday", "12,5", "0x10", "--1", "1.2.3", "Infinity", "NaN", "1e26"):
             bad = {"X-If-Unmodified-Since": value}
             for response in (self.a.put("storage/forms/f1", wbo("f1", "changed"), headers=bad),
                              self.a.post("storage/forms", [wbo("f3", "x")], headers=bad),

@@ -162,12 +162,17 @@ class PostValidation(WeaveTestCase):
         for record in records[:count - 1]:
             self.assertEqual(stored[record["id"]]["payload"], record["payload"])
 
-    def test_bare_object_is_one_record(self):
-        response = self.post(wbo("single", "bare object", sortindex=4))
-        result = self.assertPostOk(response, success=["single"], failed={})
+    def test_bare_object_is_a_put_of_its_id(self):
+        # The reference took a POST of one object as a PUT of the object's own id: the
+        # answer is the timestamp, and a record it cannot store is 400 8, not a "failed" map.
+        ts = self.assertTimestampBody(self.post(wbo("single", "bare object", sortindex=4)))
         self.assertEqual(self.stored()["single"],
                          {"id": "single", "payload": "bare object", "sortindex": 4,
-                          "modified": result["modified"]})
+                          "modified": ts})
+        for record in ({"payload": "no id"}, wbo("x" * 65, "long id"), wbo("a/b", "slash"),
+                       wbo("bad", "x", ttl=-1), wbo("bad", 5)):
+            self.assertStatus(self.post(record), 400, "8")
+        self.assertEqual(list(self.stored()), ["single"])
 
     def test_numeric_references_are_stored_as_text(self):
         # Old clients sent numeric parent ids; the reference server kept them as text.
@@ -177,6 +182,38 @@ class PostValidation(WeaveTestCase):
         self.assertEqual(stored["parentid"], "7")
         self.assertEqual(stored["predecessorid"], "12")
         self.assertEqual(self.a.get("storage/%s?parentid=7" % self.coll).json(), ["kid"])
+
+    def test_ttl_text_must_be_a_whole_number(self):
+        # The reference read ttl with int(): text with a fraction or an exponent is refused
+        # (a JSON number with a fraction is truncated).
+        result = self.assertPostOk(self.post([
+            wbo("t1", "x", ttl="60.5"), wbo("t2", "x", ttl="1e3"), wbo("t3", "x", ttl=" 60 "),
+            wbo("t4", "x", ttl="+60"), wbo("t5", "x", ttl=60.9), wbo("t6", "x", ttl="0x10")]))
+        self.assertEqual(sorted(result["success"]), ["t3", "t4", "t5"])
+        self.assertEqual(result["failed"], {"t1": ["invalid ttl"], "t2": ["invalid ttl"],
+                                            "t6": ["invalid ttl"]})
+
+    def test_fractional_id_is_its_text(self):
+        # The reference stored str() of a numeric id.
+        result = self.assertPostOk(self.post([{"id": 1.5, "payload": "x"},
+                                              {"id": -7, "payload": "y"}]))
+        self.assertEqual(sorted(result["success"]), ["-7", "1.5"])
+        self.assertEqual(sorted(self.stored()), ["-7", "1.5"])
+
+    def test_sortindex_text_as_python_reads_it(self):
+        # int() and float() skip any ASCII white space and take any number of digits.
+        self.assertPostOk(self.post([wbo("w1", "x", sortindex="\x0b7\x0c"),
+                                     wbo("w2", "x", sortindex="0" * 40 + "12"),
+                                     wbo("w3", "x", sortindex="-.5e1")]),
+                          success=["w1", "w2", "w3"], failed={})
+        stored = self.stored()
+        self.assertEqual([stored[i]["sortindex"] for i in ("w1", "w2", "w3")], [7, 12, -5])
+        result = self.assertPostOk(self.post([wbo("n1", "x", sortindex="nan"),
+                                              wbo("n2", "x", sortindex="inf"),
+                                              wbo("n3", "x", sortindex="0x10")]))
+        self.assertEqual(result["failed"], {"n1": ["invalid sortindex"],
+                                            "n2": ["invalid sortindex"],
+                                            "n3": ["invalid sortindex"]})
 
     def test_decimal_text_sortindex_is_truncated(self):
         self.assertPostOk(self.post([wbo("d1", "x", sortindex="5.5"),
@@ -292,6 +329,17 @@ class PutValidation(WeaveTestCase):
             self.assertStatus(response, 400, "8")
             self.assertTimestampHeader(response)
         self.assertEqual(self.record()["payload"], "original")
+
+    def test_body_id_is_only_checked_for_length(self):
+        # The URL names the record; the reference checked a body id only for its length.
+        for body_id in ("", "a/b", "x,y", "other id", 42, 1.5):
+            ts = self.assertTimestampBody(self.a.put(self.rel(), {"id": body_id,
+                                                                  "payload": repr(body_id)}))
+            self.assertEqual(self.record(), {"id": "rec", "payload": repr(body_id),
+                                             "modified": ts, "sortindex": 1, "parentid": "p0",
+                                             "predecessorid": "q0"})
+        self.assertStatus(self.a.put(self.rel(), {"id": "i" * 65, "payload": "x"}), 400, "8")
+        self.assertEqual(self.get_ids(self.a, self.coll), ["rec"])
 
     def test_metadata_only_update_keeps_payload(self):
         response = self.a.put(self.rel(), {"sortindex": 7})
