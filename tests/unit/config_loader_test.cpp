@@ -302,44 +302,6 @@ BOOST_AUTO_TEST_CASE(ldap_keys_are_checked_when_ldap_is_chosen) {
 }
 #endif
 
-BOOST_AUTO_TEST_CASE(warns_about_clear_text_mysql_to_another_host_only) {
-  const auto warnings_for = [](const std::string& mysql) {
-    return ConfigWarnings(LoadConfigText("database: {driver: mysql, mysql: {" + mysql + "}}\n"),
-                          "");
-  };
-  const auto remote = warnings_for("host: db.example.org");
-  BOOST_REQUIRE_EQUAL(remote.size(), 1U);
-  BOOST_TEST(remote[0].find("database.mysql.tls") == 0U);
-  BOOST_TEST(warnings_for("host: 127.0.0.1").empty());
-  BOOST_TEST(warnings_for("host: localhost").empty());
-  BOOST_TEST(warnings_for("host: db.example.org, unix_socket: /run/mysqld/mysqld.sock").empty());
-  BOOST_TEST(warnings_for("host: db.example.org, tls: \"on\"").empty());
-}
-
-BOOST_AUTO_TEST_CASE(hashed_user_names_are_required_for_sql_accounts_unless_switched_off) {
-  const std::string ldap =
-      "auth: {backend: ldap, ldap: {urls: \"ldaps://dir.example\", base_dn: \"dc=example\"}}\n";
-  BOOST_TEST(LoadConfigText("").registration.require_hashed_username);
-  BOOST_TEST(!LoadConfigText("registration: {require_hashed_username: false}")
-                  .registration.require_hashed_username);
-  BOOST_TEST(!LoadConfigText(ldap).registration.require_hashed_username);
-  BOOST_TEST(LoadConfigText(ldap + "registration: {require_hashed_username: true}")
-                 .registration.require_hashed_username);
-}
-
-BOOST_AUTO_TEST_CASE(mysql_tls_files_need_tls_on_and_each_other) {
-  const Config config = LoadConfigText(
-      "database: {mysql: {tls: \"on\", ca_file: /ca.pem, cert_file: /c.pem, key_file: /k.pem}}");
-  BOOST_TEST(config.database.mysql.tls == "on");
-  BOOST_TEST(config.database.mysql.ca_file == "/ca.pem");
-  BOOST_TEST(config.database.mysql.cert_file == "/c.pem");
-  BOOST_TEST(config.database.mysql.key_file == "/k.pem");
-  BOOST_TEST(LoadConfigText("").database.mysql.tls == "off");
-  BOOST_CHECK_THROW(LoadConfigText("database: {mysql: {ca_file: /ca.pem}}"), ConfigError);
-  BOOST_CHECK_THROW(LoadConfigText("database: {mysql: {tls: \"on\", cert_file: /c.pem}}"),
-                    ConfigError);
-}
-
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace weave
