@@ -498,8 +498,10 @@ class Bodies(Hostile):
             result = self.post_result(self.send("POST", own("storage/bookmarks"),
                                                 b"[" + body + b"]"))
             self.assertEqual(result["success"], [], body)
-        self.expect(self.send("PUT", own("storage/bookmarks/b1"),
-                              b'{"id":"b1\\u0000","payload":"x"}'), 400, 8)
+        # A PUT stores under the URL's id whatever id its body names, as the reference did.
+        self.assertEqual(self.send("PUT", own("storage/%s/nulid" % SCRATCH),
+                                   b'{"id":"b1\\u0000","payload":"x"}').status, 200)
+        self.assertEqual(self.stored()["nulid"]["payload"], "x")
         # Unknown keys with NUL are ignored; a record without its id is not stored.
         result = self.post_result(self.send("POST", own("storage/bookmarks"),
                                             b'[{"id\\u0000":"b1","payload":"x"}]'))
@@ -613,9 +615,12 @@ class Bodies(Hostile):
         self.assertIn(stored["d4"]["payload"], ("x", "y"))
         # A duplicate that is invalid spoils the record.
         for body in (b'{"id":"b1","payload":"x","payload":5}',
-                     b'{"id":"b1","payload":"x","sortindex":1,"sortindex":1e99}',
-                     b'{"id":"b1","payload":"x","id":"a/b"}'):
+                     b'{"id":"b1","payload":"x","sortindex":1,"sortindex":1e99}'):
             self.expect(self.send("PUT", own("storage/bookmarks/b1"), body), 400, 8)
+        # ... except a PUT's body id, which the URL's id replaces (as the reference did).
+        self.assertEqual(self.send("PUT", own("storage/%s/dupid" % SCRATCH),
+                                   b'{"id":"b1","payload":"x","id":"a/b"}').status, 200)
+        self.assertIn("dupid", self.stored())
         self.expect(self.send("PUT", "/user/1.0/dupnew", auth=False,
                               body=b'{"password":"x","password":"long-password-1",'
                                    b'"email":"a@example.org","email":"b@example.org"}'),

@@ -58,14 +58,14 @@ check "the systemd unit starts the installed binary" \
 
 # Every manual page renders, and groff has nothing to warn about.
 for page in man8/weave-server.8 man8/weave-admin.8 man5/weave.yaml.5; do
-  warnings=$(groff -man -Tutf8 -ww -z "$stage/usr/share/man/$page" 2>&1)
+  warnings=$(groff -k -man -Tutf8 -ww -z "$stage/usr/share/man/$page" 2>&1)
   check "$page renders without warnings${warnings:+: $warnings}" test -z "$warnings"
 done
 # weave.yaml(5) lists the README's keys: pick the first and the last of its table.
 keys=$(sed -n '/^## Configuration/,/^## /p' "$root/README.md" | grep -o '^| `[a-z_.]*`' | tr -d '|` ')
 for key in $(printf '%s\n' "$keys" | head -n 1) $(printf '%s\n' "$keys" | tail -n 1); do
   check "weave.yaml(5) documents $key" \
-    sh -c "groff -man -Tutf8 '$stage/usr/share/man/man5/weave.yaml.5' 2>/dev/null | sed 's/.\x08//g' | grep -qF '$key'"
+    sh -c "groff -k -man -Tutf8 '$stage/usr/share/man/man5/weave.yaml.5' 2>/dev/null | sed 's/.\x08//g' | grep -qF '$key'"
 done
 
 # The installed example configuration is valid: -t with only the database moved here.
