@@ -24,6 +24,7 @@ MODULES = [
     "test_quota",
     "test_user_api",
     "test_lockout",
+    "test_faults",
     "test_crash",
 ]
 
