@@ -20,7 +20,7 @@ make_tmp soak-check
 
 set +e
 BUILD="$build" BENCH_TOOLS="$tools" DB=sqlite SOAK_S="${SOAK_S:-60}" SOAK_USERS=16 \
-  SOAK_RECORDS=500 SOAK_CONNECTIONS=8 SOAK_FAULT_EVERY=5 SOAK_DISK_MB=192 \
+  SOAK_RECORDS=500 SOAK_CONNECTIONS=8 SOAK_FAULT_EVERY=5 SOAK_DISK_MB=1024 \
   SOAK_MAX_REQUESTS=3000 timeout 900 python3 "$root/bench/soak.py" > "$tmp/soak.log" 2>&1
 status=$?
 set -e

@@ -31,9 +31,10 @@ RUN_PACKAGES="nginx-light"
 
 # What tests/, bench/test_broken.sh and the checks of .ci/run call (see
 # scripts/check-test-deps.py): web servers, databases, directory, browser, fuzzing and
-# style tools. systemd provides systemd-socket-activate (the socket activation test).
+# style tools. systemd provides systemd-socket-activate (the socket activation test),
+# e2fsprogs mkfs.ext4 (the soak's small file system).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
-chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd"
+chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd e2fsprogs"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 
