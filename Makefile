@@ -59,7 +59,7 @@ CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WIT
 
 .PHONY: all install uninstall deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools \
-        bench-selftest format \
+        bench-selftest soak format \
         format-check tidy compdb clean
 
 MAN_PAGES := $(BUILD)/man/weave-server.8 $(BUILD)/man/weave-admin.8 $(BUILD)/man/weave.yaml.5
@@ -232,6 +232,13 @@ bench: all $(BENCH_BINS)
 
 bench-report:
 	@python3 bench/report.py
+
+# A fault campaign under the benchmark's verified load (bench/soak.py): SOAK_S seconds
+# (default 600) of the mix while workers are killed, the server reloaded, the disk filled
+# (as root) and, with DB=mysql, MariaDB restarted; ends with
+# "soak: A acknowledged, L lost, F faults, E unexpected errors".
+soak: all $(BENCH_BINS)
+	@BUILD=$(BUILD) DB=$(DB) python3 bench/soak.py
 
 # The benchmark must fail against a server that acknowledges writes it drops.
 bench-selftest: all $(BENCH_BINS)

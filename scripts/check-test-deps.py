@@ -66,6 +66,7 @@ PROGRAMS = {
     "nm": "binutils g++",  # g++ depends on binutils
     "readelf": "binutils g++",
     "ldd": ESSENTIAL,
+    "mkfs.ext4": "e2fsprogs",
     "bear": None,  # make compdb only, a developer's tool
     "dpkg-query": ESSENTIAL,
     "apt-get": ESSENTIAL,
@@ -74,7 +75,7 @@ PROGRAMS = {
 # diffutils, mawk, libc-bin, procps is not one) that harnesses may check for freely.
 BASE = set("""sh env cat cp mv rm mkdir rmdir chmod chown chgrp ln readlink dirname basename
 mktemp sleep kill timeout id date printf echo test true false tee cmp touch getent setpriv
-nproc stat sed grep awk find xargs sort uniq tr head tail cut wc diff tar gzip""".split())
+nproc stat sed grep awk find xargs sort uniq tr head tail cut wc diff tar gzip mount umount""".split())
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -77,6 +77,7 @@ else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
+run_suite "fault campaign under load (60 s soak, SQLite)" sh bench/test_soak.sh "$build"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

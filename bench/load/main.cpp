@@ -4,6 +4,11 @@
 //   weave-load weave --url http://127.0.0.1:PORT [options]   seed, warm up, mix, verify
 //   weave-load fixed --url http://127.0.0.1:PORT/path [options]   GET one URL repeatedly
 //
+// Under a fault campaign (bench/soak.py): --faults 1 logs every answer other than 200 (and
+// every transport error) to --fault-log instead of failing on it, for the campaign to judge
+// against the faults it injected; --check-all 1 reads every record back at the end and
+// compares it with what was seeded and acknowledged since.
+//
 // Exit status: 0 all answers right, 1 wrong answers or errors, 2 usage or set-up failure.
 #include <unistd.h>
 
@@ -56,6 +61,9 @@ struct Options {
   std::string json_path;
   pid_t server_pid = 0;
   pid_t nginx_pid = 0;
+  bool faults = false;     // non-200 answers are logged for a fault campaign, not failures
+  std::string fault_log;   // where they are logged
+  bool check_all = false;  // read every record back at the end
 };
 
 // Passwords follow a fixed rule so that bench/run.sh can create the accounts.
@@ -116,6 +124,10 @@ struct Run {
   int64_t failures = 0;
   std::vector<std::string> messages;
   int64_t records_verified = 0;
+  int64_t acknowledged_checked = 0;  // --check-all: records compared with what was acknowledged
+  int64_t acknowledged_lost = 0;     // ... and found missing or different
+  std::unique_ptr<FILE, int (*)(FILE*)> fault_log{nullptr, &std::fclose};
+  int64_t fault_answers = 0;
 
   void Failure(const std::string& type, const std::string& message) {
     ++failures;
@@ -141,6 +153,23 @@ struct CollectionState {
   std::unordered_map<std::string, Pending> pending;  // written since last_sync, not yet read
   std::unordered_set<std::string> unsure;            // state unknown after a failed write
   uint64_t next_new = 0;
+  // Since seeding, for the final check of every record: the last acknowledged write of each
+  // id, the ids an acknowledged DELETE removed, and those whose fate is unknown (a write or
+  // delete that failed may or may not have been applied).
+  std::unordered_map<std::string, Pending> acknowledged;
+  std::unordered_set<std::string> deleted;
+  std::unordered_set<std::string> unknown;
+
+  void Acknowledged(const std::string& id, const Pending& write) {
+    acknowledged[id] = write;
+    deleted.erase(id);
+    unknown.erase(id);
+  }
+  void Unknown(const std::string& id) {
+    acknowledged.erase(id);
+    deleted.erase(id);
+    unknown.insert(id);
+  }
 };
 
 struct User {
@@ -192,6 +221,29 @@ HttpRequest WithBody(const User& user, const char* method, const std::string& pa
   return request;
 }
 
+// One line per answer other than 200, for bench/soak.py to judge: wall-clock time, request
+// type, status (0: transport error), Retry-After and X-Weave-Backoff ("-" when absent), the
+// request, and the start of the body or the transport error.
+void LogFaultAnswer(Run& run, const std::string& type, const std::string& what,
+                    const HttpResponse& response) {
+  ++run.fault_answers;
+  if (!run.fault_log) {
+    return;
+  }
+  const auto header = [&response](const char* name) {
+    const std::string* value = response.Header(name);
+    return value != nullptr && !value->empty() ? Printable(*value, 40) : std::string("-");
+  };
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::fprintf(
+      run.fault_log.get(), "%.3f %s %d %s %s %s %s\n", now, type.c_str(),
+      response.transport_ok ? response.status : 0, header("retry-after").c_str(),
+      header("x-weave-backoff").c_str(), Printable(what, 120).c_str(),
+      Printable(response.transport_ok ? response.body : response.transport_error, 120).c_str());
+  std::fflush(run.fault_log.get());
+}
+
 // Sends one request, records its latency under `type`; an unexpected status is an error.
 // The caller checks the content.
 Task<HttpResponse> Call(Client& client, const std::string& type, HttpRequest request,
@@ -207,7 +259,9 @@ Task<HttpResponse> Call(Client& client, const std::string& type, HttpRequest req
   if (run.phase != nullptr) {
     run.phase->Record(type, response, http_ok);
   }
-  if (!response.transport_ok) {
+  if (!http_ok && run.options.faults) {
+    LogFaultAnswer(run, type, what, response);
+  } else if (!response.transport_ok) {
     run.Failure(type, what + ": " + response.transport_error);
   } else if (!http_ok) {
     run.Failure(
@@ -432,6 +486,7 @@ Task<void> PostTen(Client& client, User& user, int collection, const std::string
     for (auto& [id, payload] : records) {
       state.pending.erase(id);
       state.unsure.insert(id);
+      state.Unknown(id);
     }
     co_return;
   }
@@ -441,6 +496,7 @@ Task<void> PostTen(Client& client, User& user, int collection, const std::string
                                  FormatCentiseconds(state.last_sync_cs));
   }
   for (auto& [id, payload] : records) {
+    state.Acknowledged(id, Pending{payload, *timestamp});
     state.pending[id] = Pending{std::move(payload), *timestamp};
   }
   state.last_write_cs = std::max(state.last_write_cs, *timestamp);
@@ -522,6 +578,11 @@ Task<void> DeleteSome(Client& client, User& user, int collection) {
     state.pending.erase(id);
     if (!Ok(response)) {
       state.unsure.insert(id);
+      state.Unknown(id);
+    } else {
+      state.acknowledged.erase(id);
+      state.unknown.erase(id);
+      state.deleted.insert(id);
     }
   }
   if (!Ok(response)) {
@@ -633,6 +694,107 @@ Task<void> FinalVerifyClient(Client& client) {
         if (!user->collections[c].pending.empty()) {
           co_await DownloadNewer(client, *user, c, "get_collection");
         }
+      }
+    }
+  } catch (const Stopped&) {
+  }
+}
+
+// ---------------------------------------------------------------- the final check (--check-all)
+
+// GET storage/<c>?full=1 as application/newlines, tried again while it fails (a fault
+// campaign may have just ended): id -> (payload, modified); nothing if it never succeeded.
+Task<std::optional<std::unordered_map<std::string, Pending>>> ReadCollection(Client& client,
+                                                                             User& user, int c) {
+  const std::string path = std::string("storage/") + kCollections[c].name + "?full=1";
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    HttpRequest request = Get(user, path);
+    request.headers.emplace_back("Accept", "application/newlines");
+    const HttpResponse response = co_await Call(client, "final_check", std::move(request));
+    if (!Ok(response)) {
+      usleep(500'000);  // blocks every client: only ever while the server is unavailable
+      continue;
+    }
+    std::unordered_map<std::string, Pending> records;
+    size_t start = 0;
+    while (start < response.body.size()) {
+      size_t end = response.body.find('\n', start);
+      end = end == std::string::npos ? response.body.size() : end;
+      rapidjson::Document record;
+      record.Parse<kParseFlags>(response.body.data() + start, end - start);
+      start = end + 1;
+      if (record.HasParseError() || !record.IsObject() || !record.HasMember("id") ||
+          !record["id"].IsString() || !record.HasMember("payload") ||
+          !record["payload"].IsString() || !record.HasMember("modified")) {
+        client.run.Failure("final_check", "GET " + user.name + "/" + path + ": not a record");
+        continue;
+      }
+      records[std::string(Text(record["id"]))] =
+          Pending{std::string(Text(record["payload"])), NumberCs(record["modified"]).value_or(-1)};
+    }
+    co_return records;
+  }
+  co_return std::nullopt;
+}
+
+// Compares one collection of a user with what was seeded and acknowledged since: every
+// record whose state is known must be there byte for byte (and with the timestamp its write
+// was acknowledged with), every acknowledged delete must have removed its record.
+Task<void> CheckCollection(Client& client, User& user, int c) {
+  const CollectionState& state = user.collections[c];
+  Run& run = client.run;
+  const std::string where = user.name + "/" + kCollections[c].name;
+  const auto stored = co_await ReadCollection(client, user, c);
+  const auto find = [&stored](const std::string& id) -> const Pending* {
+    if (!stored) {
+      return nullptr;
+    }
+    const auto found = stored->find(id);
+    return found != stored->end() ? &found->second : nullptr;
+  };
+  const auto lost = [&run, &where](const std::string& id, const std::string& why) {
+    ++run.acknowledged_lost;
+    run.Failure("final_check", where + " record " + id + ": " + why);
+  };
+  for (int i = 0; i < user.seeded[c]; ++i) {
+    const std::string id = RecordId(user.number, c, static_cast<uint64_t>(i));
+    if (state.acknowledged.count(id) != 0 || state.deleted.count(id) != 0 ||
+        state.unknown.count(id) != 0) {
+      continue;  // written or deleted since seeding: checked below, or unknown
+    }
+    ++run.acknowledged_checked;
+    const Pending* found = find(id);
+    if (found == nullptr) {
+      lost(id, stored ? "seeded record is missing" : "could not be read");
+    } else if (found->payload != SeedPayload(user.number, c, static_cast<uint64_t>(i))) {
+      lost(id, "payload differs from the seeded one");
+    }
+  }
+  for (const auto& [id, write] : state.acknowledged) {
+    ++run.acknowledged_checked;
+    const Pending* found = find(id);
+    if (found == nullptr) {
+      lost(id, "acknowledged at " + FormatCentiseconds(write.modified_cs) + ", missing");
+    } else if (found->payload != write.payload) {
+      lost(id,
+           "payload differs from the one acknowledged at " + FormatCentiseconds(write.modified_cs));
+    } else if (found->modified_cs != write.modified_cs) {
+      lost(id, "modified " + FormatCentiseconds(found->modified_cs) + " but acknowledged at " +
+                   FormatCentiseconds(write.modified_cs));
+    }
+  }
+  for (const auto& id : state.deleted) {
+    if (find(id) != nullptr) {
+      run.Failure("final_check", where + " record " + id + " is back after its delete");
+    }
+  }
+}
+
+Task<void> CheckAllClient(Client& client) {
+  try {
+    for (User* user : client.users) {
+      for (int c = 0; c < kCollectionCount; ++c) {
+        co_await CheckCollection(client, *user, c);
       }
     }
   } catch (const Stopped&) {
@@ -959,7 +1121,10 @@ void Usage() {
                "  --no-seed 1       skip seeding: the server holds the data set from a run before\n"
                "  --server-pid P --nginx-pid P        measure CPU and worker RSS\n"
                "  --label L --expect-body B --warmup S --auth USER:PASSWORD   fixed mode\n"
-               "  --json FILE       write the results as JSON\n";
+               "  --json FILE       write the results as JSON\n"
+               "  --faults 1 --fault-log FILE   weave: log answers other than 200 there (a\n"
+               "                    fault campaign judges them) instead of failing on them\n"
+               "  --check-all 1     weave: read every record back at the end\n";
 }
 
 bool ParseOptions(int argc, char** argv, Options& options) {
@@ -1017,6 +1182,12 @@ bool ParseOptions(int argc, char** argv, Options& options) {
         options.server_pid = static_cast<pid_t>(std::stoi(value));
       } else if (flag == "--nginx-pid") {
         options.nginx_pid = static_cast<pid_t>(std::stoi(value));
+      } else if (flag == "--faults") {
+        options.faults = value == "1";
+      } else if (flag == "--fault-log") {
+        options.fault_log = value;
+      } else if (flag == "--check-all") {
+        options.check_all = value == "1";
       } else {
         std::cerr << "unknown option " << flag << "\n";
         return false;
@@ -1078,6 +1249,17 @@ int Main(int argc, char** argv) {
   std::string error;
   if (!ParseTarget(options.url, run.target, error)) {
     std::cerr << "weave-load: " << error << "\n";
+    return 2;
+  }
+  if (!options.fault_log.empty()) {
+    run.fault_log.reset(std::fopen(options.fault_log.c_str(), "w"));
+    if (!run.fault_log) {
+      std::cerr << "weave-load: cannot write " << options.fault_log << "\n";
+      return 2;
+    }
+  }
+  if (options.check_all && options.no_seed) {
+    std::cerr << "weave-load: --check-all needs the data set seeded by this run\n";
     return 2;
   }
   Loop loop(std::chrono::milliseconds(options.timeout_ms));
@@ -1201,12 +1383,16 @@ int MixAndVerify(Run& run, Loop& loop, std::vector<std::unique_ptr<Client>>& cli
   TimedPhase(run, loop, clients, warm_stats, 120, INT64_MAX,
              [](Client& client) { return WarmClient(client); });
 
-  // 3. The timed mix.
+  // 3. The timed mix (the lines around it tell a fault campaign when to inject).
   PhaseStats mix("mix");
   Resources resources;
   resources.Start(options);
+  std::printf("mix: started\n");
+  std::fflush(stdout);
   TimedPhase(run, loop, clients, mix, options.seconds, options.max_requests,
              [](Client& client) { return MixClient(client); });
+  std::printf("mix: ended\n");
+  std::fflush(stdout);
   resources.Stop(options);
   mix.PrintTable();
   resources.Print(mix.Seconds());
@@ -1215,8 +1401,18 @@ int MixAndVerify(Run& run, Loop& loop, std::vector<std::unique_ptr<Client>>& cli
   PhaseStats final_stats("final_verify");
   TimedPhase(run, loop, clients, final_stats, 120, INT64_MAX,
              [](Client& client) { return FinalVerifyClient(client); });
-  json << "\"mix\":" << mix.Json() << ",\"final_verify\":" << final_stats.Json()
-       << "},\"resources\":" << resources.Json(mix.Seconds());
+  json << "\"mix\":" << mix.Json() << ",\"final_verify\":" << final_stats.Json();
+  // 5. Every record, against what was seeded and acknowledged.
+  if (options.check_all) {
+    PhaseStats check_stats("final_check");
+    TimedPhase(run, loop, clients, check_stats, 900, INT64_MAX,
+               [](Client& client) { return CheckAllClient(client); });
+    std::printf("final check: %lld records compared with what was acknowledged, %lld lost\n",
+                static_cast<long long>(run.acknowledged_checked),
+                static_cast<long long>(run.acknowledged_lost));
+    json << ",\"final_check\":" << check_stats.Json();
+  }
+  json << "},\"resources\":" << resources.Json(mix.Seconds());
   return Finish(run, json);
 }
 
@@ -1224,7 +1420,10 @@ int Finish(Run& run, std::ostringstream& json) {
   const Options& options = run.options;
   const bool ok = run.failures == 0;
   json << ",\"verification\":{\"records_verified\":" << run.records_verified
-       << ",\"failures\":" << run.failures << ",\"messages\":[";
+       << ",\"acknowledged_checked\":" << run.acknowledged_checked
+       << ",\"acknowledged_lost\":" << run.acknowledged_lost
+       << ",\"fault_answers\":" << run.fault_answers << ",\"failures\":" << run.failures
+       << ",\"messages\":[";
   for (size_t i = 0; i < run.messages.size(); ++i) {
     json << (i == 0 ? "" : ",") << JsonQuoted(run.messages[i]);
   }

@@ -61,6 +61,9 @@ class SqliteStatement final : public SqlStatement {
   }
   bool Step() override {
     owner_.BeforeStep(read_only_);
+    // A write outside a write transaction commits on its own, so it queues on the
+    // writers' lock like a transaction (see SqliteConnection::Idle for why).
+    const auto lone_write = owner_.LoneWriteLock(read_only_);
     const int rc = sqlite3_step(statement_.get());
     if (rc == SQLITE_ROW) {
       return true;
@@ -135,6 +138,23 @@ void SqliteConnection::LockFile::Lock() {
 
 void SqliteConnection::LockFile::Unlock() {
   flock(fd_, LOCK_UN);
+}
+
+SqliteConnection::WriteLockHold::WriteLockHold(LockFile* lock) : lock_(lock) {
+  if (lock_ != nullptr) {
+    lock_->Lock();
+  }
+}
+
+SqliteConnection::WriteLockHold::~WriteLockHold() {
+  if (lock_ != nullptr) {
+    lock_->Unlock();
+  }
+}
+
+SqliteConnection::WriteLockHold SqliteConnection::LoneWriteLock(bool read_only) {
+  const bool lone_write = !read_only && sqlite3_get_autocommit(db_.get()) != 0;
+  return WriteLockHold(lone_write ? write_lock_.get() : nullptr);
 }
 
 SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
@@ -319,9 +339,18 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
   return SQLITE_OK;
 }
 
-// Passive checkpoints copy what no reader still needs without blocking anyone. Once the
-// log is long and fully copied, a restart under the writers' lock makes the next commit
-// write from its start again: otherwise, with readers always overlapping, it never would.
+// Checkpoints run under the writers' lock, and so never overlap a commit. SQLite up to
+// 3.51.2 has a race there (its "WAL-reset bug", fixed in 3.51.3): a checkpoint that starts
+// on a fully copied log, while another process commits and thereby restarts the log from
+// its start, can record the old log's length as copied; the next checkpoint then skips the
+// new frames up to that length, and those committed pages are lost when the log restarts
+// again: an acknowledged record goes missing, with no error anywhere. Every write in this
+// process holds the lock (transactions from BeginWrite to Commit, lone writes for their
+// step), so while a worker checkpoints, nothing restarts the log.
+//
+// Passive checkpoints copy what no reader still needs. Once the log is long and fully
+// copied, a restart makes the next commit write from its start again: otherwise, with
+// readers always overlapping, it never would.
 void SqliteConnection::Idle() {
   const int pending = wal_frames_ - checkpointed_frames_;
   const auto now = std::chrono::steady_clock::now();
@@ -332,25 +361,23 @@ void SqliteConnection::Idle() {
     return;
   }
   last_checkpoint_ = now;
+  const WriteLockHold hold(write_lock_.get());
   int log_frames = 0;
   int copied_frames = 0;
   for (int pass = 0; pass < 2; ++pass) {
     if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                                   &copied_frames) != SQLITE_OK) {
-      return;  // another worker is checkpointing
+      return;  // another process is checkpointing
     }
     checkpointed_frames_ = copied_frames;
     if (copied_frames < log_frames || log_frames < restart_frames_ || write_lock_ == nullptr) {
       return;  // readers still need some frames, or the log is short enough
     }
-    // The second pass copies what was committed during the first, so little is left to
-    // copy while writers wait.
+    // A second pass copies what readers still held on to during the first.
   }
-  write_lock_->Lock();
   sqlite3_busy_timeout(db_.get(), kRestartWaitMs);
   sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
-  write_lock_->Unlock();
   checkpointed_frames_ = 0;
 }
 

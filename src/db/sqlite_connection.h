@@ -42,11 +42,7 @@ class SqliteConnection final : public SqlConnection {
   // read transaction and a write outside BeginWrite ends it first.
   void BeforeStep(bool read_only);
 
- private:
-  struct CloseDatabase {
-    void operator()(sqlite3* db) const;
-  };
-  // A file descriptor closed with its owner.
+  // The writers' lock: a file flock()ed, closed with its owner.
   class LockFile {
    public:
     explicit LockFile(const std::string& path);
@@ -58,6 +54,25 @@ class SqliteConnection final : public SqlConnection {
 
    private:
     int fd_ = -1;
+  };
+  // Holds the writers' lock for its lifetime (nothing when given none).
+  class WriteLockHold {
+   public:
+    explicit WriteLockHold(LockFile* lock);
+    WriteLockHold(const WriteLockHold&) = delete;
+    WriteLockHold& operator=(const WriteLockHold&) = delete;
+    ~WriteLockHold();
+
+   private:
+    LockFile* lock_;
+  };
+  // For a statement about to step: a write outside a write transaction (which commits by
+  // itself) holds the writers' lock while it runs; anything else holds nothing.
+  WriteLockHold LoneWriteLock(bool read_only);
+
+ private:
+  struct CloseDatabase {
+    void operator()(sqlite3* db) const;
   };
   void ApplySchema(std::string_view schema_sql);
   void Execute(const char* sql);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string_view>
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -38,6 +39,17 @@ int64_t MonotonicMs() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+// In a new worker: when the master dies, even by SIGKILL, the kernel sends the worker
+// SIGTERM, which it takes as a request to stop (after the request in flight, if any).
+// Otherwise orphaned workers would go on serving the old configuration on the socket, and
+// keep the database open, next to a restarted server's new ones.
+void FollowMaster(pid_t master_pid) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != master_pid) {
+    _exit(0);  // the master died before the request above took effect
+  }
 }
 
 // One worker process and the generation (configuration) it belongs to.
@@ -81,12 +93,14 @@ class Master {
 
  private:
   void Spawn() {
+    const pid_t master_pid = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
       Log(LogLevel::kError) << "fork failed: " << std::strerror(errno);
       return;
     }
     if (pid == 0) {
+      FollowMaster(master_pid);
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -26,6 +26,7 @@ MODULES = [
     "test_user_api",
     "test_lockout",
     "test_hostile",  # its own server: the reruns on other back ends leave it out
+    "test_faults",
     "test_crash",
 ]
 

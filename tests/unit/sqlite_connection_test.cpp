@@ -2,14 +2,20 @@
 // and its between-request WAL upkeep, with two connections on one file as two workers.
 #include "db/sqlite_connection.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <string>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/file.h>
 
 #include "core/errors.h"
 #include "test_support.h"
@@ -162,6 +168,69 @@ BOOST_FIXTURE_TEST_CASE(writers_wait_at_most_busy_timeout_in_all_for_the_write_l
   Insert(second, "after");
   second.Commit();
   BOOST_TEST(Count(first) == 1);
+}
+
+// Another process holding the writers' lock, as a worker in a write transaction does: flock
+// locks belong to the open file, so a second open() in this process competes like one.
+class OtherWriter {
+ public:
+  explicit OtherWriter(const std::string& database_path)
+      : fd_(open((database_path + "-writelock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    BOOST_REQUIRE(fd_ >= 0);
+    BOOST_REQUIRE(flock(fd_, LOCK_EX) == 0);
+  }
+  OtherWriter(const OtherWriter&) = delete;
+  OtherWriter& operator=(const OtherWriter&) = delete;
+  ~OtherWriter() { close(fd_); }
+  void Release() { flock(fd_, LOCK_UN); }
+
+ private:
+  int fd_;
+};
+
+// True when `work` is still running after a while (it waits for something), then lets it end
+// by releasing `writer`, and waits for it.
+bool WaitsFor(OtherWriter& writer, const std::function<void()>& work) {
+  auto running = std::async(std::launch::async, work);
+  const bool waited =
+      running.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout;
+  writer.Release();
+  running.get();
+  return waited;
+}
+
+// SQLite up to 3.51.2 loses committed frames when a checkpoint overlaps a commit that
+// restarts the log (the "WAL-reset bug"); checkpoints therefore wait for the writers' lock.
+BOOST_FIXTURE_TEST_CASE(checkpoints_wait_for_the_writers_lock, TwoWorkers) {
+  config.checkpoint_pages = 1;  // due after any commit
+  SqliteConnection worker(config, kSchema);
+  Insert(worker, std::string(3000, 'x'));
+  const auto before = std::filesystem::file_size(config.path);
+  OtherWriter other(config.path);
+  BOOST_TEST(WaitsFor(other, [&worker] { worker.Idle(); }));
+  // It did checkpoint once the lock was free: the pages reached the database file.
+  BOOST_TEST(std::filesystem::file_size(config.path) > before);
+}
+
+// A lone write commits by itself, so it may restart the log like a transaction's commit:
+// it queues on the same lock, inside a request and outside one.
+BOOST_FIXTURE_TEST_CASE(lone_writes_take_the_writers_lock, TwoWorkers) {
+  SqliteConnection worker(config, kSchema);
+  {
+    OtherWriter other(config.path);
+    worker.BeginRequest();
+    BOOST_TEST(Count(worker) == 0);
+    BOOST_TEST(WaitsFor(other, [&worker] { Insert(worker, "in a request"); }));
+    worker.EndRequest();
+  }
+  {
+    OtherWriter other(config.path);
+    BOOST_TEST(WaitsFor(other, [&worker] { Insert(worker, "between requests"); }));
+  }
+  BOOST_TEST(Count(worker) == 2);
+  // Reads never wait for writers.
+  OtherWriter other(config.path);
+  BOOST_TEST(!WaitsFor(other, [&worker] { Count(worker); }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -342,6 +342,26 @@ BOOST_AUTO_TEST_CASE(two_puts_in_the_same_centisecond_get_increasing_timestamps)
   BOOST_TEST(HeaderOf(second, "X-Weave-Timestamp") == "1300000000.26");
 }
 
+// The clock stepping back (NTP, a VM restored) must not move a collection back: a client
+// that synced up to the last change would never see writes stamped before it.
+BOOST_AUTO_TEST_CASE(a_clock_stepping_back_a_minute_never_moves_a_collection_back) {
+  const Response first = Send("POST", kBookmarks, R"([{"id":"a","payload":"1"}])");
+  BOOST_TEST(HeaderOf(first, "X-Weave-Timestamp") == kStart);
+  clock.AdvanceMs(-60000);
+  const Response second = Send("POST", kBookmarks, R"([{"id":"b","payload":"2"}])");
+  BOOST_TEST(HeaderOf(second, "X-Weave-Timestamp") == "1300000000.26");
+  const Response put = Send("PUT", "/1.1/alice/storage/bookmarks/c", R"({"payload":"3"})");
+  BOOST_TEST(put.body == "1300000000.27");
+  const Response deleted = Send("DELETE", "/1.1/alice/storage/bookmarks/a");
+  BOOST_TEST(deleted.body == "1300000000.28");
+  // A client that synced up to the first write sees everything after it.
+  const Response newer = Get(kBookmarks, std::string("sort=oldest&newer=") + kStart);
+  BOOST_TEST(newer.body == R"(["b","c"])");
+  BOOST_TEST(Get("/1.1/alice/info/collections").body == R"({"bookmarks":1300000000.28})");
+  // Responses that write nothing carry the (stepped back) time of the request.
+  BOOST_TEST(HeaderOf(newer, "X-Weave-Timestamp") == "1299999940.25");
+}
+
 BOOST_AUTO_TEST_CASE(expired_record_disappears_after_its_ttl) {
   Send("PUT", "/1.1/alice/storage/tabs/t", R"({"payload":"x","ttl":10})");
   clock.AdvanceMs(9000);

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""make soak: a fault campaign under the benchmark's verified load.
+
+Starts weave-server behind nginx (SQLite, or DB=mysql: a throwaway MariaDB), seeds it and
+runs bench/load's Sync mix for SOAK_S seconds while injecting faults on a schedule: SIGKILL
+of a random worker, SIGHUP (reload), a full disk (the SQLite database lives on a small
+ext4 file system the soak makes in a file and mounts, as root; filled, then freed) and, on MariaDB, a restart of mariadbd.
+At the end every record is read back and compared byte for byte with what was seeded and
+acknowledged (weave-load --check-all).
+
+Every answer other than 200 is judged against the faults: a 502 from nginx just after a
+worker was killed, and a 503 with Retry-After and X-Weave-Backoff while the disk is full or
+MariaDB restarts, are expected and counted by kind; anything else (a 500, a 503 without
+those headers or outside a fault, a wrong answer, a worker death that was not injected, a
+sanitizer report, the largest worker's RSS grown by more than 10 % and by more than the
+2 MiB of SQLite's page cache, a file descriptor leak) is an unexpected error. The last line is exactly
+
+    soak: A acknowledged, L lost, F faults, E unexpected errors
+
+and the exit status is non-zero when L or E is not 0.
+
+Environment (all optional):
+  SOAK_S=600            length of the mix (faults stop SOAK_TAIL seconds before its end)
+  DB=sqlite             or mysql
+  BUILD=build           where weave-server and weave-admin are; BENCH_TOOLS=$BUILD/bench
+  SOAK_USERS=50 SOAK_RECORDS=2000 SOAK_CONNECTIONS=16 SOAK_WORKERS=4
+  SOAK_FAULT_EVERY=10   seconds between two faults
+  SOAK_DISK_FULL=1      0 leaves the full-disk fault out (it needs root to mount the file
+                        system; without root, or on MariaDB, it is left out and the output
+                        says so)
+  SOAK_DISK_MB=8192     size of that file system (a sparse file; the mix adds about a GB
+                        of records in ten minutes)
+  SOAK_MAX_REQUESTS=20000  server.max_requests_per_worker, so workers are recycled too
+  SOAK_SEED=1           random seed of the mix and of the schedule
+  SOAK_KEEP=0           1 keeps the temporary folder
+"""
+
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def env(name, default):
+    value = os.environ.get(name, "")
+    return type(default)(value) if value != "" else default
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(parent):
+    """Live child pids of parent."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] not in ("Z", "X"):
+            found.append(int(name))
+    return sorted(found)
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def open_fds(pid):
+    """What the process has open: target -> count (sockets, pipes, files by path)."""
+    targets = {}
+    try:
+        names = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return targets
+    for name in names:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, name))
+        except OSError:
+            continue
+        target = re.sub(r"^(socket|pipe):\[\d+\]$", r"\1", target)
+        targets[target] = targets.get(target, 0) + 1
+    return targets
+
+
+def sample(master):
+    """Open files of the master and the workers, and each worker's RSS: its smallest of a few
+    readings 0.4 s apart, so that a passing allocation (yescrypt takes 8 MiB for a moment
+    while a new worker verifies passwords) does not read as growth, and a leak (which never
+    goes away) still does."""
+    for _ in range(10):
+        workers = children(master)
+        readings = {pid: [] for pid in workers}
+        for turn in range(5):
+            if turn:
+                time.sleep(0.4)
+            for pid in workers:
+                readings[pid].append(rss_kb(pid))
+        files = {pid: open_fds(pid) for pid in workers}
+        # Workers that exited meanwhile (recycled, reloaded, killed) are left out.
+        kept = {pid: {"rss_kb": min(readings[pid]), "fds": files[pid]} for pid in workers
+                if min(readings[pid]) > 0 and files[pid]}
+        if len(kept) * 2 >= len(workers) > 0:
+            return {"master": open_fds(master), "workers": kept}
+    return {"master": open_fds(master), "workers": kept}
+
+
+def fd_leaks(start, end):
+    """Targets a process holds more often at the end than any did at the start. One that
+    appeared only since (OpenSSL keeps /dev/urandom open from the first random id a worker
+    makes, e.g. for a 503's incident id) is not a leak unless it is held twice."""
+    leaks = []
+    for pid, targets in end.items():
+        for target, count in targets.items():
+            most = max((before.get(target, 0) for before in start), default=0)
+            if count > max(most, 1):
+                leaks.append("%d holds %s %d times (at most %d at the start)"
+                             % (pid, target, count, most))
+    return leaks
+
+
+class Soak:
+    def __init__(self):
+        self.seconds = env("SOAK_S", 600)
+        self.db = env("DB", "sqlite")
+        build = env("BUILD", "build")
+        self.build = build if os.path.isabs(build) else os.path.join(ROOT, build)
+        tools = env("BENCH_TOOLS", os.path.join(self.build, "bench"))
+        self.tools = tools if os.path.isabs(tools) else os.path.join(ROOT, tools)
+        self.users = env("SOAK_USERS", 50)
+        self.records = env("SOAK_RECORDS", 2000)
+        self.connections = env("SOAK_CONNECTIONS", 16)
+        self.workers = env("SOAK_WORKERS", 4)
+        self.fault_every = env("SOAK_FAULT_EVERY", 10.0)
+        self.disk_mb = env("SOAK_DISK_MB", 8192)
+        self.max_requests = env("SOAK_MAX_REQUESTS", 20000)
+        self.seed = env("SOAK_SEED", 1)
+        self.rng = random.Random(self.seed)
+        self.disk_full = env("SOAK_DISK_FULL", 1) == 1
+        self.disk_note = ""
+        if self.disk_full and self.db != "sqlite":
+            self.disk_full, self.disk_note = False, "not on MariaDB (its data is not on a small disk)"
+        elif self.disk_full and os.geteuid() != 0:
+            self.disk_full, self.disk_note = False, "needs root (a file system is mounted)"
+        elif not self.disk_full:
+            self.disk_note = "SOAK_DISK_FULL=0"
+        self.tmp = tempfile.mkdtemp(prefix="weave-soak.")
+        os.chmod(self.tmp, 0o755)  # nginx workers (nobody) reach the socket
+        self.mounted = None
+        self.server = self.nginx = self.load = None
+        self.mariadb_dir = None
+        self.faults = []  # {"kind", "start", "end", "detail"}
+        self.killed = set()
+        self.mix_started = threading.Event()
+        self.mix_ended = threading.Event()
+        self.samples = {}
+
+    # ------------------------------------------------------------------ set-up
+
+    def run_quiet(self, *args, **kwargs):
+        return subprocess.run(list(args), check=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=kwargs.get("timeout", 120))
+
+    def start_database(self):
+        if self.db == "mysql":
+            self.mariadb_dir = os.path.join(self.tmp, "mariadb")
+            self.mysql_port = free_port()
+            self.mysql_password = subprocess.run(
+                ["sh", os.path.join(ROOT, "scripts", "mariadb.sh"), "password",
+                 self.mariadb_dir], check=True, stdout=subprocess.PIPE).stdout.decode().strip()
+            self.mariadb("start", str(self.mysql_port), "weave", "weave", self.mysql_password)
+            yaml = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mariadb.sh"), "yaml",
+                                   self.mariadb_dir, str(self.mysql_port)], check=True,
+                                  stdout=subprocess.PIPE).stdout.decode()
+            # Short bounds, so a restart is answered with 503s, not long waits.
+            return yaml + ("    connect_timeout_seconds: 2\n    read_timeout_seconds: 5\n"
+                           "    write_timeout_seconds: 5\n    lock_wait_timeout_seconds: 5\n")
+        data = os.path.join(self.tmp, "data")
+        os.makedirs(data)
+        if self.disk_full:
+            # ext4 in a sparse file on a loop device: the data is on disk, not in memory, and
+            # fallocate fills the rest at once. No blocks reserved for root (the server).
+            image = os.path.join(self.tmp, "disk.img")
+            with open(image, "wb") as out:
+                out.truncate(self.disk_mb << 20)
+            self.run_quiet("mkfs.ext4", "-q", "-F", "-m", "0", image)
+            self.run_quiet("mount", "-o", "loop", image, data)
+            self.mounted = data
+        self.db_path = os.path.join(data, "weave.db")
+        # A short log: it is reused from its start after each restart, so with the default
+        # (up to 128 MiB) a full disk would be felt only once the log outgrew that.
+        return ('  sqlite:\n    path: "%s"\n    checkpoint_pages: 256\n'
+                "    wal_restart_pages: 1024\n" % self.db_path)
+
+    def mariadb(self, *args):
+        self.run_quiet("sh", os.path.join(ROOT, "scripts", "mariadb.sh"), args[0],
+                       self.mariadb_dir, *args[1:], timeout=180)
+
+    def start(self):
+        database = self.start_database()
+        self.port = free_port()
+        self.config = os.path.join(self.tmp, "weave.yaml")
+        with open(self.config, "w") as out:
+            out.write("# Written by bench/soak.py\nserver:\n"
+                      '  listen: "unix:%s/weave.sock"\n  socket_mode: "0666"\n'
+                      "  workers: %d\n  max_requests_per_worker: %d\n"
+                      "  shutdown_timeout_seconds: 10\n  retry_after_seconds: 5\n"
+                      '  public_url: "http://127.0.0.1:%d/"\ndatabase:\n%s'
+                      "log:\n  level: info\n  access_log: false\n"
+                      % (self.tmp, self.workers, self.max_requests, self.port, database))
+        self.server_log = os.path.join(self.tmp, "server.log")
+        # ASan's quarantine keeps freed memory for a while: it would read as RSS growth.
+        environment = dict(os.environ)
+        environment.setdefault("ASAN_OPTIONS", "quarantine_size_mb=0")
+        with open(self.server_log, "ab") as log:
+            self.server = subprocess.Popen([os.path.join(self.build, "weave-server"), "-c",
+                                            self.config], stdout=log, stderr=log,
+                                           stdin=subprocess.DEVNULL, env=environment)
+        nginx_dir = os.path.join(self.tmp, "nginx")
+        os.makedirs(nginx_dir)
+        conf = subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), nginx_dir,
+                               str(self.port), "unix:%s/weave.sock" % self.tmp, ROOT],
+                              check=True, stdout=subprocess.PIPE).stdout
+        with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
+            out.write(conf)
+        with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
+            self.nginx = subprocess.Popen(["nginx", "-p", nginx_dir, "-c",
+                                           os.path.join(nginx_dir, "nginx.conf"), "-g",
+                                           "daemon off;"], stdout=log, stderr=log,
+                                          stdin=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while len(children(self.server.pid)) < self.workers or not self.answers():
+            if time.time() > deadline or self.server.poll() is not None:
+                raise RuntimeError("the server did not come up:\n" + self.tail(self.server_log))
+            time.sleep(0.2)
+        self.add_accounts()
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as connection:
+                connection.sendall(b"GET /__heartbeat__ HTTP/1.0\r\n\r\n")
+                return connection.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def add_accounts(self):
+        names = (["benchu%03d" % i for i in range(1, self.users + 1)] +
+                 ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
+        admin = os.path.join(self.build, "weave-admin")
+        for start in range(0, len(names), 4):
+            batch = [subprocess.Popen([admin, "-c", self.config, "add", name],
+                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE)
+                     for name in names[start:start + 4]]
+            for name, process in zip(names[start:start + 4], batch):
+                _, error = process.communicate(("%s-bench-pw\n" % name).encode(), timeout=120)
+                if process.returncode != 0:
+                    raise RuntimeError("weave-admin add %s: %s" % (name, error.decode()))
+
+    @staticmethod
+    def tail(path, lines=20):
+        try:
+            with open(path, errors="replace") as log:
+                return "".join(log.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    # ------------------------------------------------------------------ faults
+
+    def fault(self, kind, detail, action, hold=0.0, undo=None):
+        start = time.time()
+        action()
+        if hold:
+            time.sleep(hold)
+            undo()
+        self.faults.append({"kind": kind, "start": start, "end": time.time(), "detail": detail})
+        print("soak: %6.1f s  %s %s" % (start - self.mix_start, kind, detail), flush=True)
+
+    def kill_worker(self):
+        workers = children(self.server.pid)
+        if not workers:
+            return
+        victim = self.rng.choice(workers)
+        self.killed.add(victim)
+        self.fault("kill -9 worker", str(victim), lambda: os.kill(victim, signal.SIGKILL))
+
+    def reload(self):
+        self.fault("SIGHUP reload", "", lambda: os.kill(self.server.pid, signal.SIGHUP))
+
+    def fill_disk(self):
+        filler = os.path.join(self.mounted, "filler")
+
+        def fill():
+            chunk = b"\0" * (1 << 16)
+            out = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                space = os.statvfs(self.mounted)
+                os.posix_fallocate(out, 0, max(1, space.f_bavail * space.f_frsize - (1 << 20)))
+                os.lseek(out, 0, os.SEEK_END)
+                while True:  # the last blocks
+                    os.write(out, chunk)
+            except OSError:
+                pass  # ENOSPC: full
+            finally:
+                os.close(out)
+
+        self.fault("disk full", "%d MiB file system, 6 s" % self.disk_mb, fill, 6.0,
+                   lambda: os.unlink(filler))
+
+    def restart_mariadb(self):
+        self.fault("MariaDB restart", "kill -9, up again after 3 s",
+                   lambda: self.mariadb("kill"), 3.0,
+                   lambda: self.mariadb("start", str(self.mysql_port), "weave", "weave",
+                                        self.mysql_password))
+
+    def campaign(self):
+        kinds = [self.kill_worker, self.reload]
+        if self.disk_full:
+            kinds.append(self.fill_disk)
+        if self.db == "mysql":
+            kinds.append(self.restart_mariadb)
+        # The start readings wait until the workers' caches (SQLite's pages, prepared
+        # statements, logins) have filled, so that what grows later is growth.
+        settle = min(60.0, self.seconds / 5)
+        tail = min(30.0, max(10.0, self.seconds / 6))
+        time.sleep(settle)
+        self.samples["start"] = sample(self.server.pid)
+        stop_at = self.mix_start + self.seconds - tail
+        turn = 0
+        while time.time() + self.fault_every < stop_at and not self.mix_ended.is_set():
+            time.sleep(self.fault_every * (0.5 + self.rng.random()))
+            if time.time() >= stop_at:
+                break
+            kinds[turn % len(kinds)]()
+            turn += 1
+        # The end sample is taken after the last fault has settled, before the mix ends.
+        while time.time() < self.mix_start + self.seconds - 3 and not self.mix_ended.is_set():
+            time.sleep(0.2)
+        self.samples["end"] = sample(self.server.pid)
+
+    # ------------------------------------------------------------------ the run
+
+    def run_load(self):
+        load = os.path.join(self.tools, "weave-load")
+        self.fault_log = os.path.join(self.tmp, "answers.log")
+        self.load_json = os.path.join(self.tmp, "load.json")
+        command = [load, "weave", "--url", "http://127.0.0.1:%d" % self.port,
+                   "--connections", str(self.connections), "--seconds", str(self.seconds),
+                   "--users", str(self.users), "--records", str(self.records),
+                   "--scratch", str(self.connections), "--seed", str(self.seed),
+                   "--timeout-ms", "30000", "--faults", "1", "--fault-log", self.fault_log,
+                   "--check-all", "1", "--server-pid", str(self.server.pid),
+                   "--nginx-pid", str(self.nginx.pid), "--json", self.load_json]
+        self.load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        campaign = None
+        for raw in self.load.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            print("load: " + line, flush=True)
+            if line == "mix: started":
+                self.mix_start = time.time()
+                campaign = threading.Thread(target=self.campaign)
+                campaign.start()
+            elif line == "mix: ended":
+                self.mix_ended.set()
+        self.load.wait()
+        if campaign is not None:
+            campaign.join()
+        return self.load.returncode
+
+    def stop(self):
+        for process in (self.nginx, self.server):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if self.mariadb_dir:
+            try:
+                self.mariadb("stop")
+            except Exception:  # noqa: BLE001 - best effort at the end
+                pass
+        if self.mounted:
+            subprocess.run(["umount", self.mounted], check=False)
+
+    # ------------------------------------------------------------------ the verdict
+
+    def judge_answers(self):
+        """(expected kinds, unexpected kinds, examples of unexpected ones)."""
+        expected, unexpected, examples = {}, {}, []
+        try:
+            with open(self.fault_log, errors="replace") as log:
+                lines = log.read().splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            parts = line.split(" ", 6)
+            if len(parts) < 6:
+                continue
+            when, kind_of_request, status = float(parts[0]), parts[1], int(parts[2])
+            retry_after, backoff = parts[3], parts[4]
+            why = self.expected_by(when, status, retry_after, backoff)
+            if why:
+                expected[why] = expected.get(why, 0) + 1
+            else:
+                key = "%s on %s" % (status if status else "transport error", kind_of_request)
+                unexpected[key] = unexpected.get(key, 0) + 1
+                if len(examples) < 10:
+                    examples.append(line[:300])
+        return expected, unexpected, examples
+
+    def expected_by(self, when, status, retry_after, backoff):
+        for fault in self.faults:
+            if fault["kind"] == "kill -9 worker" and status == 502 and \
+                    fault["start"] - 0.5 <= when <= fault["end"] + 3:
+                return "502 from nginx: its worker was killed"
+            if fault["kind"] in ("disk full", "MariaDB restart") and status == 503 and \
+                    retry_after != "-" and backoff != "-" and \
+                    fault["start"] - 0.5 <= when <= fault["end"] + 15:
+                return "503 with Retry-After: " + fault["kind"]
+        return None
+
+    def worker_deaths(self):
+        """Worker deaths the server logged that were not injected."""
+        unexpected = []
+        with open(self.server_log, errors="replace") as log:
+            for line in log:
+                found = re.search(r"worker (\d+) died \((signal|exit) (\d+)\)", line)
+                if found and not (int(found.group(1)) in self.killed and found.group(3) == "9"
+                                  and found.group(2) == "signal"):
+                    unexpected.append(line.strip())
+                if "ERROR: AddressSanitizer" in line or "runtime error:" in line or \
+                        "ERROR: LeakSanitizer" in line:
+                    unexpected.append(line.strip())
+        return unexpected
+
+    def resources(self):
+        """Prints the readings; returns the problems found."""
+        problems = []
+        start, end = self.samples.get("start"), self.samples.get("end")
+        if not start or not end:
+            return ["no resource readings (the mix ended early)"]
+        for label, reading in (("start", start), ("end", end)):
+            workers = reading["workers"]
+            print("  %-5s master %d fds; workers: %s" % (
+                label, sum(reading["master"].values()), ", ".join(
+                    "%d: %.1f MB, %d fds" % (pid, w["rss_kb"] / 1024, sum(w["fds"].values()))
+                    for pid, w in sorted(workers.items()))))
+        start_rss = max((w["rss_kb"] for w in start["workers"].values()), default=0)
+        end_rss = max((w["rss_kb"] for w in end["workers"].values()), default=0)
+        print("  worker RSS (largest) %.1f MB at start, %.1f MB at end (%+.1f %%)" % (
+            start_rss / 1024, end_rss / 1024, 100.0 * (end_rss - start_rss) / max(start_rss, 1)))
+        # SQLite's page cache (2 MiB a connection) starts empty in each new worker and fills
+        # as the database grows: growth within it is not a leak.
+        if end_rss > 1.10 * start_rss and end_rss - start_rss > 2048:
+            problems.append("worker RSS grew by more than 10 % (and 2 MiB)")
+        leaks = fd_leaks([start["master"]], {self.server.pid: end["master"]})
+        leaks += fd_leaks([w["fds"] for w in start["workers"].values()],
+                          {pid: w["fds"] for pid, w in end["workers"].items()})
+        print("  open file descriptors: %s" % ("; ".join(leaks) if leaks else "no leak"))
+        problems += ["file descriptor leak: " + leak for leak in leaks]
+        return problems
+
+    def report(self, load_status):
+        try:
+            with open(self.load_json) as data:
+                load = json.load(data)
+        except (OSError, ValueError):
+            load = {}
+        verification = load.get("verification", {})
+        phases = load.get("phases", {})
+        acknowledged = verification.get("acknowledged_checked", 0)
+        lost = verification.get("acknowledged_lost", 0)
+        wrong = verification.get("failures", 0) - lost  # wrong answers during the run
+        requests = sum(p.get("requests", 0) for p in phases.values() if isinstance(p, dict))
+        expected, unexpected, examples = self.judge_answers()
+        deaths = self.worker_deaths()
+        print()
+        print("== soak results (%s, %d s mix, %d users x %d records, %d connections, %d workers)"
+              % (self.db, self.seconds, self.users, self.records, self.connections, self.workers))
+        print("  requests: %d (all phases); mix %d" % (
+            requests, phases.get("mix", {}).get("requests", 0)))
+        kinds = {}
+        for fault in self.faults:
+            kinds[fault["kind"]] = kinds.get(fault["kind"], 0) + 1
+        print("  faults injected: %d (%s)" % (len(self.faults), ", ".join(
+            "%s %d" % item for item in sorted(kinds.items())) or "none"))
+        if self.disk_note:
+            print("  disk full: left out: %s" % self.disk_note)
+        print("  expected errors: %s" % (", ".join(
+            "%s: %d" % item for item in sorted(expected.items())) or "none"))
+        print("  unexpected errors: %s" % (", ".join(
+            "%s: %d" % item for item in sorted(unexpected.items())) or "none"))
+        for example in examples:
+            print("    " + example)
+        if wrong:
+            print("  wrong answers found by the load's checks: %d" % wrong)
+            for message in verification.get("messages", [])[:10]:
+                print("    " + message)
+        for death in deaths[:10]:
+            print("  unexpected: " + death)
+        problems = self.resources()
+        for problem in problems:
+            print("  unexpected: " + problem)
+        if load_status not in (0, 1):
+            problems.append("weave-load exited with status %d" % load_status)
+        print("  acknowledged writes checked: %d; lost: %d" % (acknowledged, lost))
+        errors = sum(unexpected.values()) + max(wrong, 0) + len(deaths) + len(problems)
+        if not load:
+            errors += 1
+        print("soak: %d acknowledged, %d lost, %d faults, %d unexpected errors" % (
+            acknowledged, lost, len(self.faults), errors))
+        return 0 if lost == 0 and errors == 0 else 1
+
+
+def main():
+    soak = Soak()
+    status = 1
+    try:
+        for binary in (os.path.join(soak.build, "weave-server"),
+                       os.path.join(soak.build, "weave-admin"),
+                       os.path.join(soak.tools, "weave-load")):
+            if not os.access(binary, os.X_OK):
+                print("soak: %s is missing (make bench-tools, make)" % binary, file=sys.stderr)
+                print("soak: 0 acknowledged, 0 lost, 0 faults, 1 unexpected errors")
+                return 2
+        print("soak: %s, %d s, data in %s" % (soak.db, soak.seconds, soak.tmp), flush=True)
+        soak.start()
+        load_status = soak.run_load()
+        soak.stop()
+        status = soak.report(load_status)
+    except Exception as error:  # noqa: BLE001 - a set-up failure is one unexpected error
+        soak.stop()
+        print("soak: set-up failed: %s" % error)
+        print("soak: 0 acknowledged, 0 lost, %d faults, 1 unexpected errors" % len(soak.faults))
+        status = 1
+    finally:
+        if env("SOAK_KEEP", 0) == 1:
+            print("soak: data kept in %s" % soak.tmp, file=sys.stderr)
+        else:
+            subprocess.run(["rm", "-rf", soak.tmp], check=False)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
