@@ -105,20 +105,29 @@ def open_fds(pid):
     return targets
 
 
+def fewest(readings):
+    """Per target, the smallest count over several open_fds readings (0 where one lacks it)."""
+    targets = set().union(*readings) if readings else set()
+    return {t: min(r.get(t, 0) for r in readings) for t in targets
+            if min(r.get(t, 0) for r in readings) > 0}
+
+
 def sample(master):
-    """Open files of the master and the workers, and each worker's RSS: its smallest of a few
-    readings 0.4 s apart, so that a passing allocation (yescrypt takes 8 MiB for a moment
-    while a new worker verifies passwords) does not read as growth, and a leak (which never
-    goes away) still does."""
+    """Open files of the master and the workers, and each worker's RSS: the smallest of a few
+    readings 0.4 s apart, so that what passes does not read as growth (yescrypt takes 8 MiB
+    for a moment while a new worker verifies passwords; a worker serving a request holds its
+    connection's socket), and a leak (which never goes away) still does."""
     for _ in range(10):
         workers = children(master)
         readings = {pid: [] for pid in workers}
+        fd_readings = {pid: [] for pid in workers}
         for turn in range(5):
             if turn:
                 time.sleep(0.4)
             for pid in workers:
                 readings[pid].append(rss_kb(pid))
-        files = {pid: open_fds(pid) for pid in workers}
+                fd_readings[pid].append(open_fds(pid))
+        files = {pid: fewest(fd_readings[pid]) for pid in workers}
         # Workers that exited meanwhile (recycled, reloaded, killed) are left out.
         kept = {pid: {"rss_kb": min(readings[pid]), "fds": files[pid]} for pid in workers
                 if min(readings[pid]) > 0 and files[pid]}
