@@ -28,22 +28,6 @@ from weave import WeaveTestCase
 MAIL_TIMEOUT = 2
 
 
-def live_children(parent):
-    """Pids of the non-zombie child processes of parent."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] not in ("Z", "X"):
-            found.append(int(name))
-    return found
-
-
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as stat:
@@ -82,7 +66,7 @@ class MasterKilled(FaultCase):
         instance = weave_instance.Instance(self.folder, "orphans", workers=3).start()
         try:
             master = instance.server_proc.pid
-            workers = live_children(master)
+            workers = weave_instance.live_children(master)
             self.assertEqual(len(workers), 3)
             os.kill(master, signal.SIGKILL)
             instance.server_proc.wait(10)
