@@ -57,7 +57,7 @@ VERSION    := $(shell cat VERSION)
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
 
-.PHONY: all install uninstall deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
+.PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools \
         bench-selftest soak format \
         format-check tidy compdb clean
@@ -81,7 +81,8 @@ deps-test: deps
 # The build's switches and compiler, rewritten only when they change: every object
 # depends on it, so building another flavour into the same BUILD folder rebuilds it all.
 FLAGS_STAMP := $(BUILD)/flags
-FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP)
+FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP)$(if \
+               $(CXXFLAGS)$(LDFLAGS), CXXFLAGS=$(CXXFLAGS) LDFLAGS=$(LDFLAGS))
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(FLAGS_LINE)' | cmp -s - $@ || echo '$(FLAGS_LINE)' > $@
@@ -97,10 +98,11 @@ $(GEN)/version.h: VERSION
 	@mkdir -p $(dir $@)
 	@printf '#define WEAVE_VERSION "%s"\n' "$(VERSION)" > $@
 
-# --- release objects
+# --- release objects (CXXFLAGS and LDFLAGS from the environment are added, as
+# dpkg-buildflags sets them for the Debian package: hardening, file prefix maps)
 $(BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CPPFLAGS) -c $< -o $@
+	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CXXFLAGS) $(CPPFLAGS) -c $< -o $@
 
 # --- sanitizer objects (tests and functional runs)
 $(ASAN_BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
@@ -111,9 +113,9 @@ LIB_OBJ      := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
 
 $(BUILD)/weave-server: $(LIB_OBJ) $(BUILD)/obj/src/server/main.o
-	$(CXX) $(OPT) $^ -o $@ $(LIBS)
+	$(CXX) $(OPT) $(CXXFLAGS) $(LDFLAGS) $^ -o $@ $(LIBS)
 $(BUILD)/weave-admin: $(LIB_OBJ) $(BUILD)/obj/src/admin/admin_main.o
-	$(CXX) $(OPT) $^ -o $@ $(LIBS)
+	$(CXX) $(OPT) $(CXXFLAGS) $(LDFLAGS) $^ -o $@ $(LIBS)
 
 $(ASAN_BUILD)/weave-server: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/server/main.o
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
@@ -156,7 +158,8 @@ $(BUILD)/man/%: doc/%.scd | deps
 # --- make install (GNU directory variables; DESTDIR for staging, as packages do).
 # INSTALL_FROM: the folder whose binaries are installed (the tests install the sanitizer
 # build they already have). The configuration is installed only where none exists yet, and
-# the systemd units are rewritten to name the installed binary.
+# the systemd units are rewritten to name the installed binary and WEAVE_USER (the
+# Debian package installs them into systemdunitdir=/lib/systemd/system, for _weave).
 PREFIX        ?= /usr/local
 prefix        ?= $(PREFIX)
 exec_prefix   ?= $(prefix)
@@ -167,12 +170,14 @@ mandir        ?= $(datarootdir)/man
 docdir        ?= $(datarootdir)/doc/weave-server
 sysconfdir    ?= $(if $(filter /usr,$(prefix)),/etc,$(prefix)/etc)
 localstatedir ?= /var
+systemdunitdir ?= $(datadir)/weave/systemd
+WEAVE_USER    ?= weave
 INSTALL       ?= install
 INSTALL_FROM  ?= $(BUILD)
 SHARE         := $(DESTDIR)$(datadir)/weave
 install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
-	  $(SHARE)/nginx $(SHARE)/apache $(SHARE)/systemd $(SHARE)/sql/sqlite $(SHARE)/sql/mysql \
+	  $(SHARE)/nginx $(SHARE)/apache $(DESTDIR)$(systemdunitdir) $(SHARE)/sql/sqlite $(SHARE)/sql/mysql \
 	  $(SHARE)/ldap $(SHARE)/examples $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/weave
 	$(INSTALL) -m 755 $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(DESTDIR)$(bindir)/
 	$(INSTALL) -m 644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man8/
@@ -185,7 +190,8 @@ install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
 	$(INSTALL) -m 644 conf/*.yaml $(SHARE)/examples/
 	for unit in conf/systemd/*; do \
 	  sed -e 's|/usr/bin/weave-|$(bindir)/weave-|g' -e 's|/etc/weave/|$(sysconfdir)/weave/|g' \
-	    -e 's|/var/lib/weave|$(localstatedir)/lib/weave|g' "$$unit" > $(SHARE)/systemd/$${unit##*/}; \
+	    -e 's|/var/lib/weave|$(localstatedir)/lib/weave|g' \
+	    -e 's/^\(User\|Group\)=weave$$/\1=$(WEAVE_USER)/' "$$unit" > $(DESTDIR)$(systemdunitdir)/$${unit##*/}; \
 	done
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(docdir)/
 	test -e $(DESTDIR)$(sysconfdir)/weave/weave.yaml || \
@@ -197,7 +203,13 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/weave-server $(DESTDIR)$(bindir)/weave-admin \
 	  $(DESTDIR)$(mandir)/man8/weave-server.8 $(DESTDIR)$(mandir)/man8/weave-admin.8 \
 	  $(DESTDIR)$(mandir)/man5/weave.yaml.5 $(DESTDIR)$(docdir)/README.md
+	rm -f $(addprefix $(DESTDIR)$(systemdunitdir)/,$(notdir $(wildcard conf/systemd/*)))
 	rm -rf $(SHARE)
+
+# --- the Debian package (debian/), built in a copy of the checkout under DEB_DIR
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	sh scripts/build-deb.sh $(DEB_DIR) 2
 
 # --- benchmark (bench/): the load tool and the ceiling responders (fixed body; one SELECT
 # on SQLite, and on MariaDB for DB=mysql)

@@ -70,12 +70,17 @@ PROGRAMS = {
     "bear": None,  # make compdb only, a developer's tool
     "dpkg-query": ESSENTIAL,
     "apt-get": ESSENTIAL,
+    "dpkg-buildpackage": "dpkg-dev",
+    "dpkg-parsechangelog": "dpkg-dev",
+    "dh": "debhelper",
+    "lintian": "lintian",
 }
 # Programs of Essential packages (coreutils, util-linux, dash, sed, grep, findutils,
 # diffutils, mawk, libc-bin, procps is not one) that harnesses may check for freely.
 BASE = set("""sh env cat cp mv rm mkdir rmdir chmod chown chgrp ln readlink dirname basename
 mktemp sleep kill timeout id date printf echo test true false tee cmp touch getent setpriv
-nproc stat sed grep awk find xargs sort uniq tr head tail cut wc diff tar gzip mount umount""".split())
+nproc stat sed grep awk find xargs sort uniq tr head tail cut wc diff tar gzip mount umount
+flock""".split())
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
