@@ -31,5 +31,4 @@ fi
   echo "build-deb.sh: dpkg-buildpackage failed; the whole log: $out/build.log" >&2
   exit 1
 }
-deb=$(ls "$out"/weave-server_"$version"_*.deb)
-echo "$deb"
+echo "$out/weave-server_${version}_$(dpkg --print-architecture).deb"
