@@ -14,8 +14,9 @@
 # _weave, on a socket passed as weave-server.socket passes it, with the installed
 # configuration, behind nginx with the shipped site and snippet (TLS on loopback ports):
 # an account made with the installed weave-admin syncs (deploy_smoke.py), another is
-# registered through the User API and syncs (register_sync.py); `dpkg -r` keeps the data,
-# the user and the edited configuration, `dpkg -P` removes them. The last line is
+# registered through the User API and syncs (register_sync.py); `dpkg -i` again keeps the
+# edited configuration and its mode; `dpkg -r` keeps the data, the user and the edited
+# configuration, `dpkg -P` removes them. The last line is
 # "N passed, N failed". WEAVE_DEB_DIR=dir checks the package that `make deb DEB_DIR=dir`
 # built there instead of building one.
 # shellcheck source-path=SCRIPTDIR
@@ -270,6 +271,18 @@ if grep -qE '\] error: |died' "$tmp/server.log"; then
   fail "errors in the server log:"
   grep -E '\] error: |died' "$tmp/server.log" | head -n 10 | sed 's/^/      /'
 fi
+
+# --- installed again (as an upgrade is): the edited configuration keeps its content,
+# owner and mode, and the data stays (stdin is empty: a dpkg question would fail it)
+if dpkg_locked -i "$deb" < /dev/null; then pass "dpkg -i over the installed package"; else
+  fail "dpkg -i over the installed package:"
+  sed 's/^/      /' "$tmp/dpkg.log"
+fi
+check "after dpkg -i again: the edited configuration stays" \
+  grep -q '^  policy: open$' /etc/weave/weave.yaml
+check "after dpkg -i again: /etc/weave/weave.yaml is root:_weave 640" \
+  stat_is /etc/weave/weave.yaml "root:_weave 640"
+check "after dpkg -i again: the database stays" test -s /var/lib/weave/weave.db
 
 # --- remove: the programs go, the data, the user and the edited configuration stay
 if dpkg_locked -r weave-server; then pass "dpkg -r weave-server"; else
