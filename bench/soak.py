@@ -13,7 +13,8 @@ worker was killed, and a 503 with Retry-After and X-Weave-Backoff while the disk
 MariaDB restarts, are expected and counted by kind; anything else (a 500, a 503 without
 those headers or outside a fault, a wrong answer, a worker death that was not injected, a
 sanitizer report, the largest worker's RSS grown by more than 10 % and by more than the
-2 MiB of SQLite's page cache, a file descriptor leak) is an unexpected error. The last line is exactly
+2 MiB of SQLite's page cache, a file descriptor leak, a killed worker whose descriptors stay
+open for more than 5 s) is an unexpected error. The last line is exactly
 
     soak: A acknowledged, L lost, F faults, E unexpected errors
 
@@ -48,6 +49,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A killed worker's connection must close at once (nginx then answers 502); the margin is
+# for a busy machine.
+RELEASE_BOUND_S = 5.0
 
 
 def env(name, default):
@@ -214,6 +218,7 @@ class Soak:
         self.mariadb_dir = None
         self.faults = []  # {"kind", "start", "end", "detail"}
         self.killed = set()
+        self.released = []  # seconds from each SIGKILL until the worker's descriptors closed
         self.mix_started = threading.Event()
         self.mix_ended = threading.Event()
         self.samples = {}
@@ -349,7 +354,22 @@ class Soak:
             return
         victim = self.rng.choice(workers)
         self.killed.add(victim)
+        killed_at = time.time()
         self.fault("kill -9 worker", str(victim), lambda: os.kill(victim, signal.SIGKILL))
+        threading.Thread(target=self.watch_release, args=(victim, killed_at),
+                         daemon=True).start()
+
+    def watch_release(self, victim, killed_at):
+        """How long the killed worker's descriptors (its FastCGI connection among them) stay
+        open: nginx answers the request in flight only once they are closed."""
+        while time.time() - killed_at < 120:
+            try:
+                if not os.listdir("/proc/%d/fd" % victim):
+                    break
+            except OSError:
+                break
+            time.sleep(0.005)
+        self.released.append(time.time() - killed_at)
 
     def reload(self):
         self.fault("SIGHUP reload", "", lambda: os.kill(self.server.pid, signal.SIGHUP))
@@ -568,6 +588,12 @@ class Soak:
         for death in deaths[:10]:
             print("  unexpected: " + death)
         problems = self.resources()
+        if self.released:
+            print("  killed workers closed their descriptors within %.3f s (slowest of %d)" % (
+                max(self.released), len(self.released)))
+            if max(self.released) > RELEASE_BOUND_S:
+                problems.append("a killed worker held its descriptors for %.1f s"
+                                % max(self.released))
         for problem in problems:
             print("  unexpected: " + problem)
         if load_status not in (0, 1):
