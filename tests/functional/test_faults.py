@@ -8,10 +8,14 @@
   from a file at every call): a collection's timestamps never go back, and a client's
   newer= still finds every later write.
 
-Workers killed mid-request are in test_crash.py; MariaDB restarted and paused under load in
-tests/mysql (outage_gives_503_then_service_resumes_without_restart); the directory
-restarted and paused in tests/ldap (directory_down_is_503_and_recovers_by_itself,
-frozen_directory_times_out_with_503); the full campaign under load is bench/soak.py.
+Workers killed mid-request are in test_crash.py, and killed while their -wal sync hangs
+in durability_checks.py (worker_killed_during_a_stuck_sync_answers_502_at_once), with the
+full disk (also during a 100-record POST); MariaDB crashed, restarted and paused under
+load in tests/mysql (outage_gives_503_then_service_resumes_without_restart); the directory
+stopped, restarted and paused under load in tests/ldap
+(directory_restarted_and_paused_under_load, and one request at a time in
+directory_down_is_503_and_recovers_by_itself, frozen_directory_times_out_with_503); the
+full campaign under load is bench/soak.py.
 """
 
 import base64
