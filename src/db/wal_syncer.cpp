@@ -1,12 +1,17 @@
 // The -wal sync thread of a SQLite connection with synchronous=NORMAL.
 #include "db/wal_syncer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -32,6 +37,40 @@ void SyncFolder(const std::string& path) {
   }
 }
 
+// Gives the calling thread a descriptor table of its own, a copy, and closes the sockets in
+// it (from 3 up: standard error may be a socket to the journal, and the log writes there).
+// A worker killed with SIGKILL keeps its descriptors until its last thread has exited, and
+// this thread may be stuck for a long time in fdatasync, where no signal reaches it: with a
+// shared table, the connection the worker had just accepted stayed open meanwhile, and
+// nginx waited for an answer that could not come instead of answering 502 at once. With a
+// table of its own, this thread holds no connection (and no listening socket); the main
+// thread's table, and every connection in it, closes as soon as the main thread dies. Its
+// copies of the database's descriptors keep no lock alive that a close would release:
+// SQLite's POSIX locks belong to the main thread's table, and the writers' flock is only
+// ever held while the main thread runs. Returns false if the table could not be separated
+// (the thread then shares it, as before).
+bool UseOwnDescriptorTable() {
+  if (unshare(CLONE_FILES) != 0) {
+    return false;
+  }
+  std::vector<int> sockets;
+  if (DIR* listing = opendir("/proc/thread-self/fd")) {
+    while (const dirent* entry = readdir(listing)) {
+      const int fd = std::atoi(entry->d_name);
+      struct stat info {};
+      if (fd > STDERR_FILENO && fd != dirfd(listing) && fstat(fd, &info) == 0 &&
+          S_ISSOCK(info.st_mode)) {
+        sockets.push_back(fd);
+      }
+    }
+    closedir(listing);
+  }
+  for (const int fd : sockets) {
+    close(fd);
+  }
+  return true;
+}
+
 }  // namespace
 
 WalSyncer::WalSyncer(std::string wal_path, std::chrono::milliseconds interval)
@@ -45,9 +84,6 @@ WalSyncer::~WalSyncer() {
   wake_.notify_one();
   if (thread_.joinable()) {
     thread_.join();
-  }
-  if (fd_ >= 0) {
-    close(fd_);
   }
 }
 
@@ -71,11 +107,17 @@ void WalSyncer::NoteCommit() {
 }
 
 void WalSyncer::Run() {
+  pthread_setname_np(pthread_self(), "wal-sync");  // for top -H, ps -L and the tests
+  if (!UseOwnDescriptorTable()) {
+    Log(LogLevel::kWarning) << "WAL sync thread: cannot have a descriptor table of its own ("
+                            << std::strerror(errno)
+                            << "); a worker killed during a sync may hold a connection open";
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || oldest_unsynced_.has_value(); });
     if (!oldest_unsynced_) {
-      return;  // stopping, nothing pending
+      break;  // stopping, nothing pending
     }
     // Commits until then share this sync; stopping syncs at once.
     wake_.wait_until(lock, *oldest_unsynced_ + interval_ / 2, [this] { return stopping_; });
@@ -84,6 +126,10 @@ void WalSyncer::Run() {
     lock.unlock();
     Sync(oldest);
     lock.lock();
+  }
+  if (fd_ >= 0) {
+    close(fd_);  // in this thread's table: the number may mean another file in the main one
+    fd_ = -1;
   }
 }
 

@@ -19,7 +19,9 @@ namespace weave {
 // works on a descriptor of its own: SQLite holds no locks on the -wal file, so opening and
 // closing one cannot drop SQLite's locks. Syncs that fail or overrun the interval are
 // logged. The thread starts at the first commit (a connection that only reads has none) and
-// runs with every signal blocked, so signals keep reaching the worker's main thread.
+// runs with every signal blocked, so signals keep reaching the worker's main thread. It has
+// a descriptor table of its own without the process's sockets, so that a worker killed
+// while this thread waits in fdatasync does not keep its FastCGI connection open.
 class WalSyncer {
  public:
   WalSyncer(std::string wal_path, std::chrono::milliseconds interval);
@@ -42,7 +44,7 @@ class WalSyncer {
 
   const std::string wal_path_;
   const std::chrono::milliseconds interval_;
-  int fd_ = -1;  // used by the thread only, closed by the destructor after the join
+  int fd_ = -1;  // in the thread's own descriptor table: used and closed by it only
   std::mutex mutex_;
   std::condition_variable wake_;
   std::optional<TimePoint> oldest_unsynced_;  // guarded by mutex_

@@ -16,6 +16,11 @@ Each check starts its own weave-server + nginx (weave_instance.Instance) and sto
   locked            another process holds the write lock (BEGIN EXCLUSIVE): writes 503
                     within busy_timeout_ms, however many wait, reads 200; released, writes
                     succeed again
+  full midway       the disk fills while a 100-record POST's commit is written: 503, none of
+                    its records stored, the same POST succeeds whole once space is freed
+  stuck sync        a worker killed while its -wal sync hangs on a disk that does not answer
+                    (an ext4 image on a file system the check freezes): the request it was
+                    serving gets 502 from nginx at once, not when the disk answers again
 Environment: WEAVE_SERVER_BIN, WEAVE_ADMIN (the binaries), DURABILITY_TMP (a scratch folder).
 Arguments: substrings; only checks whose name contains one run. Prints one line per check,
 then "N passed, N failed". The helpers (SmallFs, traced_syncs, assert_intact) are meant for
@@ -24,6 +29,7 @@ reuse by other fault tests.
 
 import base64
 import errno
+import fcntl
 import http.client
 import json
 import os
@@ -569,6 +575,154 @@ def locked_database_writes_503_within_busy_timeout_reads_200():
         if holder is not None and holder.poll() is None:
             holder.kill()
         inst.stop()
+
+@check
+def full_disk_midway_through_a_100_record_post_fails_it_whole():
+    """The disk fills while a 100-record POST's commit is being written (room is left for
+    part of it): the POST answers 503 and stores nothing, what was acknowledged before is
+    intact, and once space is freed the same POST succeeds whole."""
+    fs = SmallFs("midway", 24)
+    database = os.path.join(fs.dir, "weave.db")
+    inst = None
+    try:
+        inst = start("midway-server", database, {"busy_timeout_ms": 2000})
+        acknowledged = set()
+        posted = records("base", 30, 200)
+        assert len(ok(inst, "POST", "storage/base", posted)["success"]) == 30
+        acknowledged |= {("base", r["id"]) for r in posted}
+        db = sqlite3.connect(database, timeout=30)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        fs.fill()
+        # Room for about a third of the batch (100 records of 4,000 bytes): its commit starts
+        # writing and runs out of space half-way.
+        filler = os.path.join(fs.dir, "filler")
+        os.truncate(filler, os.path.getsize(filler) - (160 << 10))
+        wal = database + "-wal"
+        wal_before = os.path.getsize(wal) if os.path.exists(wal) else 0
+        big = records("mid", 100, 4000)
+        assert_unavailable(call(inst, "POST", "storage/mid", big), "100-record POST")
+        wal_after = os.path.getsize(wal) if os.path.exists(wal) else 0
+        print("      the log grew %d -> %d bytes before the disk was full" % (
+            wal_before, wal_after), flush=True)
+        assert wal_after > wal_before, "the POST failed before writing anything"
+        assert "mid" not in stored_ids(database), "records of the failed POST are stored"
+        assert not ok(inst, "GET", "info/collection_counts").get("mid"), "a half-written POST"
+        assert len(ok(inst, "GET", "storage/base")) == 30
+        assert_intact(database, acknowledged)
+        fs.free()
+        deadline = time.time() + 10
+        while True:
+            status, _, data = call(inst, "POST", "storage/mid", big)
+            if status == 200 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200, "after freeing space: %d %r" % (status, data[:200])
+        assert len(json.loads(data)["success"]) == 100, data[:200]
+        acknowledged |= {("mid", r["id"]) for r in big}
+        inst.stop()
+        inst = None
+        assert_intact(database, acknowledged)
+    finally:
+        if inst is not None:
+            inst.stop()
+        fs.umount()
+
+
+def threads_in_state(pid, state):
+    """Thread ids of pid in the given scheduler state (e.g. "D": uninterruptible)."""
+    found = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == state:
+                    found.append(int(tid))
+        except OSError:
+            pass
+    return found
+
+
+@check
+def worker_killed_during_a_stuck_sync_answers_502_at_once():
+    """A worker killed while its -wal sync thread is stuck in fdatasync (the disk does not
+    answer; no signal ends that wait) must not keep the request it was serving: nginx
+    answers 502 at once, not when the disk comes back. The database is on an ext4 image
+    whose own file system (the outer one) the check freezes: the inner file system stays
+    writable through the page cache, but nothing reaches its disk, so the next sync hangs."""
+    outer = SmallFs("freeze-outer", 64, need_ext4=True)
+    inner_dir = os.path.join(TMP, "freeze-inner-mnt")
+    inner_image = os.path.join(outer.dir, "inner.img")
+    inst = frozen = holder = None
+    try:
+        os.makedirs(inner_dir, exist_ok=True)
+        run("truncate", "-s", "32M", inner_image)
+        run("mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", inner_image)
+        run("mount", "-o", "loop", inner_image, inner_dir)
+        database = os.path.join(inner_dir, "weave.db")
+        inst = start("freeze-server", database, workers=1)
+        worker = workers_of(inst)[0]
+        ok(inst, "PUT", "storage/stuck/one", {"payload": "one"})  # logs in, checkpoints
+        run("fsfreeze", "--freeze", outer.dir)
+        frozen = outer.dir
+        ok(inst, "PUT", "storage/stuck/two", {"payload": "two"})  # synced 500 ms later: hangs
+        deadline = time.time() + 10
+        while not threads_in_state(worker, "D") and time.time() < deadline:
+            time.sleep(0.05)
+        assert threads_in_state(worker, "D"), "the sync did not block on the frozen disk"
+        # A request in flight: a POST that waits for the writers' lock, held here.
+        holder = open(database + "-writelock", "a+")
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        answer = {}
+
+        def post():
+            began = time.time()
+            answer["reply"] = call(inst, "POST", "storage/stuck", [{"id": "three", "payload": "three"}], timeout=60)
+            answer["at"] = time.time()
+            answer["took"] = answer["at"] - began
+
+        poster = threading.Thread(target=post)
+        poster.start()
+        time.sleep(1.0)  # accepted, and waiting for the lock
+        assert "reply" not in answer, "the POST did not wait: %r" % (answer,)
+        killed_at = time.time()
+        os.kill(worker, signal.SIGKILL)
+        poster.join(8)
+        waited = (answer["at"] - killed_at) if "at" in answer else None
+        run("fsfreeze", "--unfreeze", frozen)
+        frozen = None
+        poster.join(60)
+        status = answer["reply"][0] if "reply" in answer else None
+        print("      the POST in flight got %r %s after the kill" % (
+            status, "%.2f s" % waited if waited is not None else "no answer within 8 s"),
+            flush=True)
+        assert waited is not None and waited < 3, \
+            "the killed worker's connection stayed open while its sync hung"
+        assert status == 502, "expected 502 from nginx, got %r" % status
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        deadline = time.time() + 20
+        while True:  # the master replaced the worker; writes go on
+            status, _, _ = call(inst, "PUT", "storage/stuck/four", {"payload": "four"})
+            if status == 200 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200, "no write after the kill: %r" % status
+        inst.stop()
+        inst = None
+        assert_intact(database, {("stuck", "one"), ("stuck", "two"), ("stuck", "four")})
+    finally:
+        if frozen:
+            run("fsfreeze", "--unfreeze", frozen, check=False)
+        if holder is not None:
+            holder.close()
+        if inst is not None:
+            inst.stop()
+        if run("umount", inner_dir, check=False).returncode != 0:
+            run("umount", "-l", inner_dir, check=False)
+        outer.umount()
 
 
 def main():

@@ -13,7 +13,7 @@ set -u
 . "$(dirname "$0")/../lib/harness.sh"
 resolve_build "${1:-}"
 need_built "$build/weave-server" "$build/weave-admin"
-need_tools nginx python3 strace mkfs.ext4 e2fsck mount umount
+need_tools nginx python3 strace mkfs.ext4 e2fsck mount umount fsfreeze
 
 make_tmp durability
 # shellcheck disable=SC2317  # called by harness.sh on exit

@@ -136,6 +136,7 @@ class Instance:
         if public_url:
             base["server"]["public_url"] = "http://127.0.0.1:%d%s/" % (self.port, path_prefix)
         self.settings = merge(base, settings or {})
+        self.env = None  # the server's environment (None: this process's)
         self.server_proc = None
         self.nginx_proc = None
 
@@ -152,7 +153,7 @@ class Instance:
         with open(self.server_log, "ab") as log:
             self.server_proc = subprocess.Popen([self.server_bin, "-c", self.config],
                                                 stdout=log, stderr=log,
-                                                stdin=subprocess.DEVNULL)
+                                                stdin=subprocess.DEVNULL, env=self.env)
         with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
             self.nginx_proc = subprocess.Popen(
                 ["nginx", "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"),

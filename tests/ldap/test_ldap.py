@@ -633,6 +633,87 @@ def frozen_directory_times_out_with_503(h):
     expect_status(h.ro.info("fserin", SUITE_USERS["fserin"]), 200, "after thaw")
 
 
+def outage_load(instance, stop_at, index, log, lock):
+    """Until stop_at: a cached login reading and writing (alice), and a login that needs the
+    directory every time (a wrong password: never cached). Logs (who, status, seconds,
+    Retry-After, record id written)."""
+    number = 0
+    while time.time() < stop_at:
+        number += 1
+        began = time.time()
+        record = None
+        try:
+            if number % 4 == 0:
+                who = "uncached"
+                response = instance.info("bob", "not-bobs-password")
+            elif number % 4 == 1:
+                who, record = "cached", "o%d-%d" % (index, number)
+                response = instance.request("PUT", "/1.1/alice/storage/outage/" + record,
+                                            {"payload": record}, auth=("alice", "alice-password"))
+            else:
+                who = "cached"
+                response = instance.info("alice", "alice-password")
+            status, retry_after = response.status, response.header("Retry-After")
+        except OSError as error:
+            status, retry_after = str(error), None
+        with lock:
+            log.append((who, status, time.time() - began, retry_after, record))
+
+
+@test
+def directory_restarted_and_paused_under_load(h):
+    # Three workers, alice's login cached in each; four clients meanwhile. slapd stops for
+    # 3 s, runs again, then hangs (SIGSTOP) for 4 s. Cached logins keep working (their
+    # recheck fails and is tried later), logins that need the directory get 503 with
+    # Retry-After, nothing gets anything else or waits past the timeouts, and everything
+    # works again by itself: no restart of weave-server.
+    m = h.outage
+    expect_all(burst(m, "alice", "alice-password"), 200, "logins before")
+    log, lock = [], threading.Lock()
+    stop_at = time.time() + 16
+    clients = [threading.Thread(target=outage_load, args=(m, stop_at, i, log, lock))
+               for i in range(4)]
+    for client in clients:
+        client.start()
+    pid = None
+    try:
+        time.sleep(1)
+        h.slapd.stop()
+        time.sleep(3)
+        h.slapd.start()
+        back_at = time.time()
+        time.sleep(2)
+        pid = h.slapd.pid()
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(4)
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+        thawed_at = time.time()
+        for client in clients:
+            client.join(60)
+    check(not any(client.is_alive() for client in clients), "a client hangs")
+    statuses = {}
+    for who, status, _, _, _ in log:
+        statuses[(who, status)] = statuses.get((who, status), 0) + 1
+    print("      %d requests: %r; slowest %.2f s" % (
+        len(log), sorted(statuses.items(), key=str), max(e[2] for e in log)), flush=True)
+    bad = [e for e in log if (e[0], e[1]) not in (("cached", 200), ("uncached", 401),
+                                                  ("uncached", 503))]
+    check(not bad, "unexpected answers: %r" % bad[:5])
+    check(statuses.get(("uncached", 503), 0) > 0, "the outage was not felt")
+    check(all(e[3] for e in log if e[1] == 503), "a 503 without Retry-After")
+    # connect_timeout_ms 1000 and operation_timeout_ms 1500, a bind and a search or two.
+    check(max(e[2] for e in log) < 8, "an answer took %.1f s" % max(e[2] for e in log))
+    expect_status(h.outage.info("bob", "not-bobs-password"), 401, "after the thaw")
+    expect_status(h.outage.info("fslola", SUITE_USERS["fslola"]), 200, "new login after")
+    written = {e[4] for e in log if e[4] and e[1] == 200}
+    stored = set(json.loads(m.request("GET", "/1.1/alice/storage/outage",
+                                      auth=("alice", "alice-password")).body))
+    check(written <= stored, "acknowledged writes lost: %r" % sorted(written - stored)[:5])
+    check(back_at < thawed_at)
+
+
 @test
 def ldaps_with_group_restriction(h):
     expect_status(h.group.info("alice", "alice-password"), 200, "member")
@@ -960,6 +1041,9 @@ class Harness:
         self.cache_ro = self.instance("cache_ro", readonly_yaml(
             s, group_dn="\"%s\"" % GROUP, cache_seconds="3600",
             recheck_seconds=str(CACHE_RECHECK_SECONDS)), workers=3, extra_yaml=no_lockout)
+        # Faults under load: three workers, no lockout (the load fails logins on purpose).
+        self.outage = self.instance("outage", readonly_yaml(s), workers=3, extra_yaml=(
+            "accounts:\n  lockout_max_failures: 0\n  lockout_max_failures_per_address: 0\n"))
         lockout = ("accounts:\n  lockout_max_failures: 3\n  lockout_window_seconds: 600\n"
                    "  lockout_seconds: 2\n  lockout_max_failures_per_address: 3\n")
         self.lockout = self.instance("lockout", readonly_yaml(s), workers=2, extra_yaml=lockout,
