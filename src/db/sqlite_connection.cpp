@@ -381,6 +381,19 @@ void SqliteConnection::Idle() {
   checkpointed_frames_ = 0;
 }
 
+void SqliteConnection::CountStatements() {
+  sqlite3_trace_v2(db_.get(), SQLITE_TRACE_STMT, &SqliteConnection::OnTrace, this);
+}
+
+// SQLite reports a trigger's program as it starts too, with the text "-- TRIGGER name".
+int SqliteConnection::OnTrace(unsigned type, void* self, void* /*statement*/, void* sql) {
+  const auto* text = static_cast<const char*>(sql);
+  if (type == SQLITE_TRACE_STMT && (text == nullptr || std::strncmp(text, "--", 2) != 0)) {
+    ++static_cast<SqliteConnection*>(self)->statements_run_;
+  }
+  return 0;
+}
+
 int64_t SqliteConnection::LastInsertId() {
   return sqlite3_last_insert_rowid(db_.get());
 }

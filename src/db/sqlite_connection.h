@@ -38,6 +38,12 @@ class SqliteConnection final : public SqlConnection {
   const SqlDialect& Dialect() const override { return dialect_; }
   std::string DescribeDurability() override { return durability_; }
 
+  // From now on counts every statement SQLite starts on this connection (sqlite3_trace_v2),
+  // transaction control included and the programs of triggers left out: for the tests that
+  // pin how many statements each kind of request costs. Off by default (no trace hook).
+  void CountStatements();
+  uint64_t StatementsRun() const { return statements_run_; }
+
   // Called by a statement before each step: inside a request, reads join the request's
   // read transaction and a write outside BeginWrite ends it first.
   void BeforeStep(bool read_only);
@@ -78,6 +84,7 @@ class SqliteConnection final : public SqlConnection {
   void Execute(const char* sql);
   void EndRead();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
+  static int OnTrace(unsigned type, void* self, void* statement, void* sql);
 
   const SqliteDialect dialect_;
   // Writers queue on this kernel lock before BEGIN IMMEDIATE: the kernel wakes the next
@@ -99,6 +106,7 @@ class SqliteConnection final : public SqlConnection {
   bool read_open_ = false;       // the request's read transaction is open
   int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
   int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
+  uint64_t statements_run_ = 0;  // CountStatements()
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   // Last: destroyed first, so its final sync runs while the connection (and so the -wal
   // file) is still open.
