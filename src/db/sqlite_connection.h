@@ -12,6 +12,7 @@
 #include "db/wal_syncer.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace weave {
 
@@ -82,6 +83,9 @@ class SqliteConnection final : public SqlConnection {
   };
   void ApplySchema(std::string_view schema_sql);
   void Execute(const char* sql);
+  // Runs transaction control (BEGIN, COMMIT ...), prepared once: sqlite3_exec would parse
+  // the text again at every request.
+  void Control(const char* sql);
   void EndRead();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
   static int OnTrace(unsigned type, void* self, void* statement, void* sql);
@@ -91,6 +95,11 @@ class SqliteConnection final : public SqlConnection {
   // one the moment the lock is free, where SQLite's busy handler would sleep and poll.
   std::unique_ptr<LockFile> write_lock_;
   std::unique_ptr<sqlite3, CloseDatabase> db_;
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* statement) const;
+  };
+  // Control()'s statements, by text (the few literals of this file).
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, FinalizeStatement>> control_;
   // Transparent hashing lets Prepare look statements up by string_view without allocating.
   struct TextHash {
     using is_transparent = void;
