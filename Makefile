@@ -58,7 +58,7 @@ VERSION    := $(shell cat VERSION)
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
 
 .PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
-        bench-report bench-tools \
+        bench-report bench-tools bench-statements \
         bench-selftest soak format \
         format-check tidy compdb clean
 
@@ -244,6 +244,10 @@ bench: all $(BENCH_BINS)
 
 bench-report:
 	@python3 bench/report.py
+
+# Statements per request type, counted by the database (DB=mysql: a throwaway MariaDB).
+bench-statements: $(ASAN_BUILD)/unit_tests
+	@DB=$(DB) UNIT_TESTS=$(ASAN_BUILD)/unit_tests sh bench/statements.sh
 
 # A fault campaign under the benchmark's verified load (bench/soak.py): SOAK_S seconds
 # (default 600) of the mix while workers are killed, the server reloaded, the disk filled

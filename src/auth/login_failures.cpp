@@ -13,13 +13,23 @@ namespace weave {
 LoginFailures::LoginFailures(SqlConnection& connection, const Clock& clock)
     : db_(connection), clock_(clock) {}
 
-std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string>& keys) {
-  std::string sql = "SELECT `key` FROM login_failures WHERE locked_until > ? AND `key` IN (";
-  for (size_t i = 0; i < keys.size(); ++i) {
+namespace {
+
+// "SELECT `key`<extra_columns> FROM login_failures WHERE" the key is locked at ?1 and one of
+// the next `keys` parameters.
+std::string LockedKeysSql(size_t keys, std::string_view extra_columns) {
+  std::string sql = "SELECT `key`" + std::string(extra_columns) +
+                    " FROM login_failures WHERE locked_until > ? AND `key` IN (";
+  for (size_t i = 0; i < keys; ++i) {
     sql += i == 0 ? "?" : ", ?";
   }
-  sql += ")";
-  StatementScope query(db_.Prepare(sql));
+  return sql + ")";
+}
+
+}  // namespace
+
+std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string>& keys) {
+  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), "")));
   query->BindInt(0, NowSeconds());
   for (size_t i = 0; i < keys.size(); ++i) {
     query->BindText(static_cast<int>(i + 1), keys[i]);
@@ -27,6 +37,31 @@ std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string
   std::vector<std::string> locked;
   while (query->Step()) {
     locked.emplace_back(query->ColumnText(0));
+  }
+  return locked;
+}
+
+// The users row comes as the one row whose first column is NULL (a key never is).
+std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<std::string>& keys,
+                                                             std::string_view username,
+                                                             std::optional<AccountRow>* account) {
+  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), ", NULL, NULL, NULL") +
+                                   " UNION ALL SELECT NULL, id, password_hash, status"
+                                   " FROM users WHERE username = ?"));
+  query->BindInt(0, NowSeconds());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    query->BindText(static_cast<int>(i + 1), keys[i]);
+  }
+  query->BindText(static_cast<int>(keys.size() + 1), username);
+  std::vector<std::string> locked;
+  account->reset();
+  while (query->Step()) {
+    if (!query->IsNull(0)) {
+      locked.emplace_back(query->ColumnText(0));
+    } else {
+      *account =
+          AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)), query->ColumnInt(3)};
+    }
   }
   return locked;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,25 @@ struct LockoutPolicy {
   int lockout_seconds = 900;
 };
 
+// The SQL users row of a login (see LoginFailures::LockedKeysAndAccount).
+struct AccountRow {
+  int64_t id = 0;
+  std::string password_hash;
+  int64_t status = 0;
+};
+
+// Takes the users row that LockedKeysAndAccount read along with a login's lockout check, for
+// the rest of that login check (implemented by the SQL user store).
+class AccountReadAhead {
+ public:
+  AccountReadAhead() = default;
+  AccountReadAhead(const AccountReadAhead&) = delete;
+  AccountReadAhead& operator=(const AccountReadAhead&) = delete;
+  virtual ~AccountReadAhead() = default;
+  virtual void UseReadAhead(std::string_view username, std::optional<AccountRow> row) = 0;
+  virtual void ForgetReadAhead() = 0;
+};
+
 // Counts per key ("user:alice", "addr:192.0.2.1", "pair:192.0.2.1 alice", "reset:alice").
 // Borrows the connection and clock. Every method throws BackendError on database failure.
 class LoginFailures {
@@ -26,6 +46,12 @@ class LoginFailures {
 
   // The keys among `keys` that are locked now, in one query.
   std::vector<std::string> LockedKeys(const std::vector<std::string>& keys);
+  // LockedKeys, and in the same statement (one round trip for a login's two reads) the
+  // users row of username, or nullopt in *account when there is none. Only for the SQL
+  // authentication back end, whose users table this reads.
+  std::vector<std::string> LockedKeysAndAccount(const std::vector<std::string>& keys,
+                                                std::string_view username,
+                                                std::optional<AccountRow>* account);
   // True if either key is locked now.
   bool IsLocked(std::string_view key_a, std::string_view key_b);
   // Counts one failure for key; locks it for policy.lockout_seconds once it has

@@ -21,13 +21,32 @@ bool Contains(const std::vector<std::string>& keys, const std::string& key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
+// Forgets the account row read ahead when a login check ends, however it ends: a later
+// request must read the account afresh.
+class ReadAheadScope {
+ public:
+  explicit ReadAheadScope(AccountReadAhead* read_ahead) : read_ahead_(read_ahead) {}
+  ReadAheadScope(const ReadAheadScope&) = delete;
+  ReadAheadScope& operator=(const ReadAheadScope&) = delete;
+  ~ReadAheadScope() {
+    if (read_ahead_ != nullptr) {
+      read_ahead_->ForgetReadAhead();
+    }
+  }
+
+ private:
+  AccountReadAhead* read_ahead_;
+};
+
 }  // namespace
 
 LoginGuard::LoginGuard(Authenticator& authenticator, LoginFailures& failures,
-                       const AccountsConfig& policy, const Clock& clock)
+                       const AccountsConfig& policy, const Clock& clock,
+                       AccountReadAhead* read_ahead)
     : authenticator_(authenticator),
       failures_(failures),
       clock_(clock),
+      read_ahead_(read_ahead),
       per_user_{policy.lockout_max_failures, policy.lockout_window_seconds, policy.lockout_seconds},
       per_address_{policy.lockout_max_failures_per_address, policy.lockout_window_seconds,
                    policy.lockout_seconds},
@@ -47,14 +66,22 @@ bool LoginGuard::LockoutEnabled() const {
 }
 
 bool LoginGuard::MayTry(std::string_view username, const EventSource& source) {
-  return !LockoutEnabled() || MayTry(username, source, KeysOf(username, source));
+  return !LockoutEnabled() || MayTry(username, source, KeysOf(username, source), nullptr);
 }
 
 bool LoginGuard::MayTry(std::string_view username, const EventSource& source,
-                        const AttemptKeys& keys) {
-  // One query in the common case; the trusted-address lookup only under a lockout.
-  const std::vector<std::string> locked =
-      failures_.LockedKeys({keys.pair, keys.user, keys.from_address});
+                        const AttemptKeys& keys, AccountReadAhead* read_ahead) {
+  // One query in the common case (the account's row with it); the trusted-address lookup
+  // only under a lockout.
+  std::vector<std::string> locked;
+  if (read_ahead != nullptr) {
+    std::optional<AccountRow> account;
+    locked = failures_.LockedKeysAndAccount({keys.pair, keys.user, keys.from_address}, username,
+                                            &account);
+    read_ahead->UseReadAhead(username, std::move(account));
+  } else {
+    locked = failures_.LockedKeys({keys.pair, keys.user, keys.from_address});
+  }
   bool refused = Contains(locked, keys.pair);
   if (!refused && (Contains(locked, keys.user) || Contains(locked, keys.from_address))) {
     refused =
@@ -115,7 +142,8 @@ void LoginGuard::RecordAccepted(std::string_view username, const AttemptKeys& ke
 LoginResult LoginGuard::Check(std::string_view username, std::string_view password,
                               const EventSource& source) {
   const AttemptKeys keys = KeysOf(username, source);
-  if (LockoutEnabled() && !MayTry(username, source, keys)) {
+  const ReadAheadScope read_ahead(read_ahead_);
+  if (LockoutEnabled() && !MayTry(username, source, keys, read_ahead_)) {
     return {LoginStatus::kLocked, 0};
   }
   const auto user = authenticator_.Authenticate(username, password);

@@ -39,8 +39,11 @@ struct LoginResult {
 // authenticator or the failure counters cannot answer.
 class LoginGuard {
  public:
+  // With read_ahead (the SQL user store, when it is the authenticator's back end), Check
+  // reads the account's row in the statement of the lockout check and hands it over, so a
+  // login costs one statement.
   LoginGuard(Authenticator& authenticator, LoginFailures& failures, const AccountsConfig& policy,
-             const Clock& clock);
+             const Clock& clock, AccountReadAhead* read_ahead = nullptr);
 
   // Checks username/password from source under the lockout rules.
   LoginResult Check(std::string_view username, std::string_view password,
@@ -71,7 +74,8 @@ class LoginGuard {
     std::string pair;          // "pair:<address> <name>"
   };
   static AttemptKeys KeysOf(std::string_view username, const EventSource& source);
-  bool MayTry(std::string_view username, const EventSource& source, const AttemptKeys& keys);
+  bool MayTry(std::string_view username, const EventSource& source, const AttemptKeys& keys,
+              AccountReadAhead* read_ahead);
   void RecordRejected(std::string_view username, const EventSource& source,
                       const AttemptKeys& keys);
   void RecordAccepted(std::string_view username, const AttemptKeys& keys);
@@ -80,6 +84,7 @@ class LoginGuard {
   Authenticator& authenticator_;
   LoginFailures& failures_;
   const Clock& clock_;
+  AccountReadAhead* const read_ahead_;
   const LockoutPolicy per_user_;
   const LockoutPolicy per_address_;
   const int64_t trust_seconds_;

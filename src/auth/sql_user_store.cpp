@@ -14,20 +14,35 @@ namespace weave {
 SqlUserStore::SqlUserStore(SqlConnection& connection, AuthConfig config)
     : db_(connection), config_(std::move(config)) {}
 
+void SqlUserStore::UseReadAhead(std::string_view username, std::optional<AccountRow> row) {
+  read_ahead_ = ReadAhead{std::string(username), std::move(row)};
+}
+
+void SqlUserStore::ForgetReadAhead() {
+  read_ahead_.reset();
+}
+
+std::optional<AccountRow> SqlUserStore::ReadAccount(std::string_view username) {
+  if (read_ahead_ && read_ahead_->username == username) {
+    return read_ahead_->row;
+  }
+  StatementScope query(
+      db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
+  query->BindText(0, username);
+  if (!query->Step()) {
+    return std::nullopt;
+  }
+  return AccountRow{query->ColumnInt(0), std::string(query->ColumnText(1)), query->ColumnInt(2)};
+}
+
 std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
                                                  std::string_view password) {
-  UserId id = 0;
-  std::string stored_hash;
-  {
-    StatementScope query(
-        db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
-    query->BindText(0, username);
-    if (!query->Step() || query->ColumnInt(2) != 1) {
-      return std::nullopt;
-    }
-    id = query->ColumnInt(0);
-    stored_hash = query->ColumnText(1);
+  const std::optional<AccountRow> account = ReadAccount(username);
+  if (!account || account->status != 1) {
+    return std::nullopt;
   }
+  const UserId id = account->id;
+  const std::string& stored_hash = account->password_hash;
   if (!VerifyPassword(password, stored_hash)) {
     return std::nullopt;
   }
@@ -53,15 +68,13 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
 }
 
 std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view username) {
-  StatementScope query(
-      db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
-  query->BindText(0, username);
-  if (!query->Step()) {
+  const std::optional<AccountRow> account = ReadAccount(username);
+  if (!account) {
     return std::string();
   }
   // The id too: an account created again under the same name is another account.
-  return std::to_string(query->ColumnInt(0)) + ":" + std::to_string(query->ColumnInt(2)) + ":" +
-         std::string(query->ColumnText(1));
+  return std::to_string(account->id) + ":" + std::to_string(account->status) + ":" +
+         account->password_hash;
 }
 
 void SqlUserStore::CheckHealth() {

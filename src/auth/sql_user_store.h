@@ -8,12 +8,13 @@
 
 #include "auth/account_store.h"
 #include "auth/authenticator.h"
+#include "auth/login_failures.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
 
 namespace weave {
 
-class SqlUserStore final : public AccountBackend {
+class SqlUserStore final : public AccountBackend, public AccountReadAhead {
  public:
   // Borrows connection, which must outlive this object.
   SqlUserStore(SqlConnection& connection, AuthConfig config);
@@ -36,9 +37,23 @@ class SqlUserStore final : public AccountBackend {
   // Every account, ordered by name.
   std::vector<AccountInfo> ListUsers();
 
+  // The users row of username as the login's lockout check read it (in the same statement):
+  // CredentialStamp and Authenticate of that name use it instead of a statement of their
+  // own, until ForgetReadAhead at the end of the login check.
+  void UseReadAhead(std::string_view username, std::optional<AccountRow> row) override;
+  void ForgetReadAhead() override;
+
  private:
+  // The users row of username: the read-ahead one, or a statement.
+  std::optional<AccountRow> ReadAccount(std::string_view username);
+
+  struct ReadAhead {
+    std::string username;
+    std::optional<AccountRow> row;
+  };
   SqlConnection& db_;
   const AuthConfig config_;
+  std::optional<ReadAhead> read_ahead_;
 };
 
 }  // namespace weave

@@ -24,6 +24,7 @@ class MysqlDialect final : public SqlDialect {
   // derived table when an offset is given.
   bool DeleteTakesLimit() const override { return true; }
   std::string LockCollectionSql() const override;
+  bool TriggersCarryModified() const override { return true; }
   std::string_view LockingReadSuffix() const override { return " FOR UPDATE"; }
 
   // 0, or the number of wbo<N> tables.

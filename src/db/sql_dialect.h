@@ -74,6 +74,10 @@ class SqlDialect {
   // commit, and LockingReadSuffix (" FOR UPDATE") makes a SELECT read the latest committed
   // row. Empty: nothing to do.
   virtual std::string LockCollectionSql() const { return ""; }
+  // True if the records table's triggers raise collection_stats.modified to the modified
+  // time of every record an upsert inserts or changes (MySQL's do; SQLite's count only),
+  // so a write whose every record takes the new time needs no StampCollectionSql.
+  virtual bool TriggersCarryModified() const { return false; }
   virtual std::string_view LockingReadSuffix() const { return ""; }
 
  protected:

@@ -220,6 +220,30 @@ void SqliteConnection::ApplySchema(std::string_view schema_sql) {
 
 SqliteConnection::~SqliteConnection() {
   statements_.clear();  // finalize statements before the handle closes
+  control_.clear();
+}
+
+void SqliteConnection::FinalizeStatement::operator()(sqlite3_stmt* statement) const {
+  sqlite3_finalize(statement);
+}
+
+void SqliteConnection::Control(const char* sql) {
+  auto found = control_.find(sql);
+  if (found == control_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, FinalizeStatement> statement(raw);
+    if (rc != SQLITE_OK) {
+      ThrowSqlite(db_.get(), sql);
+    }
+    found = control_.emplace(sql, std::move(statement)).first;
+  }
+  sqlite3_stmt* statement = found->second.get();
+  const int rc = sqlite3_step(statement);
+  sqlite3_reset(statement);
+  if (rc != SQLITE_DONE) {
+    ThrowSqlite(db_.get(), sql);
+  }
 }
 
 void SqliteConnection::Execute(const char* sql) {
@@ -267,7 +291,7 @@ void SqliteConnection::BeginWrite() {
   sqlite3_busy_timeout(db_.get(),
                        static_cast<int>(std::max<int64_t>(0, busy_timeout_ms_ - queued)));
   try {
-    Execute("BEGIN IMMEDIATE");
+    Control("BEGIN IMMEDIATE");
   } catch (...) {
     sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
     if (write_lock_) {
@@ -279,7 +303,7 @@ void SqliteConnection::BeginWrite() {
 }
 
 void SqliteConnection::Commit() {
-  Execute("COMMIT");
+  Control("COMMIT");
   if (write_lock_) {
     write_lock_->Unlock();
   }
@@ -287,7 +311,7 @@ void SqliteConnection::Commit() {
 
 void SqliteConnection::Rollback() {
   if (sqlite3_get_autocommit(db_.get()) == 0) {
-    Execute("ROLLBACK");
+    Control("ROLLBACK");
   }
   if (write_lock_) {
     write_lock_->Unlock();
@@ -313,7 +337,7 @@ void SqliteConnection::BeforeStep(bool read_only) {
   if (!read_only) {
     EndRead();  // a lone write runs in autocommit, never upgrading the read snapshot
   } else if (!read_open_) {
-    Execute("BEGIN");
+    Control("BEGIN");
     read_open_ = true;
   }
 }
@@ -322,7 +346,7 @@ void SqliteConnection::EndRead() {
   if (read_open_) {
     read_open_ = false;
     if (sqlite3_get_autocommit(db_.get()) == 0) {
-      Execute("COMMIT");
+      Control("COMMIT");
     }
   }
 }
@@ -379,6 +403,19 @@ void SqliteConnection::Idle() {
   sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
   checkpointed_frames_ = 0;
+}
+
+void SqliteConnection::CountStatements() {
+  sqlite3_trace_v2(db_.get(), SQLITE_TRACE_STMT, &SqliteConnection::OnTrace, this);
+}
+
+// SQLite reports a trigger's program as it starts too, with the text "-- TRIGGER name".
+int SqliteConnection::OnTrace(unsigned type, void* self, void* /*statement*/, void* sql) {
+  const auto* text = static_cast<const char*>(sql);
+  if (type == SQLITE_TRACE_STMT && (text == nullptr || std::strncmp(text, "--", 2) != 0)) {
+    ++static_cast<SqliteConnection*>(self)->statements_run_;
+  }
+  return 0;
 }
 
 int64_t SqliteConnection::LastInsertId() {

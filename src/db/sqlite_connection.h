@@ -12,6 +12,7 @@
 #include "db/wal_syncer.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace weave {
 
@@ -37,6 +38,12 @@ class SqliteConnection final : public SqlConnection {
   void Idle() override;
   const SqlDialect& Dialect() const override { return dialect_; }
   std::string DescribeDurability() override { return durability_; }
+
+  // From now on counts every statement SQLite starts on this connection (sqlite3_trace_v2),
+  // transaction control included and the programs of triggers left out: for the tests that
+  // pin how many statements each kind of request costs. Off by default (no trace hook).
+  void CountStatements();
+  uint64_t StatementsRun() const { return statements_run_; }
 
   // Called by a statement before each step: inside a request, reads join the request's
   // read transaction and a write outside BeginWrite ends it first.
@@ -76,14 +83,23 @@ class SqliteConnection final : public SqlConnection {
   };
   void ApplySchema(std::string_view schema_sql);
   void Execute(const char* sql);
+  // Runs transaction control (BEGIN, COMMIT ...), prepared once: sqlite3_exec would parse
+  // the text again at every request.
+  void Control(const char* sql);
   void EndRead();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
+  static int OnTrace(unsigned type, void* self, void* statement, void* sql);
 
   const SqliteDialect dialect_;
   // Writers queue on this kernel lock before BEGIN IMMEDIATE: the kernel wakes the next
   // one the moment the lock is free, where SQLite's busy handler would sleep and poll.
   std::unique_ptr<LockFile> write_lock_;
   std::unique_ptr<sqlite3, CloseDatabase> db_;
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* statement) const;
+  };
+  // Control()'s statements, by text (the few literals of this file).
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, FinalizeStatement>> control_;
   // Transparent hashing lets Prepare look statements up by string_view without allocating.
   struct TextHash {
     using is_transparent = void;
@@ -99,6 +115,7 @@ class SqliteConnection final : public SqlConnection {
   bool read_open_ = false;       // the request's read transaction is open
   int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
   int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
+  uint64_t statements_run_ = 0;  // CountStatements()
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   // Last: destroyed first, so its final sync runs while the connection (and so the -wal
   // file) is still open.

@@ -11,8 +11,10 @@
 namespace weave {
 namespace {
 
-// The largest number of records one upsert statement writes.
-constexpr size_t kMaxUpsertBatch = 64;
+// The largest number of records one upsert statement writes: a POST's whole batch (the
+// handlers take at most 100), so a write is one statement and at most this many statement
+// texts are prepared per connection.
+constexpr size_t kMaxUpsertBatch = 100;
 
 using SqlArg = std::variant<std::monostate, int64_t, std::string_view>;
 
@@ -300,35 +302,52 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
   return count;
 }
 
-std::optional<WriteResult> SqlStorage::CheckPrecondition(UserId user, int collection_id,
-                                                         const WriteContext& context,
-                                                         int64_t* timestamp_cs) {
-  // Locked, so that concurrent writers to the collection take turns deciding 412 and the
-  // next timestamp.
-  if (const std::string lock = dialect_.LockCollectionSql(); !lock.empty()) {
+SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collection_id,
+                                                       bool want_usage) {
+  // The usage is a plain (consistent, not locking) read also under FOR UPDATE: MariaDB and
+  // MySQL lock only the rows of the outer query.
+  const std::string sql =
+      std::string("SELECT modified, item_count") +
+      (want_usage ? ", (SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats"
+                    " WHERE userid = ?1)"
+                  : "") +
+      " FROM collection_stats WHERE userid = ?1 AND collection = ?2" +
+      std::string(dialect_.LockingReadSuffix());
+  const std::string lock = dialect_.LockCollectionSql();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      StatementScope query(db_.Prepare(sql));
+      query->BindInt(0, user);
+      query->BindInt(1, collection_id);
+      if (query->Step()) {
+        return CollectionState{query->ColumnInt(0), query->ColumnInt(1) > 0,
+                               want_usage ? query->ColumnInt(2) : 0};
+      }
+    }
+    if (lock.empty()) {
+      break;
+    }
+    // The collection's first write: the row is created, locked, and read again. Two first
+    // writers may deadlock here (the read took a gap lock); one is rolled back and retried.
     StatementScope statement(db_.Prepare(lock));
     statement->BindInt(0, user);
     statement->BindInt(1, collection_id);
     statement->Step();
   }
-  StatementScope query(db_.Prepare(
-      "SELECT modified, item_count FROM collection_stats WHERE userid = ? AND collection = ?" +
-      std::string(dialect_.LockingReadSuffix())));
-  query->BindInt(0, user);
-  query->BindInt(1, collection_id);
-  *timestamp_cs = context.request_time_cs;
-  if (!query->Step()) {
-    return std::nullopt;
-  }
-  const int64_t last_change_cs = query->ColumnInt(0);
-  const bool has_items = query->ColumnInt(1) > 0;
-  if (has_items && context.if_unmodified_since_cs &&
-      last_change_cs > *context.if_unmodified_since_cs) {
+  // No row (where writers exclude each other, as in SQLite): nothing written yet.
+  return CollectionState{0, false, want_usage ? StoredUsageBytes(user) : 0};
+}
+
+std::optional<WriteResult> SqlStorage::CheckPrecondition(const CollectionState& state,
+                                                         const WriteContext& context,
+                                                         int64_t* timestamp_cs) {
+  if (state.has_items && context.if_unmodified_since_cs &&
+      state.last_change_cs > *context.if_unmodified_since_cs) {
     return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
   }
   // Two writes in the same centisecond must not share a timestamp, or a client that synced
   // up to the first would never see the second with newer=.
-  *timestamp_cs = std::max(context.request_time_cs, last_change_cs + 1);
+  *timestamp_cs = std::max(context.request_time_cs, state.last_change_cs + 1);
   return std::nullopt;
 }
 
@@ -342,8 +361,8 @@ int64_t SqlStorage::StoredUsageBytes(UserId user) {
 // The stored totals include expired records not yet purged, so they can only overstate
 // usage. Only when they reach the quota are the user's expired records purged and the
 // totals read again: exact answers, and no scan on the common path.
-bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
-  if (context.quota_bytes <= 0 || StoredUsageBytes(user) < context.quota_bytes) {
+bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context, int64_t stored_usage_bytes) {
+  if (context.quota_bytes <= 0 || stored_usage_bytes < context.quota_bytes) {
     return false;
   }
   {
@@ -354,6 +373,13 @@ bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context) {
     purge->Step();
   }
   return StoredUsageBytes(user) >= context.quota_bytes;
+}
+
+int64_t SqlStorage::UsageAfter(UserId user, const WriteContext& context, int64_t upper_bound) {
+  if (context.exact_usage_from_bytes > 0 && upper_bound < context.exact_usage_from_bytes) {
+    return upper_bound;
+  }
+  return StoredUsageBytes(user);
 }
 
 void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timestamp_cs) {
@@ -380,28 +406,11 @@ void SqlStorage::DeleteStorage(UserId user) {
   RetryConflicts("deleting a user's records", [&] { DeleteStorageOnce(user); });
 }
 
-WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
-                                     std::span<const ItemWrite> items,
-                                     const WriteContext& context) {
-  db_.TrimStatementCache();
-  const int collection_id = FindOrCreateCollectionId(user, collection);
-  SqlTransaction transaction(db_);
-  int64_t timestamp_cs = 0;
-  if (auto refused = CheckPrecondition(user, collection_id, context, &timestamp_cs)) {
-    return *refused;
-  }
-  if (IsOverQuota(user, context)) {
-    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
-  }
-  const int64_t now_s = context.request_time_cs / 100;
+void SqlStorage::UpsertItems(UserId user, int collection_id, std::span<const ItemWrite> items,
+                             int64_t timestamp_cs, int64_t now_s) {
   const std::string table = dialect_.WboTable(user);
-  // Written in batches of a power of two rows (64, then 32, 16 ... for the rest): a few
-  // statements per request, and at most seven statement texts to prepare.
   for (size_t done = 0; done < items.size();) {
-    size_t batch = kMaxUpsertBatch;
-    while (batch > items.size() - done) {
-      batch /= 2;
-    }
+    const size_t batch = std::min(kMaxUpsertBatch, items.size() - done);
     StatementScope upsert(db_.Prepare(dialect_.UpsertItemsSql(table, batch)));
     for (size_t position = 0; position < batch; ++position) {
       const ItemWrite& item = items[done + position];
@@ -422,10 +431,39 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
     upsert->Step();
     done += batch;
   }
-  if (!items.empty()) {
+}
+
+WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
+                                     std::span<const ItemWrite> items,
+                                     const WriteContext& context) {
+  db_.TrimStatementCache();
+  const int collection_id = FindOrCreateCollectionId(user, collection);
+  SqlTransaction transaction(db_);
+  const bool want_usage = context.quota_bytes > 0 || context.exact_usage_from_bytes > 0;
+  const CollectionState state = LockCollection(user, collection_id, want_usage);
+  int64_t timestamp_cs = 0;
+  if (auto refused = CheckPrecondition(state, context, &timestamp_cs)) {
+    return *refused;
+  }
+  if (IsOverQuota(user, context, state.usage_bytes)) {
+    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
+  }
+  UpsertItems(user, collection_id, items, timestamp_cs, context.request_time_cs / 100);
+  // A record without payload or parentid keeps its modified time, which the triggers would
+  // then not carry to the collection.
+  const bool all_take_the_time = std::all_of(items.begin(), items.end(), [](const ItemWrite& item) {
+    return item.payload.has_value() || item.parentid.has_value();
+  });
+  if (!items.empty() && !(dialect_.TriggersCarryModified() && all_take_the_time)) {
     StampCollection(user, collection_id, timestamp_cs);
   }
-  const int64_t usage = StoredUsageBytes(user);
+  // Replacing records can only lower the usage by what they held: the old usage plus the
+  // new payloads bound it from above.
+  int64_t written_bytes = 0;
+  for (const ItemWrite& item : items) {
+    written_bytes += item.payload ? static_cast<int64_t>(item.payload->size()) : 0;
+  }
+  const int64_t usage = UsageAfter(user, context, state.usage_bytes + written_bytes);
   transaction.Commit();
   return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
 }
@@ -439,8 +477,10 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   if (!collection_id) {
     return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
   }
+  const bool want_usage = context.exact_usage_from_bytes > 0;
+  const CollectionState state = LockCollection(user, *collection_id, want_usage);
   int64_t timestamp_cs = 0;
-  if (auto refused = CheckPrecondition(user, *collection_id, context, &timestamp_cs)) {
+  if (auto refused = CheckPrecondition(state, context, &timestamp_cs)) {
     return *refused;
   }
   const std::string table = dialect_.WboTable(user);
@@ -473,7 +513,8 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   if (deleted > 0) {
     StampCollection(user, *collection_id, timestamp_cs);
   }
-  const int64_t usage = StoredUsageBytes(user);
+  // A delete only lowers the usage.
+  const int64_t usage = UsageAfter(user, context, state.usage_bytes);
   transaction.Commit();
   return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
 }

@@ -41,11 +41,28 @@ class SqlStorage final : public Storage {
   // Counts or sums per collection over the user's unexpired records.
   std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* aggregate,
                                                              int64_t now_s);
-  // Reads the collection's last change; decides 412 and the write's timestamp.
-  std::optional<WriteResult> CheckPrecondition(UserId user, int collection_id,
-                                               const WriteContext& context, int64_t* timestamp_cs);
+  // What a write reads before it changes anything.
+  struct CollectionState {
+    int64_t last_change_cs = 0;  // collection_stats.modified (0: no row yet)
+    bool has_items = false;
+    int64_t usage_bytes = 0;  // the user's stored usage, when asked for
+  };
+  // Reads the collection's stats row, locked until the commit where the dialect locks rows
+  // (creating it first when missing), and with want_usage the user's stored usage: one
+  // statement when the row exists.
+  CollectionState LockCollection(UserId user, int collection_id, bool want_usage);
+  // Decides 412 and the write's timestamp.
+  static std::optional<WriteResult> CheckPrecondition(const CollectionState& state,
+                                                      const WriteContext& context,
+                                                      int64_t* timestamp_cs);
   int64_t StoredUsageBytes(UserId user);
-  bool IsOverQuota(UserId user, const WriteContext& context);
+  bool IsOverQuota(UserId user, const WriteContext& context, int64_t stored_usage_bytes);
+  // The usage to report after a write: upper_bound when that stays below
+  // context.exact_usage_from_bytes, else read.
+  int64_t UsageAfter(UserId user, const WriteContext& context, int64_t upper_bound);
+  // Writes items with timestamp_cs in one upsert statement.
+  void UpsertItems(UserId user, int collection_id, std::span<const ItemWrite> items,
+                   int64_t timestamp_cs, int64_t now_s);
   void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);
   // One run of each write transaction.
   WriteResult PutItemsOnce(UserId user, std::string_view collection,

@@ -63,6 +63,10 @@ struct WriteContext {
   int64_t request_time_cs = 0;                    // the request's own timestamp
   std::optional<int64_t> if_unmodified_since_cs;  // X-If-Unmodified-Since, if sent
   int64_t quota_bytes = 0;                        // 0: no quota
+  // WriteResult::usage_bytes is exact when the usage may reach this many bytes; below it,
+  // it may be an upper bound that stays below (which saves a read: the quota header is
+  // only sent near the quota). 0: always exact.
+  int64_t exact_usage_from_bytes = 0;
 };
 
 enum class WriteStatus {
@@ -76,7 +80,8 @@ struct WriteResult {
   // The time stamped on every record written: the request time, or just past the
   // collection's last change if that is later (so timestamps never go backwards).
   int64_t timestamp_cs = 0;
-  // The user's usage after the write, in payload bytes (unexpired records).
+  // The user's usage after the write, in payload bytes (unexpired records); see
+  // WriteContext::exact_usage_from_bytes.
   int64_t usage_bytes = 0;
 };
 

@@ -1,5 +1,6 @@
 // The Storage API 1.0/1.1 handlers: parse, validate, call the storage back end, answer.
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <unordered_map>
 
@@ -14,6 +15,9 @@
 namespace weave {
 namespace {
 
+// Clients show a warning once less than this much of the quota is left.
+constexpr int64_t kQuotaWarningBytes = int64_t{1024} * 1024;
+
 int64_t NowSeconds(const StorageContext& call) {
   return call.context.request_time_cs / 100;
 }
@@ -22,6 +26,10 @@ WriteContext MakeWriteContext(const StorageContext& call) {
   WriteContext context;
   context.request_time_cs = call.context.request_time_cs;
   context.quota_bytes = call.limits.quota_bytes;
+  // AddQuotaHeader needs the exact usage only within a megabyte of the quota.
+  context.exact_usage_from_bytes = call.limits.quota_bytes > 0
+                                       ? call.limits.quota_bytes - kQuotaWarningBytes
+                                       : std::numeric_limits<int64_t>::max();
   if (const std::string* since = call.context.request.Header("X_IF_UNMODIFIED_SINCE")) {
     const auto parsed = ParseTimestamp(*since);
     if (!parsed) {
@@ -39,13 +47,12 @@ Response WriteRefused(const WriteResult& result) {
   return WeaveCodeResponse(400, WeaveError::kOverQuota);
 }
 
-// Clients show a warning once less than a megabyte of the quota is left.
 void AddQuotaHeader(const StorageLimits& limits, const WriteResult& result, Response& response) {
   if (limits.quota_bytes <= 0) {
     return;
   }
   const int64_t remaining_bytes = limits.quota_bytes - result.usage_bytes;
-  if (remaining_bytes <= int64_t{1024} * 1024) {
+  if (remaining_bytes <= kQuotaWarningBytes) {
     char text[32];
     snprintf(text, sizeof text, "%.2f", static_cast<double>(remaining_bytes) / 1024.0);
     response.SetHeader("X-Weave-Quota-Remaining", text);

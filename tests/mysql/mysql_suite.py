@@ -1100,6 +1100,29 @@ def account_id_unit_suites_on_mysql():
 
 
 @check
+def statement_counts_per_request_type_on_mysql():
+    """The unit binary's statement_counts suite: the statements each request type of the
+    benchmark's mix costs, counted by this MariaDB's Questions counter, printed and pinned.
+    The counter is global: nothing else may use the server meanwhile (the checks run one
+    after another)."""
+    binary = os.path.join(BUILD, "unit_tests")
+    assert os.access(binary, os.X_OK), "%s is missing (build it first)" % binary
+    create_database("weave_statements")
+    env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
+               WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
+               WEAVE_TEST_MYSQL_DATABASE="weave_statements", ASAN_OPTIONS="detect_leaks=1")
+    done = subprocess.run([binary, "--run_test=statement_counts/mysql_statements_per_request_type",
+                           "--log_level=message"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=300)
+    output = done.stdout.decode(errors="replace")
+    table = [line for line in output.splitlines() if line.startswith("  ")]
+    print("      " + "\n      ".join(table), flush=True)
+    assert done.returncode == 0, output[-8000:]
+    assert "skipped:" not in output, "skipped although the server is set:\n" + output[-4000:]
+    assert "No errors detected" in output, output[-4000:]
+
+
+@check
 def storage_contract_suite_on_mysql():
     """The unit binary's storage_contract suite, its MySQL cases against this MariaDB."""
     binary = os.path.join(BUILD, "unit_tests")

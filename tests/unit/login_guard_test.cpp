@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "auth/caching_account_backend.h"
 #include "auth/sql_user_store.h"
 #include "core/log.h"
 #include "db/make_connection.h"
@@ -66,6 +67,35 @@ class GuardFixture {
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(login_guard, GuardFixture)
+
+// With the SQL store as read-ahead, the lockout check's statement also reads the account
+// row; it serves that one login check only. A change made through another connection (as
+// by another worker) is seen by the next login at once, also after a login the lockout
+// refused.
+BOOST_AUTO_TEST_CASE(the_account_row_read_with_the_lockout_check_serves_one_login_only) {
+  CachingAccountBackend cached(*users, 60, 60, clock);
+  LoginGuard read_ahead(cached, *failures, policy, clock, users.get());
+  const auto login = [&](const std::string& password, const std::string& address) {
+    const RequestScope scope(*connection);
+    return read_ahead.Check("owner", password, EventSource{address, "GET", "/", ""}).status;
+  };
+  DatabaseConfig database;
+  database.sqlite.path = dir.File("weave.db");
+  const std::unique_ptr<SqlConnection> other_worker = MakeConnection(database);
+  SqlUserStore other_users(*other_worker, AuthConfig{});
+
+  BOOST_TEST((login("the right one", "192.0.2.1") == LoginStatus::kAccepted));
+  BOOST_TEST((other_users.SetPassword("owner", "a new one") == ChangeOutcome::kChanged));
+  BOOST_TEST((login("the right one", "192.0.2.1") == LoginStatus::kRejected));
+  BOOST_TEST((login("a new one", "192.0.2.1") == LoginStatus::kAccepted));
+
+  Guess("owner", "198.51.100.7", 3);  // the name is locked for addresses it did not use
+  BOOST_TEST((login("a new one", "198.51.100.7") == LoginStatus::kLocked));
+  BOOST_TEST((other_users.SetPassword("owner", "a third one") == ChangeOutcome::kChanged));
+  BOOST_TEST(users->CredentialStamp("owner").value() ==
+             other_users.CredentialStamp("owner").value());
+  BOOST_TEST((login("a third one", "192.0.2.1") == LoginStatus::kAccepted));
+}
 
 BOOST_AUTO_TEST_CASE(a_guesser_cannot_lock_the_owner_out_of_a_trusted_address) {
   BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));  // the owner's home

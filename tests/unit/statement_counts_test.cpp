@@ -1,0 +1,310 @@
+// How many SQL statements each kind of request costs, counted by the database itself:
+// SQLite's statement trace (sqlite3_trace_v2) and MariaDB's Questions status counter. Runs
+// the request types of the benchmark's mix (and a few more) through the server's App,
+// prints the table and pins every count, so a change that adds a round trip fails here.
+// The MySQL case runs when WEAVE_TEST_MYSQL_HOST names a server (tests/mysql/run.sh).
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "auth/sql_user_store.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "db/make_connection.h"
+#include "db/sqlite_connection.h"
+#include "server/app.h"
+#include "test_support.h"
+
+namespace weave {
+namespace {
+
+constexpr int64_t kStartMs = 1300000000250;
+constexpr int kRepeats = 3;
+
+// Counts statements on the database behind an App.
+class StatementCounter {
+ public:
+  StatementCounter() = default;
+  StatementCounter(const StatementCounter&) = delete;
+  StatementCounter& operator=(const StatementCounter&) = delete;
+  virtual ~StatementCounter() = default;
+  // Statements run so far, the counter's own reading left out.
+  virtual int64_t Read() = 0;
+  // Statements the database has parsed and prepared as of the last Read(), where it says.
+  virtual std::optional<int64_t> Prepares() const { return std::nullopt; }
+};
+
+class SqliteCounter final : public StatementCounter {
+ public:
+  explicit SqliteCounter(SqlConnection& connection)
+      : connection_(dynamic_cast<SqliteConnection&>(connection)) {
+    connection_.CountStatements();
+  }
+  int64_t Read() override { return static_cast<int64_t>(connection_.StatementsRun()); }
+
+ private:
+  SqliteConnection& connection_;
+};
+
+// MariaDB's global Questions (statements clients sent, each execution of a prepared
+// statement included) read on a connection of its own; nothing else may use the server
+// meanwhile. The reading is itself a statement: its share is measured and taken off.
+// Com_stmt_prepare is read with it: once warm, no request should make the server parse.
+class MysqlCounter final : public StatementCounter {
+ public:
+  explicit MysqlCounter(const DatabaseConfig& config) : connection_(MakeConnection(config)) {
+    Raw();
+    const int64_t first = Raw().questions;
+    own_ = Raw().questions - first;
+  }
+  int64_t Read() override {
+    reads_ += 1;
+    const Status status = Raw();
+    prepares_ = status.prepares;
+    return status.questions - reads_ * own_;
+  }
+  std::optional<int64_t> Prepares() const override { return prepares_; }
+
+ private:
+  struct Status {
+    int64_t questions = 0;
+    int64_t prepares = 0;
+  };
+  Status Raw() {
+    StatementScope query(connection_->Prepare(
+        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME IN ('QUESTIONS', 'COM_STMT_PREPARE')"));
+    Status status;
+    while (query->Step()) {
+      const int64_t value = std::stoll(std::string(query->ColumnText(1)));
+      (query->ColumnText(0) == "QUESTIONS" ? status.questions : status.prepares) = value;
+    }
+    BOOST_REQUIRE(status.questions > 0);
+    return status;
+  }
+
+  std::unique_ptr<SqlConnection> connection_;
+  int64_t own_ = 0;
+  int64_t reads_ = 0;
+  int64_t prepares_ = 0;
+};
+
+// The benchmark's mix (bench/load/main.cpp, Session): per sync session one info/collections,
+// meta/global with probability 0.6, 0.53 collection downloads and 0.56 POSTs of ten records
+// on average, and with probability 0.01 each a DELETE of a few ids (then a GET of them) and
+// a wipe of a scratch account (then info/collections, and a POST to restock it).
+const std::map<std::string, double> kMixWeights = {
+    {"info_collections", 1.01}, {"meta_global", 0.6}, {"get_collection", 0.54},
+    {"post_collection", 0.57},  {"delete_ids", 0.01}, {"delete_storage", 0.01},
+};
+
+class Bench {
+ public:
+  explicit Bench(Config config) : config_(std::move(config)), clock_(kStartMs) {
+    InitLog("error", "");
+    config_.log.access_log = false;
+    app_ = std::make_unique<App>(config_, clock_);
+    user_ = "stmt" + HexEncode(RandomBytes(3));
+    SqlUserStore users(app_->Connection(), config_.auth);
+    BOOST_REQUIRE((users.CreateUser(user_, "pw-" + user_, "").outcome == CreateOutcome::kCreated));
+  }
+
+  App& Service() { return *app_; }
+
+  Response Send(const std::string& method, const std::string& path, const std::string& body = "",
+                const std::string& query = "", bool confirm = false) {
+    clock_.AdvanceMs(1000);
+    Request request;
+    request.method = method;
+    request.path = "/1.1/" + user_ + "/" + path;
+    request.body = body;
+    request.query = query;
+    request.remote_addr = "192.0.2.1";
+    request.headers.emplace_back("AUTHORIZATION", "Basic " + Base64Encode(user_ + ":pw-" + user_));
+    if (confirm) {
+      request.headers.emplace_back("X_CONFIRM_DELETE", "1");
+    }
+    Response response = app_->Serve(request);
+    BOOST_TEST_REQUIRE(response.status == 200, method << " " << path << "?" << query << ": "
+                                                      << response.status << " " << response.body);
+    return response;
+  }
+
+  // Ten records: five new ids, five already stored.
+  std::string TenRecords() {
+    std::string body = "[";
+    for (int i = 0; i < 10; ++i) {
+      const std::string id = i < 5 ? "new" + std::to_string(next_id_++) : "old" + std::to_string(i);
+      body += (i == 0 ? "{" : ",{") + std::string("\"id\":\"") + id +
+              "\",\"sortindex\":" + std::to_string(i) + ",\"payload\":\"" + std::string(200, 'x') +
+              "\"}";
+    }
+    return body + "]";
+  }
+
+  void Seed() {
+    Send("PUT", "storage/meta/global", R"({"payload":"{\"syncID\":\"abc\"}"})");
+    Send("PUT", "storage/tabs/t1", R"({"payload":"tab"})");
+    for (int i = 0; i < 10; ++i) {
+      Send("PUT", "storage/history/old" + std::to_string(i), R"({"payload":"seeded"})");
+    }
+  }
+
+ private:
+  Config config_;
+  ManualClock clock_;
+  std::unique_ptr<App> app_;
+  std::string user_;
+  int next_id_ = 0;
+};
+
+struct RequestType {
+  std::string name;
+  std::function<void(Bench&)> send;
+  std::function<void(Bench&)> after;  // restocks what the request removed (not counted)
+};
+
+std::vector<RequestType> RequestTypes() {
+  const auto get = [](std::string path, std::string query = "") {
+    return [path, query](Bench& bench) {
+      bench.Send("GET", path, "", query);
+    };
+  };
+  // The wipe comes last: after it, the restock leaves every collection as the first round
+  // found it (a collection's first write costs more, see SqlStorage::LockCollection).
+  return {
+      {"info_collections", get("info/collections"), {}},
+      {"meta_global", get("storage/meta/global"), {}},
+      {"get_collection", get("storage/history", "full=1&newer=1300000005.00"), {}},
+      {"get_collection_ids", get("storage/history"), {}},
+      {"post_collection",
+       [](Bench& bench) { bench.Send("POST", "storage/history", bench.TenRecords()); },
+       {}},
+      {"put_record",
+       [](Bench& bench) { bench.Send("PUT", "storage/tabs/t1", R"({"payload":"tab"})"); },
+       {}},
+      {"delete_ids",
+       [](Bench& bench) { bench.Send("DELETE", "storage/history", "", "ids=old5,old6,old7"); },
+       [](Bench& bench) {
+         bench.Send("POST", "storage/history", bench.TenRecords());
+       }},
+      {"info_quota", get("info/quota"), {}},
+      {"info_collection_counts", get("info/collection_counts"), {}},
+      {"delete_storage", [](Bench& bench) { bench.Send("DELETE", "storage", "", "", true); },
+       [](Bench& bench) {
+         bench.Seed();
+       }},
+  };
+}
+
+// Runs every request type once to warm up (prepared statements, the password check, the
+// trusted address), then kRepeats times counted; returns statements per request by type.
+std::map<std::string, int64_t> Measure(Bench& bench, StatementCounter& counter) {
+  bench.Seed();
+  const std::vector<RequestType> types = RequestTypes();
+  for (const RequestType& type : types) {
+    type.send(bench);
+    if (type.after) {
+      type.after(bench);
+    }
+  }
+  std::map<std::string, int64_t> counts;
+  counter.Read();
+  const std::optional<int64_t> prepares = counter.Prepares();
+  for (const RequestType& type : types) {
+    for (int repeat = 0; repeat < kRepeats; ++repeat) {
+      const int64_t before = counter.Read();
+      type.send(bench);
+      const int64_t statements = counter.Read() - before;
+      if (repeat == 0) {
+        counts[type.name] = statements;
+      }
+      BOOST_TEST(statements == counts[type.name], type.name << ": not the same count each time");
+      if (type.after) {
+        type.after(bench);
+      }
+    }
+  }
+  // Once warm, requests reuse the statements prepared on the server: none is parsed again.
+  counter.Read();
+  BOOST_TEST((counter.Prepares() == prepares), "statements prepared again after the warm-up");
+  return counts;
+}
+
+// Prints the table, with the mix's weighted average, and compares with the pinned counts.
+void Report(const std::string& database, const std::map<std::string, int64_t>& counts,
+            const std::map<std::string, int64_t>& expected) {
+  double weighted = 0;
+  double weights = 0;
+  std::printf("statements per request, %s:\n", database.c_str());
+  for (const auto& [name, count] : counts) {
+    std::printf("  %-24s %lld\n", name.c_str(), static_cast<long long>(count));
+    if (const auto weight = kMixWeights.find(name); weight != kMixWeights.end()) {
+      weighted += weight->second * static_cast<double>(count);
+      weights += weight->second;
+    }
+  }
+  std::printf("  %-24s %.2f\n", "mix average", weighted / weights);
+  std::fflush(stdout);
+  for (const auto& [name, count] : expected) {
+    const auto found = counts.find(name);
+    BOOST_TEST_REQUIRE((found != counts.end()), name);
+    BOOST_TEST(found->second == count, database << " " << name);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(statement_counts)
+
+BOOST_AUTO_TEST_CASE(sqlite_statements_per_request_type) {
+  testing::TempDir dir;
+  Config config;
+  config.database.sqlite.path = dir.File("weave.db");
+  Bench bench(config);
+  SqliteCounter counter(bench.Service().Connection());
+  Report("SQLite", Measure(bench, counter),
+         {{"info_collections", 4},
+          {"meta_global", 4},
+          {"get_collection", 4},
+          {"post_collection", 8},
+          {"delete_ids", 8},
+          {"delete_storage", 8},
+          {"get_collection_ids", 4},
+          {"put_record", 8},
+          {"info_quota", 4},
+          {"info_collection_counts", 4}});
+}
+
+BOOST_AUTO_TEST_CASE(mysql_statements_per_request_type) {
+  const auto database = testing::MysqlTestConfig("weave_statements");
+  if (!database) {
+    BOOST_TEST_MESSAGE("skipped: no MySQL test server (WEAVE_TEST_MYSQL_HOST is not set)");
+    return;
+  }
+  Config config;
+  config.database = *database;
+  Bench bench(config);
+  MysqlCounter counter(*database);
+  Report("MariaDB", Measure(bench, counter),
+         {{"info_collections", 2},
+          {"meta_global", 2},
+          {"get_collection", 2},
+          {"post_collection", 5},
+          {"delete_ids", 6},
+          {"delete_storage", 6},
+          {"get_collection_ids", 2},
+          {"put_record", 5},
+          {"info_quota", 2},
+          {"info_collection_counts", 2}});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace weave
