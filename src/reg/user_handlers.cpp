@@ -194,6 +194,23 @@ void CreateAccount(const RegContext& call, const std::string& username, const st
 
 }  // namespace
 
+namespace {
+
+// A new account gets its node at once when nodes are listed. Not fatal: the account exists,
+// and node/weave assigns one later (when a node has room again, or the database answers).
+void AssignNodeEarly(const RegContext& call, const std::string& username) {
+  try {
+    if (call.services.nodes.Any() && !call.services.nodes.Assign(username)) {
+      Log(LogLevel::kWarning) << "no node has room for the new account " << username;
+    }
+  } catch (const BackendError& error) {
+    Log(LogLevel::kWarning) << "node of the new account " << username
+                            << " left for node/weave: " << error.what();
+  }
+}
+
+}  // namespace
+
 Response PutUser(const RegContext& call) {
   const Request& request = call.context.request;
   const PathParams& params = call.context.params;
@@ -224,6 +241,7 @@ Response PutUser(const RegContext& call) {
   CheckRegistrationAllowed(call, username, text_field("captcha-response").value_or(""));
   CreateAccount(call, username, *password, email);
   Audit(call, SecurityEvent::kAccountCreated, username);
+  AssignNodeEarly(call, username);
   return Text(username);
 }
 
@@ -239,7 +257,11 @@ Response GetNode(const RegContext& call) {
   if (!call.services.accounts.FindUser(params.user)) {
     throw HttpError(404, "No such user");
   }
-  return Text(NodeUrl(call));
+  if (!call.services.nodes.Any()) {
+    return Text(NodeUrl(call));
+  }
+  // The client retries in 10 minutes on "null" (protocol.md §4.5).
+  return Text(call.services.nodes.Assign(params.user).value_or("null"));
 }
 
 namespace {

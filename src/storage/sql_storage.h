@@ -44,6 +44,9 @@ class SqlStorage final : public Storage {
   // Reads the collection's last change; decides 412 and the write's timestamp.
   std::optional<WriteResult> CheckPrecondition(UserId user, int collection_id,
                                                const WriteContext& context, int64_t* timestamp_cs);
+  // Throws UserFrozen while the user is being moved away (inside a write transaction, so a
+  // move that freezes the user waits for writes under way, and sees them).
+  void RefuseIfFrozen(UserId user);
   int64_t StoredUsageBytes(UserId user);
   bool IsOverQuota(UserId user, const WriteContext& context);
   void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);
