@@ -108,6 +108,7 @@ int MoveOne(App& app, NodeDatabases& databases, const std::string& username,
   if (!from_url) {
     // Nothing stored anywhere yet: pointing the user there is the whole move.
     app.Nodes().Reassign(username, to_url);
+    app.Accounts().StoreNodeHost(username, NodeHost(to_url));
     std::cout << username << " had no node; now on " << to_url << '\n';
     return 0;
   }
@@ -118,6 +119,7 @@ int MoveOne(App& app, NodeDatabases& databases, const std::string& username,
   MoveRequest move{
       username, account->id, *from_url, to_url, &databases.For(*from_url), &databases.For(to_url)};
   const MoveResult result = MoveUser(move, app.Nodes(), std::cout);
+  app.Accounts().StoreNodeHost(username, NodeHost(to_url));
   std::cout << "moved " << username << ": " << result.records << " records, " << result.caught_up
             << " changes caught up\n";
   return 0;

@@ -20,6 +20,14 @@ bool IsNodeState(std::string_view state) {
   return state == kNodeActive || state == kNodeDraining || state == kNodeDown;
 }
 
+std::string NodeHost(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+  }
+  return std::string(url.substr(0, url.find('/')));
+}
+
 bool NodeDirectory::Any() {
   StatementScope query(db_.Prepare("SELECT 1 FROM nodes LIMIT 1"));
   return query->Step();

@@ -21,6 +21,10 @@ inline constexpr std::string_view kNodeDown = "down";
 // True for active, draining and down.
 bool IsNodeState(std::string_view state);
 
+// The host (and port) of a node URL, as a Mozilla-layout directory names the node in
+// primaryNode: "https://node1.example.org/" -> "node1.example.org".
+std::string NodeHost(std::string_view url);
+
 struct NodeInfo {
   std::string url;  // ends in '/'
   std::string state;

@@ -196,11 +196,34 @@ void CreateAccount(const RegContext& call, const std::string& username, const st
 
 namespace {
 
+// The account's node, assigned now if it has none. A directory that already names a listed
+// node (an account from Mozilla's servers) keeps it; a new assignment is also written
+// where the back end keeps nodes itself (primaryNode). nullopt: every active node is full.
+std::optional<std::string> NodeForAccount(const RegContext& call, const std::string& username) {
+  NodeDirectory& nodes = call.services.nodes;
+  if (auto node = nodes.NodeOf(username)) {
+    return node;
+  }
+  if (const auto host = call.services.accounts.StoredNodeHost(username)) {
+    for (const NodeInfo& node : nodes.List()) {
+      if (NodeHost(node.url) == *host) {
+        nodes.Reassign(username, node.url);
+        return node.url;
+      }
+    }
+  }
+  auto node = nodes.Assign(username);
+  if (node) {
+    call.services.accounts.StoreNodeHost(username, NodeHost(*node));
+  }
+  return node;
+}
+
 // A new account gets its node at once when nodes are listed. Not fatal: the account exists,
 // and node/weave assigns one later (when a node has room again, or the database answers).
 void AssignNodeEarly(const RegContext& call, const std::string& username) {
   try {
-    if (call.services.nodes.Any() && !call.services.nodes.Assign(username)) {
+    if (call.services.nodes.Any() && !NodeForAccount(call, username)) {
       Log(LogLevel::kWarning) << "no node has room for the new account " << username;
     }
   } catch (const BackendError& error) {
@@ -261,7 +284,7 @@ Response GetNode(const RegContext& call) {
     return Text(NodeUrl(call));
   }
   // The client retries in 10 minutes on "null" (protocol.md §4.5).
-  return Text(call.services.nodes.Assign(params.user).value_or("null"));
+  return Text(NodeForAccount(call, params.user).value_or("null"));
 }
 
 namespace {
