@@ -64,6 +64,7 @@ run_suite "systemd socket activation" sh tests/functional/test_socket_activation
 run_suite "durability: sync bound, full disk, read-only, locked" \
   sh tests/functional/test_durability.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
+run_suite "a registration server and two storage nodes behind nginx" sh tests/functional/test_nodes.sh "$build"
 run_suite "make install and uninstall (DESTDIR)" sh tests/functional/test_install.sh "$build"
 run_suite "Debian package: build, lintian, install, sync, remove, purge" \
   sh tests/functional/test_package.sh "$build"

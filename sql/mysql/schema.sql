@@ -237,3 +237,36 @@ SELECT highest, 'seen' FROM (SELECT GREATEST(
     COALESCE((SELECT MAX(userid) FROM collections), 0),
     COALESCE((SELECT MAX(userid) FROM collection_stats), 0)) AS highest) AS found
  WHERE highest > (SELECT COALESCE(MAX(id), 0) FROM account_ids);
+
+-- Many storage nodes (empty on a single server; weave-admin nodes). Kept with the accounts:
+-- every node's url exactly as node/weave hands it out (ending in /), its state (active:
+-- takes new users; draining: keeps its users, takes no new ones; down: its users are
+-- answered 503), how many users it may have, how many it has, and the X-Weave-Backoff
+-- seconds it adds to its answers (0: none).
+CREATE TABLE IF NOT EXISTS nodes (
+  url           VARCHAR(255) NOT NULL,
+  state         VARCHAR(16)  NOT NULL DEFAULT 'active',
+  capacity      BIGINT       NOT NULL,
+  current_load  BIGINT       NOT NULL DEFAULT 0,
+  backoff       INT          NOT NULL DEFAULT 0,
+  PRIMARY KEY (url)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The node of each account (of any auth back end but a Mozilla-layout directory, which
+-- keeps it in primaryNode), set when the account is created or first asks node/weave.
+CREATE TABLE IF NOT EXISTS user_nodes (
+  username  VARCHAR(255) NOT NULL,
+  node      VARCHAR(255) NOT NULL,
+  PRIMARY KEY (username),
+  KEY node (node)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Kept with the records, on a storage node: the users whose records weave-admin is moving
+-- away right now. Their writes are refused (503, a short Retry-After) from the moment the
+-- row is written until the move has switched them to their new node. A writer reads it with
+-- a locking read, so the mover's insert waits for writes already under way.
+CREATE TABLE IF NOT EXISTS frozen_users (
+  userid  INT(11) NOT NULL,
+  since   BIGINT  NOT NULL,
+  PRIMARY KEY (userid)
+) ENGINE=InnoDB;

@@ -157,3 +157,32 @@ SELECT highest, 'seen' FROM (SELECT max(
     coalesce((SELECT max(userid) FROM collections), 0),
     coalesce((SELECT max(userid) FROM collection_stats), 0)) AS highest)
  WHERE highest > coalesce((SELECT max(id) FROM account_ids), 0);
+
+-- Many storage nodes (empty on a single server; weave-admin nodes). Kept with the accounts:
+-- every node's url exactly as node/weave hands it out (ending in /), its state (active:
+-- takes new users; draining: keeps its users, takes no new ones; down: its users are
+-- answered 503), how many users it may have, how many it has, and the X-Weave-Backoff
+-- seconds it adds to its answers (0: none).
+CREATE TABLE IF NOT EXISTS nodes (
+  url           TEXT    NOT NULL PRIMARY KEY,
+  state         TEXT    NOT NULL DEFAULT 'active',
+  capacity      INTEGER NOT NULL,
+  current_load  INTEGER NOT NULL DEFAULT 0,
+  backoff       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- The node of each account (of any auth back end but a Mozilla-layout directory, which
+-- keeps it in primaryNode), set when the account is created or first asks node/weave.
+CREATE TABLE IF NOT EXISTS user_nodes (
+  username  TEXT    NOT NULL PRIMARY KEY,
+  node      TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS user_nodes_node ON user_nodes (node);
+
+-- Kept with the records, on a storage node: the users whose records weave-admin is moving
+-- away right now. Their writes are refused (503, a short Retry-After) from the moment the
+-- row is written until the move has switched them to their new node.
+CREATE TABLE IF NOT EXISTS frozen_users (
+  userid  INTEGER NOT NULL PRIMARY KEY,
+  since   INTEGER NOT NULL               -- seconds
+);

@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include "admin/node_commands.h"
 #include "auth/password_hash.h"
 #include "auth/sql_user_store.h"
 #include "core/config_loader.h"
@@ -23,6 +24,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: weave-admin [-c CONFIG] COMMAND [ARGS]\n"
     "  -c, --config CONFIG  YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
+    "  -n, --node-config F  a storage node's configuration (users move, nodes evacuate; repeat)\n"
     "  -h, --help           show this help\n"
     "  -V, --version        show the version\n"
     "Commands:\n"
@@ -35,10 +37,14 @@ constexpr const char* kUsage =
     "  wipe USER            delete the account's Sync data, keep the account\n"
     "  invite [COUNT]       print new one-time invite codes (registration.policy: invite)\n"
     "  invites              list invite codes (hash prefix, created, expires, used by)\n"
+    "  nodes add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
+    "        backoff URL SECONDS | evacuate URL       storage nodes (see weave-admin(8))\n"
+    "  users move USER URL  move a user and their records to another node\n"
     "Passwords are read from the first line of standard input (without echo on a terminal).\n"
     "See weave-admin(8).\n";
 
 constexpr option kLongOptions[] = {{"config", required_argument, nullptr, 'c'},
+                                   {"node-config", required_argument, nullptr, 'n'},
                                    {"help", no_argument, nullptr, 'h'},
                                    {"version", no_argument, nullptr, 'V'},
                                    {nullptr, 0, nullptr, 0}};
@@ -114,7 +120,7 @@ int RunSqlAccountCommand(weave::App& app, const std::vector<std::string>& args) 
                  "only wipe, delete, invite and invites work here\n";
     return 1;
   }
-  weave::SqlUserStore users(app.Connection(), app.GetConfig().auth);
+  weave::SqlUserStore users(app.AccountsConnection(), app.GetConfig().auth);
   if (command == "list") {
     for (const auto& account : users.ListUsers()) {
       std::cout << account.id << '\t' << account.username << '\t' << account.email << '\t'
@@ -182,11 +188,15 @@ bool IsCommand(const std::string& name) {
       return true;
     }
   }
-  return false;
+  return weave::IsNodeCommand(name);
 }
 
-int Run(weave::App& app, const std::vector<std::string>& args) {
+int Run(weave::App& app, const std::vector<std::string>& args,
+        const std::vector<std::string>& node_configs) {
   const std::string& command = args[0];
+  if (weave::IsNodeCommand(command)) {
+    return weave::RunNodeCommand(app, args, node_configs);
+  }
   if (command == "list" || command == "add" || command == "passwd" || command == "enable" ||
       command == "disable") {
     return RunSqlAccountCommand(app, args);
@@ -207,10 +217,13 @@ int main(int argc, char** argv) {
   umask(S_IRWXG | S_IRWXO);  // as weave-server: a database made here is the server's alone
   const char* from_env = std::getenv("WEAVE_CONFIG");
   std::string config_path = from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
+  std::vector<std::string> node_configs;
   int option = 0;
-  while ((option = getopt_long(argc, argv, "+c:hV", kLongOptions, nullptr)) != -1) {
+  while ((option = getopt_long(argc, argv, "+c:n:hV", kLongOptions, nullptr)) != -1) {
     if (option == 'c') {
       config_path = optarg;
+    } else if (option == 'n') {
+      node_configs.emplace_back(optarg);
     } else if (option == 'V') {
       std::cout << "weave-admin " << WEAVE_VERSION << '\n';
       return 0;
@@ -234,7 +247,7 @@ int main(int argc, char** argv) {
   }
   try {
     weave::App app(weave::LoadConfigFile(config_path));
-    return Run(app, args);
+    return Run(app, args, node_configs);
   } catch (const std::invalid_argument&) {
     std::cerr << kUsage;
     return 2;

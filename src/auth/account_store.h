@@ -60,6 +60,15 @@ class AccountStore {
   // When passwords and e-mail addresses are managed elsewhere (a read-only directory), the
   // text that tells users where; the User API then refuses changes and resets with 403.
   virtual std::optional<std::string> ExternalPasswordNotice() const { return std::nullopt; }
+  // Where the back end itself keeps each account's storage node (a Mozilla-layout directory:
+  // primaryNode "weave:<host>"): the host named there, or nullopt when none is named or the
+  // back end keeps none. The accounts database's user_nodes table is what the servers go by;
+  // this is read for accounts that have no row there yet.
+  virtual std::optional<std::string> StoredNodeHost(std::string_view /*username*/) {
+    return std::nullopt;
+  }
+  // Writes the host of the account's node where the back end keeps it; else does nothing.
+  virtual void StoreNodeHost(std::string_view /*username*/, std::string_view /*host*/) {}
 };
 
 // What every auth back end is: it checks logins and manages the accounts it holds.

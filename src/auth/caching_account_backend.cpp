@@ -123,6 +123,14 @@ std::optional<std::string> CachingAccountBackend::ExternalPasswordNotice() const
   return backend_.ExternalPasswordNotice();
 }
 
+std::optional<std::string> CachingAccountBackend::StoredNodeHost(std::string_view username) {
+  return backend_.StoredNodeHost(username);
+}
+
+void CachingAccountBackend::StoreNodeHost(std::string_view username, std::string_view host) {
+  backend_.StoreNodeHost(username, host);
+}
+
 void CachingAccountBackend::Forget(std::string_view username) {
   logins_.erase(std::string(username));
 }

@@ -49,6 +49,8 @@ class CachingAccountBackend final : public AccountBackend {
   ChangeOutcome SetEmail(std::string_view username, std::string_view email) override;
   std::optional<UserId> DeleteUser(std::string_view username) override;
   std::optional<std::string> ExternalPasswordNotice() const override;
+  std::optional<std::string> StoredNodeHost(std::string_view username) override;
+  void StoreNodeHost(std::string_view username, std::string_view host) override;
 
   // Forgets username's cached login, for changes made behind this object's back (such as
   // weave-admin disabling an account in this process).

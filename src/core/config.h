@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct ServerConfig {
   // Public base URL clients reach this server at (e.g. "https://sync.example.org/"):
   // the node URL handed out by the User API.
   std::string public_url;
+  // With many storage nodes (see the nodes table and weave-admin nodes): this storage
+  // server's own node URL, exactly as in the nodes table (e.g. "https://node1.example.org/").
+  // Set, the server answers only the users assigned to it: 401 to a user assigned elsewhere
+  // (the client then asks node/weave again), 503 while its node is down. Empty: every user.
+  std::string node_url;
   // Addresses of reverse proxies whose X-Forwarded-For names the real client (for logs
   // and lockouts). Requests from anywhere else are taken at their own address.
   std::vector<std::string> trusted_proxies;
@@ -276,6 +282,9 @@ struct LogConfig {
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
+  // Where accounts, nodes and login state live when they are not in `database`: a storage
+  // node of many points this at the registration server's database. Unset: `database`.
+  std::optional<DatabaseConfig> accounts_database;
   AuthConfig auth;
   LimitsConfig limits;
   LogConfig log;

@@ -193,6 +193,7 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
       .Int("retry_after_seconds", &server.retry_after_seconds, 1, 86400)
       .Text("path_prefix", &server.path_prefix)
       .Text("public_url", &server.public_url)
+      .Text("node_url", &server.node_url)
       .TextList("trusted_proxies", &server.trusted_proxies)
       .Apply(node);
   if (!mode_text.empty()) {
@@ -210,14 +211,24 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
   if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     throw ConfigError("server.public_url", "must start with http:// or https://");
   }
+  auto& node_url = server.node_url;
+  if (!node_url.empty()) {
+    if (node_url.rfind("http://", 0) != 0 && node_url.rfind("https://", 0) != 0) {
+      throw ConfigError("server.node_url", "must start with http:// or https://");
+    }
+    if (node_url.back() != '/') {
+      node_url.push_back('/');  // as node/weave hands it out
+    }
+  }
 }
 
-void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
-  Section("database")
+// The keys of `database`, also read for `accounts_database` (name says which).
+void ApplyDatabaseAs(const std::string& name, const YAML::Node& node, DatabaseConfig& database) {
+  Section(name)
       .Choice("driver", &database.driver, {"sqlite", "mysql"})
       .Child("sqlite",
-             [&database](const YAML::Node& child) {
-               Section("database.sqlite")
+             [&database, &name](const YAML::Node& child) {
+               Section(name + ".sqlite")
                    .Text("path", &database.sqlite.path)
                    .Int("busy_timeout_ms", &database.sqlite.busy_timeout_ms, 0, 600000)
                    .Choice("synchronous", &database.sqlite.synchronous, {"normal", "full"})
@@ -227,9 +238,9 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
                    .Apply(child);
              })
       .Child("mysql",
-             [&database](const YAML::Node& child) {
+             [&database, &name](const YAML::Node& child) {
                MysqlConfig& mysql = database.mysql;
-               Section("database.mysql")
+               Section(name + ".mysql")
                    .Text("host", &mysql.host)
                    .Int("port", &mysql.port, 1, 65535)
                    .Text("unix_socket", &mysql.unix_socket)
@@ -250,18 +261,27 @@ void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
       .Apply(node);
   const MysqlConfig& mysql = database.mysql;
   if (database.driver == "mysql" && mysql.database.empty()) {
-    throw ConfigError("database.mysql.database", "must not be empty");
+    throw ConfigError(name + ".mysql.database", "must not be empty");
   }
   if (mysql.cert_file.empty() != mysql.key_file.empty()) {
-    throw ConfigError("database.mysql.cert_file", "cert_file and key_file go together");
+    throw ConfigError(name + ".mysql.cert_file", "cert_file and key_file go together");
   }
   // A CA or client certificate without TLS would look protected and not be.
   if (mysql.tls == "off" && !(mysql.ca_file + mysql.cert_file).empty()) {
-    throw ConfigError("database.mysql.tls", "ca_file and cert_file need tls: on");
+    throw ConfigError(name + ".mysql.tls", "ca_file and cert_file need tls: on");
   }
   if (database.sqlite.path.empty()) {
-    throw ConfigError("database.sqlite.path", "must not be empty");
+    throw ConfigError(name + ".sqlite.path", "must not be empty");
   }
+}
+
+void ApplyDatabase(const YAML::Node& node, DatabaseConfig& database) {
+  ApplyDatabaseAs("database", node, database);
+}
+
+void ApplyAccountsDatabase(const YAML::Node& node, std::optional<DatabaseConfig>& database) {
+  database.emplace();
+  ApplyDatabaseAs("accounts_database", node, *database);
 }
 
 void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
@@ -470,8 +490,12 @@ void ReadSecretFiles(const YAML::Node& root, Config& config) {
     const char* key_path;
     std::string* field;
   };
+  std::string no_accounts_database;  // the key is not read without its section
   const SecretKey secrets[] = {
       {"database.mysql.password", &config.database.mysql.password},
+      {"accounts_database.mysql.password", config.accounts_database
+                                               ? &config.accounts_database->mysql.password
+                                               : &no_accounts_database},
       {"auth.ldap.bind_password", &config.auth.ldap.bind_password},
       {"auth.ldap.admin_password", &config.auth.ldap.admin_password},
       {"mail.password", &config.mail.password},
@@ -500,6 +524,7 @@ Config Load(const YAML::Node& root) {
   Section("")
       .Child("server", apply(ApplyServer, config.server))
       .Child("database", apply(ApplyDatabase, config.database))
+      .Child("accounts_database", apply(ApplyAccountsDatabase, config.accounts_database))
       .Child("auth", apply(ApplyAuth, config.auth))
       .Child("limits", apply(ApplyLimits, config.limits))
       .Child("log", apply(ApplyLog, config.log))

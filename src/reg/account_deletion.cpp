@@ -7,6 +7,7 @@ namespace weave {
 void DeleteAccount(RegServices& services, std::string_view username, UserId id) {
   services.erase_user_data(id);
   services.accounts.DeleteUser(username);
+  services.nodes.Release(username);
   services.state.ClearResetCode(username);
   services.logins.ForgetAccount(username);
 }

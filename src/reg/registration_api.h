@@ -10,6 +10,7 @@
 #include "auth/account_store.h"
 #include "auth/login_failures.h"
 #include "auth/login_guard.h"
+#include "auth/node_directory.h"
 #include "core/config.h"
 #include "http/request_context.h"
 #include "http/response.h"
@@ -29,13 +30,15 @@ struct RegServices {
   Mailer& mailer;
   // Deletes every stored record of an account (called when the account is deleted).
   std::function<void(UserId)> erase_user_data;
+  // Storage nodes and assignments; with none listed, node/weave answers server.public_url.
+  NodeDirectory& nodes;
 };
 
 // Deletes the account username, whose storage key is id, and what is kept about it: its
-// records (erase_user_data), the account, its pending reset codes and its trusted addresses
-// (LoginGuard::ForgetAccount). Its id is never handed out again (AllocateAccountId), so a
-// record that a request racing the deletion still wrote never reaches a later account.
-// Throws BackendError.
+// records (erase_user_data), its node assignment, the account, its pending reset codes and its
+// trusted addresses (LoginGuard::ForgetAccount). Its id is never handed out again
+// (AllocateAccountId), so a record that a request racing the deletion still wrote never reaches a
+// later account. Throws BackendError.
 void DeleteAccount(RegServices& services, std::string_view username, UserId id);
 
 // What a registration handler gets. Borrowed for one request.

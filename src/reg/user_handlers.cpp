@@ -194,6 +194,46 @@ void CreateAccount(const RegContext& call, const std::string& username, const st
 
 }  // namespace
 
+namespace {
+
+// The account's node, assigned now if it has none. A directory that already names a listed
+// node (an account from Mozilla's servers) keeps it; a new assignment is also written
+// where the back end keeps nodes itself (primaryNode). nullopt: every active node is full.
+std::optional<std::string> NodeForAccount(const RegContext& call, const std::string& username) {
+  NodeDirectory& nodes = call.services.nodes;
+  if (auto node = nodes.NodeOf(username)) {
+    return node;
+  }
+  if (const auto host = call.services.accounts.StoredNodeHost(username)) {
+    for (const NodeInfo& node : nodes.List()) {
+      if (NodeHost(node.url) == *host) {
+        nodes.Reassign(username, node.url);
+        return node.url;
+      }
+    }
+  }
+  auto node = nodes.Assign(username);
+  if (node) {
+    call.services.accounts.StoreNodeHost(username, NodeHost(*node));
+  }
+  return node;
+}
+
+// A new account gets its node at once when nodes are listed. Not fatal: the account exists,
+// and node/weave assigns one later (when a node has room again, or the database answers).
+void AssignNodeEarly(const RegContext& call, const std::string& username) {
+  try {
+    if (call.services.nodes.Any() && !NodeForAccount(call, username)) {
+      Log(LogLevel::kWarning) << "no node has room for the new account " << username;
+    }
+  } catch (const BackendError& error) {
+    Log(LogLevel::kWarning) << "node of the new account " << username
+                            << " left for node/weave: " << error.what();
+  }
+}
+
+}  // namespace
+
 Response PutUser(const RegContext& call) {
   const Request& request = call.context.request;
   const PathParams& params = call.context.params;
@@ -224,6 +264,7 @@ Response PutUser(const RegContext& call) {
   CheckRegistrationAllowed(call, username, text_field("captcha-response").value_or(""));
   CreateAccount(call, username, *password, email);
   Audit(call, SecurityEvent::kAccountCreated, username);
+  AssignNodeEarly(call, username);
   return Text(username);
 }
 
@@ -239,7 +280,11 @@ Response GetNode(const RegContext& call) {
   if (!call.services.accounts.FindUser(params.user)) {
     throw HttpError(404, "No such user");
   }
-  return Text(NodeUrl(call));
+  if (!call.services.nodes.Any()) {
+    return Text(NodeUrl(call));
+  }
+  // The client retries in 10 minutes on "null" (protocol.md §4.5).
+  return Text(NodeForAccount(call, params.user).value_or("null"));
 }
 
 namespace {

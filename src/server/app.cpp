@@ -2,11 +2,13 @@
 #include "server/app.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "auth/make_account_backend.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "db/make_connection.h"
+#include "server/node_guard.h"
 
 namespace weave {
 namespace {
@@ -43,13 +45,16 @@ App::App(Config config, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
       connection_(MakeConnection(config_.database)),
-      accounts_(MakeAccountBackend(config_.auth, *connection_, clock_)),
-      login_failures_(*connection_, clock_),
+      accounts_connection_(config_.accounts_database ? MakeConnection(*config_.accounts_database)
+                                                     : nullptr),
+      accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_)),
+      nodes_(AccountsConnection()),
+      login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
-      storage_(*connection_),
+      storage_(*connection_, !config_.server.node_url.empty()),
       storage_limits_(StorageLimitsFrom(config_.limits)),
-      account_state_(*connection_, clock_),
+      account_state_(AccountsConnection(), clock_),
       mailer_(config_.mail),
       // Deleting an account deletes its records in this server's database. A user-only
       // server on a database of its own has none there.
@@ -59,16 +64,20 @@ App::App(Config config, const Clock& clock)
                     logins_,
                     login_failures_,
                     mailer_,
-                    [this](UserId user) {
-                      storage_.DeleteStorage(user);
-                    }},
+                    [this](UserId user) { storage_.DeleteStorage(user); },
+                    nodes_},
       dispatcher_(config_, BuildRoutes(), logins_, clock_) {}
 
 RouteTable<Endpoint> App::BuildRoutes() {
   const RoleParts parts = PartsOf(config_.server.role);
   std::vector<RouteRow<Endpoint>> routes;
   if (parts.storage) {
-    for (auto& row : StorageEndpoints(storage_, storage_limits_)) {
+    auto rows = StorageEndpoints(storage_, storage_limits_);
+    if (!config_.server.node_url.empty()) {
+      rows = GuardNodeEndpoints(std::move(rows), nodes_, config_.server.node_url,
+                                config_.server.retry_after_seconds);
+    }
+    for (auto& row : rows) {
       routes.push_back(std::move(row));
     }
   }
@@ -83,12 +92,19 @@ RouteTable<Endpoint> App::BuildRoutes() {
 
 Response App::Serve(const Request& request) {
   const RequestScope scope(*connection_);
+  std::optional<RequestScope> accounts_scope;
+  if (accounts_connection_) {
+    accounts_scope.emplace(*accounts_connection_);
+  }
   return dispatcher_.Handle(request);
 }
 
 void App::Idle() {
   try {
     connection_->Idle();
+    if (accounts_connection_) {
+      accounts_connection_->Idle();
+    }
     ExpireOldRows();
   } catch (const std::exception& error) {
     Log(LogLevel::kWarning) << "database housekeeping: " << error.what();

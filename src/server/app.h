@@ -8,6 +8,7 @@
 #include "auth/login_failures.h"
 #include "auth/login_guard.h"
 #include "auth/make_account_backend.h"
+#include "auth/node_directory.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -42,7 +43,14 @@ class App {
   void Idle();
 
   const Config& GetConfig() const { return config_; }
+  // The database of records (`database`).
   SqlConnection& Connection() { return *connection_; }
+  // The database of accounts, nodes and login state: accounts_database when configured,
+  // else the same as Connection().
+  SqlConnection& AccountsConnection() {
+    return accounts_connection_ ? *accounts_connection_ : *connection_;
+  }
+  NodeDirectory& Nodes() { return nodes_; }
   // The accounts the server authenticates against (the SQL users table or the directory),
   // behind the login cache.
   AccountBackend& Accounts() { return *accounts_.cached; }
@@ -63,7 +71,9 @@ class App {
   const SystemClock system_clock_;
   const Clock& clock_;
   std::unique_ptr<SqlConnection> connection_;
+  std::unique_ptr<SqlConnection> accounts_connection_;  // null: accounts in connection_
   AccountBackends accounts_;
+  NodeDirectory nodes_;
   LoginFailures login_failures_;
   LoginGuard logins_;
   SqlStorage storage_;

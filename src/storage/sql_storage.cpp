@@ -351,6 +351,20 @@ std::optional<WriteResult> SqlStorage::CheckPrecondition(const CollectionState& 
   return std::nullopt;
 }
 
+void SqlStorage::RefuseIfFrozen(UserId user) {
+  if (!users_can_move_) {
+    return;
+  }
+  // A locking read: on MySQL it holds the key's gap until the commit, so the mover's insert
+  // of the row waits for this transaction; SQLite's writers take turns anyway.
+  StatementScope query(db_.Prepare("SELECT since FROM frozen_users WHERE userid = ?" +
+                                   std::string(dialect_.LockingReadSuffix())));
+  query->BindInt(0, user);
+  if (query->Step()) {
+    throw UserFrozen("user " + std::to_string(user) + " is being moved to another node");
+  }
+}
+
 int64_t SqlStorage::StoredUsageBytes(UserId user) {
   StatementScope query(
       db_.Prepare("SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?"));
@@ -439,6 +453,7 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   db_.TrimStatementCache();
   const int collection_id = FindOrCreateCollectionId(user, collection);
   SqlTransaction transaction(db_);
+  RefuseIfFrozen(user);
   const bool want_usage = context.quota_bytes > 0 || context.exact_usage_from_bytes > 0;
   const CollectionState state = LockCollection(user, collection_id, want_usage);
   int64_t timestamp_cs = 0;
@@ -473,6 +488,7 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
                                         const WriteContext& context) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
+  RefuseIfFrozen(user);
   const auto collection_id = FindCollectionId(user, collection);
   if (!collection_id) {
     return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
@@ -522,6 +538,7 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
 void SqlStorage::DeleteStorageOnce(UserId user) {
   db_.TrimStatementCache();
   SqlTransaction transaction(db_);
+  RefuseIfFrozen(user);
   for (const std::string& sql : {"DELETE FROM " + dialect_.WboTable(user) + " WHERE username = ?",
                                  std::string("DELETE FROM collection_stats WHERE userid = ?"),
                                  std::string("DELETE FROM collections WHERE userid = ?")}) {

@@ -11,9 +11,11 @@ namespace weave {
 
 class SqlStorage final : public Storage {
  public:
-  // Borrows the connection, which must outlive this object.
-  explicit SqlStorage(SqlConnection& connection)
-      : db_(connection), dialect_(connection.Dialect()) {}
+  // Borrows the connection, which must outlive this object. users_can_move: writes check
+  // for a move under way (one more statement each); a server that is not a storage node
+  // (no server.node_url) has no user moved away from it and saves that statement.
+  explicit SqlStorage(SqlConnection& connection, bool users_can_move = true)
+      : db_(connection), dialect_(connection.Dialect()), users_can_move_(users_can_move) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -55,6 +57,9 @@ class SqlStorage final : public Storage {
   static std::optional<WriteResult> CheckPrecondition(const CollectionState& state,
                                                       const WriteContext& context,
                                                       int64_t* timestamp_cs);
+  // Throws UserFrozen while the user is being moved away (inside a write transaction, so a
+  // move that freezes the user waits for writes under way, and sees them).
+  void RefuseIfFrozen(UserId user);
   int64_t StoredUsageBytes(UserId user);
   bool IsOverQuota(UserId user, const WriteContext& context, int64_t stored_usage_bytes);
   // The usage to report after a write: upper_bound when that stays below
@@ -73,6 +78,7 @@ class SqlStorage final : public Storage {
 
   SqlConnection& db_;
   const SqlDialect& dialect_;
+  bool users_can_move_;
 };
 
 }  // namespace weave

@@ -10,9 +10,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/user_name.h"
 
 namespace weave {
+
+// A write refused because the user's records are being moved to another node right now
+// (frozen_users). A 503 like any back-end failure; a storage node answers it with a short
+// Retry-After, since the move is over within seconds.
+class UserFrozen : public BackendError {
+ public:
+  using BackendError::BackendError;
+};
 
 // A record as read back; the views stay valid only during the visitor call.
 struct ItemView {

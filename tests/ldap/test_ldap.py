@@ -856,6 +856,40 @@ def mozilla_delete_removes_the_entry(h):
     check(m.request("GET", "/user/1.0/newbie").text == "0", "still known")
 
 
+@test
+def mozilla_nodes_read_and_write_primary_node(h):
+    m = h.nodes_moz
+    admin = [os.path.join(h.build, "weave-admin"), "-c", m.config]
+    for url in ("http://node-a.example/", "http://node-b.example:8443/"):
+        subprocess.run(admin + ["nodes", "add", url, "10"], check=True, capture_output=True,
+                       timeout=60)
+    # An entry that names a listed node keeps it, as Mozilla's servers left it.
+    h.slapd.modify("dn: uid=bob,%s\nchangetype: modify\nreplace: primaryNode\n"
+                   "primaryNode: weave:node-b.example:8443\nprimaryNode: other:x.example\n"
+                   % USERS)
+    node = m.request("GET", "/user/1.0/bob/node/weave").text
+    check(node == "http://node-b.example:8443/", "bob's node %r" % node)
+    # One without ("weave:" alone) gets the node with the most room, written back as
+    # weave:<host>; the values of other products stay.
+    h.slapd.modify("dn: uid=dave,%s\nchangetype: modify\nadd: primaryNode\n"
+                   "primaryNode: other:y.example\n" % USERS)
+    node = m.request("GET", "/user/1.0/dave/node/weave").text
+    check(node == "http://node-a.example/", "dave's node %r" % node)
+    entry = mozilla_entry(h, "dave")[1]
+    check(sorted(entry["primaryNode"]) == ["other:y.example", "weave:node-a.example"],
+          "primaryNode %r" % entry.get("primaryNode"))
+    check(entry["syncNode"] == ["node-a.example"], "syncNode %r" % entry.get("syncNode"))
+    registered = enrol(m, "nodal", "nodal-password", "nodal@example.org")
+    expect_status(registered, 200, "register")
+    entry = mozilla_entry(h, "nodal")[1]
+    # At equal load the first URL wins.
+    check(entry["primaryNode"] == ["weave:node-a.example"], "new entry's primaryNode %r"
+          % entry.get("primaryNode"))
+    listed = subprocess.run(admin + ["nodes", "list"], check=True, capture_output=True,
+                            text=True, timeout=60).stdout
+    check("node-a.example/\tactive\t2/10" in listed, "nodes list %r" % listed)
+
+
 # --- the login cache: revoked credentials stop working in every worker -------------------
 
 # The cache instances keep logins for an hour; cache_ro rechecks the directory every second.
@@ -1022,6 +1056,11 @@ class Harness:
             users_dn="\"%s\"" % USERS, base_dn="\"%s\"" % BASE,
             user_filter="\"(&(objectClass=dataStore)(uid={user}))\"", password_change_url=None,
             cache_seconds="0"), workers=3)
+        self.nodes_moz = self.instance("nodes_moz", readonly_yaml(
+            s, mode="mozilla", admin_dn="\"%s\"" % ADMIN, admin_password="admin-password",
+            users_dn="\"%s\"" % USERS, base_dn="\"%s\"" % BASE,
+            user_filter="\"(&(objectClass=dataStore)(uid={user}))\"", password_change_url=None,
+            cache_seconds="0"))
         # The storage suite's own servers, with LDAP logins (as tests/functional/run.sh sets
         # them up for SQL): lockouts off where the suite fails logins on purpose.
         self.suite = self.instance("suite", readonly_yaml(s), workers=3, extra_yaml=(

@@ -417,6 +417,31 @@ BOOST_AUTO_TEST_CASE(mysql_tls_files_need_tls_on_and_each_other) {
                     ConfigError);
 }
 
+// Many storage nodes: a node's own URL (a final / added, as node/weave hands it out) and
+// the accounts database, read with the keys of database and named in its errors.
+BOOST_AUTO_TEST_CASE(node_url_and_accounts_database) {
+  BOOST_TEST(!LoadConfigText("").accounts_database.has_value());
+  const Config config = LoadConfigText(R"(
+server:
+  node_url: https://node1.example.org
+accounts_database:
+  driver: mysql
+  mysql:
+    host: accounts.example.org
+    database: accounts
+)");
+  BOOST_TEST(config.server.node_url == "https://node1.example.org/");
+  BOOST_REQUIRE(config.accounts_database.has_value());
+  BOOST_TEST(config.accounts_database->driver == "mysql");
+  BOOST_TEST(config.accounts_database->mysql.host == "accounts.example.org");
+  BOOST_TEST(config.database.driver == "sqlite");
+  BOOST_TEST(StartsWith(ErrorOf("server: {node_url: node1}"), "server.node_url: "));
+  BOOST_TEST(StartsWith(ErrorOf("accounts_database: {sqlite: {pathh: x}}"),
+                        "accounts_database.sqlite.pathh"));
+  BOOST_TEST(StartsWith(ErrorOf("accounts_database: {driver: mysql, mysql: {database: \"\"}}"),
+                        "accounts_database.mysql.database: "));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace weave

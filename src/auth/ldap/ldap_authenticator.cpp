@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/user_name.h"
 
 namespace weave {
@@ -198,6 +199,50 @@ ChangeOutcome LdapAuthenticator::SetEmail(std::string_view username, std::string
   }
   writer_->SetEmail(entry->dn, email);
   return ChangeOutcome::kChanged;
+}
+
+std::optional<std::string> LdapAuthenticator::StoredNodeHost(std::string_view username) {
+  if (IsReadonly()) {
+    return std::nullopt;
+  }
+  const auto entry = directory_.FindByLogin(username);
+  if (!entry) {
+    return std::nullopt;
+  }
+  for (const auto& [name, values] : entry->attributes) {
+    if (LowerAscii(name) != "primarynode") {
+      continue;
+    }
+    for (const std::string& value : values) {
+      // "weave:" alone means "no node yet" (protocol.md 4.4).
+      if (value.rfind("weave:", 0) == 0 && value.size() > 6) {
+        return value.substr(6);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void LdapAuthenticator::StoreNodeHost(std::string_view username, std::string_view host) {
+  if (IsReadonly()) {
+    return;
+  }
+  const auto entry = directory_.FindByLogin(username);
+  if (!entry) {
+    return;
+  }
+  std::vector<std::string> values;
+  for (const auto& [name, stored] : entry->attributes) {
+    if (LowerAscii(name) == "primarynode") {
+      for (const std::string& value : stored) {
+        if (value.rfind("weave:", 0) != 0) {
+          values.push_back(value);  // another product's node
+        }
+      }
+    }
+  }
+  values.push_back("weave:" + std::string(host));
+  writer_->SetNode(entry->dn, values, host);
 }
 
 std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {

@@ -73,6 +73,12 @@ class LdapAuthenticator final : public AccountBackend {
   std::optional<UserId> DeleteUser(std::string_view username) override;
   // readonly: where to change the password; mozilla: none.
   std::optional<std::string> ExternalPasswordNotice() const override;
+  // mozilla: the host of the entry's "weave:<host>" primaryNode value; readonly: nullopt
+  // (the node is kept in SQL only).
+  std::optional<std::string> StoredNodeHost(std::string_view username) override;
+  // mozilla: replaces the entry's weave: value of primaryNode (other products' stay) and
+  // syncNode; readonly: nothing.
+  void StoreNodeHost(std::string_view username, std::string_view host) override;
 
  private:
   bool IsReadonly() const { return config_.mode != "mozilla"; }

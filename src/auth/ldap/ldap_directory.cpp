@@ -239,6 +239,7 @@ std::vector<std::string> LdapDirectory::UserAttributes() const {
   }
   if (IsMozilla(config_)) {
     names.emplace_back("uidNumber");
+    names.emplace_back("primaryNode");
   }
   return names;
 }

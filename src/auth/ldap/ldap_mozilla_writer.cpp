@@ -139,6 +139,13 @@ void LdapMozillaWriter::SetEmail(const std::string& dn, std::string_view email) 
                 {{Op::kReplace, config_.email_attribute, {std::string(email)}}});
 }
 
+void LdapMozillaWriter::SetNode(const std::string& dn, const std::vector<std::string>& primary_node,
+                                const std::string_view host) {
+  admin_.Modify("set the node of " + dn, dn,
+                {{Op::kReplace, "primaryNode", primary_node},
+                 {Op::kReplace, "syncNode", {std::string(host)}}});
+}
+
 void LdapMozillaWriter::DeleteEntry(const std::string& dn) {
   admin_.Delete("delete " + dn, dn);
 }

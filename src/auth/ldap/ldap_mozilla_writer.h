@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/ldap/ldap_connection.h"
 #include "core/config.h"
@@ -28,6 +29,10 @@ class LdapMozillaWriter {
   void SetPassword(const std::string& dn, std::string_view password);
   // Replaces the e-mail address of dn.
   void SetEmail(const std::string& dn, std::string_view email);
+  // Replaces the primaryNode values of dn (the caller keeps other products' values) and its
+  // syncNode, the node of a new or moved account.
+  void SetNode(const std::string& dn, const std::vector<std::string>& primary_node,
+               std::string_view host);
   // Deletes dn; an entry already gone is not an error.
   void DeleteEntry(const std::string& dn);
 

@@ -1,0 +1,146 @@
+#!/bin/sh
+# Many storage nodes behind one nginx: a registration server and two storage nodes.
+# Usage: tests/functional/test_nodes.sh BUILD_DIR   (BUILD_DIR holds weave-server, weave-admin)
+#
+# In a fresh temporary folder: the registration server (server.role: user, registration
+# open) on reg.db, and two storage nodes (server.role: storage, server.node_url set), each
+# with its records in a database of its own (node1.db, node2.db) and its accounts in reg.db
+# (accounts_database). nginx gives each server a loopback port of its own; a node's URL is
+# its port's. tests/functional/nodes_checks.py then adds the nodes with weave-admin and checks
+# assignment by capacity (also under concurrent creations), draining, down, backoff, the 401
+# of a node that does not hold the user, a client-flow replay across users move, a move
+# under continuous writes, and nodes evacuate. The last line is "N passed, N failed".
+# shellcheck source-path=SCRIPTDIR
+set -u
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+resolve_build "${1:-}"
+server_bin="$build/weave-server"
+admin_bin="$build/weave-admin"
+# shellcheck source=deploy_lib.sh
+. "$here/deploy_lib.sh"
+need_built "$server_bin"
+need_built "$admin_bin"
+need_tools nginx python3 curl
+
+make_tmp nodes
+reg_pid="" node1_pid="" node2_pid="" nginx_pid=""
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() {
+  [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
+  for pid in "$reg_pid" "$node1_pid" "$node2_pid"; do
+    [ -n "$pid" ] && stop_pid "$pid" 20
+  done
+  nginx_pid="" reg_pid="" node1_pid="" node2_pid=""
+}
+
+reg_port=$(free_port)
+node1_port=$(free_port)
+node2_port=$(free_port)
+mkdir -p "$tmp/nginx"
+
+# common NAME: the keys every server shares.
+common() {
+  cat <<YAML
+  listen: "unix:$tmp/$1.sock"
+  socket_mode: "0666"
+  workers: 3
+database:
+  sqlite:
+    path: "$tmp/$1.db"
+registration:
+  policy: open
+  require_hashed_username: false
+accounts:
+  lockout_max_failures: 0
+security_log:
+  target: file
+  file: "$tmp/security-$1.log"
+YAML
+}
+{ echo "server:"; echo "  role: user"; common reg; } > "$tmp/reg.yaml"
+for n in 1 2; do
+  port=$node1_port
+  [ "$n" = 2 ] && port=$node2_port
+  {
+    echo "server:"
+    echo "  role: storage"
+    echo "  node_url: \"http://127.0.0.1:$port/\""
+    common "node$n"
+    echo "accounts_database:"
+    echo "  sqlite:"
+    echo "    path: \"$tmp/reg.db\""
+  } > "$tmp/node$n.yaml"
+done
+for name in reg node1 node2; do
+  if "$server_bin" -c "$tmp/$name.yaml" -t > "$tmp/t-$name.log" 2>&1; then
+    pass "weave-server -t accepts the $name configuration"
+  else
+    fail "weave-server -t rejects the $name configuration"
+    sed 's/^/      /' "$tmp/t-$name.log"
+  fi
+done
+
+sites=""
+for name in reg node1 node2; do
+  case $name in
+    reg) port=$reg_port ;;
+    node1) port=$node1_port ;;
+    *) port=$node2_port ;;
+  esac
+  sites="$sites
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      fastcgi_pass unix:$tmp/$name.sock;
+      include $root/conf/nginx/fastcgi_weave.conf;
+    }
+  }"
+done
+nginx_conf "$tmp/nginx" "" "$sites" > "$tmp/nginx/nginx.conf"
+
+"$server_bin" -c "$tmp/reg.yaml" 2> "$tmp/server-reg.log" &
+reg_pid=$!
+"$server_bin" -c "$tmp/node1.yaml" 2> "$tmp/server-node1.log" &
+node1_pid=$!
+"$server_bin" -c "$tmp/node2.yaml" 2> "$tmp/server-node2.log" &
+node2_pid=$!
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2> "$tmp/nginx/stderr.log" &
+nginx_pid=$!
+
+if wait_status "http://127.0.0.1:$reg_port/__heartbeat__" 200 30 &&
+   wait_status "http://127.0.0.1:$node1_port/__heartbeat__" 200 30 &&
+   wait_status "http://127.0.0.1:$node2_port/__heartbeat__" 200 30; then
+  pass "the registration server, both nodes and nginx are up"
+  NODES_REG_URL="http://127.0.0.1:$reg_port" \
+    NODES_NODE1_URL="http://127.0.0.1:$node1_port/" \
+    NODES_NODE2_URL="http://127.0.0.1:$node2_port/" \
+    NODES_ADMIN="$admin_bin" NODES_REG_CONFIG="$tmp/reg.yaml" \
+    NODES_NODE1_CONFIG="$tmp/node1.yaml" NODES_NODE2_CONFIG="$tmp/node2.yaml" \
+    NODES_NODE1_DB="$tmp/node1.db" NODES_NODE2_DB="$tmp/node2.db" \
+    PYTHONPATH="$here" timeout -k 5 600 python3 "$here/nodes_checks.py" > "$tmp/checks.out" 2>&1
+  sed 's/^/      /' "$tmp/checks.out"
+  add_counts "$tmp/checks.out" || fail "nodes_checks.py did not finish"
+else
+  fail "the servers or nginx did not come up"
+  tail -n 15 "$tmp"/server-*.log "$tmp/nginx/stderr.log" 2>/dev/null | sed 's/^/      /'
+fi
+
+stop_pid "$nginx_pid" 10
+nginx_pid=""
+for name in reg node1 node2; do
+  case $name in
+    reg) pid=$reg_pid; reg_pid="" ;;
+    node1) pid=$node1_pid; node1_pid="" ;;
+    *) pid=$node2_pid; node2_pid="" ;;
+  esac
+  stop_pid "$pid" 20
+  check "the $name server exits 0 on SIGTERM (status $stop_status)" test "$stop_status" = 0
+  if sanitizer_report "$tmp/server-$name.log"; then fail "sanitizer report in the $name server log"; fi
+  if grep -qE '\] error: |died' "$tmp/server-$name.log"; then
+    fail "errors in the $name server log:"
+    grep -E '\] error: |died' "$tmp/server-$name.log" | head -n 10 | sed 's/^/      /'
+  fi
+done
+
+finish
