@@ -109,15 +109,17 @@ $(ASAN_BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 
 LIB_OBJ      := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
+# weave-admin: admin_main.cpp dispatches to one file per group of commands.
+ADMIN_SRC    := $(sort $(wildcard src/admin/*.cpp))
 
 $(BUILD)/weave-server: $(LIB_OBJ) $(BUILD)/obj/src/server/main.o
 	$(CXX) $(OPT) $^ -o $@ $(LIBS)
-$(BUILD)/weave-admin: $(LIB_OBJ) $(BUILD)/obj/src/admin/admin_main.o
+$(BUILD)/weave-admin: $(LIB_OBJ) $(ADMIN_SRC:%.cpp=$(BUILD)/obj/%.o)
 	$(CXX) $(OPT) $^ -o $@ $(LIBS)
 
 $(ASAN_BUILD)/weave-server: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/server/main.o
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
-$(ASAN_BUILD)/weave-admin: $(ASAN_LIB_OBJ) $(ASAN_BUILD)/obj/src/admin/admin_main.o
+$(ASAN_BUILD)/weave-admin: $(ASAN_LIB_OBJ) $(ADMIN_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS)
 $(ASAN_BUILD)/unit_tests: $(ASAN_LIB_OBJ) $(TEST_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)
 	$(CXX) $(SANITIZE_FLAGS) $^ -o $@ $(LIBS) -lboost_unit_test_framework
@@ -256,7 +258,7 @@ compdb:
 
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
 tidy: $(GENERATED) | deps
-	@printf '%s\n' $(LIB_SRC) src/server/main.cpp src/admin/admin_main.cpp | xargs -P2 -I{} \
+	@printf '%s\n' $(LIB_SRC) src/server/main.cpp $(ADMIN_SRC) | xargs -P2 -I{} \
 	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
 clean:
