@@ -169,6 +169,19 @@ Wait WaitForConnection(int listen_fd, int64_t timeout_ms) {
   return ready < 0 && errno == EINTR ? Wait::kInterrupted : Wait::kAccept;
 }
 
+// Waits up to timeout_ms for a connection; true when one is waiting (accept it). Otherwise
+// runs idle (stop signals held back, as after a request) unless a signal ended the wait.
+bool IdleUntilConnection(int listen_fd, int64_t timeout_ms, const sigset_t& stop_signals,
+                         const IdleHandler& idle) {
+  const Wait wait = WaitForConnection(listen_fd, timeout_ms);
+  if (wait == Wait::kIdle) {
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    idle();
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  }
+  return wait == Wait::kAccept;
+}
+
 }  // namespace
 
 int64_t JitteredLimit(int64_t max_requests) {
@@ -233,15 +246,8 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
                            << ")";
       break;
     }
-    const Wait wait = idle && options.idle_wakeup_ms > 0
-                          ? WaitForConnection(listen_fd, options.idle_wakeup_ms)
-                          : Wait::kAccept;
-    if (wait != Wait::kAccept) {
-      if (wait == Wait::kIdle) {
-        sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-        idle();
-        sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-      }
+    if (idle && options.idle_wakeup_ms > 0 &&
+        !IdleUntilConnection(listen_fd, options.idle_wakeup_ms, stop_signals, idle)) {
       continue;
     }
     if (FCGX_Accept_r(&fcgi) < 0) {
