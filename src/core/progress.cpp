@@ -43,7 +43,7 @@ Progress::Progress(std::string label, int64_t total, std::ostream& out, bool ter
     : label_(std::move(label)), total_(total), out_(out), terminal_(terminal) {}
 
 Progress Progress::ForStderr(std::string label, int64_t total) {
-  return Progress(std::move(label), total, std::cerr, isatty(STDERR_FILENO) != 0);
+  return {std::move(label), total, std::cerr, isatty(STDERR_FILENO) != 0};
 }
 
 Progress::~Progress() {
