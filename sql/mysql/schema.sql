@@ -103,13 +103,17 @@ CREATE TABLE IF NOT EXISTS wbo (
   KEY weightindex (username, collection, sortindex),
   KEY predecessorindex (username, collection, predecessorid),
   KEY size_index (username, payload_size),
-  KEY ttl_index (username, ttl)
+  KEY ttl_index (username, ttl),
+  KEY expiry_index (ttl)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- A PHP-era table gets ttl (added in place, no copy) and then its index (built online),
 -- in two statements so that the column alone never forces a rebuild.
 ALTER TABLE wbo ADD COLUMN IF NOT EXISTS ttl INT(11) NOT NULL DEFAULT 2100000000;
 ALTER TABLE wbo ADD INDEX IF NOT EXISTS ttl_index (username, ttl);
+-- Every user's expired records by expiry, for the background purge (server/upkeep.h): its
+-- bounded DELETEs then lock only the rows they remove.
+ALTER TABLE wbo ADD INDEX IF NOT EXISTS expiry_index (ttl);
 
 -- The triggers see every write, also a PHP server's sharing the database during a move,
 -- which is why they also carry modified forward. NULLs are PHP-era rows.

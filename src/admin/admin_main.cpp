@@ -3,6 +3,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,10 +12,13 @@
 #include <sys/stat.h>
 
 #include "admin/node_commands.h"
+#include "admin/admin_audit.h"
+#include "admin/admin_commands.h"
 #include "auth/password_hash.h"
 #include "auth/sql_user_store.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
+#include "core/security_log.h"
 #include "core/user_name.h"
 #include "reg/registration_api.h"
 #include "server/app.h"
@@ -21,27 +26,22 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: weave-admin [-c CONFIG] COMMAND [ARGS]\n"
-    "  -c, --config CONFIG  YAML configuration (default: $WEAVE_CONFIG or /etc/weave/weave.yaml)\n"
-    "  -n, --node-config F  a storage node's configuration (users move, nodes evacuate; repeat)\n"
-    "  -h, --help           show this help\n"
-    "  -V, --version        show the version\n"
-    "Commands:\n"
-    "  add USER [EMAIL]     create an account; the password is read from stdin\n"
-    "  passwd USER          set a new password, read from stdin\n"
-    "  delete USER          delete the account and all its Sync data\n"
-    "  disable USER         refuse logins (data is kept)\n"
-    "  enable USER          allow logins again\n"
-    "  list                 list accounts\n"
-    "  wipe USER            delete the account's Sync data, keep the account\n"
-    "  invite [COUNT]       print new one-time invite codes (registration.policy: invite)\n"
-    "  invites              list invite codes (hash prefix, created, expires, used by)\n"
-    "  nodes add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
-    "        backoff URL SECONDS | evacuate URL       storage nodes (see weave-admin(8))\n"
-    "  users move USER URL  move a user and their records to another node\n"
-    "Passwords are read from the first line of standard input (without echo on a terminal).\n"
-    "See weave-admin(8).\n";
+std::string Usage() {
+  return "usage: weave-admin [-c CONFIG] COMMAND [ARGS]\n"
+         "       weave-admin COMMAND --help\n"
+         "  -c, --config CONFIG  YAML configuration (default: $WEAVE_CONFIG or "
+         "/etc/weave/weave.yaml)\n"
+         "  -n, --node-config F  a storage node's configuration (users move, nodes evacuate; "
+         "repeat)\n"
+         "  -h, --help           show this help\n"
+         "  -V, --version        show the version\n"
+         "Commands:\n" +
+         weave::CommandList() +
+         "Passwords are read from the first line of standard input (without echo on a "
+         "terminal).\n"
+         "Exit status: 0 done, 1 failed (no such user, database error, ...), 2 usage error.\n"
+         "See weave-admin(8).\n";
+}
 
 constexpr option kLongOptions[] = {{"config", required_argument, nullptr, 'c'},
                                    {"node-config", required_argument, nullptr, 'n'},
@@ -92,6 +92,11 @@ std::string ReadNewPassword() {
   return password;
 }
 
+int NoSuchUser(const std::string& name) {
+  std::cerr << "weave-admin: no such user: " << name << '\n';
+  return weave::kExitFailed;
+}
+
 int AddUser(weave::SqlUserStore& users, const std::vector<std::string>& args) {
   const std::string& name = args[1];
   if (!weave::IsValidUsername(name)) {
@@ -108,6 +113,7 @@ int AddUser(weave::SqlUserStore& users, const std::vector<std::string>& args) {
     return 1;
   }
   std::cout << "created " << name << " (id " << created.id << ")\n";
+  weave::AuditAdminAction("add", name);
   return 0;
 }
 
@@ -138,22 +144,35 @@ int RunSqlAccountCommand(weave::App& app, const std::vector<std::string>& args) 
     if (password.empty()) {
       return 1;
     }
-    return users.SetPassword(name, password) == weave::ChangeOutcome::kChanged
-               ? 0
-               : (std::cerr << "no such user\n", 1);
+    if (users.SetPassword(name, password) != weave::ChangeOutcome::kChanged) {
+      return NoSuchUser(name);
+    }
+  } else if (!users.SetStatus(name, command == "enable" ? 1 : 0)) {
+    return NoSuchUser(name);
   }
-  return users.SetStatus(name, command == "enable" ? 1 : 0) ? 0
-                                                            : (std::cerr << "no such user\n", 1);
+  weave::AuditAdminAction(command, name);
+  return 0;
 }
 
 // invite, invites: the registration service's invite codes.
 int RunInviteCommand(weave::App& app, const std::vector<std::string>& args) {
   if (args[0] == "invite") {
-    const int count = args.size() > 1 ? std::stoi(args[1]) : 1;
+    int count = 1;
+    if (args.size() > 1) {
+      const std::string& text = args[1];
+      const auto parsed = std::from_chars(text.data(), text.data() + text.size(), count);
+      if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+        count = 0;
+      }
+    }
+    if (count < 1 || count > 1000) {
+      throw std::invalid_argument("COUNT is 1 to 1000");
+    }
     for (int i = 0; i < count; ++i) {
       std::cout << app.State().CreateInvite(app.GetConfig().registration.invite_lifetime_seconds)
                 << '\n';
     }
+    weave::AuditAdminAction("invite", "", std::to_string(count) + " codes");
     return 0;
   }
   for (const auto& invite : app.State().ListInvites()) {
@@ -161,34 +180,6 @@ int RunInviteCommand(weave::App& app, const std::vector<std::string>& args) {
               << '\t' << (invite.used_by.empty() ? "unused" : invite.used_by) << '\n';
   }
   return 0;
-}
-
-// wipe, delete: an account's Sync data (and, for delete, the account).
-int RunDataCommand(weave::App& app, const std::vector<std::string>& args) {
-  NeedArguments(args, 2);
-  const std::string& name = args[1];
-  const auto account = app.Accounts().FindUser(name);
-  if (!account) {
-    std::cerr << "no such user\n";
-    return 1;
-  }
-  if (args[0] == "delete") {
-    weave::DeleteAccount(app.Registration(), name, account->id);
-    std::cout << "deleted " << name << '\n';
-  } else {
-    app.StorageBackend().DeleteStorage(account->id);
-  }
-  return 0;
-}
-
-bool IsCommand(const std::string& name) {
-  for (const char* command :
-       {"list", "add", "passwd", "enable", "disable", "invite", "invites", "wipe", "delete"}) {
-    if (name == command) {
-      return true;
-    }
-  }
-  return weave::IsNodeCommand(name);
 }
 
 int Run(weave::App& app, const std::vector<std::string>& args,
@@ -205,9 +196,18 @@ int Run(weave::App& app, const std::vector<std::string>& args,
     return RunInviteCommand(app, args);
   }
   if (command == "wipe" || command == "delete") {
-    return RunDataCommand(app, args);
+    return weave::RunDataCommand(app, args);
   }
-  std::cerr << kUsage;
+  if (command == "purge") {
+    return weave::RunPurgeCommand(app, args);
+  }
+  if (command == "usage") {
+    return weave::RunUsageCommand(app, args);
+  }
+  if (command == "stats") {
+    return weave::RunStatsCommand(app, args);
+  }
+  std::cerr << Usage();
   return 2;
 }
 
@@ -228,29 +228,38 @@ int main(int argc, char** argv) {
       std::cout << "weave-admin " << WEAVE_VERSION << '\n';
       return 0;
     } else if (option == 'h') {
-      std::cout << kUsage;
+      std::cout << Usage();
       return 0;
     } else {
-      std::cerr << kUsage;
+      std::cerr << Usage();
       return 2;
     }
   }
   const std::vector<std::string> args(argv + optind, argv + argc);
   if (args.empty()) {
-    std::cerr << kUsage;
+    std::cerr << Usage();
     return 2;
   }
   // Checked before the configuration is read: a typo must not open (or create) a database.
-  if (!IsCommand(args[0])) {
-    std::cerr << "weave-admin: unknown command: " << args[0] << '\n' << kUsage;
-    return 2;
+  const weave::AdminCommand* command = weave::FindAdminCommand(args[0]);
+  if (command == nullptr) {
+    std::cerr << "weave-admin: unknown command: " << args[0] << '\n' << Usage();
+    return weave::kExitUsage;
+  }
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      (args.size() > 1 && args[1] == "-h")) {
+    std::cout << weave::CommandHelp(*command);
+    return weave::kExitOk;
   }
   try {
     weave::App app(weave::LoadConfigFile(config_path));
+    // Audit events of the changes made (admin/admin_audit.h).
+    weave::InitSecurityLog(app.GetConfig().security_log.target, app.GetConfig().security_log.file);
     return Run(app, args, node_configs);
-  } catch (const std::invalid_argument&) {
-    std::cerr << kUsage;
-    return 2;
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "weave-admin " << args[0] << ": " << error.what() << '\n'
+              << weave::CommandHelp(*command);
+    return weave::kExitUsage;
   } catch (const std::exception& error) {
     std::cerr << "weave-admin: " << error.what() << '\n';
     return 1;

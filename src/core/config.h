@@ -124,6 +124,17 @@ struct MaintenanceConfig {
   std::string alert;
 };
 
+struct UpkeepConfig {
+  // Idle workers purge expired records (ttl), old lockout counters, trusted addresses,
+  // reset codes and invites in the background: one worker at a time, every interval_seconds,
+  // at most batches_per_run batches of batch_rows rows per kind, each its own short
+  // transaction. Off: only `weave-admin purge` (from cron) removes them.
+  bool enabled = true;
+  int interval_seconds = 600;
+  int batch_rows = 500;
+  int batches_per_run = 20;
+};
+
 struct SqliteConfig {
   std::string path = "/var/lib/weave/weave.db";
   // How long a writer waits for another process's write transaction.
@@ -293,6 +304,7 @@ struct Config {
   MailConfig mail;
   AccountsConfig accounts;
   SecurityLogConfig security_log;
+  UpkeepConfig upkeep;
   // Filled by the loader: the key paths of secrets written in the file itself rather than
   // read from a *_file (for the warning about a configuration file others can read).
   std::vector<std::string> inline_secrets;

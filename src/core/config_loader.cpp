@@ -389,6 +389,15 @@ void ApplyLog(const YAML::Node& node, LogConfig& log) {
       .Apply(node);
 }
 
+void ApplyUpkeep(const YAML::Node& node, UpkeepConfig& upkeep) {
+  Section("upkeep")
+      .Bool("enabled", &upkeep.enabled)
+      .Int("interval_seconds", &upkeep.interval_seconds, 1, 86400)
+      .Int("batch_rows", &upkeep.batch_rows, 1, 100000)
+      .Int("batches_per_run", &upkeep.batches_per_run, 1, 100000)
+      .Apply(node);
+}
+
 void ApplyMaintenance(const YAML::Node& node, MaintenanceConfig& maintenance) {
   Section("maintenance")
       .Bool("read_only", &maintenance.read_only)
@@ -533,6 +542,7 @@ Config Load(const YAML::Node& root) {
       .Child("mail", apply(ApplyMail, config.mail))
       .Child("accounts", apply(ApplyAccounts, config.accounts))
       .Child("security_log", apply(ApplySecurityLog, config.security_log))
+      .Child("upkeep", apply(ApplyUpkeep, config.upkeep))
       .Apply(root);
   ReadSecretFiles(root, config);
   const CaptchaConfig& captcha = config.registration.captcha;

@@ -40,6 +40,8 @@ EventInfo Describe(SecurityEvent event) {
       return {"PasswordReset", "Password reset with a code", 6};
     case SecurityEvent::kRegistrationRefused:
       return {"RegistrationRefused", "Account creation refused", 4};
+    case SecurityEvent::kAdminAction:
+      return {"AdminAction", "Account changed by weave-admin", 5};
   }
   return {"Unknown", "Unknown", 5};
 }

@@ -18,6 +18,7 @@ enum class SecurityEvent {
   kPasswordResetRequested,
   kPasswordReset,
   kRegistrationRefused,
+  kAdminAction,  // weave-admin changed an account (admin/admin_audit.h)
 };
 
 // Set once per process: target "syslog", "file" (then path) or "off".

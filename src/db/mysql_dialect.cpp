@@ -1,6 +1,8 @@
 // The statements MySQL writes its own way.
 #include "db/mysql_dialect.h"
 
+#include <algorithm>
+
 namespace weave {
 
 // Parameters are written ?N as in SQLite: the MySQL driver turns them into plain ? marks and
@@ -11,6 +13,14 @@ std::string MysqlDialect::WboTable(int64_t user) const {
     return "wbo";
   }
   return "wbo" + std::to_string(user % shards_);
+}
+
+std::vector<std::string> MysqlDialect::WboTables() const {
+  std::vector<std::string> tables;
+  for (int shard = 0; shard < std::max(shards_, 1); ++shard) {
+    tables.push_back(WboTable(shard));
+  }
+  return tables;
 }
 
 // ON DUPLICATE KEY UPDATE assigns left to right and a later assignment sees the new value of

@@ -13,6 +13,7 @@ class MysqlDialect final : public SqlDialect {
   explicit MysqlDialect(int shards) : shards_(shards) {}
 
   std::string WboTable(int64_t user) const override;
+  std::vector<std::string> WboTables() const override;
   std::string UpsertItemsSql(std::string_view table, size_t rows) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;

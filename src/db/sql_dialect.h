@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/sql_connection.h"
 
@@ -38,6 +39,8 @@ class SqlDialect {
 
   // The records table of a user ("wbo", or "wbo<n>" when sharded by user id).
   virtual std::string WboTable(int64_t user) const = 0;
+  // Every records table (for work over all users: the expiry purge, statistics).
+  virtual std::vector<std::string> WboTables() const { return {WboTable(0)}; }
 
   // Inserts or updates `rows` records in one statement (one round trip) with Weave's
   // semantics: a payload (or a new parent) is a change and takes the new modified time;

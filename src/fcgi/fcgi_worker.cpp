@@ -3,6 +3,7 @@
 
 #include <fcgiapp.h>
 #include <fcgio.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,6 +155,33 @@ bool MayRetire(RetireGate* gate) {
   return gate == nullptr || gate->TryRetire(getpid());
 }
 
+enum class Wait { kAccept, kIdle, kInterrupted };
+
+// kIdle when timeout_ms passed with no connection waiting: the worker may do its idle work.
+// Idle workers all wake for a connection and all but one then wait in accept(); the one
+// that served polls again next, so one worker at least always keeps the timer.
+Wait WaitForConnection(int listen_fd, int64_t timeout_ms) {
+  pollfd watch{listen_fd, POLLIN, 0};
+  const int ready = poll(&watch, 1, static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
+  if (ready == 0) {
+    return Wait::kIdle;
+  }
+  return ready < 0 && errno == EINTR ? Wait::kInterrupted : Wait::kAccept;
+}
+
+// Waits up to timeout_ms for a connection; true when one is waiting (accept it). Otherwise
+// runs idle (stop signals held back, as after a request) unless a signal ended the wait.
+bool IdleUntilConnection(int listen_fd, int64_t timeout_ms, const sigset_t& stop_signals,
+                         const IdleHandler& idle) {
+  const Wait wait = WaitForConnection(listen_fd, timeout_ms);
+  if (wait == Wait::kIdle) {
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    idle();
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  }
+  return wait == Wait::kAccept;
+}
+
 }  // namespace
 
 int64_t JitteredLimit(int64_t max_requests) {
@@ -217,6 +245,10 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
       Log(LogLevel::kInfo) << "worker retiring after " << served << " requests (limit " << limit
                            << ")";
       break;
+    }
+    if (idle && options.idle_wakeup_ms > 0 &&
+        !IdleUntilConnection(listen_fd, options.idle_wakeup_ms, stop_signals, idle)) {
+      continue;
     }
     if (FCGX_Accept_r(&fcgi) < 0) {
       if (g_stop_requested != 0 || errno == EINTR) {

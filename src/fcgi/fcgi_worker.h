@@ -21,6 +21,9 @@ struct WorkerOptions {
   // The master's (nullptr: none): a worker past its limit retires only when it gets the
   // turn, and serves on meanwhile.
   RetireGate* retire_gate = nullptr;
+  // With an idle handler: also call it after this long without a request (0: only after
+  // requests), so that background work (upkeep) runs on a server nobody uses.
+  int64_t idle_wakeup_ms = 0;
 };
 
 // max_requests with ±25 % of random jitter (at least 1); 0 stays 0. Exposed for tests.
@@ -31,7 +34,8 @@ using IdleHandler = std::function<void()>;
 
 // Serves requests from listen_fd one at a time until SIGTERM/SIGHUP/SIGINT (after the
 // request in flight completes) or until it retires (see WorkerOptions); after each answer
-// has been sent, calls idle (if set). Returns the process exit code.
+// has been sent, and after idle_wakeup_ms without one, calls idle (if set). Returns the process
+// exit code.
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle = {});
 

@@ -105,29 +105,8 @@ void App::Idle() {
     if (accounts_connection_) {
       accounts_connection_->Idle();
     }
-    ExpireOldRows();
   } catch (const std::exception& error) {
     Log(LogLevel::kWarning) << "database housekeeping: " << error.what();
-  }
-}
-
-void App::ExpireOldRows() {
-  // Per-name tables would otherwise grow without bound from random names: every ten minutes
-  // a worker deletes a bounded batch of rows nobody needs any more.
-  constexpr int64_t kEveryMs = int64_t{600} * 1000;
-  constexpr int kBatchRows = 500;
-  const int64_t now_ms = clock_.NowMs();
-  if (now_ms < next_expiry_ms_) {
-    return;
-  }
-  next_expiry_ms_ = now_ms + kEveryMs;
-  const AccountsConfig& accounts = config_.accounts;
-  const int64_t window_seconds = std::max<int64_t>(accounts.lockout_window_seconds, 3600);
-  int64_t deleted = login_failures_.ExpireOldRows(
-      window_seconds, int64_t{accounts.trusted_address_days} * 86400, kBatchRows);
-  deleted += account_state_.ExpireOldRows(config_.registration.invite_lifetime_seconds, kBatchRows);
-  if (deleted > 0) {
-    Log(LogLevel::kDebug) << "expired " << deleted << " old lockout, reset and invite rows";
   }
 }
 

@@ -39,10 +39,12 @@ class App {
 
   // Answers one request; the database sees it as one request (see SqlConnection).
   Response Serve(const Request& request);
-  // Between requests: the database's housekeeping. Never throws.
+  // Between requests: the database's housekeeping. Never throws. (The purge of old rows is
+  // server/upkeep.h's, on a schedule shared by the workers.)
   void Idle();
 
   const Config& GetConfig() const { return config_; }
+  const Clock& GetClock() const { return clock_; }
   // The database of records (`database`).
   SqlConnection& Connection() { return *connection_; }
   // The database of accounts, nodes and login state: accounts_database when configured,
@@ -56,15 +58,14 @@ class App {
   AccountBackend& Accounts() { return *accounts_.cached; }
   // The registration service's reset codes and invites.
   AccountState& State() { return account_state_; }
+  // Lockout counters and trusted addresses.
+  LoginFailures& Failures() { return login_failures_; }
   Storage& StorageBackend() { return storage_; }
   // What the registration service is built from (DeleteAccount needs it).
   RegServices& Registration() { return reg_services_; }
 
  private:
   RouteTable<Endpoint> BuildRoutes();
-  // Deletes a bounded batch of expired lockout counters, trusted addresses, reset codes and
-  // invites, at most every ten minutes per worker. Throws BackendError.
-  void ExpireOldRows();
 
   // Destroyed in reverse order: dispatcher, parts, back ends, connection, config.
   const Config config_;
@@ -82,7 +83,6 @@ class App {
   SmtpMailer mailer_;
   RegServices reg_services_;
   const Dispatcher dispatcher_;
-  int64_t next_expiry_ms_ = 0;  // when Idle next expires old rows
 };
 
 }  // namespace weave

@@ -17,6 +17,7 @@
 #include "fcgi/fcgi_worker.h"
 #include "fcgi/prefork_master.h"
 #include "server/app.h"
+#include "server/upkeep.h"
 #include "version.h"
 
 namespace {
@@ -40,17 +41,25 @@ std::string DefaultConfigPath() {
   return from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
 }
 
-weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
-  return [config, listen_fd](weave::RetireGate* retire_gate) {
+// upkeep is the workers' shared schedule (server/upkeep.h), kept across reloads.
+weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
+                                 const std::shared_ptr<weave::UpkeepTurn>& upkeep) {
+  return [config, listen_fd, upkeep](weave::RetireGate* retire_gate) {
     try {
       weave::InitLog(config.log.level, config.log.file);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
       weave::App app(config);  // each worker owns its own database connection
-      const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
-                                         config.server.max_requests_per_worker, retire_gate};
+      weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
+                                   config.server.max_requests_per_worker, retire_gate};
+      // Wakes up for upkeep even when no request comes.
+      options.idle_wakeup_ms =
+          config.upkeep.enabled ? int64_t{config.upkeep.interval_seconds} * 1000 : 0;
       return weave::RunWorker(
           listen_fd, options, [&app](const weave::Request& request) { return app.Serve(request); },
-          [&app]() { app.Idle(); });
+          [&app, &upkeep]() {
+            app.Idle();
+            weave::RunUpkeepIfDue(app, *upkeep);
+          });
     } catch (const std::exception& error) {
       weave::Log(weave::LogLevel::kError) << "worker cannot start: " << error.what();
       return 3;
@@ -81,8 +90,9 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
 
 // What a SIGHUP does: the fresh configuration's options and workers on the same socket.
 weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
-                             const weave::ServerConfig& started_with) {
-  return [config_path, listen_fd, started_with]() {
+                             const weave::ServerConfig& started_with,
+                             const std::shared_ptr<weave::UpkeepTurn>& upkeep) {
+  return [config_path, listen_fd, started_with, upkeep]() {
     const weave::Config fresh = LoadAndPrepare(config_path, false);
     // The socket stays open across a reload: say so rather than ignore a change silently.
     if (fresh.server.listen != started_with.listen ||
@@ -93,7 +103,7 @@ weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
     }
     return std::make_pair(
         weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
-        MakeWorkerMain(fresh, listen_fd));
+        MakeWorkerMain(fresh, listen_fd, upkeep));
   };
 }
 
@@ -101,13 +111,15 @@ int Serve(const weave::Config& config, const std::string& config_path) {
   bool inherited = false;
   const int listen_fd =
       weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
+  // Mapped before any fork, so every worker shares it.
+  const auto upkeep = std::make_shared<weave::UpkeepTurn>();
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
-    return MakeWorkerMain(config, listen_fd)(nullptr);
+    return MakeWorkerMain(config, listen_fd, upkeep)(nullptr);
   }
   const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
-  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd),
-                          MakeReloader(config_path, listen_fd, config.server));
+  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd, upkeep),
+                          MakeReloader(config_path, listen_fd, config.server, upkeep));
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ MODULES = [
     "test_lockout",
     "test_hostile",  # its own server: the reruns on other back ends leave it out
     "test_faults",
+    "test_upkeep",  # its own servers
     "test_crash",
 ]
 

@@ -1,0 +1,76 @@
+// weave-admin's command table: names, arguments and help texts.
+#include "admin/admin_commands.h"
+
+namespace weave {
+
+const std::vector<AdminCommand>& AdminCommands() {
+  static const std::vector<AdminCommand> commands = {
+      {"add", "USER [EMAIL]", "create an account; the password is read from stdin",
+       "The password is the first line of standard input (read without echo on a terminal),\n"
+       "8 bytes at least. SQL accounts only (auth.backend: sql).\n"},
+      {"passwd", "USER", "set a new password, read from stdin",
+       "The password is the first line of standard input. SQL accounts only.\n"},
+      {"delete", "USER", "delete the account and all its Sync data",
+       "Records are deleted in batches of upkeep.batch_rows, with progress on standard error;\n"
+       "then the account, its reset codes and lockout state.\n"},
+      {"disable", "USER", "refuse logins (data is kept)", "SQL accounts only.\n"},
+      {"enable", "USER", "allow logins again", "SQL accounts only.\n"},
+      {"list", "", "list accounts",
+       "One line per account: id, name, e-mail, enabled or disabled. SQL accounts only.\n"},
+      {"wipe", "USER", "delete the account's Sync data, keep the account",
+       "Records are deleted in batches of upkeep.batch_rows, with progress on standard error.\n"},
+      {"invite", "[COUNT]", "print new one-time invite codes (registration.policy: invite)",
+       "Prints COUNT (default 1) codes, one a line; each is valid for\n"
+       "registration.invite_lifetime_seconds.\n"},
+      {"invites", "", "list invite codes (hash prefix, created, expires, used by)", ""},
+      {"purge", "", "delete expired records, reset codes, invites and lockout rows now",
+       "What idle workers do in the background (upkeep.*), all at once: batches of\n"
+       "upkeep.batch_rows rows, each its own short transaction, with progress on standard\n"
+       "error, until nothing expired is left. Prints what was deleted.\n"},
+      {"usage", "[USER]", "bytes and records stored, per user or per collection of USER",
+       "Without USER: one line per user with data (id, name, records, bytes), largest first.\n"
+       "With USER: one line per collection (name, records, bytes). Counts include expired\n"
+       "records not purged yet, as the quota does.\n"},
+      {"stats", "", "accounts, users, records and bytes, in total and per collection", ""},
+      {"nodes",
+       "add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
+       "        backoff URL SECONDS | evacuate URL",
+       "storage nodes and their states", "See weave-admin(8) and the README, \"Many storage nodes\".\n"},
+      {"users", "move USER URL", "move a user and their records to another node",
+       "Copies the records while the user keeps syncing, then switches the user's node.\n"
+       "Reads the nodes' own configurations from -n (repeat for each node).\n"},
+  };
+  return commands;
+}
+
+const AdminCommand* FindAdminCommand(std::string_view name) {
+  for (const AdminCommand& command : AdminCommands()) {
+    if (name == command.name) {
+      return &command;
+    }
+  }
+  return nullptr;
+}
+
+std::string CommandHelp(const AdminCommand& command) {
+  std::string help = std::string("usage: weave-admin [-c CONFIG] ") + command.name;
+  if (*command.arguments != '\0') {
+    help += std::string(" ") + command.arguments;
+  }
+  return help + "\n" + command.summary + "\n" + command.details;
+}
+
+std::string CommandList() {
+  std::string list;
+  for (const AdminCommand& command : AdminCommands()) {
+    std::string left = std::string("  ") + command.name;
+    if (*command.arguments != '\0') {
+      left += std::string(" ") + command.arguments;
+    }
+    left.resize(std::max<size_t>(left.size() + 1, 23), ' ');
+    list += left + command.summary + "\n";
+  }
+  return list;
+}
+
+}  // namespace weave
