@@ -37,6 +37,9 @@ class SqlUserStore final : public AccountBackend {
   std::vector<AccountInfo> ListUsers();
 
  private:
+  // One run of CreateUser's transaction, with the password already hashed.
+  CreateResult CreateUserOnce(std::string_view username, const std::string& hash,
+                              std::string_view email);
   SqlConnection& db_;
   const AuthConfig config_;
 };
