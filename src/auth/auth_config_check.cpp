@@ -20,12 +20,14 @@ void CheckLdap(const LdapConfig& ldap) {
   if (ldap.urls.empty()) {
     throw ConfigError("auth.ldap.urls", "needed when auth.backend is ldap");
   }
-  for (const auto& url : ldap.urls) {
-    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
-                       url.rfind("ldapi://", 0) == 0;
-    if (!known || url.find_first_of(" ,") != std::string::npos) {
-      throw ConfigError("auth.ldap.urls",
-                        "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+  for (const auto* list : {&ldap.urls, &ldap.write_urls}) {
+    for (const auto& url : *list) {
+      const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
+                         url.rfind("ldapi://", 0) == 0;
+      if (!known || url.find_first_of(" ,") != std::string::npos) {
+        throw ConfigError(list == &ldap.urls ? "auth.ldap.urls" : "auth.ldap.write_urls",
+                          "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+      }
     }
   }
   if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {

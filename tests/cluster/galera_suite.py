@@ -10,20 +10,20 @@ database.mysql.hosts (A: 1, 2, 3; B: 2, 3, 1), so registrations and logins go th
 different nodes. Every wait has a deadline and every load loop a bound. Standard library only.
 """
 
-import base64
-import http.client
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
+sys.path.insert(0, HERE)
 import weave_instance  # noqa: E402
+from cluster_lib import assert_clean_503, login, register, request, wait_until  # noqa: E402
+import cluster_lib  # noqa: E402
 
 GALERA_DIR = os.environ["GALERA_DIR"]
 TMP = os.environ.get("GALERA_TMP") or GALERA_DIR
@@ -53,13 +53,6 @@ def node_sql(n, statement):
 def node_status(n, name):
     rows = node_sql(n, "SHOW STATUS LIKE '%s'" % name)
     return rows[0][1] if rows else ""
-
-
-def wait_until(predicate, what, timeout=60):
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, "timed out waiting for " + what
-        time.sleep(0.2)
 
 
 class Session:
@@ -119,43 +112,6 @@ def make_server(name, nodes, workers=3):
         "auth": {"password_hash": "bcrypt", "password_hash_cost": 4},
     }
     return weave_instance.Instance(TMP, name, settings, workers=workers)
-
-
-def request(server, method, path, body=None, auth=None, timeout=30):
-    """(status, headers dict with lower-case names, body bytes); status -1 if the
-    connection failed."""
-    headers = {}
-    if auth:
-        token = base64.b64encode(("%s:%s" % auth).encode()).decode()
-        headers["Authorization"] = "Basic " + token
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        answer = (response.status, {k.lower(): v for k, v in response.getheaders()},
-                  response.read())
-        connection.close()
-        return answer
-    except OSError as error:
-        return -1, {}, repr(error).encode()
-
-
-def register(server, name, password):
-    return request(server, "PUT", "/user/1.0/" + name,
-                   {"password": password, "email": name + "@example.org"})
-
-
-def login(server, name, password):
-    return request(server, "GET", "/1.1/%s/info/collections" % name, auth=(name, password))
-
-
-def assert_clean_503(status, headers, body, what):
-    assert status == 503 and headers.get("retry-after"), \
-        "%s: %s %r %r" % (what, status, headers, body[:200])
 
 
 SERVERS = {}
@@ -389,34 +345,7 @@ def node_killed_under_load_loses_no_acknowledged_account_or_record():
 
 
 def main():
-    filters = sys.argv[1:]
-    results = {"passed": 0, "failed": 0}
-    try:
-        for function in CHECKS:
-            name = function.__name__
-            if filters and not any(f in name for f in filters):
-                continue
-            started = time.time()
-            try:
-                function()
-                results["passed"] += 1
-                print("ok    %s (%.1fs)" % (name, time.time() - started), flush=True)
-            except Exception:  # noqa: BLE001 - every failure is reported and counted
-                results["failed"] += 1
-                print("FAIL  %s (%.1fs)" % (name, time.time() - started), flush=True)
-                traceback.print_exc()
-    finally:
-        for server in SERVERS.values():
-            server.stop()
-            report = server.sanitizer_report()
-            if report:
-                print("sanitizer report in %s:\n%s" % (server.name, report), flush=True)
-                results["failed"] += 1
-    counts = os.environ.get("WEAVE_COUNTS_FILE")
-    if counts:
-        with open(counts, "w") as out:
-            out.write("%d %d\n" % (results["passed"], results["failed"]))
-    return 0 if results["failed"] == 0 else 1
+    return cluster_lib.run_checks(CHECKS, sys.argv[1:], SERVERS.values())
 
 
 if __name__ == "__main__":
