@@ -33,9 +33,11 @@ RUN_PACKAGES="nginx-light"
 # scripts/check-test-deps.py): web servers, databases, directory, browser, fuzzing and
 # style tools. systemd provides systemd-socket-activate (the socket activation test); the
 # durability test traces syncs (strace) and makes small file systems (e2fsprogs, mount).
+# The Galera suite runs a cluster (galera-4; a rejoining node's transfer script needs socat
+# and mariadb-backup).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
 chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd
-strace e2fsprogs mount groff-base"
+strace e2fsprogs mount groff-base galera-4 socat mariadb-backup"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

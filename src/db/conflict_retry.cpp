@@ -35,9 +35,8 @@ bool PauseBeforeRetry(std::string_view what, const TransactionConflict& conflict
   const char* cause = deadlock                                             ? "deadlock"
                       : kind == TransactionConflict::Kind::kConnectionLost ? "connection lost"
                                                                            : "lock wait timeout";
-  Log(LogLevel::kWarning) << what << ": " << cause
-                          << ", running the transaction again in " << pause_ms << " ms (retry "
-                          << retries + 1 << "): " << conflict.what();
+  Log(LogLevel::kWarning) << what << ": " << cause << ", running the transaction again in "
+                          << pause_ms << " ms (retry " << retries + 1 << "): " << conflict.what();
   std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
   return true;
 }

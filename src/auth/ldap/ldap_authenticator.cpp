@@ -58,9 +58,8 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
   if (IsReadonly()) {
     enrolment = enrolments_.Find(username);
   }
-  auto entry = enrolment
-                   ? directory_.VerifiedEntry(enrolment->login, enrolment->entry_id, password)
-                   : directory_.VerifiedEntry(username, std::nullopt, password);
+  auto entry = enrolment ? directory_.VerifiedEntry(enrolment->login, enrolment->entry_id, password)
+                         : directory_.VerifiedEntry(username, std::nullopt, password);
   if (!entry && provider_) {
     entry = VerifiedOnProvider(username, password);
   }

@@ -89,8 +89,7 @@ class LdapAuthenticator final : public AccountBackend {
   // Mozilla mode with auth.ldap.write_urls: a login the directory refused, checked on the
   // provider (not replicated yet?); nullopt also when the provider cannot answer (the
   // replica's answer stands).
-  std::optional<LdapEntry> VerifiedOnProvider(std::string_view username,
-                                              std::string_view password);
+  std::optional<LdapEntry> VerifiedOnProvider(std::string_view username, std::string_view password);
   // Where the lookups before a write go: the provider with write_urls, else directory_.
   LdapDirectory& WriteDirectory() { return provider_ ? *provider_ : directory_; }
 
@@ -100,7 +99,7 @@ class LdapAuthenticator final : public AccountBackend {
   const LdapConfig provider_config_;
   LdapDirectory directory_;
   std::unique_ptr<LdapDirectory> provider_;  // mozilla mode with write_urls
-  LdapEnrolments enrolments_;  // readonly mode
+  LdapEnrolments enrolments_;                // readonly mode
   LdapGenerations generations_;
   std::unique_ptr<LdapMozillaWriter> writer_;  // mozilla mode
 };

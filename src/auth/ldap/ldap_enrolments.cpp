@@ -25,8 +25,8 @@ std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string
                         [&] { return AddOnce(username, entry_id, login); });
 }
 
-std::optional<UserId> LdapEnrolments::AddOnce(std::string_view username,
-                                              std::string_view entry_id, std::string_view login) {
+std::optional<UserId> LdapEnrolments::AddOnce(std::string_view username, std::string_view entry_id,
+                                              std::string_view login) {
   SqlTransaction transaction(db_);
   // From the sequence the SQL back end uses too, so switching back ends never mixes storage.
   const UserId id = AllocateAccountId(db_, "ldap_users");
