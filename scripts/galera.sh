@@ -87,7 +87,7 @@ start_node() {
     --wsrep-on=ON --wsrep-provider="$provider" --wsrep-cluster-name=weave-test \
     --wsrep-cluster-address="gcomm://$members" --wsrep-node-name="node$n" \
     --wsrep-node-address="127.0.0.1:$((base + 4 * n + 1))" \
-    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((base + 4 * n + 1));ist.recv_addr=127.0.0.1:$((base + 4 * n + 2));gcache.size=64M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT6S;repl.causal_read_timeout=PT5S" \
+    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((base + 4 * n + 1));ist.recv_addr=127.0.0.1:$((base + 4 * n + 2));gcache.size=64M;evs.suspect_timeout=PT5S;evs.inactive_timeout=PT10S;evs.install_timeout=PT10S;repl.causal_read_timeout=PT5S" \
     --wsrep-sst-method=mariabackup --wsrep-sst-receive-address="127.0.0.1:$((base + 4 * n + 3))" \
     --log-bin-trust-function-creators=1 --wsrep-sync-wait=1 --wsrep-slave-threads=2 "$@" > "$node_dir/stdout.log" 2>&1 &
   echo "$base" > "$dir/base"

@@ -309,7 +309,8 @@ def node_killed_under_load_loses_no_acknowledged_account_or_record():
         # Node 2 is B's first node: B's connections are cut in the middle of requests.
         galera("kill", GALERA_DIR, "2")
         load.mark()
-        time.sleep(6)
+        # The others notice the loss within evs.suspect_timeout (5 s); commits wait until then.
+        time.sleep(10)
         with load.lock:
             during = dict(load.ok_after)
         galera("restart", GALERA_DIR, "2", timeout=150)

@@ -144,9 +144,15 @@ def kill_provider():
     with open(os.path.join(DIR, "provider", "slapd.pid")) as f:
         pid = int(f.read().strip())
     os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not os.path.exists("/proc/%d" % pid) or
-               open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] == "Z",
-               "the provider to die", 10)
+
+    def gone():
+        try:
+            with open("/proc/%d/stat" % pid) as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except OSError:
+            return True
+
+    wait_until(gone, "the provider to die", 10)
 
 
 CHECKS = []
