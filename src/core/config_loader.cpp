@@ -223,7 +223,7 @@ std::vector<MysqlEndpoint> MysqlHosts(const YAML::Node& list) {
     if (!item.IsScalar() || item.as<std::string>().empty()) {
       throw ConfigError(kKey, "expected a list of host or host:port");
     }
-    const std::string text = item.as<std::string>();
+    const auto text = item.as<std::string>();
     MysqlEndpoint endpoint{text, 0};
     const size_t colon = text.rfind(':');
     const bool bracketed = text.front() == '[';
