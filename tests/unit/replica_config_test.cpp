@@ -24,7 +24,7 @@ std::string ErrorOf(const std::string& yaml) {
 
 const char* const kMozilla =
     "auth: {backend: ldap, ldap: {mode: mozilla, base_dn: \"dc=example\", admin_dn: "
-    "\"cn=admin,dc=example\", urls: \"ldaps://replica.example\", ";
+    "\"cn=admin,dc=example\", admin_password: secret, urls: \"ldaps://replica.example\", ";
 
 }  // namespace
 
