@@ -35,6 +35,7 @@ PROGRAMS = {
     "mysql_install_db": "mariadb-server",
     "slapd": "slapd",
     "slapadd": "slapd",
+    "slapcat": "slapd",
     "slappasswd": "slapd",
     "ldapadd": "ldap-utils",
     "ldapmodify": "ldap-utils",

@@ -34,10 +34,12 @@ RUN_PACKAGES="nginx-light"
 # style tools. systemd provides systemd-socket-activate (the socket activation test); the
 # durability test traces syncs (strace) and makes small file systems (e2fsprogs, mount);
 # the package test builds and checks the .deb (dpkg-dev, debhelper, lintian); the fault
-# tests move a running server's clock (libfaketime).
+# tests move a running server's clock (libfaketime). The Galera suite runs a cluster
+# (galera-4; a rejoining node's transfer script needs socat and mariadb-backup).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
 chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd
-strace e2fsprogs mount groff-base dpkg-dev debhelper lintian libfaketime"
+strace e2fsprogs mount groff-base dpkg-dev debhelper lintian libfaketime galera-4 socat
+mariadb-backup"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

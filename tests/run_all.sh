@@ -71,11 +71,13 @@ run_suite "Debian package: build, lintian, install, sync, remove, purge" \
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
 if [ "$with_ldap" = 1 ]; then
   run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"
+  run_suite "LDAP provider and syncrepl consumer" sh tests/cluster/run_syncrepl.sh "$build"
 else
   echo "== LDAP authentication: skipped (built with WITH_LDAP=0)"
 fi
 if [ "$with_mysql" = 1 ]; then
   run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
+  run_suite "three-node MariaDB Galera cluster" sh tests/cluster/run_galera.sh "$build"
 else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi

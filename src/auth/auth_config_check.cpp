@@ -5,6 +5,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/errors.h"
 #if WITH_LDAP
@@ -15,19 +16,23 @@ namespace weave {
 namespace {
 
 #if WITH_LDAP
+void CheckUrls(const std::vector<std::string>& urls, const std::string& key) {
+  for (const auto& url : urls) {
+    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
+                       url.rfind("ldapi://", 0) == 0;
+    if (!known || url.find_first_of(" ,") != std::string::npos) {
+      throw ConfigError(key, "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
+    }
+  }
+}
+
 // Combinations of auth.ldap keys, checked only when the LDAP back end is chosen.
 void CheckLdap(const LdapConfig& ldap) {
   if (ldap.urls.empty()) {
     throw ConfigError("auth.ldap.urls", "needed when auth.backend is ldap");
   }
-  for (const auto& url : ldap.urls) {
-    const bool known = url.rfind("ldap://", 0) == 0 || url.rfind("ldaps://", 0) == 0 ||
-                       url.rfind("ldapi://", 0) == 0;
-    if (!known || url.find_first_of(" ,") != std::string::npos) {
-      throw ConfigError("auth.ldap.urls",
-                        "\"" + url + "\" is not one ldap://, ldaps:// or ldapi:// URL");
-    }
-  }
+  CheckUrls(ldap.urls, "auth.ldap.urls");
+  CheckUrls(ldap.write_urls, "auth.ldap.write_urls");
   if (!ldap.ca_file.empty() && access(ldap.ca_file.c_str(), R_OK) != 0) {
     throw ConfigError("auth.ldap.ca_file", "cannot read " + ldap.ca_file);
   }

@@ -7,6 +7,7 @@
 #include "auth/password_hash.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "db/conflict_retry.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -87,6 +88,15 @@ CreateResult SqlUserStore::CreateUser(std::string_view username, std::string_vie
   // The slow hash first: the write transaction below holds the database's write lock.
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
+  // On a Galera cluster a registration of the same name on another node, or any write set
+  // touching the same rows, fails this one's certification: run it again (the name is then
+  // taken, or the id another).
+  return RetryConflicts("creating an account",
+                        [&] { return CreateUserOnce(username, hash, email); });
+}
+
+CreateResult SqlUserStore::CreateUserOnce(std::string_view username, const std::string& hash,
+                                          std::string_view email) {
   SqlTransaction transaction(db_);
   const UserId id = AllocateAccountId(db_, "users");
   int64_t inserted = 0;

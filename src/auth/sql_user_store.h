@@ -51,6 +51,9 @@ class SqlUserStore final : public AccountBackend, public AccountReadAhead {
     std::string username;
     std::optional<AccountRow> row;
   };
+  // One run of CreateUser's transaction, with the password already hashed.
+  CreateResult CreateUserOnce(std::string_view username, const std::string& hash,
+                              std::string_view email);
   SqlConnection& db_;
   const AuthConfig config_;
   std::optional<ReadAhead> read_ahead_;

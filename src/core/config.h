@@ -153,10 +153,21 @@ struct SqliteConfig {
 };
 
 // database.driver: mysql (MySQL or MariaDB, also an existing PHP storage node's database).
+// One server of database.mysql.hosts; port 0 stands for database.mysql.port.
+struct MysqlEndpoint {
+  std::string host;
+  int port = 0;
+};
+
 struct MysqlConfig {
   // TCP server; unix_socket (a path) wins over host and port when set.
   std::string host = "127.0.0.1";
   int port = 3306;
+  // Several servers that all take writes (the nodes of a Galera cluster), in order of
+  // preference; when set, host is not used. A connection goes to the first that answers,
+  // starting after the one whose connection was lost or that refused service (see
+  // db/mysql_connection.h).
+  std::vector<MysqlEndpoint> hosts;
   std::string unix_socket;
   std::string user = "weave";
   // The password (or password_file: a file whose first line is the password, which wins;
@@ -196,6 +207,11 @@ struct LdapConfig {
   // "ldap://host:389" (upgraded with StartTLS unless tls is "off"), or "ldapi://..." (a local
   // socket, never TLS). Required with auth.backend: ldap.
   std::vector<std::string> urls;
+  // Mozilla mode: the servers that take writes (an OpenLDAP syncrepl provider, when urls
+  // name its consumers), tried in order; empty: urls. With them, every write and the lookup
+  // before it go there, and a login the servers of urls refuse is checked there once more
+  // (the entry may not have replicated yet).
+  std::vector<std::string> write_urls;
   // "on": TLS is required (ldaps://, or StartTLS on ldap://; a server whose certificate does
   // not verify is skipped). "off": plain ldap:// (a trusted network or a test).
   std::string tls = "on";

@@ -222,6 +222,42 @@ void ApplyServer(const YAML::Node& node, ServerConfig& server) {
   }
 }
 
+// database.mysql.hosts: "host", "host:port" or "[v6 address]:port" each.
+std::vector<MysqlEndpoint> MysqlHosts(const YAML::Node& list) {
+  constexpr const char* kKey = "database.mysql.hosts";
+  if (!list.IsSequence()) {
+    throw ConfigError(kKey, "expected a list of host or host:port");
+  }
+  std::vector<MysqlEndpoint> hosts;
+  for (const auto& item : list) {
+    if (!item.IsScalar() || item.as<std::string>().empty()) {
+      throw ConfigError(kKey, "expected a list of host or host:port");
+    }
+    const auto text = item.as<std::string>();
+    MysqlEndpoint endpoint{text, 0};
+    const size_t colon = text.rfind(':');
+    const bool bracketed = text.front() == '[';
+    if (colon != std::string::npos && (!bracketed || text[colon - 1] == ']') &&
+        (bracketed || text.find(':') == colon)) {
+      const std::string port = text.substr(colon + 1);
+      const bool digits = !port.empty() && port.size() <= 5 &&
+                          port.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+        throw ConfigError(kKey, "bad port in " + text);
+      }
+      endpoint = {text.substr(0, colon), std::stoi(port)};
+    }
+    if (endpoint.host.size() > 2 && endpoint.host.front() == '[' && endpoint.host.back() == ']') {
+      endpoint.host = endpoint.host.substr(1, endpoint.host.size() - 2);
+    }
+    if (endpoint.host.empty() || endpoint.host.front() == '[') {
+      throw ConfigError(kKey, "bad host in " + text);
+    }
+    hosts.push_back(endpoint);
+  }
+  return hosts;
+}
+
 // The keys of `database`, also read for `accounts_database` (name says which).
 void ApplyDatabaseAs(const std::string& name, const YAML::Node& node, DatabaseConfig& database) {
   Section(name)
@@ -243,6 +279,8 @@ void ApplyDatabaseAs(const std::string& name, const YAML::Node& node, DatabaseCo
                Section(name + ".mysql")
                    .Text("host", &mysql.host)
                    .Int("port", &mysql.port, 1, 65535)
+                   .Child("hosts",
+                          [&mysql](const YAML::Node& list) { mysql.hosts = MysqlHosts(list); })
                    .Text("unix_socket", &mysql.unix_socket)
                    .Text("user", &mysql.user)
                    .Secret("password", &mysql.password)
@@ -284,24 +322,32 @@ void ApplyAccountsDatabase(const YAML::Node& node, std::optional<DatabaseConfig>
   ApplyDatabaseAs("accounts_database", node, *database);
 }
 
+// A URL or a list of URLs (auth.ldap.urls, .write_urls).
+std::vector<std::string> UrlList(const YAML::Node& child, const std::string& key) {
+  std::vector<std::string> urls;
+  if (child.IsScalar()) {
+    urls.push_back(child.as<std::string>());
+    return urls;
+  }
+  if (!child.IsSequence()) {
+    throw ConfigError(key, "expected a URL or a list of URLs");
+  }
+  for (const auto& item : child) {
+    if (!item.IsScalar()) {
+      throw ConfigError(key, "expected a URL or a list of URLs");
+    }
+    urls.push_back(item.as<std::string>());
+  }
+  return urls;
+}
+
 void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
   Section("auth.ldap")
       .Child("urls",
+             [&ldap](const YAML::Node& child) { ldap.urls = UrlList(child, "auth.ldap.urls"); })
+      .Child("write_urls",
              [&ldap](const YAML::Node& child) {
-               ldap.urls.clear();
-               if (child.IsScalar()) {
-                 ldap.urls.push_back(child.as<std::string>());
-                 return;
-               }
-               if (!child.IsSequence()) {
-                 throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
-               }
-               for (const auto& item : child) {
-                 if (!item.IsScalar()) {
-                   throw ConfigError("auth.ldap.urls", "expected a URL or a list of URLs");
-                 }
-                 ldap.urls.push_back(item.as<std::string>());
-               }
+               ldap.write_urls = UrlList(child, "auth.ldap.write_urls");
              })
       .Choice("tls", &ldap.tls, {"on", "off"})
       .Text("ca_file", &ldap.ca_file)
@@ -335,6 +381,9 @@ void ApplyLdap(const YAML::Node& node, LdapConfig& ldap) {
 // to the auth part (CheckAuthConfig), which knows the LDAP text rules.
 void FillLdapDefaults(const ServerConfig& server, LdapConfig& ldap) {
   if (ldap.mode != "mozilla") {
+    if (!ldap.write_urls.empty()) {
+      throw ConfigError("auth.ldap.write_urls", "only mode: mozilla writes the directory");
+    }
     return;
   }
   if (ldap.users_dn.empty()) {
@@ -620,7 +669,9 @@ std::vector<std::string> ConfigWarnings(const Config& config, const std::string&
   }
   const LdapConfig& ldap = config.auth.ldap;
   if (config.auth.backend == "ldap" && ldap.tls == "off") {
-    for (const std::string& url : ldap.urls) {
+    std::vector<std::string> all_urls = ldap.urls;
+    all_urls.insert(all_urls.end(), ldap.write_urls.begin(), ldap.write_urls.end());
+    for (const std::string& url : all_urls) {
       if (url.rfind("ldap://", 0) == 0) {
         warnings.emplace_back("auth.ldap.tls: off sends users' passwords to " + url +
                               " in clear text");
@@ -628,10 +679,16 @@ std::vector<std::string> ConfigWarnings(const Config& config, const std::string&
     }
   }
   const MysqlConfig& mysql = config.database.mysql;
-  if (config.database.driver == "mysql" && mysql.tls == "off" && mysql.unix_socket.empty() &&
-      !IsLoopbackHost(mysql.host)) {
-    warnings.emplace_back("database.mysql.tls: off sends every record to " + mysql.host +
-                          " unencrypted (set tls: on, or use a trusted network)");
+  std::vector<MysqlEndpoint> servers = mysql.hosts;
+  if (servers.empty()) {
+    servers.push_back({mysql.host, mysql.port});
+  }
+  for (const MysqlEndpoint& server : servers) {
+    if (config.database.driver == "mysql" && mysql.tls == "off" && mysql.unix_socket.empty() &&
+        !IsLoopbackHost(server.host)) {
+      warnings.emplace_back("database.mysql.tls: off sends every record to " + server.host +
+                            " unencrypted (set tls: on, or use a trusted network)");
+    }
   }
   if (config.registration.captcha.verify_url.rfind("http://", 0) == 0) {
     warnings.emplace_back(

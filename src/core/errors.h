@@ -36,12 +36,14 @@ class BackendError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The database aborted a transaction to resolve a lock conflict: a deadlock, or a wait for
-// another transaction's lock that timed out. Running the transaction again may succeed
-// (db/conflict_retry.h); when it is not run again, it is a BackendError like any other.
+// The database aborted a transaction to resolve a lock conflict: a deadlock (on Galera also
+// a certification failure), or a wait for another transaction's lock that timed out; or the
+// connection was lost before the commit, so nothing of it was stored. Running the
+// transaction again may succeed (db/conflict_retry.h); when it is not run again, it is a
+// BackendError like any other.
 class TransactionConflict : public BackendError {
  public:
-  enum class Kind { kDeadlock, kLockWaitTimeout };
+  enum class Kind { kDeadlock, kLockWaitTimeout, kConnectionLost };
   TransactionConflict(Kind kind, const std::string& detail) : BackendError(detail), kind_(kind) {}
   Kind GetKind() const { return kind_; }
 

@@ -20,6 +20,7 @@
 #include <cppconn/statement.h>
 
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace weave {
 namespace {
@@ -34,6 +35,8 @@ constexpr const char* kSystemCaFile = "/etc/ssl/certs/ca-certificates.crt";
 // Client and server error numbers after which the connection is unusable.
 bool IsConnectionLost(int code) {
   switch (code) {
+    case 1047:  // ER_UNKNOWN_COM_ERROR: a Galera node that is not ready (joining, or cut off
+                //   from the cluster's majority); another node may serve
     case 1053:  // ER_SERVER_SHUTDOWN
     case 1243:  // ER_UNKNOWN_STMT_HANDLER: the server no longer knows our statements
     case 1927:  // ER_CONNECTION_KILLED
@@ -379,14 +382,34 @@ std::set<std::string>& AppliedSchemas() {
 }
 
 std::string TargetOf(const MysqlConfig& config) {
-  return config.unix_socket + "|" + config.host + "|" + std::to_string(config.port) + "|" +
-         config.user + "|" + config.database + "|" + std::to_string(config.shards);
+  std::string servers = config.host + ":" + std::to_string(config.port);
+  for (const MysqlEndpoint& server : config.hosts) {
+    servers += "," + server.host + ":" + std::to_string(server.port);
+  }
+  return config.unix_socket + "|" + servers + "|" + config.user + "|" + config.database + "|" +
+         std::to_string(config.shards);
+}
+
+// The servers to try: database.mysql.hosts (port 0 meaning database.mysql.port), else
+// host and port.
+std::vector<MysqlEndpoint> ServersOf(const MysqlConfig& config) {
+  std::vector<MysqlEndpoint> servers;
+  for (const MysqlEndpoint& server : config.hosts) {
+    servers.push_back({server.host, server.port == 0 ? config.port : server.port});
+  }
+  if (servers.empty()) {
+    servers.push_back({config.host, config.port});
+  }
+  return servers;
 }
 
 }  // namespace
 
 MysqlConnection::MysqlConnection(const MysqlConfig& config, std::string_view schema_sql)
-    : config_(config), password_(config.password), dialect_(config.shards) {
+    : config_(config),
+      password_(config.password),
+      dialect_(config.shards),
+      servers_(ServersOf(config)) {
   const std::string target = TargetOf(config_);
   const bool applied = AppliedSchemas().count(target) > 0;
   try {
@@ -410,12 +433,34 @@ MysqlConnection::~MysqlConnection() {
 }
 
 void MysqlConnection::Connect() {
+  if (!config_.unix_socket.empty() || servers_.size() == 1) {
+    ConnectTo(servers_.front());
+    return;
+  }
+  // Each server once, beginning with the current one; the first that answers stays current.
+  for (size_t tried = 0;; ++tried) {
+    const MysqlEndpoint& server = servers_[current_server_];
+    try {
+      ConnectTo(server);
+      return;
+    } catch (const BackendError& error) {
+      if (tried + 1 >= servers_.size()) {
+        throw;
+      }
+      current_server_ = (current_server_ + 1) % servers_.size();
+      Log(LogLevel::kWarning) << error.what() << "; trying " << servers_[current_server_].host
+                              << ":" << servers_[current_server_].port;
+    }
+  }
+}
+
+void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
   sql::ConnectOptionsMap options;
   if (!config_.unix_socket.empty()) {
     options["hostName"] = sql::SQLString("unix://" + config_.unix_socket);
   } else {
-    options["hostName"] = sql::SQLString("tcp://" + config_.host);
-    options["port"] = config_.port;
+    options["hostName"] = sql::SQLString("tcp://" + server.host);
+    options["port"] = server.port;
   }
   options["userName"] = sql::SQLString(config_.user);
   options["password"] = sql::SQLString(password_);
@@ -464,7 +509,7 @@ void MysqlConnection::Connect() {
     suspect_ = false;
   } catch (const sql::SQLException& error) {
     const std::string where = config_.unix_socket.empty()
-                                  ? config_.host + ":" + std::to_string(config_.port)
+                                  ? server.host + ":" + std::to_string(server.port)
                                   : config_.unix_socket;
     throw BackendError(Describe(error, "connect to " + where));
   }
@@ -514,6 +559,9 @@ bool MysqlConnection::HandleLost(const sql::SQLException& error) {
     return false;
   }
   Disconnect();
+  // The next connection begins with the next server: this one may be down, or up but not
+  // serving (1047), and would take the connection again.
+  current_server_ = (current_server_ + 1) % servers_.size();
   return true;
 }
 
@@ -535,6 +583,12 @@ void MysqlConnection::Execute(MysqlStatement& statement) {
       const bool lost = HandleLost(error);
       if ((lost || IsLockConflict(error)) && !in_transaction_ && attempt == 0) {
         continue;
+      }
+      if (lost && in_transaction_) {
+        // Nothing of the transaction was committed: the caller may run it again, on a new
+        // connection (a lost COMMIT is another matter: see Commit).
+        throw TransactionConflict(TransactionConflict::Kind::kConnectionLost,
+                                  Describe(error, "execute"));
       }
       ThrowFor(error, "execute");
     }

@@ -29,10 +29,18 @@ class MysqlStatement;
 // a deadlock or a lock wait timeout inside a transaction becomes TransactionConflict, which
 // the caller may answer by running the transaction again (db/conflict_retry.h).
 // Connect, read and write timeouts bound each wait on the server. A lost connection
-// (server gone away, restarted, timed out) is dropped with its prepared statements and
-// opened again on the next use; outside a transaction the failed statement is retried
-// once on the new connection. Inside a transaction the transaction is lost: every call
-// fails until Rollback(). After any other error, the next use pings the server first.
+// (server gone away, restarted, timed out, or a Galera node answering 1047: not ready) is
+// dropped with its prepared statements and opened again on the next use; outside a
+// transaction the failed statement is retried once on the new connection. Inside a
+// transaction the transaction is lost: the statement throws TransactionConflict
+// (kConnectionLost; nothing was committed, so RetryConflicts runs it again) and every
+// further call fails until Rollback(). A COMMIT whose connection is lost throws
+// BackendError: it may or may not have been committed. After any other error, the next use
+// pings the server first.
+//
+// With database.mysql.hosts, a connection is opened to the current server, else to the
+// next ones in turn (wrapping around); after a lost connection the next server becomes
+// current. Every listed server must take writes.
 class MysqlConnection final : public SqlConnection {
  public:
   // Connects, then applies schema_sql (statements split as described in
@@ -63,7 +71,9 @@ class MysqlConnection final : public SqlConnection {
   // Opens a connection when there is none, or pings one that saw an error. Throws
   // BackendError (also when a transaction lost its connection).
   void EnsureConnected();
+  // Connects to the current server or, failing that, to each other one in turn.
   void Connect();
+  void ConnectTo(const MysqlEndpoint& server);
   // Drops the prepared statements and the connection (the server forgets both anyway).
   void Disconnect();
   // Runs statement on the current connection, reconnecting and retrying once when the
@@ -81,6 +91,10 @@ class MysqlConnection final : public SqlConnection {
   const MysqlConfig config_;
   const std::string password_;
   const MysqlDialect dialect_;
+  const std::vector<MysqlEndpoint> servers_;
+
+  // Index in servers_ of the server to connect to first.
+  size_t current_server_ = 0;
 
   std::unique_ptr<sql::Connection> connection_;
   std::unique_ptr<sql::Statement> direct_;

@@ -11,14 +11,42 @@
 
 namespace weave {
 
+namespace {
+
+LdapConfig ProviderConfig(const LdapConfig& config) {
+  LdapConfig provider = config;
+  if (!config.write_urls.empty()) {
+    provider.urls = config.write_urls;
+  }
+  return provider;
+}
+
+}  // namespace
+
 LdapAuthenticator::LdapAuthenticator(LdapConfig config, SqlConnection& connection)
     : config_(std::move(config)),
+      provider_config_(ProviderConfig(config_)),
       directory_(config_),
+      provider_(config_.mode == "mozilla" && !config_.write_urls.empty()
+                    ? std::make_unique<LdapDirectory>(provider_config_)
+                    : nullptr),
       enrolments_(connection),
       generations_(connection),
-      writer_(config_.mode == "mozilla"
-                  ? std::make_unique<LdapMozillaWriter>(config_, directory_.AnyUserFilter())
-                  : nullptr) {}
+      writer_(config_.mode == "mozilla" ? std::make_unique<LdapMozillaWriter>(
+                                              provider_config_, directory_.AnyUserFilter())
+                                        : nullptr) {}
+
+std::optional<LdapEntry> LdapAuthenticator::VerifiedOnProvider(std::string_view username,
+                                                               std::string_view password) {
+  try {
+    return provider_->VerifiedEntry(username, std::nullopt, password);
+  } catch (const BackendError& error) {
+    Log(LogLevel::kWarning) << "ldap: login of " << username
+                            << " refused by the directory, and its writable server cannot check"
+                            << " it again: " << error.what();
+    return std::nullopt;
+  }
+}
 
 std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
                                                       std::string_view password) {
@@ -31,9 +59,11 @@ std::optional<UserId> LdapAuthenticator::Authenticate(std::string_view username,
   if (IsReadonly()) {
     enrolment = enrolments_.Find(username);
   }
-  const auto entry = enrolment
-                         ? directory_.VerifiedEntry(enrolment->login, enrolment->entry_id, password)
+  auto entry = enrolment ? directory_.VerifiedEntry(enrolment->login, enrolment->entry_id, password)
                          : directory_.VerifiedEntry(username, std::nullopt, password);
+  if (!entry && provider_) {
+    entry = VerifiedOnProvider(username, password);
+  }
   if (!entry) {
     return std::nullopt;
   }
@@ -164,7 +194,7 @@ CreateResult LdapAuthenticator::CreateUser(std::string_view username, std::strin
   if (IsReadonly()) {
     return EnrolDirectoryAccount(username, password, email);
   }
-  if (directory_.FindByLogin(username)) {
+  if (WriteDirectory().FindByLogin(username)) {
     return {CreateOutcome::kNameTaken, 0};
   }
   const auto id = writer_->AddUser(username, password, email);
@@ -179,7 +209,7 @@ ChangeOutcome LdapAuthenticator::SetPassword(std::string_view username, std::str
   if (IsReadonly()) {
     return ChangeOutcome::kManagedElsewhere;
   }
-  const auto entry = directory_.FindByLogin(username);
+  const auto entry = WriteDirectory().FindByLogin(username);
   if (!entry) {
     return ChangeOutcome::kNoSuchUser;
   }
@@ -193,7 +223,7 @@ ChangeOutcome LdapAuthenticator::SetEmail(std::string_view username, std::string
   if (IsReadonly()) {
     return ChangeOutcome::kManagedElsewhere;
   }
-  const auto entry = directory_.FindByLogin(username);
+  const auto entry = WriteDirectory().FindByLogin(username);
   if (!entry) {
     return ChangeOutcome::kNoSuchUser;
   }
@@ -255,7 +285,7 @@ std::optional<UserId> LdapAuthenticator::DeleteUser(std::string_view username) {
     generations_.Bump(username);
     return enrolment->id;
   }
-  const auto entry = directory_.FindByLogin(username);
+  const auto entry = WriteDirectory().FindByLogin(username);
   if (!entry) {
     return std::nullopt;
   }

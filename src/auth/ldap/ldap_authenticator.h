@@ -39,7 +39,11 @@ namespace weave {
 //
 // mozilla mode: entries carry uidNumber (the storage key), primaryNode, account-enabled and
 // mail, as Mozilla's servers kept them; CreateUser, SetPassword ({CRYPT} yescrypt), SetEmail and
-// DeleteUser write the directory with the admin account. The uidNumbers of the accounts
+// DeleteUser write the directory with the admin account. With auth.ldap.write_urls (a
+// provider whose replicas urls names) writes, and the lookups they start with, go to the
+// provider, and a login the replica refuses is tried on the provider before it counts as
+// wrong: an account created or a password changed a moment ago works at once, wherever the
+// replica's copy is. The uidNumbers of the accounts
 // created here are noted in SQL (ldap_created) for CredentialStamp.
 class LdapAuthenticator final : public AccountBackend {
  public:
@@ -88,10 +92,20 @@ class LdapAuthenticator final : public AccountBackend {
                                      std::string_view email);
   std::optional<UserId> Enrol(std::string_view username, const LdapEntry& entry);
 
+  // Mozilla mode with auth.ldap.write_urls: a login the directory refused, checked on the
+  // provider (not replicated yet?); nullopt also when the provider cannot answer (the
+  // replica's answer stands).
+  std::optional<LdapEntry> VerifiedOnProvider(std::string_view username, std::string_view password);
+  // Where the lookups before a write go: the provider with write_urls, else directory_.
+  LdapDirectory& WriteDirectory() { return provider_ ? *provider_ : directory_; }
+
   // Set at construction
   const LdapConfig config_;
+  // config_ with urls replaced by write_urls when those are set (the writer's connection).
+  const LdapConfig provider_config_;
   LdapDirectory directory_;
-  LdapEnrolments enrolments_;  // readonly mode
+  std::unique_ptr<LdapDirectory> provider_;  // mozilla mode with write_urls
+  LdapEnrolments enrolments_;                // readonly mode
   LdapGenerations generations_;
   std::unique_ptr<LdapMozillaWriter> writer_;  // mozilla mode
 };

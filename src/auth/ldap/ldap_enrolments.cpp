@@ -2,6 +2,7 @@
 #include "auth/ldap/ldap_enrolments.h"
 
 #include "auth/account_ids.h"
+#include "db/conflict_retry.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -19,6 +20,13 @@ std::optional<LdapEnrolment> LdapEnrolments::Find(std::string_view username) {
 
 std::optional<UserId> LdapEnrolments::Add(std::string_view username, std::string_view entry_id,
                                           std::string_view login) {
+  // A conflicting enrolment on another Galera node fails certification: run it again.
+  return RetryConflicts("enrolling a directory account",
+                        [&] { return AddOnce(username, entry_id, login); });
+}
+
+std::optional<UserId> LdapEnrolments::AddOnce(std::string_view username, std::string_view entry_id,
+                                              std::string_view login) {
   SqlTransaction transaction(db_);
   // From the sequence the SQL back end uses too, so switching back ends never mixes storage.
   const UserId id = AllocateAccountId(db_, "ldap_users");

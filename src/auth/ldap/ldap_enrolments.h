@@ -36,6 +36,8 @@ class LdapEnrolments {
   void Remove(UserId id);
 
  private:
+  std::optional<UserId> AddOnce(std::string_view username, std::string_view entry_id,
+                                std::string_view login);
   SqlConnection& db_;
 };
 
