@@ -54,14 +54,16 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
 
 std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view username) {
   StatementScope query(
-      db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
+      db_.Prepare("SELECT id, generation, status, password_hash FROM users WHERE username = ?"));
   query->BindText(0, username);
   if (!query->Step()) {
-    return std::string();
+    return std::string("users:none");
   }
-  // The id too: an account created again under the same name is another account.
-  return std::to_string(query->ColumnInt(0)) + ":" + std::to_string(query->ColumnInt(2)) + ":" +
-         std::string(query->ColumnText(1));
+  // The id too: an account created again under the same name is another account (ids are
+  // never reused). The status and hash as well, for edits made to the table by hand.
+  return "users:" + std::to_string(query->ColumnInt(0)) + ":" +
+         std::to_string(query->ColumnInt(1)) + ":" + std::to_string(query->ColumnInt(2)) + ":" +
+         std::string(query->ColumnText(3));
 }
 
 void SqlUserStore::CheckHealth() {
@@ -97,7 +99,8 @@ CreateResult SqlUserStore::CreateUser(std::string_view username, std::string_vie
 ChangeOutcome SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
-  StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
+  StatementScope update(db_.Prepare(
+      "UPDATE users SET password_hash = ?, generation = generation + 1 WHERE username = ?"));
   update->BindText(0, hash);
   update->BindText(1, username);
   update->Step();
@@ -113,7 +116,8 @@ ChangeOutcome SqlUserStore::SetEmail(std::string_view username, std::string_view
 }
 
 bool SqlUserStore::SetStatus(std::string_view username, int status) {
-  StatementScope update(db_.Prepare("UPDATE users SET status = ? WHERE username = ?"));
+  StatementScope update(
+      db_.Prepare("UPDATE users SET status = ?, generation = generation + 1 WHERE username = ?"));
   update->BindInt(0, status);
   update->BindText(1, username);
   update->Step();
