@@ -37,13 +37,14 @@ RoleParts PartsOf(std::string_view role) {
                     "unknown role \"" + std::string(role) + "\" (valid: all, user, storage)");
 }
 
-App::App(Config config) : App(std::move(config), system_clock_) {}
+App::App(Config config, VerifiedLogins* shared_logins)
+    : App(std::move(config), system_clock_, shared_logins) {}
 
-App::App(Config config, const Clock& clock)
+App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
     : config_(std::move(config)),
       clock_(clock),
       connection_(MakeConnection(config_.database)),
-      accounts_(MakeAccountBackend(config_.auth, *connection_, clock_)),
+      accounts_(MakeAccountBackend(config_.auth, *connection_, clock_, shared_logins)),
       login_failures_(*connection_, clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_),
       storage_(*connection_),

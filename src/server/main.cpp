@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "auth/auth_config_check.h"
+#include "auth/shared_login_table.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -40,12 +41,14 @@ std::string DefaultConfigPath() {
   return from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
 }
 
-weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd) {
-  return [config, listen_fd](weave::RetireGate* retire_gate) {
+// logins: the verified logins every worker shares, made by the master before it forks.
+weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
+                                 weave::VerifiedLogins* logins) {
+  return [config, listen_fd, logins](weave::RetireGate* retire_gate) {
     try {
       weave::InitLog(config.log.level, config.log.file);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
-      weave::App app(config);  // each worker owns its own database connection
+      weave::App app(config, logins);  // each worker owns its own database connection
       const weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                          config.server.max_requests_per_worker, retire_gate};
       return weave::RunWorker(
@@ -81,8 +84,9 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
 
 // What a SIGHUP does: the fresh configuration's options and workers on the same socket.
 weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
-                             const weave::ServerConfig& started_with) {
-  return [config_path, listen_fd, started_with]() {
+                             const weave::ServerConfig& started_with,
+                             weave::VerifiedLogins* logins) {
+  return [config_path, listen_fd, started_with, logins]() {
     const weave::Config fresh = LoadAndPrepare(config_path, false);
     // The socket stays open across a reload: say so rather than ignore a change silently.
     if (fresh.server.listen != started_with.listen ||
@@ -93,7 +97,7 @@ weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
     }
     return std::make_pair(
         weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
-        MakeWorkerMain(fresh, listen_fd));
+        MakeWorkerMain(fresh, listen_fd, logins));
   };
 }
 
@@ -101,13 +105,16 @@ int Serve(const weave::Config& config, const std::string& config_path) {
   bool inherited = false;
   const int listen_fd =
       weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
+  // Before any fork, so that every worker, also those started later, shares it. Its size
+  // stays until a restart (a reload keeps the table and its logins).
+  weave::SharedLoginTable logins(static_cast<size_t>(config.auth.shared_logins));
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
-    return MakeWorkerMain(config, listen_fd)(nullptr);
+    return MakeWorkerMain(config, listen_fd, &logins)(nullptr);
   }
   const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
-  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd),
-                          MakeReloader(config_path, listen_fd, config.server));
+  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd, &logins),
+                          MakeReloader(config_path, listen_fd, config.server, &logins));
 }
 
 }  // namespace

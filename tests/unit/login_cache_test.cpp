@@ -9,6 +9,7 @@
 
 #include "auth/account_store.h"
 #include "auth/caching_account_backend.h"
+#include "auth/shared_login_table.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -197,6 +198,52 @@ BOOST_AUTO_TEST_CASE(change_racing_with_the_check_is_not_trusted_next_time) {
   BOOST_TEST(backend.authenticate_calls == 2);  // the stamp read before the check was stale
   BOOST_TEST(Login(cache, "right-password"));
   BOOST_TEST(backend.authenticate_calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(shared_store_checks_a_password_once_for_all_workers) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(backend.authenticate_calls == 1);
+  BOOST_TEST(worker1.RealChecks() == 1);
+  BOOST_TEST(worker2.RealChecks() == 0);
+  // A wrong password is checked for real, and remembered nowhere.
+  BOOST_TEST(!Login(worker2, "wrong-password"));
+  BOOST_TEST(!Login(worker1, "wrong-password"));
+  BOOST_TEST(backend.authenticate_calls == 3);
+}
+
+BOOST_AUTO_TEST_CASE(change_through_one_worker_ends_the_shared_login_for_all) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_REQUIRE((worker1.SetPassword("user", "new-password") == ChangeOutcome::kChanged));
+  BOOST_TEST(!Login(worker2, "right-password"));
+  BOOST_TEST(!Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "new-password"));
+  BOOST_TEST(Login(worker1, "new-password"));
+  BOOST_TEST(worker1.RealChecks() == 2);  // right-password after the change, and the first
+}
+
+BOOST_AUTO_TEST_CASE(shared_login_is_rechecked_by_one_worker_per_interval) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_REQUIRE(backend.recheck_calls == 1);
+  clock.AdvanceMs(kRecheckSeconds * 1000);
+  BOOST_TEST(Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(backend.recheck_calls == 2);
+  backend.ChangeInDirectory("new-password");
+  clock.AdvanceMs(kRecheckSeconds * 1000);
+  BOOST_TEST(!Login(worker2, "right-password"));
+  BOOST_TEST(!Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker1, "new-password"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
