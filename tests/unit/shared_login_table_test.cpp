@@ -141,14 +141,23 @@ BOOST_AUTO_TEST_CASE(forked_workers_share_logins_and_never_see_a_torn_one) {
           }
         }
       }
-      // The key this worker remembered last is in the table for its parent to see.
-      table.Remember(KeyOf(table, 10000 + worker), LoginOf(10000 + worker, kNowMs + kMinuteMs),
-                     kNowMs);
       _exit(wrong == 0 ? 0 : 1);
     }
     children.push_back(child);
   }
   for (const pid_t child : children) {
+    BOOST_TEST(ExitCodeOf(child) == 0);
+  }
+  // Then each of a new set of workers remembers one login (later expiry than the logins
+  // above, so none of them makes room for another) for the parent to see.
+  for (int worker = 0; worker < kWorkers; ++worker) {
+    const pid_t child = fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+      table.Remember(KeyOf(table, 10000 + worker), LoginOf(10000 + worker, kNowMs + 2 * kMinuteMs),
+                     kNowMs);
+      _exit(0);
+    }
     BOOST_TEST(ExitCodeOf(child) == 0);
   }
   for (int worker = 0; worker < kWorkers; ++worker) {
