@@ -63,19 +63,26 @@ bool CachingAccountBackend::PassesRecheck(std::string_view username, std::string
   if (login.recheck_digest.empty() || now < login.recheck_due_ms) {
     return true;
   }
-  // Whatever the answer, the next reading is due recheck_seconds from now, for every worker:
-  // a directory that is down costs one failed search per interval, not one per request.
-  login.recheck_due_ms = now + recheck_seconds_ * 1000LL;
-  logins_.Remember(key, login, now);
+  // The next reading is due recheck_seconds after this one started, for every worker, but
+  // only once this one has answered: until then other workers that find it due search too,
+  // rather than trust a login the search in flight may be about to drop. A directory that is
+  // down costs one failed search per interval, not one per request.
   std::optional<std::string> current;
   try {
     current = backend_.RecheckStamp(username);
   } catch (const BackendError& error) {
     Log(LogLevel::kWarning) << "login cache: cannot recheck " << username
                             << ", keeping the cached login: " << error.what();
+    login.recheck_due_ms = now + recheck_seconds_ * 1000LL;
+    logins_.Remember(key, login, now);
     return true;
   }
-  return RecheckDigest(current) == login.recheck_digest;
+  if (RecheckDigest(current) != login.recheck_digest) {
+    return false;
+  }
+  login.recheck_due_ms = now + recheck_seconds_ * 1000LL;
+  logins_.Remember(key, login, now);
+  return true;
 }
 
 std::optional<std::string> CachingAccountBackend::CredentialStamp(std::string_view username) {

@@ -23,10 +23,11 @@ namespace weave {
 //     the id, generation, stored hash and status; LDAP: the generation counter) makes the
 //     remembered login unreachable at once, in every worker;
 //   * RecheckStamp, read before the password is checked and then again whenever
-//     recheck_seconds have passed since the last reading (a directory search, by whichever
-//     worker finds it due): a change made in the directory itself ends the remembered login
-//     within recheck_seconds. If that reading fails (the directory is down) the login stays
-//     until its lifetime ends, and is rechecked recheck_seconds later.
+//     recheck_seconds have passed since the last reading began (a directory search, by the
+//     worker that finds it due; by each of them if several do before the first one has its
+//     answer): a change made in the directory itself ends the remembered login within
+//     recheck_seconds, in every worker. If that reading fails (the directory is down) the login
+//     stays until its lifetime ends, and is rechecked recheck_seconds later.
 // Both stamps are read before the password check, so a change racing with it leaves an
 // entry that is not trusted next time. The store keeps only a MAC of (user, password,
 // generation), never the password. A wrong password goes to the back end but leaves a
