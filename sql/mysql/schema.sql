@@ -1,7 +1,8 @@
 -- Weave storage and accounts, MySQL/MariaDB dialect (MariaDB 10.5 or later for the IF NOT
 -- EXISTS forms below; Debian 12 ships 10.11). Applied at every start; every statement is
 -- idempotent, and safe on a live database of Mozilla's PHP storage node: its tables are
--- kept as they are, and only the ttl column, its index and the triggers are added.
+-- kept as they are, and only the ttl column, its index, users.generation and the triggers
+-- are added.
 -- Times in wbo.modified and collection_stats.modified are centiseconds since the epoch
 -- (Weave's two-decimal seconds times 100); wbo.ttl is an absolute expiry in seconds.
 --
@@ -25,9 +26,13 @@ CREATE TABLE IF NOT EXISTS users (
   alert         TEXT,
   reset         VARBINARY(32)  DEFAULT NULL,         -- PHP's reset code; unused here
   created       BIGINT         NOT NULL DEFAULT (UNIX_TIMESTAMP()),
+  generation    BIGINT         NOT NULL DEFAULT 0,  -- bumped by password and status changes
   PRIMARY KEY (id),
   UNIQUE KEY username (username)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- The account generation, part of every remembered login's key (see "The login cache" in
+-- README.md): added to older tables in place (an instant ADD COLUMN, no copy).
+ALTER TABLE users ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
 
 -- Every storage key ever handed out, to a users row or to an ldap_users row. Rows are never
 -- deleted: even a server that rebuilds AUTO_INCREMENT counters from the highest row at

@@ -11,8 +11,13 @@ CREATE TABLE IF NOT EXISTS users (
   email         TEXT    NOT NULL DEFAULT '',
   status        INTEGER NOT NULL DEFAULT 1,   -- 1 enabled; anything else refuses logins
   alert         TEXT,
-  created       INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))
+  created       INTEGER NOT NULL DEFAULT (strftime('%s', 'now')),
+  generation    INTEGER NOT NULL DEFAULT 0    -- bumped by password and status changes
 );
+-- The account generation, part of every remembered login's key (see "The login cache" in
+-- README.md). SQLite has no ADD COLUMN IF NOT EXISTS: the server adds each column named in
+-- an "add-column" line to a table that lacks it, after the statements of this file.
+-- add-column: users generation INTEGER NOT NULL DEFAULT 0
 
 -- A user's collections outside the standard list (ids from 101, as the PHP server did).
 CREATE TABLE IF NOT EXISTS collections (

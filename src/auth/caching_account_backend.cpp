@@ -1,18 +1,22 @@
-// The login cache: salted password digests with a lifetime, the back end's credential stamp
-// and its recheck stamp, in front of any AccountBackend.
+// The login cache: remembered logins keyed by (user, password, account generation) in a
+// store of verified logins, with a lifetime and the back end's recheck stamp, in front of
+// any AccountBackend.
 #include "auth/caching_account_backend.h"
 
-#include "core/crypto.h"
+#include "auth/shared_login_table.h"
 #include "core/errors.h"
 #include "core/log.h"
 
 namespace weave {
-namespace {
 
-// Bounds the cache; past this many users a worker starts over (cheap, and rare).
-constexpr size_t kMaxCachedLogins = 10000;
-
-}  // namespace
+CachingAccountBackend::CachingAccountBackend(AccountBackend& backend, int ttl_seconds,
+                                             int recheck_seconds, const Clock& clock,
+                                             VerifiedLogins& logins)
+    : backend_(backend),
+      ttl_seconds_(ttl_seconds),
+      recheck_seconds_(recheck_seconds),
+      clock_(clock),
+      logins_(logins) {}
 
 CachingAccountBackend::CachingAccountBackend(AccountBackend& backend, int ttl_seconds,
                                              int recheck_seconds, const Clock& clock)
@@ -20,69 +24,65 @@ CachingAccountBackend::CachingAccountBackend(AccountBackend& backend, int ttl_se
       ttl_seconds_(ttl_seconds),
       recheck_seconds_(recheck_seconds),
       clock_(clock),
-      salt_(RandomBytes(16)) {}
-
-std::string CachingAccountBackend::DigestPassword(std::string_view password) const {
-  std::string salted = salt_;
-  salted.append(password);
-  return Sha256(salted);
-}
+      own_logins_(std::make_unique<SharedLoginTable>(kOwnEntries)),
+      logins_(*own_logins_) {}
 
 std::optional<UserId> CachingAccountBackend::Authenticate(std::string_view username,
                                                           std::string_view password) {
   if (ttl_seconds_ <= 0) {
+    ++real_checks_;
     return backend_.Authenticate(username, password);
   }
-  const std::string key(username);
-  const std::string digest = DigestPassword(password);
-  // Read before the check: if the account changes in between, the entry carries the old
-  // stamp and is not trusted next time.
+  // Read before the check: if the account changes in between, the login is remembered
+  // under the old generation and is not found next time.
   const std::optional<std::string> stamp = backend_.CredentialStamp(username);
-  if (const auto found = logins_.find(key); found != logins_.end()) {
-    CachedLogin& entry = found->second;
-    if (clock_.NowMs() >= entry.expires_ms || entry.stamp != stamp) {
-      logins_.erase(found);
-    } else if (ConstantTimeEquals(entry.password_digest, digest)) {
-      if (PassesRecheck(username, entry)) {
-        return entry.id;
-      }
-      logins_.erase(found);
+  const std::string key = logins_.LoginKey(username, password, stamp);
+  if (auto found = logins_.Check(key, clock_.NowMs())) {
+    if (PassesRecheck(username, key, *found)) {
+      return found->id;
     }
+    logins_.Forget(key);
   }
   const std::optional<std::string> recheck_stamp = backend_.RecheckStamp(username);
+  const int64_t now = clock_.NowMs();
+  ++real_checks_;
+  Log(LogLevel::kDebug) << "login cache: checking the password of " << username;
   const auto id = backend_.Authenticate(username, password);
   if (id) {
-    if (logins_.size() >= kMaxCachedLogins) {
-      logins_.clear();
-    }
-    const int64_t now = clock_.NowMs();
-    logins_[key] = CachedLogin{digest,
-                               stamp,
-                               recheck_stamp,
-                               *id,
-                               now + ttl_seconds_ * 1000LL,
-                               now + recheck_seconds_ * 1000LL};
+    logins_.Remember(key,
+                     VerifiedLogin{*id, now + ttl_seconds_ * 1000LL, RecheckDigest(recheck_stamp),
+                                   now + recheck_seconds_ * 1000LL},
+                     now);
   }
   return id;
 }
 
-bool CachingAccountBackend::PassesRecheck(std::string_view username, CachedLogin& entry) {
+bool CachingAccountBackend::PassesRecheck(std::string_view username, std::string_view key,
+                                          VerifiedLogin& login) {
   const int64_t now = clock_.NowMs();
-  if (!entry.recheck_stamp || now < entry.recheck_ms) {
+  if (login.recheck_digest.empty() || now < login.recheck_due_ms) {
     return true;
   }
-  // Whatever the answer, the next reading is due recheck_seconds from now: a directory that
-  // is down costs one failed search per interval, not one per request.
-  entry.recheck_ms = now + recheck_seconds_ * 1000LL;
+  // The next reading is due recheck_seconds after this one started, for every worker, but
+  // only once this one has answered: until then other workers that find it due search too,
+  // rather than trust a login the search in flight may be about to drop. A directory that is
+  // down costs one failed search per interval, not one per request.
   std::optional<std::string> current;
   try {
     current = backend_.RecheckStamp(username);
   } catch (const BackendError& error) {
     Log(LogLevel::kWarning) << "login cache: cannot recheck " << username
                             << ", keeping the cached login: " << error.what();
+    login.recheck_due_ms = now + recheck_seconds_ * 1000LL;
+    logins_.Remember(key, login, now);
     return true;
   }
-  return current == entry.recheck_stamp;
+  if (RecheckDigest(current) != login.recheck_digest) {
+    return false;
+  }
+  login.recheck_due_ms = now + recheck_seconds_ * 1000LL;
+  logins_.Remember(key, login, now);
+  return true;
 }
 
 std::optional<std::string> CachingAccountBackend::CredentialStamp(std::string_view username) {
@@ -97,25 +97,23 @@ std::optional<AccountInfo> CachingAccountBackend::FindUser(std::string_view user
   return backend_.FindUser(username);
 }
 
+// The account changes below move the account generation (CredentialStamp), which is part of
+// every remembered login's key: nothing needs forgetting here, nor in the other workers.
 CreateResult CachingAccountBackend::CreateUser(std::string_view username, std::string_view password,
                                                std::string_view email) {
-  Forget(username);
   return backend_.CreateUser(username, password, email);
 }
 
 ChangeOutcome CachingAccountBackend::SetPassword(std::string_view username,
                                                  std::string_view password) {
-  Forget(username);
   return backend_.SetPassword(username, password);
 }
 
 ChangeOutcome CachingAccountBackend::SetEmail(std::string_view username, std::string_view email) {
-  Forget(username);
   return backend_.SetEmail(username, email);
 }
 
 std::optional<UserId> CachingAccountBackend::DeleteUser(std::string_view username) {
-  Forget(username);
   return backend_.DeleteUser(username);
 }
 
@@ -129,10 +127,6 @@ std::optional<std::string> CachingAccountBackend::StoredNodeHost(std::string_vie
 
 void CachingAccountBackend::StoreNodeHost(std::string_view username, std::string_view host) {
   backend_.StoreNodeHost(username, host);
-}
-
-void CachingAccountBackend::Forget(std::string_view username) {
-  logins_.erase(std::string(username));
 }
 
 }  // namespace weave

@@ -45,8 +45,8 @@ std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string
 std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<std::string>& keys,
                                                              std::string_view username,
                                                              std::optional<AccountRow>* account) {
-  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), ", NULL, NULL, NULL") +
-                                   " UNION ALL SELECT NULL, id, password_hash, status"
+  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), ", NULL, NULL, NULL, NULL") +
+                                   " UNION ALL SELECT NULL, id, password_hash, status, generation"
                                    " FROM users WHERE username = ?"));
   query->BindInt(0, NowSeconds());
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -60,7 +60,8 @@ std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<s
       locked.emplace_back(query->ColumnText(0));
     } else {
       *account =
-          AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)), query->ColumnInt(3)};
+          AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)), query->ColumnInt(3),
+                     query->ColumnInt(4)};
     }
   }
   return locked;

@@ -24,6 +24,7 @@ struct AccountRow {
   int64_t id = 0;
   std::string password_hash;
   int64_t status = 0;
+  int64_t generation = 0;  // bumped by every password change, enable and disable
 };
 
 // Takes the users row that LockedKeysAndAccount read along with a login's lockout check, for

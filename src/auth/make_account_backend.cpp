@@ -2,6 +2,7 @@
 #include "auth/make_account_backend.h"
 
 #include "auth/auth_config_check.h"
+#include "auth/shared_login_table.h"
 #include "auth/sql_user_store.h"
 #include "core/errors.h"
 #if WITH_LDAP
@@ -31,7 +32,7 @@ std::unique_ptr<AccountBackend> MakeDirect(const AuthConfig& config, SqlConnecti
 }  // namespace
 
 AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& connection,
-                                   const Clock& clock) {
+                                   const Clock& clock, VerifiedLogins* shared_logins) {
   CheckAuthConfig(config);
   AccountBackends backends;
   backends.direct = MakeDirect(config, connection);
@@ -39,8 +40,12 @@ AccountBackends MakeAccountBackend(const AuthConfig& config, SqlConnection& conn
   const int ttl_seconds = ldap ? config.ldap.cache_seconds : config.cache_seconds;
   // The SQL store has no recheck stamp: its credential stamp sees every change.
   const int recheck_seconds = ldap ? config.ldap.recheck_seconds : ttl_seconds;
+  if (shared_logins == nullptr) {
+    backends.own_logins = std::make_unique<SharedLoginTable>(config.shared_logins);
+    shared_logins = backends.own_logins.get();
+  }
   backends.cached = std::make_unique<CachingAccountBackend>(*backends.direct, ttl_seconds,
-                                                            recheck_seconds, clock);
+                                                            recheck_seconds, clock, *shared_logins);
   return backends;
 }
 

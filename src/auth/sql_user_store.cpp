@@ -28,12 +28,13 @@ std::optional<AccountRow> SqlUserStore::ReadAccount(std::string_view username) {
     return read_ahead_->row;
   }
   StatementScope query(
-      db_.Prepare("SELECT id, password_hash, status FROM users WHERE username = ?"));
+      db_.Prepare("SELECT id, password_hash, status, generation FROM users WHERE username = ?"));
   query->BindText(0, username);
   if (!query->Step()) {
     return std::nullopt;
   }
-  return AccountRow{query->ColumnInt(0), std::string(query->ColumnText(1)), query->ColumnInt(2)};
+  return AccountRow{query->ColumnInt(0), std::string(query->ColumnText(1)), query->ColumnInt(2),
+                    query->ColumnInt(3)};
 }
 
 std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
@@ -71,11 +72,12 @@ std::optional<UserId> SqlUserStore::Authenticate(std::string_view username,
 std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view username) {
   const std::optional<AccountRow> account = ReadAccount(username);
   if (!account) {
-    return std::string();
+    return std::string("users:none");
   }
-  // The id too: an account created again under the same name is another account.
-  return std::to_string(account->id) + ":" + std::to_string(account->status) + ":" +
-         account->password_hash;
+  // The id too: an account created again under the same name is another account (ids are
+  // never reused). The status and hash as well, for edits made to the table by hand.
+  return "users:" + std::to_string(account->id) + ":" + std::to_string(account->generation) +
+         ":" + std::to_string(account->status) + ":" + account->password_hash;
 }
 
 void SqlUserStore::CheckHealth() {
@@ -120,7 +122,8 @@ CreateResult SqlUserStore::CreateUserOnce(std::string_view username, const std::
 ChangeOutcome SqlUserStore::SetPassword(std::string_view username, std::string_view password) {
   const std::string hash =
       HashPassword(password, config_.password_hash, config_.password_hash_cost);
-  StatementScope update(db_.Prepare("UPDATE users SET password_hash = ? WHERE username = ?"));
+  StatementScope update(db_.Prepare(
+      "UPDATE users SET password_hash = ?, generation = generation + 1 WHERE username = ?"));
   update->BindText(0, hash);
   update->BindText(1, username);
   update->Step();
@@ -136,7 +139,8 @@ ChangeOutcome SqlUserStore::SetEmail(std::string_view username, std::string_view
 }
 
 bool SqlUserStore::SetStatus(std::string_view username, int status) {
-  StatementScope update(db_.Prepare("UPDATE users SET status = ? WHERE username = ?"));
+  StatementScope update(
+      db_.Prepare("UPDATE users SET status = ?, generation = generation + 1 WHERE username = ?"));
   update->BindInt(0, status);
   update->BindText(1, username);
   update->Step();

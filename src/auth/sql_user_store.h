@@ -20,8 +20,10 @@ class SqlUserStore final : public AccountBackend, public AccountReadAhead {
   SqlUserStore(SqlConnection& connection, AuthConfig config);
 
   std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
-  // The id, stored hash and status (empty for no such account): one indexed read, so a
-  // cached login stops counting at once in every worker when any of them changes.
+  // The account generation: its id, generation counter (bumped by every password change
+  // and every enable or disable), status and stored hash ("users:none" for no such
+  // account), all read by one indexed SELECT, so a cached login stops counting at once in
+  // every worker when any of them changes.
   std::optional<std::string> CredentialStamp(std::string_view username) override;
   void CheckHealth() override;
 

@@ -274,8 +274,11 @@ struct LdapConfig {
 struct AuthConfig {
   // "sql" (the users table) or "ldap" (auth.ldap below).
   std::string backend = "sql";
-  // How long a worker trusts a verified password without re-running the hash (0: never).
+  // How long the server trusts a verified password without re-running the hash (0: never).
   int cache_seconds = 300;
+  // Room in the table of verified logins all workers share (shared memory, about 80 bytes
+  // each, made at start; a full table drops the logins closest to expiry).
+  int shared_logins = 16384;
   // Hash for new and changed passwords: "yescrypt" or "bcrypt".
   std::string password_hash = "yescrypt";
   // crypt(3) cost; 0 picks ours: yescrypt 4 (8 MiB, ~11 ms here: a worker's peak memory

@@ -408,6 +408,7 @@ void ApplyAuth(const YAML::Node& node, AuthConfig& auth) {
   Section("auth")
       .Choice("backend", &auth.backend, {"sql", "ldap"})
       .Int("cache_seconds", &auth.cache_seconds, 0, 86400)
+      .Int("shared_logins", &auth.shared_logins, 64, 1048576)
       .Choice("password_hash", &auth.password_hash, {"yescrypt", "bcrypt"})
       .Int("password_hash_cost", &auth.password_hash_cost, 0, 31)
       .Child("ldap", [&auth](const YAML::Node& child) { ApplyLdap(child, auth.ldap); })

@@ -9,6 +9,8 @@ namespace weave {
 
 std::string Sha1(std::string_view data);    // raw 20 bytes
 std::string Sha256(std::string_view data);  // raw 32 bytes
+// HMAC-SHA256 of data under key (RFC 2104): raw 32 bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5Hex(std::string_view data);
 std::string HexEncode(std::string_view raw);
 std::string Base64Encode(std::string_view raw);

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include <sys/file.h>
 
@@ -28,6 +30,40 @@ constexpr int kRestartWaitMs = 20;
 // While requests come in, a worker checkpoints at least this long after its last commit,
 // keeping the database file close behind the log (durability is the WalSyncer's job).
 constexpr std::chrono::seconds kCheckpointInterval{1};
+
+// One "-- add-column: TABLE COLUMN DEFINITION" line of a schema (see sql/sqlite/schema.sql).
+struct AddedColumn {
+  std::string table;
+  std::string column;
+  std::string definition;  // "COLUMN DEFINITION", as ALTER TABLE ... ADD COLUMN takes it
+};
+
+std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
+  constexpr std::string_view kMarker = "-- add-column: ";
+  std::vector<AddedColumn> columns;
+  size_t start = 0;
+  while (start < schema_sql.size()) {
+    size_t end = schema_sql.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = schema_sql.size();
+    }
+    std::string_view line = schema_sql.substr(start, end - start);
+    start = end + 1;
+    if (line.substr(0, kMarker.size()) != kMarker) {
+      continue;
+    }
+    line.remove_prefix(kMarker.size());
+    const size_t table_end = line.find(' ');
+    const size_t column_end = line.find(' ', table_end + 1);
+    if (table_end == std::string_view::npos || column_end == std::string_view::npos) {
+      throw BackendError("sqlite: bad add-column line in the schema: " + std::string(line));
+    }
+    columns.push_back({std::string(line.substr(0, table_end)),
+                       std::string(line.substr(table_end + 1, column_end - table_end - 1)),
+                       std::string(line.substr(table_end + 1))});
+  }
+  return columns;
+}
 
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
   throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
@@ -211,6 +247,20 @@ void SqliteConnection::ApplySchema(std::string_view schema_sql) {
   BeginWrite();
   try {
     Execute(schema.c_str());
+    // Columns added after a table was first released, to databases made before them.
+    for (const AddedColumn& added : AddedColumns(schema_sql)) {
+      bool present = false;
+      {
+        StatementScope query(Prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?"));
+        query->BindText(0, added.table);
+        query->BindText(1, added.column);
+        present = query->Step() && query->ColumnInt(0) > 0;
+      }
+      if (!present) {
+        Log(LogLevel::kInfo) << "sqlite: adding column " << added.table << "." << added.column;
+        Execute(("ALTER TABLE " + added.table + " ADD COLUMN " + added.definition).c_str());
+      }
+    }
     Commit();
   } catch (...) {
     Rollback();

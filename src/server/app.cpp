@@ -39,15 +39,16 @@ RoleParts PartsOf(std::string_view role) {
                     "unknown role \"" + std::string(role) + "\" (valid: all, user, storage)");
 }
 
-App::App(Config config) : App(std::move(config), system_clock_) {}
+App::App(Config config, VerifiedLogins* shared_logins)
+    : App(std::move(config), system_clock_, shared_logins) {}
 
-App::App(Config config, const Clock& clock)
+App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
     : config_(std::move(config)),
       clock_(clock),
       connection_(MakeConnection(config_.database)),
       accounts_connection_(config_.accounts_database ? MakeConnection(*config_.accounts_database)
                                                      : nullptr),
-      accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_)),
+      accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_, shared_logins)),
       nodes_(AccountsConnection()),
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,

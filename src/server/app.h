@@ -9,6 +9,7 @@
 #include "auth/login_guard.h"
 #include "auth/make_account_backend.h"
 #include "auth/node_directory.h"
+#include "auth/verified_logins.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -33,9 +34,11 @@ RoleParts PartsOf(std::string_view role);
 class App {
  public:
   // Opens the database and builds the configured parts; throws BackendError or ConfigError.
-  // Borrows clock (the system clock when none is given), which must outlive the App.
-  explicit App(Config config);
-  App(Config config, const Clock& clock);
+  // Borrows clock (the system clock when none is given) and shared_logins (the verified
+  // logins the server's workers share; none: a table of this App's own), which must outlive
+  // the App.
+  explicit App(Config config, VerifiedLogins* shared_logins = nullptr);
+  App(Config config, const Clock& clock, VerifiedLogins* shared_logins = nullptr);
 
   // Answers one request; the database sees it as one request (see SqlConnection).
   Response Serve(const Request& request);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "auth/auth_config_check.h"
+#include "auth/shared_login_table.h"
 #include "core/config_loader.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -41,14 +42,16 @@ std::string DefaultConfigPath() {
   return from_env != nullptr ? from_env : "/etc/weave/weave.yaml";
 }
 
-// upkeep is the workers' shared schedule (server/upkeep.h), kept across reloads.
+// upkeep is the workers' shared schedule (server/upkeep.h), kept across reloads; logins are
+// the verified logins every worker shares, made by the master before it forks.
 weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
-                                 const std::shared_ptr<weave::UpkeepTurn>& upkeep) {
-  return [config, listen_fd, upkeep](weave::RetireGate* retire_gate) {
+                                 const std::shared_ptr<weave::UpkeepTurn>& upkeep,
+                                 weave::VerifiedLogins* logins) {
+  return [config, listen_fd, upkeep, logins](weave::RetireGate* retire_gate) {
     try {
       weave::InitLog(config.log.level, config.log.file);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
-      weave::App app(config);  // each worker owns its own database connection
+      weave::App app(config, logins);  // each worker owns its own database connection
       weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                    config.server.max_requests_per_worker, retire_gate};
       // Wakes up for upkeep even when no request comes.
@@ -91,8 +94,9 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
 // What a SIGHUP does: the fresh configuration's options and workers on the same socket.
 weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
                              const weave::ServerConfig& started_with,
-                             const std::shared_ptr<weave::UpkeepTurn>& upkeep) {
-  return [config_path, listen_fd, started_with, upkeep]() {
+                             const std::shared_ptr<weave::UpkeepTurn>& upkeep,
+                             weave::VerifiedLogins* logins) {
+  return [config_path, listen_fd, started_with, upkeep, logins]() {
     const weave::Config fresh = LoadAndPrepare(config_path, false);
     // The socket stays open across a reload: say so rather than ignore a change silently.
     if (fresh.server.listen != started_with.listen ||
@@ -103,7 +107,7 @@ weave::Reloader MakeReloader(const std::string& config_path, int listen_fd,
     }
     return std::make_pair(
         weave::MasterOptions{fresh.server.workers, fresh.server.shutdown_timeout_seconds},
-        MakeWorkerMain(fresh, listen_fd, upkeep));
+        MakeWorkerMain(fresh, listen_fd, upkeep, logins));
   };
 }
 
@@ -111,15 +115,17 @@ int Serve(const weave::Config& config, const std::string& config_path) {
   bool inherited = false;
   const int listen_fd =
       weave::OpenListenSocket(config.server.listen, config.server.socket_mode, &inherited);
-  // Mapped before any fork, so every worker shares it.
+  // Mapped before any fork, so every worker, also those started later, shares them. The
+  // login table's size stays until a restart (a reload keeps the table and its logins).
   const auto upkeep = std::make_shared<weave::UpkeepTurn>();
+  weave::SharedLoginTable logins(static_cast<size_t>(config.auth.shared_logins));
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
-    return MakeWorkerMain(config, listen_fd, upkeep)(nullptr);
+    return MakeWorkerMain(config, listen_fd, upkeep, &logins)(nullptr);
   }
   const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
-  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd, upkeep),
-                          MakeReloader(config_path, listen_fd, config.server, upkeep));
+  return weave::RunMaster(options, MakeWorkerMain(config, listen_fd, upkeep, &logins),
+                          MakeReloader(config_path, listen_fd, config.server, upkeep, &logins));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ MODULES = [
     "test_quota",
     "test_user_api",
     "test_lockout",
+    "test_shared_logins",  # its own server
     "test_hostile",  # its own server: the reruns on other back ends leave it out
     "test_faults",
     "test_upkeep",  # its own servers

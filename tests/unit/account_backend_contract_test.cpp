@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include <boost/test/unit_test.hpp>
 
@@ -19,11 +20,14 @@
 #include "auth/auth_config_check.h"
 #include "auth/caching_account_backend.h"
 #include "auth/make_account_backend.h"
+#include "auth/password_hash.h"
+#include "auth/shared_login_table.h"
 #include "auth/sql_user_store.h"
 #include "core/clock.h"
 #include "core/config_loader.h"
 #include "core/crypto.h"
 #include "db/make_connection.h"
+#include "db/sqlite_connection.h"
 #include "storage/sql_storage.h"
 #include "test_support.h"
 
@@ -533,6 +537,70 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(no_lifetime_means_no_cache, Maker, Makers) {
                    ChangeOutcome::kChanged));
     BOOST_TEST(!cache.Authenticate(login.username, login.password).has_value());
   }
+}
+
+// Two workers sharing the server's table of verified logins: one real check serves both,
+// and a change through either (or behind both, as weave-admin's) ends it for both at once.
+BOOST_AUTO_TEST_CASE_TEMPLATE(shared_logins_are_checked_once_and_end_together, Maker, Makers) {
+  Maker maker;
+  if (!maker.Available()) {
+    return;
+  }
+  const Login login = maker.Existing();
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock(), shared);
+  CachingAccountBackend worker2(maker.Backend(), 3600, 3600, maker.Clock(), shared);
+  const auto id = worker1.Authenticate(login.username, login.password);
+  BOOST_REQUIRE(id.has_value());
+  BOOST_TEST((worker2.Authenticate(login.username, login.password) == id));
+  BOOST_TEST(worker1.RealChecks() == 1);
+  BOOST_TEST(worker2.RealChecks() == 0);
+  if constexpr (Maker::kWritable) {
+    BOOST_REQUIRE(
+        (worker1.SetPassword(login.username, "other-password-2") == ChangeOutcome::kChanged));
+    BOOST_TEST(!worker2.Authenticate(login.username, login.password).has_value());
+    BOOST_TEST((worker2.Authenticate(login.username, "other-password-2") == id));
+    BOOST_TEST((worker1.Authenticate(login.username, "other-password-2") == id));
+    BOOST_TEST(worker1.RealChecks() == 1);
+  }
+  if constexpr (std::is_same_v<Maker, SqlMaker>) {
+    // weave-admin disable, then enable: each moves the account generation.
+    auto& users = dynamic_cast<SqlUserStore&>(maker.Backend());
+    BOOST_REQUIRE(users.SetStatus(login.username, 0));
+    BOOST_TEST(!worker1.Authenticate(login.username, "other-password-2").has_value());
+    BOOST_TEST(!worker2.Authenticate(login.username, "other-password-2").has_value());
+    const auto disabled = users.CredentialStamp(login.username);
+    BOOST_REQUIRE(users.SetStatus(login.username, 1));
+    BOOST_TEST((users.CredentialStamp(login.username) != disabled));
+    BOOST_TEST((worker2.Authenticate(login.username, "other-password-2") == id));
+  }
+}
+
+// A SQLite database made before users.generation: the column is added at start, and its
+// accounts log in and get a generation that password changes move.
+BOOST_AUTO_TEST_CASE(users_table_without_generation_is_upgraded) {
+  testing::TempDir dir;
+  const Config config = LoadConfigText("database:\n  sqlite:\n    path: \"" + dir.File("old.db") +
+                                       "\"\nauth:\n  password_hash: bcrypt\n"
+                                       "  password_hash_cost: 4\n");
+  {
+    SqliteConnection old(config.database.sqlite,
+                         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL "
+                         "UNIQUE, password_hash TEXT NOT NULL, email TEXT NOT NULL DEFAULT '', "
+                         "status INTEGER NOT NULL DEFAULT 1, alert TEXT, created INTEGER NOT "
+                         "NULL DEFAULT 0);");
+    StatementScope insert(
+        old.Prepare("INSERT INTO users (id, username, password_hash) VALUES (5, 'old', ?)"));
+    insert->BindText(0, HashPassword("old-password", "bcrypt", 4));
+    insert->Step();
+  }
+  const auto connection = MakeConnection(config.database);
+  SqlUserStore users(*connection, config.auth);
+  BOOST_TEST((users.Authenticate("old", "old-password") == UserId{5}));
+  const auto before = users.CredentialStamp("old");
+  BOOST_REQUIRE((users.SetPassword("old", "new-password") == ChangeOutcome::kChanged));
+  BOOST_TEST((users.CredentialStamp("old") != before));
+  BOOST_TEST((users.Authenticate("old", "new-password") == UserId{5}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -50,6 +50,7 @@ BOOST_AUTO_TEST_CASE(empty_text_gives_the_defaults) {
   BOOST_TEST(config.database.sqlite.synchronous == "normal");
   BOOST_TEST(config.auth.backend == "sql");
   BOOST_TEST(config.auth.cache_seconds == 300);
+  BOOST_TEST(config.auth.shared_logins == 16384);
   BOOST_TEST(config.auth.password_hash == "yescrypt");
   BOOST_TEST(config.limits.quota_kib == 25600);
   BOOST_TEST(config.limits.max_payload_bytes == 262144);
@@ -89,6 +90,7 @@ database:
 auth:
   backend: sql
   cache_seconds: 0
+  shared_logins: 100000
   password_hash: bcrypt
 limits:
   quota_kib: 5120
@@ -117,6 +119,7 @@ log:
   BOOST_TEST(config.database.sqlite.wal_restart_pages == 8000);
   BOOST_TEST(config.auth.backend == "sql");
   BOOST_TEST(config.auth.cache_seconds == 0);
+  BOOST_TEST(config.auth.shared_logins == 100000);
   BOOST_TEST(config.auth.password_hash == "bcrypt");
   BOOST_TEST(config.limits.quota_kib == 5120);
   BOOST_TEST(config.limits.max_payload_bytes == 1000);
@@ -172,6 +175,7 @@ BOOST_AUTO_TEST_CASE(rejects_numbers_out_of_range_naming_the_key) {
   BOOST_TEST(StartsWith(ErrorOf("database: {sqlite: {busy_timeout_ms: -5}}"),
                         "database.sqlite.busy_timeout_ms: "));
   BOOST_TEST(StartsWith(ErrorOf("auth: {cache_seconds: 86401}"), "auth.cache_seconds: "));
+  BOOST_TEST(StartsWith(ErrorOf("auth: {shared_logins: 63}"), "auth.shared_logins: "));
   BOOST_TEST(StartsWith(ErrorOf("limits: {quota_kib: -1}"), "limits.quota_kib: "));
   BOOST_TEST(StartsWith(ErrorOf("limits: {max_payload_bytes: 0}"), "limits.max_payload_bytes: "));
   BOOST_TEST(StartsWith(ErrorOf("limits: {max_body_bytes: 1023}"), "limits.max_body_bytes: "));

@@ -16,6 +16,14 @@ BOOST_AUTO_TEST_CASE(digests_match_known_vectors) {
   BOOST_TEST(Sha256("").size() == 32U);
 }
 
+BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc_4231) {
+  // RFC 4231 test cases 1 and 2.
+  BOOST_TEST(HexEncode(HmacSha256(std::string(20, '\x0b'), "Hi There")) ==
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  BOOST_TEST(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")) ==
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 BOOST_AUTO_TEST_CASE(hex_encode_is_lower_case_two_digits_per_byte) {
   BOOST_TEST(HexEncode(std::string("\x00\x0f\xf0\xff", 4)) == "000ff0ff");
   BOOST_TEST(HexEncode("") == "");

@@ -1,6 +1,7 @@
 // Unit tests of the login cache's timing rules over a scripted back end: when it asks the
 // back end's credential and recheck stamps, how long a change behind its back can go
 // unnoticed, and what a back end that cannot answer a recheck does to a cached login.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "auth/account_store.h"
 #include "auth/caching_account_backend.h"
+#include "auth/shared_login_table.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -34,6 +36,7 @@ class ScriptedBackend final : public AccountBackend {
 
   int authenticate_calls = 0;
   int recheck_calls = 0;
+  std::function<void()> during_recheck;  // run once, inside the next RecheckStamp
 
   std::optional<UserId> Authenticate(std::string_view username, std::string_view given) override {
     ++authenticate_calls;
@@ -52,6 +55,11 @@ class ScriptedBackend final : public AccountBackend {
   }
   std::optional<std::string> RecheckStamp(std::string_view /*username*/) override {
     ++recheck_calls;
+    if (during_recheck) {
+      const std::function<void()> run = std::move(during_recheck);
+      during_recheck = nullptr;
+      run();  // another worker, while this search is in flight
+    }
     if (directory_down) {
       throw BackendError("directory down");
     }
@@ -197,6 +205,69 @@ BOOST_AUTO_TEST_CASE(change_racing_with_the_check_is_not_trusted_next_time) {
   BOOST_TEST(backend.authenticate_calls == 2);  // the stamp read before the check was stale
   BOOST_TEST(Login(cache, "right-password"));
   BOOST_TEST(backend.authenticate_calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(shared_store_checks_a_password_once_for_all_workers) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(backend.authenticate_calls == 1);
+  BOOST_TEST(worker1.RealChecks() == 1);
+  BOOST_TEST(worker2.RealChecks() == 0);
+  // A wrong password is checked for real, and remembered nowhere.
+  BOOST_TEST(!Login(worker2, "wrong-password"));
+  BOOST_TEST(!Login(worker1, "wrong-password"));
+  BOOST_TEST(backend.authenticate_calls == 3);
+}
+
+BOOST_AUTO_TEST_CASE(change_through_one_worker_ends_the_shared_login_for_all) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_REQUIRE((worker1.SetPassword("user", "new-password") == ChangeOutcome::kChanged));
+  BOOST_TEST(!Login(worker2, "right-password"));
+  BOOST_TEST(!Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "new-password"));
+  BOOST_TEST(Login(worker1, "new-password"));
+  BOOST_TEST(worker1.RealChecks() == 2);  // right-password after the change, and the first
+}
+
+BOOST_AUTO_TEST_CASE(shared_login_is_rechecked_by_one_worker_per_interval) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  BOOST_REQUIRE(backend.recheck_calls == 1);
+  clock.AdvanceMs(kRecheckSeconds * 1000);
+  BOOST_TEST(Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker2, "right-password"));
+  BOOST_TEST(backend.recheck_calls == 2);
+  backend.ChangeInDirectory("new-password");
+  clock.AdvanceMs(kRecheckSeconds * 1000);
+  BOOST_TEST(!Login(worker2, "right-password"));
+  BOOST_TEST(!Login(worker1, "right-password"));
+  BOOST_TEST(Login(worker1, "new-password"));
+}
+
+// A recheck in flight in one worker must not let another trust the login meanwhile: the
+// directory change it is about to find is older than the interval.
+BOOST_AUTO_TEST_CASE(recheck_in_flight_elsewhere_is_not_a_pass) {
+  SharedLoginTable shared(64);
+  CachingAccountBackend worker1(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  CachingAccountBackend worker2(backend, kTtlSeconds, kRecheckSeconds, clock, shared);
+  BOOST_REQUIRE(Login(worker1, "right-password"));
+  backend.ChangeInDirectory("new-password");
+  clock.AdvanceMs(kRecheckSeconds * 1000);
+  bool worker2_accepted = true;
+  backend.during_recheck = [&] {
+    worker2_accepted = Login(worker2, "right-password");
+  };
+  BOOST_TEST(!Login(worker1, "right-password"));
+  BOOST_TEST(!worker2_accepted);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -233,6 +233,34 @@ BOOST_FIXTURE_TEST_CASE(lone_writes_take_the_writers_lock, TwoWorkers) {
   BOOST_TEST(!WaitsFor(other, [&worker] { Count(worker); }));
 }
 
+// A column added to a table after its release reaches databases made before it, once, and
+// keeps the rows they hold.
+BOOST_AUTO_TEST_CASE(added_column_reaches_an_older_database) {
+  testing::TempDir dir;
+  SqliteConfig config;
+  config.path = dir.File("old.db");
+  {
+    SqliteConnection old(config, kSchema);
+    StatementScope insert(old.Prepare("INSERT INTO t (v) VALUES ('kept')"));
+    insert->Step();
+  }
+  const std::string newer =
+      "CREATE TABLE IF NOT EXISTS t (v TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0);\n"
+      "-- add-column: t n INTEGER NOT NULL DEFAULT 0\n";
+  for (int start = 0; start < 2; ++start) {  // the second start finds the column there
+    SqliteConnection connection(config, newer);
+    StatementScope query(connection.Prepare("SELECT v, n FROM t"));
+    BOOST_REQUIRE(query->Step());
+    BOOST_TEST(query->ColumnText(0) == "kept");
+    BOOST_TEST(query->ColumnInt(1) == 0);
+  }
+  // A database made with the newer schema gets the column from CREATE TABLE.
+  config.path = dir.File("new.db");
+  SqliteConnection fresh(config, newer);
+  StatementScope query(fresh.Prepare("SELECT count(*) FROM t WHERE n = 0"));
+  BOOST_TEST(query->Step());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
