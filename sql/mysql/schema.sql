@@ -237,3 +237,11 @@ SELECT highest, 'seen' FROM (SELECT GREATEST(
     COALESCE((SELECT MAX(userid) FROM collections), 0),
     COALESCE((SELECT MAX(userid) FROM collection_stats), 0)) AS highest) AS found
  WHERE highest > (SELECT COALESCE(MAX(id), 0) FROM account_ids);
+
+-- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
+-- row is written in the same transaction as the user's data, and deleted once the cache
+-- entries were replaced. While it exists, the cache is not used for that user.
+CREATE TABLE IF NOT EXISTS cache_dirty (
+  userid INT(11) NOT NULL PRIMARY KEY,
+  token  BIGINT  NOT NULL             -- random, new with each mark
+) ENGINE=InnoDB;

@@ -157,3 +157,11 @@ SELECT highest, 'seen' FROM (SELECT max(
     coalesce((SELECT max(userid) FROM collections), 0),
     coalesce((SELECT max(userid) FROM collection_stats), 0)) AS highest)
  WHERE highest > coalesce((SELECT max(id) FROM account_ids), 0);
+
+-- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
+-- row is written in the same transaction as the user's data, and deleted once the cache
+-- entries were replaced. While it exists, the cache is not used for that user.
+CREATE TABLE IF NOT EXISTS cache_dirty (
+  userid INTEGER NOT NULL PRIMARY KEY,
+  token  INTEGER NOT NULL             -- random, new with each mark
+) WITHOUT ROWID;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "auth/make_account_backend.h"
+#include "cache/make_cache.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "db/make_connection.h"
@@ -46,7 +47,13 @@ App::App(Config config, const Clock& clock)
       accounts_(MakeAccountBackend(config_.auth, *connection_, clock_)),
       login_failures_(*connection_, clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_),
-      storage_(*connection_),
+      sql_storage_(*connection_),
+      cache_(MakeCache(config_.cache, clock_)),
+      cache_marks_(*connection_),
+      caching_storage_(cache_ ? std::make_unique<CachingStorage>(sql_storage_, cache_marks_,
+                                                                 *cache_, config_.cache.prefix)
+                              : nullptr),
+      storage_(caching_storage_ ? static_cast<Storage&>(*caching_storage_) : sql_storage_),
       storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(*connection_, clock_),
       mailer_(config_.mail),

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "db/conflict_retry.h"
+#include "storage/cache_marks.h"
 #include "storage/collection_ids.h"
 
 namespace weave {
@@ -234,6 +235,19 @@ int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   return query->Step() ? query->ColumnInt(0) : 0;
 }
 
+std::optional<int64_t> SqlStorage::NextExpiry(UserId user, int64_t now_s) {
+  db_.TrimStatementCache();
+  StatementScope query(db_.Prepare("SELECT min(ttl) FROM " + dialect_.WboTable(user) +
+                                   " WHERE username = ? AND ttl > ? AND ttl < ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, now_s);
+  query->BindInt(2, kNoExpiry);
+  if (!query->Step() || query->IsNull(0)) {
+    return std::nullopt;
+  }
+  return query->ColumnInt(0);
+}
+
 std::optional<int64_t> SqlStorage::GetCollectionTimestamp(UserId user,
                                                           std::string_view collection) {
   db_.TrimStatementCache();
@@ -324,7 +338,7 @@ std::optional<WriteResult> SqlStorage::CheckPrecondition(UserId user, int collec
   const bool has_items = query->ColumnInt(1) > 0;
   if (has_items && context.if_unmodified_since_cs &&
       last_change_cs > *context.if_unmodified_since_cs) {
-    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
+    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0, std::nullopt};
   }
   // Two writes in the same centisecond must not share a timestamp, or a client that synced
   // up to the first would never see the second with newer=.
@@ -391,7 +405,7 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
     return *refused;
   }
   if (IsOverQuota(user, context)) {
-    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
+    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0, std::nullopt};
   }
   const int64_t now_s = context.request_time_cs / 100;
   const std::string table = dialect_.WboTable(user);
@@ -425,9 +439,12 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   if (!items.empty()) {
     StampCollection(user, collection_id, timestamp_cs);
   }
-  const int64_t usage = StoredUsageBytes(user);
+  WriteResult result{WriteStatus::kDone, timestamp_cs, StoredUsageBytes(user), std::nullopt};
+  if (context.mark_cache_dirty) {
+    result.cache_mark = CacheMarks(db_).Mark(user);
+  }
   transaction.Commit();
-  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+  return result;
 }
 
 WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection,
@@ -437,7 +454,7 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   SqlTransaction transaction(db_);
   const auto collection_id = FindCollectionId(user, collection);
   if (!collection_id) {
-    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
+    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0, std::nullopt};
   }
   int64_t timestamp_cs = 0;
   if (auto refused = CheckPrecondition(user, *collection_id, context, &timestamp_cs)) {
@@ -470,12 +487,16 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
     statement->Step();
     deleted = statement->AffectedRows();
   }
+  WriteResult result{WriteStatus::kDone, timestamp_cs, 0, std::nullopt};
   if (deleted > 0) {
     StampCollection(user, *collection_id, timestamp_cs);
+    if (context.mark_cache_dirty) {
+      result.cache_mark = CacheMarks(db_).Mark(user);
+    }
   }
-  const int64_t usage = StoredUsageBytes(user);
+  result.usage_bytes = StoredUsageBytes(user);
   transaction.Commit();
-  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+  return result;
 }
 
 void SqlStorage::DeleteStorageOnce(UserId user) {
