@@ -50,8 +50,12 @@ App::App(Config config, const Clock& clock)
       sql_storage_(*connection_),
       cache_(MakeCache(config_.cache, clock_)),
       cache_marks_(*connection_),
-      caching_storage_(cache_ ? std::make_unique<CachingStorage>(sql_storage_, cache_marks_,
-                                                                 *cache_, config_.cache.prefix)
+      caching_storage_(cache_ ? std::make_unique<CachingStorage>(
+                                    sql_storage_, cache_marks_, *cache_, config_.cache.prefix,
+                                    [this] {  // a new read snapshot within the request
+                                      connection_->EndRequest();
+                                      connection_->BeginRequest();
+                                    })
                               : nullptr),
       storage_(caching_storage_ ? static_cast<Storage&>(*caching_storage_) : sql_storage_),
       storage_limits_(StorageLimitsFrom(config_.limits)),

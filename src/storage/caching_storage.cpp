@@ -218,6 +218,9 @@ std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
   } catch (const CacheUnavailable&) {
     return compute().text;  // the back-off logged it
   }
+  if (!generation.empty() && fresh_reads_) {
+    fresh_reads_();  // the entry must include every write whose generation was replaced
+  }
   Computed computed = compute();
   if (!generation.empty()) {
     try {

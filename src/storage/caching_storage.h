@@ -10,7 +10,8 @@
 //   answer, sets a new random generation: every older entry is then out of date at once,
 //   wherever it is stored, and the next read recomputes it from the database (read your
 //   writes). A reader reads the generation before the database, so an entry computed from
-//   data older than a write carries a generation that write has replaced.
+//   data older than a write carries a generation that write has replaced. (The database
+//   read starts a fresh snapshot after the generation is read: see fresh_reads below.)
 // - Generations are random, never counters: a cache that restarted, or evicted the key,
 //   cannot hand out a generation an old entry still carries.
 // - Entries that depend on time (counts, usage, records with a ttl) also carry the
@@ -46,9 +47,17 @@ namespace weave {
 class CachingStorage final : public Storage {
  public:
   // Borrows every argument; they must outlive this object. `marks` lives in the database
-  // `inner` writes to. `prefix` starts every key.
-  CachingStorage(Storage& inner, CacheMarks& marks, Cache& cache, std::string prefix)
-      : inner_(inner), marks_(marks), cache_(cache), prefix_(std::move(prefix)) {}
+  // `inner` writes to. `prefix` starts every key. `fresh_reads` makes the next read of
+  // `inner` see every commit made so far (SQLite keeps one read snapshot per request, from
+  // its first read: an entry computed from it after the generation was read could miss a
+  // write whose new generation it then carries); empty when reads are never older.
+  CachingStorage(Storage& inner, CacheMarks& marks, Cache& cache, std::string prefix,
+                 std::function<void()> fresh_reads = {})
+      : inner_(inner),
+        marks_(marks),
+        cache_(cache),
+        prefix_(std::move(prefix)),
+        fresh_reads_(std::move(fresh_reads)) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -95,6 +104,7 @@ class CachingStorage final : public Storage {
   CacheMarks& marks_;
   Cache& cache_;
   const std::string prefix_;
+  const std::function<void()> fresh_reads_;
 };
 
 }  // namespace weave

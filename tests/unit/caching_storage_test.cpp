@@ -53,8 +53,14 @@ struct Worker {
         sql(*connection),
         marks(*connection),
         cache(Client(url)),
-        storage(sql, marks, *cache, kPrefix) {}
+        storage(sql, marks, *cache, kPrefix, [this] {
+          if (in_request) {  // as App does: a new read snapshot within the request
+            connection->EndRequest();
+            connection->BeginRequest();
+          }
+        }) {}
 
+  bool in_request = false;  // a test's RequestScope is open
   std::unique_ptr<SqlConnection> connection;
   SqlStorage sql;
   CacheMarks marks;
@@ -282,6 +288,30 @@ BOOST_AUTO_TEST_CASE(a_dead_cache_never_fails_a_call) {
       const WriteResult refused = a.PutItems(kUser, "clients", std::span(&item, 1), stale);
       BOOST_TEST((refused.status == WriteStatus::kModifiedSince));
       BOOST_TEST(!setup.a->marks.Find(kUser).has_value());
+    }
+  }
+}
+
+// A request's read snapshot starts at its first read (SQLite). A write committed after
+// that, whose new generation the request then reads, must not be missing from the entry
+// the request stores under that generation.
+BOOST_AUTO_TEST_CASE(an_entry_is_never_computed_from_a_snapshot_older_than_its_generation) {
+  for (const Target& target : Targets()) {
+    BOOST_TEST_CONTEXT(target.name) {
+      Setup setup(target.url);
+      Worker& a = *setup.a;
+      Put(setup.b->storage, "history", "h", "1", kNowS * 100);
+      int64_t t2 = 0;
+      {
+        const RequestScope request(*a.connection);
+        a.in_request = true;
+        a.sql.GetCollectionTimestamps(kUser);  // the request's first read: its snapshot
+        t2 = Put(setup.b->storage, "history", "h", "2", kNowS * 100 + 1).timestamp_cs;
+        BOOST_TEST((a.storage.GetCollectionTimestamps(kUser) == Values{{"history", t2}}));
+        a.in_request = false;
+      }
+      const RequestScope next(*a.connection);
+      BOOST_TEST((a.storage.GetCollectionTimestamps(kUser) == Values{{"history", t2}}));
     }
   }
 }
