@@ -226,6 +226,35 @@ BOOST_AUTO_TEST_CASE(a_write_the_cache_missed_is_never_served) {
   }
 }
 
+// A network split: the write cannot reach the cache at all (its new generation is lost),
+// and the cache comes back holding exactly what it held before the write.
+BOOST_AUTO_TEST_CASE(a_cache_back_with_its_old_entries_is_not_trusted) {
+  for (const Target& target : Targets()) {
+    BOOST_TEST_CONTEXT(target.name) {
+      Setup setup(target.url);
+      Storage& a = setup.a->storage;
+      const int64_t t1 = Put(a, "tabs", "t", "old", kNowS * 100).timestamp_cs;
+      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"tabs", t1}}));
+      const std::vector<std::string> keys = {kPrefix + "g:" + std::to_string(kUser),
+                                             kPrefix + "t:" + std::to_string(kUser)};
+      const auto before = setup.a->cache->GetMany(keys);
+      BOOST_TEST_REQUIRE((before[0] && before[1]));
+      target.process->Kill();
+      const int64_t t2 = Put(setup.b->storage, "tabs", "t", "new", kNowS * 100 + 1).timestamp_cs;
+      target.process->Start();
+      auto raw = Client(target.url);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        raw->Set(keys[i], *before[i], 60);
+      }
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"tabs", t2}}));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      BOOST_TEST(!setup.a->marks.Find(kUser).has_value());
+    }
+  }
+}
+
 // Entries evicted, the generation evicted, the cache restarted empty, an old entry put
 // back, an entry garbled: the answers stay the database's.
 BOOST_AUTO_TEST_CASE(entries_lost_or_changed_behind_the_servers_back) {
