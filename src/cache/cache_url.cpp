@@ -122,6 +122,7 @@ CacheServer ParseCacheUrl(std::string_view url) {
 
 std::vector<CacheServer> ParseCacheServers(const std::vector<std::string>& urls) {
   std::vector<CacheServer> servers;
+  servers.reserve(urls.size());
   for (const std::string& url : urls) {
     servers.push_back(ParseCacheUrl(url));
   }

@@ -2,8 +2,7 @@
 // Redis executes atomically.
 #include "cache/redis_cache.h"
 
-#include <signal.h>
-
+#include <csignal>
 #include <string>
 
 #include <hiredis/hiredis.h>
@@ -42,7 +41,7 @@ RedisCache::RedisCache(CacheServer server, int timeout_ms)
   // hiredis writes with write(2): a server that closed the connection must be an error
   // (EPIPE), not the end of the process. The workers ignore SIGPIPE anyway; weave-admin
   // and the tests do not by themselves.
-  signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 RedisCache::~RedisCache() = default;
