@@ -13,13 +13,18 @@ SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all 
 # build-nomysql-noldap), so switching back and forth rebuilds nothing needlessly.
 WITH_MYSQL ?= 1
 WITH_LDAP  ?= 1
-FLAVOUR  := $(if $(filter 1,$(WITH_MYSQL)),,-nomysql)$(if $(filter 1,$(WITH_LDAP)),,-noldap)
+# WITH_CACHE=0 leaves out the memcached and Redis clients (libmemcached, hiredis).
+WITH_CACHE ?= 1
+FLAVOUR  := $(if $(filter 1,$(WITH_MYSQL)),,-nomysql)$(if $(filter 1,$(WITH_LDAP)),,-noldap)$(if $(filter 1,$(WITH_CACHE)),,-nocache)
 LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
 ifeq ($(WITH_LDAP),1)
 LIBS     += -lldap -llber
 endif
 ifeq ($(WITH_MYSQL),1)
 LIBS     += -lmysqlcppconn
+endif
+ifeq ($(WITH_CACHE),1)
+LIBS     += -lmemcached -lhiredis
 endif
 
 DATA   ?= $(CURDIR)/var
@@ -37,6 +42,9 @@ LIB_SRC   := $(filter-out src/server/main.cpp src/admin/%,$(shell find src -name
 ifneq ($(WITH_MYSQL),1)
 LIB_SRC   := $(filter-out src/db/mysql_%,$(LIB_SRC))
 endif
+ifneq ($(WITH_CACHE),1)
+LIB_SRC   := $(filter-out src/cache/memcached_% src/cache/redis_%,$(LIB_SRC))
+endif
 ifneq ($(WITH_LDAP),1)
 # src/core/config_loader.cpp still calls ldap_text's checks (plain text, no libldap): that
 # file stays while the include does (scripts/check-layers.py reports the include).
@@ -44,7 +52,8 @@ LDAP_STILL_USED := $(if $(shell grep -ls '"auth/ldap/ldap_text.h"' src/core/*.cp
 LIB_SRC   := $(filter-out $(filter-out $(LDAP_STILL_USED),$(wildcard src/auth/ldap/*.cpp)),$(LIB_SRC))
 endif
 # Unit tests and fuzz targets that include a left-out driver's headers are left out too.
-OFF_INCLUDES := $(if $(filter 1,$(WITH_LDAP)),,auth/ldap/) $(if $(filter 1,$(WITH_MYSQL)),,db/mysql_)
+OFF_INCLUDES := $(if $(filter 1,$(WITH_LDAP)),,auth/ldap/) $(if $(filter 1,$(WITH_MYSQL)),,db/mysql_) \
+                $(if $(filter 1,$(WITH_CACHE)),,cache/memcached_ cache/redis_)
 empty :=
 space := $(empty) $(empty)
 OFF_TESTS := $(if $(strip $(OFF_INCLUDES)),$(shell grep -lE \
@@ -55,7 +64,8 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
 GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h
 VERSION    := $(shell cat VERSION)
 
-CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP)
+CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP) \
+            -DWITH_CACHE=$(WITH_CACHE)
 
 .PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools bench-statements \
@@ -70,7 +80,7 @@ all: $(BUILD)/weave-server $(BUILD)/weave-admin $(MAN_PAGES)
 # apt-get line and stops make). Every compile waits for the build step (an order-only
 # prerequisite), so -j never starts compiling before the libraries are there; the test
 # step (make check) comes after it and installs no compiler input.
-DEPS_ENV := WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP)
+DEPS_ENV := WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE)
 deps:
 	@$(DEPS_ENV) sh scripts/install-deps.sh build
 deps-run: deps
@@ -81,7 +91,7 @@ deps-test: deps
 # The build's switches and compiler, rewritten only when they change: every object
 # depends on it, so building another flavour into the same BUILD folder rebuilds it all.
 FLAGS_STAMP := $(BUILD)/flags
-FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP)$(if \
+FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE)$(if \
                $(CXXFLAGS)$(LDFLAGS), CXXFLAGS=$(CXXFLAGS) LDFLAGS=$(LDFLAGS))
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)

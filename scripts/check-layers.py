@@ -4,7 +4,7 @@ folder includes a higher layer, a folder of its own rank, or when folders form a
 
 Layers, lowest first (a folder may include its own files and any lower layer):
   core
-  http, db, fcgi    (fcgi may also include http; otherwise none includes another)
+  http, db, fcgi, cache  (fcgi may also include http; otherwise none includes another)
   auth              (auth/ldap counts as auth)
   storage, reg      (neither includes the other)
   server
@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-RANKS = {"core": 0, "http": 1, "db": 1, "fcgi": 1, "auth": 2, "storage": 3, "reg": 3,
+RANKS = {"core": 0, "http": 1, "db": 1, "fcgi": 1, "cache": 1, "auth": 2, "storage": 3, "reg": 3,
          "server": 4, "admin": 5}
 # Includes between folders of the same rank that are allowed.
 SAME_RANK_ALLOWED = {("fcgi", "http")}

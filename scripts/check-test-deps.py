@@ -34,6 +34,8 @@ PROGRAMS = {
     "mariadb-install-db": "mariadb-server",
     "mysql_install_db": "mariadb-server",
     "slapd": "slapd",
+    "memcached": "memcached",
+    "redis-server": "redis-server",
     "slapadd": "slapd",
     "slapcat": "slapd",
     "slappasswd": "slapd",

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The Debian 12 packages that building, running and testing need, in three steps:
 #   build  compiler and libraries (libldap-dev only with WITH_LDAP=1, libmysqlcppconn-dev
-#          only with WITH_MYSQL=1; both default to 1, as in the Makefile)
+#          only with WITH_MYSQL=1, libmemcached-dev and libhiredis-dev only with
+#          WITH_CACHE=1; all default to 1, as in the Makefile)
 #   run    build + nginx (make run); DB=mysql adds MariaDB, AUTH=ldap slapd
 #   test   build + every program the tests and harnesses call (make check)
 # Usage: install-deps.sh [build|run|test] [--list]
@@ -22,6 +23,7 @@ BUILD_PACKAGES="g++ make pkg-config libfcgi-dev libyaml-cpp-dev libboost-test-de
 libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev scdoc python3"
 [ "${WITH_LDAP:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libldap-dev"
 [ "${WITH_MYSQL:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmysqlcppconn-dev"
+[ "${WITH_CACHE:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmemcached-dev libhiredis-dev"
 
 MARIADB_PACKAGES="mariadb-server mariadb-client"
 LDAP_PACKAGES="slapd ldap-utils openssl"
@@ -39,7 +41,7 @@ RUN_PACKAGES="nginx-light"
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
 chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd
 strace e2fsprogs mount groff-base dpkg-dev debhelper lintian libfaketime galera-4 socat
-mariadb-backup"
+mariadb-backup memcached redis-server"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

@@ -2,11 +2,12 @@
 # make check: unit tests, fuzz-corpus replays and functional tests (sanitizer build),
 # ending with one line "N passed, N failed" for all of them.
 # WITH_LDAP=0 / WITH_MYSQL=0 (passed by the Makefile): the build has no LDAP back end / no
-# MySQL driver, and their suites are skipped.
+# MySQL driver, and their suites are skipped; WITH_CACHE=0: no cache clients, no cache suite.
 set -u
 build=${ASAN_BUILD:-build/asan}
 with_ldap=${WITH_LDAP:-1}
 with_mysql=${WITH_MYSQL:-1}
+with_cache=${WITH_CACHE:-1}
 passed=0 failed=0
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
@@ -65,6 +66,11 @@ run_suite "durability: sync bound, full disk, read-only, locked" \
   sh tests/functional/test_durability.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
 run_suite "a registration server and two storage nodes behind nginx" sh tests/functional/test_nodes.sh "$build"
+if [ "$with_cache" = 1 ]; then
+  run_suite "shared cache (memcached, Redis)" python3 tests/functional/test_cache.py "$build"
+else
+  echo "== shared cache: skipped (built with WITH_CACHE=0)"
+fi
 run_suite "make install and uninstall (DESTDIR)" sh tests/functional/test_install.sh "$build"
 run_suite "Debian package: build, lintian, install, sync, remove, purge" \
   sh tests/functional/test_package.sh "$build"

@@ -279,3 +279,11 @@ CREATE TABLE IF NOT EXISTS frozen_users (
   since   BIGINT  NOT NULL,
   PRIMARY KEY (userid)
 ) ENGINE=InnoDB;
+
+-- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
+-- row is written in the same transaction as the user's data, and deleted once the cache
+-- entries were replaced. While it exists, the cache is not used for that user.
+CREATE TABLE IF NOT EXISTS cache_dirty (
+  userid INT(11) NOT NULL PRIMARY KEY,
+  token  BIGINT  NOT NULL             -- random, new with each mark
+) ENGINE=InnoDB;

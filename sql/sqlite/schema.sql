@@ -194,3 +194,11 @@ CREATE TABLE IF NOT EXISTS frozen_users (
   userid  INTEGER NOT NULL PRIMARY KEY,
   since   INTEGER NOT NULL               -- seconds
 );
+
+-- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
+-- row is written in the same transaction as the user's data, and deleted once the cache
+-- entries were replaced. While it exists, the cache is not used for that user.
+CREATE TABLE IF NOT EXISTS cache_dirty (
+  userid INTEGER NOT NULL PRIMARY KEY,
+  token  INTEGER NOT NULL             -- random, new with each mark
+) WITHOUT ROWID;

@@ -300,6 +300,18 @@ struct LimitsConfig {
   int64_t batch_max_bytes = int64_t{1024} * 1024;
 };
 
+// A shared cache in front of the database (src/cache, src/storage/caching_storage.h).
+struct CacheConfig {
+  // memcached://host:port (several: keys spread by consistent hashing),
+  // memcached+unix:///path, redis://host:port[/db] or redis+unix:///path[?db=N] (one).
+  // Empty: no cache.
+  std::vector<std::string> servers;
+  // The longest any one cache operation may take; then the database answers instead.
+  int timeout_ms = 50;
+  // Put before every key, so that several services can share one cache.
+  std::string prefix = "weave:";
+};
+
 struct LogConfig {
   // debug | info | warning | error
   std::string level = "info";
@@ -324,6 +336,7 @@ struct Config {
   AccountsConfig accounts;
   SecurityLogConfig security_log;
   UpkeepConfig upkeep;
+  CacheConfig cache;
   // Filled by the loader: the key paths of secrets written in the file itself rather than
   // read from a *_file (for the warning about a configuration file others can read).
   std::vector<std::string> inline_secrets;

@@ -1,6 +1,7 @@
 // YAML configuration into the Config structs; the only user of yaml-cpp.
 #include "core/config_loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -572,6 +573,20 @@ void ReadSecretFiles(const YAML::Node& root, Config& config) {
   }
 }
 
+void ApplyCache(const YAML::Node& node, CacheConfig& cache) {
+  Section("cache")
+      .TextList("servers", &cache.servers)
+      .Int("timeout_ms", &cache.timeout_ms, 1, 60000)
+      .Text("prefix", &cache.prefix)
+      .Apply(node);
+  // memcached keys are printable ASCII without spaces.
+  const bool printable = std::all_of(cache.prefix.begin(), cache.prefix.end(),
+                                     [](char c) { return c > ' ' && c < 0x7f; });
+  if (cache.prefix.size() > 64 || !printable) {
+    throw ConfigError("cache.prefix", "at most 64 printable ASCII characters, no spaces");
+  }
+}
+
 Config Load(const YAML::Node& root) {
   Config config;
   // Binds a section's Apply function to its part of config.
@@ -593,6 +608,7 @@ Config Load(const YAML::Node& root) {
       .Child("accounts", apply(ApplyAccounts, config.accounts))
       .Child("security_log", apply(ApplySecurityLog, config.security_log))
       .Child("upkeep", apply(ApplyUpkeep, config.upkeep))
+      .Child("cache", apply(ApplyCache, config.cache))
       .Apply(root);
   ReadSecretFiles(root, config);
   const CaptchaConfig& captcha = config.registration.captcha;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "auth/make_account_backend.h"
+#include "cache/make_cache.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "db/make_connection.h"
@@ -53,7 +54,17 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
-      storage_(*connection_, !config_.server.node_url.empty()),
+      sql_storage_(*connection_, !config_.server.node_url.empty()),
+      cache_(MakeCache(config_.cache, clock_)),
+      cache_marks_(*connection_),
+      caching_storage_(cache_ ? std::make_unique<CachingStorage>(
+                                    sql_storage_, cache_marks_, *cache_, config_.cache.prefix,
+                                    [this] {  // a new read snapshot within the request
+                                      connection_->EndRequest();
+                                      connection_->BeginRequest();
+                                    })
+                              : nullptr),
+      storage_(caching_storage_ ? static_cast<Storage&>(*caching_storage_) : sql_storage_),
       storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(AccountsConnection(), clock_),
       mailer_(config_.mail),

@@ -10,6 +10,7 @@
 #include "auth/make_account_backend.h"
 #include "auth/node_directory.h"
 #include "auth/verified_logins.h"
+#include "cache/cache.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -17,6 +18,7 @@
 #include "reg/mailer.h"
 #include "reg/registration_api.h"
 #include "server/dispatcher.h"
+#include "storage/caching_storage.h"
 #include "storage/sql_storage.h"
 #include "storage/storage_api.h"
 
@@ -80,7 +82,12 @@ class App {
   NodeDirectory nodes_;
   LoginFailures login_failures_;
   LoginGuard logins_;
-  SqlStorage storage_;
+  SqlStorage sql_storage_;
+  // With cache.servers: the shared cache in front of sql_storage_ (storage/caching_storage.h).
+  std::unique_ptr<Cache> cache_;
+  CacheMarks cache_marks_;
+  std::unique_ptr<CachingStorage> caching_storage_;
+  Storage& storage_;  // the caching storage if there is one, else sql_storage_
   const StorageLimits storage_limits_;
   AccountState account_state_;
   SmtpMailer mailer_;

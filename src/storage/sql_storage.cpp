@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "db/conflict_retry.h"
+#include "storage/cache_marks.h"
 #include "storage/collection_ids.h"
 
 namespace weave {
@@ -234,6 +235,19 @@ int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   query->BindInt(0, user);
   query->BindInt(1, now_s);
   return query->Step() ? query->ColumnInt(0) : 0;
+}
+
+std::optional<int64_t> SqlStorage::NextExpiry(UserId user, int64_t now_s) {
+  db_.TrimStatementCache();
+  StatementScope query(db_.Prepare("SELECT min(ttl) FROM " + dialect_.WboTable(user) +
+                                   " WHERE username = ? AND ttl > ? AND ttl < ?"));
+  query->BindInt(0, user);
+  query->BindInt(1, now_s);
+  query->BindInt(2, kNoExpiry);
+  if (!query->Step() || query->IsNull(0)) {
+    return std::nullopt;
+  }
+  return query->ColumnInt(0);
 }
 
 std::optional<int64_t> SqlStorage::GetCollectionTimestamp(UserId user,
@@ -478,9 +492,13 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   for (const ItemWrite& item : items) {
     written_bytes += item.payload ? static_cast<int64_t>(item.payload->size()) : 0;
   }
-  const int64_t usage = UsageAfter(user, context, state.usage_bytes + written_bytes);
+  WriteResult result{WriteStatus::kDone, timestamp_cs,
+                     UsageAfter(user, context, state.usage_bytes + written_bytes), std::nullopt};
+  if (context.mark_cache_dirty) {
+    result.cache_mark = CacheMarks(db_).Mark(user);
+  }
   transaction.Commit();
-  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+  return result;
 }
 
 WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection,
@@ -491,7 +509,7 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   RefuseIfFrozen(user);
   const auto collection_id = FindCollectionId(user, collection);
   if (!collection_id) {
-    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
+    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0, std::nullopt};
   }
   const bool want_usage = context.exact_usage_from_bytes > 0;
   const CollectionState state = LockCollection(user, *collection_id, want_usage);
@@ -526,13 +544,17 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
     statement->Step();
     deleted = statement->AffectedRows();
   }
+  WriteResult result{WriteStatus::kDone, timestamp_cs, 0, std::nullopt};
   if (deleted > 0) {
     StampCollection(user, *collection_id, timestamp_cs);
+    if (context.mark_cache_dirty) {
+      result.cache_mark = CacheMarks(db_).Mark(user);
+    }
   }
   // A delete only lowers the usage.
-  const int64_t usage = UsageAfter(user, context, state.usage_bytes);
+  result.usage_bytes = UsageAfter(user, context, state.usage_bytes);
   transaction.Commit();
-  return WriteResult{WriteStatus::kDone, timestamp_cs, usage};
+  return result;
 }
 
 void SqlStorage::DeleteStorageOnce(UserId user) {

@@ -23,6 +23,7 @@ class SqlStorage final : public Storage {
   std::vector<std::pair<std::string, int64_t>> GetCollectionUsage(UserId user,
                                                                   int64_t now_s) override;
   int64_t GetTotalUsage(UserId user, int64_t now_s) override;
+  std::optional<int64_t> NextExpiry(UserId user, int64_t now_s) override;
   std::optional<int64_t> GetCollectionTimestamp(UserId user, std::string_view collection) override;
   bool GetItem(UserId user, std::string_view collection, std::string_view id, int64_t now_s,
                const ItemVisitor& visit) override;

@@ -76,6 +76,9 @@ struct WriteContext {
   // it may be an upper bound that stays below (which saves a read: the quota header is
   // only sent near the quota). 0: always exact.
   int64_t exact_usage_from_bytes = 0;
+  // Mark the user's cache entries as possibly stale (storage/cache_marks.h) in the write's
+  // own transaction, if it writes anything.
+  bool mark_cache_dirty = false;
 };
 
 enum class WriteStatus {
@@ -92,6 +95,8 @@ struct WriteResult {
   // The user's usage after the write, in payload bytes (unexpired records); see
   // WriteContext::exact_usage_from_bytes.
   int64_t usage_bytes = 0;
+  // The token of the cache mark written with the write (WriteContext::mark_cache_dirty).
+  std::optional<int64_t> cache_mark;
 };
 
 // One instance per worker; not thread-safe. Every method is atomic, and every method
@@ -113,6 +118,10 @@ class Storage {
                                                                           int64_t now_s) = 0;
   // Unexpired payload bytes of all collections.
   virtual int64_t GetTotalUsage(UserId user, int64_t now_s) = 0;
+  // The earliest expiry (seconds) after now_s among the user's records that have a ttl:
+  // until then, counts, usage and records read now stay true unless the user writes.
+  // nullopt: no record of the user will expire.
+  virtual std::optional<int64_t> NextExpiry(UserId user, int64_t now_s) = 0;
   // Time of the collection's last change, or nullopt if it holds nothing.
   virtual std::optional<int64_t> GetCollectionTimestamp(UserId user,
                                                         std::string_view collection) = 0;
