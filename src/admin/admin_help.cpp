@@ -35,7 +35,8 @@ const std::vector<AdminCommand>& AdminCommands() {
       {"nodes",
        "add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
        "        backoff URL SECONDS | evacuate URL",
-       "storage nodes and their states", "See weave-admin(8) and the README, \"Many storage nodes\".\n"},
+       "storage nodes and their states",
+       "See weave-admin(8) and the README, \"Many storage nodes\".\n"},
       {"users", "move USER URL", "move a user and their records to another node",
        "Copies the records while the user keeps syncing, then switches the user's node.\n"
        "Reads the nodes' own configurations from -n (repeat for each node).\n"},

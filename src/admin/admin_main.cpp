@@ -11,9 +11,9 @@
 
 #include <sys/stat.h>
 
-#include "admin/node_commands.h"
 #include "admin/admin_audit.h"
 #include "admin/admin_commands.h"
+#include "admin/node_commands.h"
 #include "auth/password_hash.h"
 #include "auth/sql_user_store.h"
 #include "core/config_loader.h"

@@ -59,9 +59,8 @@ std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<s
     if (!query->IsNull(0)) {
       locked.emplace_back(query->ColumnText(0));
     } else {
-      *account =
-          AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)), query->ColumnInt(3),
-                     query->ColumnInt(4)};
+      *account = AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)),
+                            query->ColumnInt(3), query->ColumnInt(4)};
     }
   }
   return locked;

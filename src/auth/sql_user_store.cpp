@@ -76,8 +76,8 @@ std::optional<std::string> SqlUserStore::CredentialStamp(std::string_view userna
   }
   // The id too: an account created again under the same name is another account (ids are
   // never reused). The status and hash as well, for edits made to the table by hand.
-  return "users:" + std::to_string(account->id) + ":" + std::to_string(account->generation) +
-         ":" + std::to_string(account->status) + ":" + account->password_hash;
+  return "users:" + std::to_string(account->id) + ":" + std::to_string(account->generation) + ":" +
+         std::to_string(account->status) + ":" + account->password_hash;
 }
 
 void SqlUserStore::CheckHealth() {

@@ -357,7 +357,7 @@ std::optional<WriteResult> SqlStorage::CheckPrecondition(const CollectionState& 
                                                          int64_t* timestamp_cs) {
   if (state.has_items && context.if_unmodified_since_cs &&
       state.last_change_cs > *context.if_unmodified_since_cs) {
-    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
+    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0, std::nullopt};
   }
   // Two writes in the same centisecond must not share a timestamp, or a client that synced
   // up to the first would never see the second with newer=.
@@ -475,7 +475,7 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
     return *refused;
   }
   if (IsOverQuota(user, context, state.usage_bytes)) {
-    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
+    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0, std::nullopt};
   }
   UpsertItems(user, collection_id, items, timestamp_cs, context.request_time_cs / 100);
   // A record without payload or parentid keeps its modified time, which the triggers would
