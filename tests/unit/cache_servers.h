@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -98,10 +100,32 @@ class ServerProcess {
     Start();
   }
   // Freezes and thaws the server: it keeps its connections and data but answers nothing.
-  void Freeze() { kill(pid_, SIGSTOP); }
+  // SIGSTOP is asynchronous: a thread running on another core can still answer a request
+  // sent right after kill(), so Freeze waits until every thread is stopped.
+  void Freeze() {
+    kill(pid_, SIGSTOP);
+    const std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+    for (int attempt = 0; attempt < 1000 && !AllStopped(tasks); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   void Thaw() { kill(pid_, SIGCONT); }
 
  private:
+  // True when every thread under /proc/PID/task is in state T (stopped).
+  static bool AllStopped(const std::string& tasks) {
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+      std::ifstream stat(task.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      const size_t close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'T') {
+        return false;
+      }
+    }
+    return !error;
+  }
   bool Accepts() const {
     int fd = -1;
     bool connected = false;
