@@ -17,7 +17,7 @@ import re
 import sys
 
 RANKS = {"core": 0, "http": 1, "db": 1, "fcgi": 1, "cache": 1, "auth": 2, "storage": 3, "reg": 3,
-         "server": 4, "admin": 5}
+         "server": 4, "migrate": 4, "admin": 5}
 # Includes between folders of the same rank that are allowed.
 SAME_RANK_ALLOWED = {("fcgi", "http")}
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
