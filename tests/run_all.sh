@@ -15,6 +15,7 @@ trap 'rm -f "$report"' EXIT
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 echo "== unit tests"
+unit_start=$(date +%s)
 "$build/unit_tests" --report_format=XML --report_level=detailed --report_sink="$report" \
   --log_level=error
 unit_status=$?
@@ -30,7 +31,7 @@ PY
 )
 set -- $counts
 if [ "$unit_status" -ne 0 ] && [ "$2" -eq 0 ]; then set -- "$1" 1; fi
-echo "unit tests: $1 passed, $2 failed"
+echo "unit tests: $1 passed, $2 failed ($(($(date +%s) - unit_start)) s)"
 add "$1" "$2"
 
 echo "== fuzz corpus replay"
@@ -45,10 +46,12 @@ run_suite() {
   title=$1
   shift
   echo "== $title"
+  suite_start=$(date +%s)
   suite_log=$(mktemp)
   "$@" 2>&1 | tee "$suite_log"
   last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$suite_log" | tail -n 1)
   rm -f "$suite_log"
+  echo "== $title: $(($(date +%s) - suite_start)) s"
   if [ -n "$last" ]; then
     set -- $last
     add "$1" "$3"
