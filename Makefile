@@ -262,10 +262,11 @@ bench-statements: $(ASAN_BUILD)/unit_tests
 
 # A fault campaign under the benchmark's verified load (bench/soak.py): SOAK_S seconds
 # (default 600) of the mix while workers are killed, the server reloaded, the disk filled
-# (as root) and, with DB=mysql, MariaDB restarted; ends with
+# (as root) and, with DB=mysql, MariaDB restarted; SOAK_AUTH=ldap: accounts in a throwaway
+# slapd, paused and restarted too; ends with
 # "soak: A acknowledged, L lost, F faults, E unexpected errors".
 soak: all $(BENCH_BINS)
-	@BUILD=$(BUILD) DB=$(DB) python3 bench/soak.py
+	@BUILD=$(BUILD) DB=$(DB) SOAK_AUTH=$(SOAK_AUTH) python3 bench/soak.py
 
 # The benchmark must fail against a server that acknowledges writes it drops.
 bench-selftest: all $(BENCH_BINS)

@@ -4,13 +4,16 @@
 Starts weave-server behind nginx (SQLite, or DB=mysql: a throwaway MariaDB), seeds it and
 runs bench/load's Sync mix for SOAK_S seconds while injecting faults on a schedule: SIGKILL
 of a random worker, SIGHUP (reload), a full disk (the SQLite database lives on a small
-ext4 file system the soak makes in a file and mounts, as root; filled, then freed) and, on MariaDB, a restart of mariadbd.
+ext4 file system the soak makes in a file and mounts, as root; filled, then freed) and, on
+MariaDB, a restart of mariadbd. With SOAK_AUTH=ldap the accounts live in a throwaway slapd
+(tests/lib/ldap_directory.py) that the schedule also pauses (SIGSTOP, then SIGCONT) and
+restarts.
 At the end every record is read back and compared byte for byte with what was seeded and
 acknowledged (weave-load --check-all).
 
 Every answer other than 200 is judged against the faults: a 502 from nginx just after a
-worker was killed, and a 503 with Retry-After and X-Weave-Backoff while the disk is full or
-MariaDB restarts, are expected and counted by kind; anything else (a 500, a 503 without
+worker was killed, and a 503 with Retry-After and X-Weave-Backoff while the disk is full,
+MariaDB restarts or the directory is paused or restarted, are expected and counted by kind; anything else (a 500, a 503 without
 those headers or outside a fault, a wrong answer, a worker death that was not injected, a
 sanitizer report, the largest worker's RSS grown by more than 10 % and by more than the
 2 MiB of SQLite's page cache, a file descriptor leak, a killed worker whose descriptors stay
@@ -23,6 +26,9 @@ and the exit status is non-zero when L or E is not 0.
 Environment (all optional):
   SOAK_S=600            length of the mix (faults stop SOAK_TAIL seconds before its end)
   DB=sqlite             or mysql
+  SOAK_AUTH=sql         or ldap: a slapd on loopback holds the accounts, in read-only mode
+                        (auth.ldap.mode: readonly: each first login enrols itself in the
+                        Sync database), and is paused for 4 s and restarted (down 3 s)
   BUILD=build           where weave-server and weave-admin are; BENCH_TOOLS=$BUILD/bench
   SOAK_USERS=50 SOAK_RECORDS=2000 SOAK_CONNECTIONS=16 SOAK_WORKERS=4
   SOAK_FAULT_EVERY=10   seconds between two faults
@@ -49,6 +55,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+# pylint: disable=wrong-import-position
+import ldap_directory  # noqa: E402
 # A killed worker's connection must close at once (nginx then answers 502); the margin is
 # for a busy machine.
 RELEASE_BOUND_S = 5.0
@@ -189,6 +198,10 @@ class Soak:
     def __init__(self):
         self.seconds = env("SOAK_S", 600)
         self.db = env("DB", "sqlite")
+        self.auth = env("SOAK_AUTH", "sql")
+        if self.auth not in ("sql", "ldap"):
+            raise SystemExit("soak: SOAK_AUTH is sql or ldap, not %r" % self.auth)
+        self.slapd = None
         build = env("BUILD", "build")
         self.build = build if os.path.isabs(build) else os.path.join(ROOT, build)
         tools = env("BENCH_TOOLS", os.path.join(self.build, "bench"))
@@ -277,9 +290,9 @@ class Soak:
                       "log:\n  level: info\n  access_log: false\n"
                       # A file, not syslog: syslog's socket, opened at a worker's first
                       # event, would read as a second socket in the descriptor check.
-                      'security_log:\n  target: file\n  file: "%s/security.log"\n'
+                      'security_log:\n  target: file\n  file: "%s/security.log"\n%s'
                       % (self.tmp, self.workers, self.max_requests, self.port, database,
-                         self.tmp))
+                         self.tmp, self.start_directory()))
         self.server_log = os.path.join(self.tmp, "server.log")
         # ASan's quarantine keeps freed memory for a while: it would read as RSS growth.
         environment = dict(os.environ)
@@ -305,7 +318,35 @@ class Soak:
             if time.time() > deadline or self.server.poll() is not None:
                 raise RuntimeError("the server did not come up:\n" + self.tail(self.server_log))
             time.sleep(0.2)
-        self.add_accounts()
+        if self.slapd is None:
+            self.add_accounts()
+
+    def account_names(self):
+        return (["benchu%03d" % i for i in range(1, self.users + 1)] +
+                ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
+
+    def start_directory(self):
+        """With SOAK_AUTH=ldap: slapd holding the sample directory and the soak's accounts
+        (weave-load's names and passwords); returns the configuration's auth section. The
+        read-only mode is the usual deployment (the company's directory, a read-only
+        service account) and keeps the directory on the login path only: a pause hits
+        logins, never the records, which live in the Sync database either way."""
+        if self.auth != "ldap":
+            return ""
+        self.slapd = ldap_directory.Slapd(os.path.join(self.tmp, "slapd"))
+        users = os.path.join(self.tmp, "soak-users.ldif")
+        with open(users, "w") as out:
+            out.write("\n".join(ldap_directory.person_ldif(name, name + "-bench-pw")
+                                for name in self.account_names()))
+        self.slapd.init(ldap_directory.SAMPLE_LDIF, users)
+        self.slapd.start()
+        # Short bounds, so that a paused directory is answered with 503s, not long waits.
+        return ("auth:\n  backend: ldap\n  ldap:\n    mode: readonly\n"
+                '    urls: [ "%s" ]\n    ca_file: "%s"\n    base_dn: "%s"\n'
+                '    bind_dn: "%s"\n    bind_password: "%s"\n'
+                "    connect_timeout_ms: 1000\n    operation_timeout_ms: 1500\n"
+                % (self.slapd.url(), self.slapd.ca, ldap_directory.USERS,
+                   ldap_directory.READER, ldap_directory.READER_PW))
 
     def answers(self):
         try:
@@ -316,8 +357,7 @@ class Soak:
             return False
 
     def add_accounts(self):
-        names = (["benchu%03d" % i for i in range(1, self.users + 1)] +
-                 ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
+        names = self.account_names()
         admin = os.path.join(self.build, "weave-admin")
         for start in range(0, len(names), 4):
             batch = [subprocess.Popen([admin, "-c", self.config, "add", name],
@@ -400,12 +440,25 @@ class Soak:
                    lambda: self.mariadb("start", str(self.mysql_port), "weave", "weave",
                                         self.mysql_password))
 
+    def pause_directory(self):
+        pid = self.slapd.pid()
+        self.fault("directory paused", "SIGSTOP slapd, SIGCONT after 4 s",
+                   lambda: os.kill(pid, signal.SIGSTOP), 4.0,
+                   lambda: os.kill(pid, signal.SIGCONT))
+
+    def restart_directory(self):
+        self.fault("directory restart", "slapd stopped, up again after 3 s", self.slapd.stop,
+                   3.0, self.slapd.start)
+
     def campaign(self):
         kinds = [self.kill_worker, self.reload]
         if self.disk_full:
             kinds.append(self.fill_disk)
         if self.db == "mysql":
             kinds.append(self.restart_mariadb)
+        if self.slapd is not None:
+            # The directory's faults first, so that a short run has them too.
+            kinds = [self.pause_directory, self.kill_worker, self.restart_directory] + kinds[1:]
         # The start readings wait until the workers' caches (SQLite's pages, prepared
         # statements, logins) have filled, so that what grows later is growth.
         settle = min(60.0, self.seconds / 5)
@@ -463,6 +516,12 @@ class Soak:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        if self.slapd is not None:
+            try:
+                os.kill(self.slapd.pid(), signal.SIGCONT)  # in case a pause was cut short
+                self.slapd.stop()
+            except Exception:  # noqa: BLE001 - best effort at the end
+                pass
         if self.mariadb_dir:
             try:
                 self.mariadb("stop")
@@ -502,7 +561,8 @@ class Soak:
             if fault["kind"] == "kill -9 worker" and status == 502 and \
                     fault["start"] - 0.5 <= when <= fault["end"] + 3:
                 return "502 from nginx: its worker was killed"
-            if fault["kind"] in ("disk full", "MariaDB restart") and status == 503 and \
+            if fault["kind"] in ("disk full", "MariaDB restart", "directory paused",
+                                 "directory restart") and status == 503 and \
                     retry_after != "-" and backoff != "-" and \
                     fault["start"] - 0.5 <= when <= fault["end"] + 15:
                 return "503 with Retry-After: " + fault["kind"]
@@ -521,6 +581,18 @@ class Soak:
                         "ERROR: LeakSanitizer" in line:
                     unexpected.append(line.strip())
         return unexpected
+
+    def directory_outages(self):
+        """How often the server found the directory out of reach: rechecks of a remembered
+        login that kept it, and directory errors logged (SOAK_AUTH=ldap)."""
+        rechecks = errors = 0
+        with open(self.server_log, errors="replace") as log:
+            for line in log:
+                if "cannot recheck" in line:
+                    rechecks += 1
+                elif "ldap service: " in line and ("warning:" in line or "error:" in line):
+                    errors += 1
+        return rechecks, errors
 
     def resources(self):
         """Prints the readings; returns the problems found."""
@@ -564,8 +636,8 @@ class Soak:
         expected, unexpected, examples = self.judge_answers()
         deaths = self.worker_deaths()
         print()
-        print("== soak results (%s, %d s mix, %d users x %d records, %d connections, %d workers)"
-              % (self.db, self.seconds, self.users, self.records, self.connections, self.workers))
+        print("== soak results (%s, %s accounts, %d s mix, %d users x %d records, %d connections,"
+              " %d workers)" % (self.db, self.auth, self.seconds, self.users, self.records, self.connections, self.workers))
         print("  requests: %d (all phases); mix %d" % (
             requests, phases.get("mix", {}).get("requests", 0)))
         kinds = {}
@@ -581,6 +653,9 @@ class Soak:
             "%s: %d" % item for item in sorted(unexpected.items())) or "none"))
         for example in examples:
             print("    " + example)
+        if self.slapd is not None:
+            print("  directory out of reach, as the server saw it: %d rechecks kept a remembered"
+                  " login, %d other directory warnings" % self.directory_outages())
         if wrong:
             print("  wrong answers found by the load's checks: %d" % wrong)
             for message in verification.get("messages", [])[:10]:
@@ -618,7 +693,8 @@ def main():
                 print("soak: %s is missing (make bench-tools, make)" % binary, file=sys.stderr)
                 print("soak: 0 acknowledged, 0 lost, 0 faults, 1 unexpected errors")
                 return 2
-        print("soak: %s, %d s, data in %s" % (soak.db, soak.seconds, soak.tmp), flush=True)
+        print("soak: %s, %s accounts, %d s, data in %s" % (soak.db, soak.auth, soak.seconds,
+                                                           soak.tmp), flush=True)
         soak.start()
         load_status = soak.run_load()
         soak.stop()

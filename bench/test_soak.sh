@@ -1,6 +1,8 @@
 #!/bin/sh
 # make check's short fault campaign: bench/soak.py for 60 s on SQLite (SOAK_S to change),
-# on a small data set, with a fault every 5 s. Three checks from its last line
+# on a small data set, with a fault every 5 s; SOAK_AUTH=ldap: the accounts in a throwaway
+# slapd that is paused and restarted among the faults (make check runs that one for 25 s,
+# with a fault every 4 s). Three checks from its last line
 # "soak: A acknowledged, L lost, F faults, E unexpected errors": records were checked and
 # faults injected, nothing acknowledged was lost, and no error was unexpected. Ends with
 # "N passed, N failed", like the suites of tests/run_all.sh.
@@ -16,11 +18,14 @@ tools=${BENCH_TOOLS:-$build/bench}
 case $tools in /*) ;; *) tools="$root/$tools" ;; esac
 need_built "$build/weave-server" "$build/weave-admin" "$tools/weave-load"
 need_tools nginx python3
+auth=${SOAK_AUTH:-sql}
+[ "$auth" = sql ] || need_tools slapd slapadd slappasswd ldapsearch openssl
 make_tmp soak-check
 
 set +e
-BUILD="$build" BENCH_TOOLS="$tools" DB=sqlite SOAK_S="${SOAK_S:-60}" SOAK_USERS=16 \
-  SOAK_RECORDS=500 SOAK_CONNECTIONS=8 SOAK_FAULT_EVERY=5 SOAK_DISK_MB=1024 \
+BUILD="$build" BENCH_TOOLS="$tools" DB=sqlite SOAK_AUTH="$auth" SOAK_S="${SOAK_S:-60}" \
+  SOAK_USERS=16 SOAK_RECORDS=500 SOAK_CONNECTIONS=8 SOAK_FAULT_EVERY="${SOAK_FAULT_EVERY:-5}" \
+  SOAK_DISK_MB=1024 \
   SOAK_MAX_REQUESTS=3000 timeout 900 python3 "$root/bench/soak.py" > "$tmp/soak.log" 2>&1
 status=$?
 set -e
@@ -35,4 +40,7 @@ fi
 check "records were checked ($1) and faults injected ($3)" test "$1" -gt 0 -a "$3" -gt 0
 check "no acknowledged write lost ($2)" test "$2" -eq 0
 check "no unexpected error ($4), exit status $status" test "$4" -eq 0 -a "$status" -eq 0
+if [ "$auth" = ldap ]; then
+  check "the directory was paused under load" grep -q ' s  directory paused ' "$tmp/soak.log"
+fi
 finish

@@ -21,26 +21,17 @@
 # write committed anywhere before it, so an account registered on one node can log in on
 # another at once). The administrator is the calling OS user through unix_socket
 # authentication. Run as root, mariadbd runs as root (--user=root).
+# shellcheck source-path=SCRIPTDIR
 set -eu
 
 provider=${GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
 
-find_tool() {
-  for candidate in "$@"; do
-    if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
-    for d in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
-      if [ -x "$d/$candidate" ]; then echo "$d/$candidate"; return 0; fi
-    done
-  done
-  echo "galera.sh: none of [$*] found; install mariadb-server, galera-4 and rsync" >&2
-  return 1
-}
+# shellcheck disable=SC2034  # read by mariadb-lib.sh
+lib_name=galera.sh lib_packages="mariadb-server, galera-4 and rsync"
+# shellcheck source=mariadb-lib.sh
+. "$(dirname "$0")/mariadb-lib.sh"
 
-node_sql() {
-  node_dir=$1; shift
-  "$(find_tool mariadb mysql)" --no-defaults --protocol=socket --socket="$node_dir/mysqld.sock" \
-    -u "$(id -un)" --connect-timeout=5 "$@"
-}
+node_sql() { socket_sql "$@"; }
 
 # wsrep_local_state_comment of the node in DIR ("Synced" once it serves), or nothing.
 node_state() {
@@ -66,16 +57,8 @@ start_node() {
   dir=$1 n=$2 base=$3; shift 3
   node_dir="$dir/node$n"
   sql_port=$((base + 4 * n))
-  run_as=""
-  if [ "$(id -u)" = 0 ]; then run_as="--user=root"; fi
-  if [ ! -d "$node_dir/data/mysql" ]; then
-    mkdir -p "$node_dir"
-    # shellcheck disable=SC2086
-    "$(find_tool mariadb-install-db mysql_install_db)" --no-defaults --datadir="$node_dir/data" \
-      $run_as --auth-root-authentication-method=socket --skip-test-db \
-      > "$node_dir/install.log" 2>&1 ||
-      { echo "galera.sh: mariadb-install-db failed:" >&2; cat "$node_dir/install.log" >&2; exit 1; }
-  fi
+  run_as=$(run_as_flag)
+  install_data "$node_dir" || exit 1
   members="127.0.0.1:$((base + 5)),127.0.0.1:$((base + 9)),127.0.0.1:$((base + 13))"
   # shellcheck disable=SC2086
   "$(find_tool mariadbd mysqld)" --no-defaults --datadir="$node_dir/data" $run_as \
@@ -93,20 +76,7 @@ start_node() {
   echo "$base" > "$dir/base"
 }
 
-stop_node() {
-  node_dir=$1 signal=$2
-  [ -f "$node_dir/mariadbd.pid" ] || return 0
-  pid=$(cat "$node_dir/mariadbd.pid")
-  kill "-$signal" "$pid" 2>/dev/null || true
-  tries=0
-  while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ "$tries" -eq 300 ]; then kill -KILL "$pid" 2>/dev/null || true; fi
-    if [ "$tries" -gt 350 ]; then echo "galera.sh: pid $pid does not stop" >&2; return 1; fi
-    sleep 0.1
-  done
-  rm -f "$node_dir/mariadbd.pid"
-}
+stop_node() { stop_pidfile "$1/mariadbd.pid" "$2"; }
 
 cmd=${1:-}
 case "$cmd" in
@@ -114,10 +84,7 @@ case "$cmd" in
     dir=$2 base=$3
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    if [ ! -s "$dir/weave-password" ]; then
-      (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$dir/weave-password")
-    fi
-    password=$(cat "$dir/weave-password")
+    password=$(password_file "$dir/weave-password")
     if [ ! -d "$dir/node3/data" ]; then
       # A fresh cluster: node 1 is made and its accounts created, then it stops and nodes 2
       # and 3 start from copies of its files, so no full state transfer is needed.

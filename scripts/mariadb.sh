@@ -17,24 +17,15 @@
 #
 # The administrator is the calling OS user through unix_socket authentication; the server
 # never runs with --skip-grant-tables. Run as root, mariadbd runs as root (--user=root).
+# shellcheck source-path=SCRIPTDIR
 set -eu
 
-find_tool() {
-  for candidate in "$@"; do
-    if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
-    for dir in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
-      if [ -x "$dir/$candidate" ]; then echo "$dir/$candidate"; return 0; fi
-    done
-  done
-  echo "mariadb.sh: none of [$*] found; install mariadb-server and mariadb-client" >&2
-  return 1
-}
+# shellcheck disable=SC2034  # read by mariadb-lib.sh
+lib_name=mariadb.sh lib_packages="mariadb-server and mariadb-client"
+# shellcheck source=mariadb-lib.sh
+. "$(dirname "$0")/mariadb-lib.sh"
 
-admin_sql() {
-  dir=$1; shift
-  "$(find_tool mariadb mysql)" --no-defaults --protocol=socket --socket="$dir/mysqld.sock" \
-    -u "$(id -un)" --connect-timeout=5 "$@"
-}
+admin_sql() { socket_sql "$@"; }
 
 # make_test_certificates DIR: a CA (DIR/ca.pem) and a server certificate it signed for
 # 127.0.0.1 and localhost (DIR/server-cert.pem, DIR/server-key.pem), P-256 keys.
@@ -58,15 +49,8 @@ case "$cmd" in
     dir=$2 port=$3 database=${4:-weave} user=${5:-weave} password=${6:-weave-dev-password}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    run_as=""
-    if [ "$(id -u)" = 0 ]; then run_as="--user=root"; fi
-    if [ ! -d "$dir/data/mysql" ]; then
-      # shellcheck disable=SC2086
-      "$(find_tool mariadb-install-db mysql_install_db)" --no-defaults --datadir="$dir/data" \
-        $run_as --auth-root-authentication-method=socket --skip-test-db \
-        > "$dir/install.log" 2>&1 ||
-        { echo "mariadb.sh: mariadb-install-db failed:" >&2; cat "$dir/install.log" >&2; exit 1; }
-    fi
+    run_as=$(run_as_flag)
+    install_data "$dir"
     # TLS with a throwaway CA (DIR/tls/ca.pem) whose server certificate names 127.0.0.1 and
     # localhost, so clients can connect with database.mysql.tls: on and verify it.
     if [ ! -s "$dir/tls/server-cert.pem" ]; then
@@ -104,35 +88,17 @@ GRANT ALL PRIVILEGES ON \`$database\`.* TO '$user'@'localhost';
 SQL
     ;;
   stop|kill)
-    dir=$2
-    [ -f "$dir/mariadbd.pid" ] || exit 0
-    pid=$(cat "$dir/mariadbd.pid")
-    if [ "$cmd" = kill ]; then
-      kill -KILL "$pid" 2>/dev/null || true
-    else
-      kill -TERM "$pid" 2>/dev/null || true
-    fi
-    tries=0
-    # A server whose parent shell is gone may linger as a zombie: that counts as stopped.
-    while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do
-      tries=$((tries + 1))
-      if [ "$tries" -eq 300 ]; then kill -KILL "$pid" 2>/dev/null || true; fi
-      if [ "$tries" -gt 350 ]; then echo "mariadb.sh: pid $pid does not stop" >&2; exit 1; fi
-      sleep 0.1
-    done
-    rm -f "$dir/mariadbd.pid"
+    signal=TERM
+    [ "$cmd" = kill ] && signal=KILL
+    stop_pidfile "$2/mariadbd.pid" "$signal"
     ;;
   sql)
     dir=$2; shift 2
     admin_sql "$dir" "$@"
     ;;
   password)
-    dir=$2
-    mkdir -p "$dir"
-    if [ ! -s "$dir/weave-password" ]; then
-      (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$dir/weave-password")
-    fi
-    cat "$dir/weave-password"
+    mkdir -p "$2"
+    password_file "$2/weave-password"
     ;;
   yaml)
     dir=$(cd "$2" && pwd) port=$3

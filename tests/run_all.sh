@@ -92,6 +92,10 @@ else
 fi
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
 run_suite "fault campaign under load (60 s soak, SQLite)" sh bench/test_soak.sh "$build"
+if [ "$with_ldap" = 1 ]; then
+  run_suite "fault campaign under load (30 s soak, LDAP accounts, slapd paused)" \
+    env SOAK_AUTH=ldap SOAK_S=30 SOAK_FAULT_EVERY=3 sh bench/test_soak.sh "$build"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

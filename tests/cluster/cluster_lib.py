@@ -6,8 +6,12 @@ import base64
 import http.client
 import json
 import os
+import sys
 import time
-import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tests", "lib"))
+import check_runner  # noqa: E402
 
 
 def wait_until(predicate, what, timeout=60):
@@ -62,19 +66,7 @@ def run_checks(checks, filters, servers):
     a failure. Writes "passed failed" to WEAVE_COUNTS_FILE; returns the exit status."""
     results = {"passed": 0, "failed": 0}
     try:
-        for function in checks:
-            name = function.__name__
-            if filters and not any(f in name for f in filters):
-                continue
-            started = time.time()
-            try:
-                function()
-                results["passed"] += 1
-                print("ok    %s (%.1fs)" % (name, time.time() - started), flush=True)
-            except Exception:  # noqa: BLE001 - every failure is reported and counted
-                results["failed"] += 1
-                print("FAIL  %s (%.1fs)" % (name, time.time() - started), flush=True)
-                traceback.print_exc()
+        check_runner.run_checks(checks, filters, results)
     finally:
         for server in list(servers):
             server.stop()
@@ -82,8 +74,4 @@ def run_checks(checks, filters, servers):
             if report:
                 print("sanitizer report in %s:\n%s" % (server.name, report), flush=True)
                 results["failed"] += 1
-    counts = os.environ.get("WEAVE_COUNTS_FILE")
-    if counts:
-        with open(counts, "w") as out:
-            out.write("%d %d\n" % (results["passed"], results["failed"]))
-    return 0 if results["failed"] == 0 else 1
+    return check_runner.write_counts(results)

@@ -21,9 +21,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import weave_instance  # noqa: E402
 from cluster_lib import assert_clean_503, login, register, request, wait_until  # noqa: E402
 import cluster_lib  # noqa: E402
+from mariadb_session import MariadbSession  # noqa: E402
 
 GALERA_DIR = os.environ["GALERA_DIR"]
 TMP = os.environ.get("GALERA_TMP") or GALERA_DIR
@@ -53,50 +55,6 @@ def node_sql(n, statement):
 def node_status(n, name):
     rows = node_sql(n, "SHOW STATUS LIKE '%s'" % name)
     return rows[0][1] if rows else ""
-
-
-class Session:
-    """A connection to one node held open (the mariadb client on a pipe), for transactions
-    that must stay open across steps of a check."""
-
-    def __init__(self, n):
-        socket_path = os.path.join(GALERA_DIR, "node%d" % n, "mysqld.sock")
-        self.proc = subprocess.Popen(
-            ["mariadb", "--no-defaults", "--protocol=socket", "--socket=" + socket_path,
-             "-u", "root" if os.geteuid() == 0 else os.environ.get("USER", ""), "--batch",
-             "--skip-column-names", "--unbuffered", "--force", "weave"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.marks = 0
-
-    def run(self, statements, timeout=30):
-        """Output lines of statements (their errors included)."""
-        self.marks += 1
-        mark = "mark-%d" % self.marks
-        self.proc.stdin.write(("%s;\nSELECT '%s';\n" % (statements, mark)).encode())
-        self.proc.stdin.flush()
-        lines, result = [], {}
-
-        def read():
-            while True:
-                line = self.proc.stdout.readline().decode(errors="replace").rstrip("\n")
-                if not line or line == mark:
-                    result["done"] = bool(line)
-                    return
-                lines.append(line)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout)
-        assert result.get("done"), "session: no %s after %r" % (mark, lines)
-        return lines
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def make_server(name, nodes, workers=3):
@@ -160,7 +118,7 @@ def certification_failure_of_a_registration_is_run_again():
     """A registration aborted by a conflicting write set from another node (1213, the
     deadlock error) is run again and succeeds, rather than answering 503."""
     a, _ = servers()
-    holder = Session(1)
+    holder = MariadbSession(os.path.join(GALERA_DIR, "node1", "mysqld.sock"), "weave")
     try:
         # Hold the name's unique key on node 1, so that the registration's transaction,
         # after taking its id, waits with that id's row locked.

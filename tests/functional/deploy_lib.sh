@@ -1,7 +1,8 @@
 # Process and nginx helpers shared by the deployment tests (run_apache.sh, test_signals.sh,
-# test_socket_activation.sh). Source it after tests/lib/harness.sh (counters, free_port,
-# sanitizer_report); it defines functions only.
-# shellcheck shell=sh disable=SC2034  # stop_status is read by callers
+# test_socket_activation.sh, test_split.sh, test_nodes.sh). Source it after
+# tests/lib/harness.sh (counters, free_port, sanitizer_report) and after setting $server_bin;
+# it defines functions and the list $servers only.
+# shellcheck shell=sh disable=SC2034,SC2154  # stop_status is read by callers; tmp, root, server_bin set by them
 
 # alive PID: running (an exited child not yet reaped is not)
 alive() {
@@ -91,5 +92,61 @@ http {
   scgi_temp_path $1/tmp/scgi;
 $3
 }
+CONF
+}
+
+# Several weave-servers of one test (test_split.sh, test_nodes.sh), each named: its
+# configuration is $tmp/NAME.yaml, its stderr $tmp/server-NAME.log. $servers lists the ones
+# started as "NAME:PID" words, in the order they started.
+servers=""
+
+# check_configs NAME...: weave-server -t accepts each configuration (a check each)
+check_configs() {
+  for name in "$@"; do
+    if "$server_bin" -c "$tmp/$name.yaml" -t > "$tmp/t-$name.log" 2>&1; then
+      pass "weave-server -t accepts the $name configuration"
+    else
+      fail "weave-server -t rejects the $name configuration"
+      sed 's/^/      /' "$tmp/t-$name.log"
+    fi
+  done
+}
+
+# start_servers NAME...: starts them all at once, in the background
+start_servers() {
+  for name in "$@"; do
+    "$server_bin" -c "$tmp/$name.yaml" 2> "$tmp/server-$name.log" &
+    servers="$servers $name:$!"
+  done
+}
+
+# stop_servers [checked]: SIGTERM to each server started, in turn; with "checked", each
+# must exit 0 (a check each) and its log hold no sanitizer report and no error
+stop_servers() {
+  for entry in $servers; do
+    name=${entry%%:*}
+    stop_pid "${entry#*:}" 20
+    [ "${1:-}" = checked ] || continue
+    check "the $name server exits 0 on SIGTERM (status $stop_status)" test "$stop_status" = 0
+    if sanitizer_report "$tmp/server-$name.log"; then fail "sanitizer report in the $name server log"; fi
+    if grep -qE '\] error: |died' "$tmp/server-$name.log"; then
+      fail "errors in the $name server log:"
+      grep -E '\] error: |died' "$tmp/server-$name.log" | head -n 10 | sed 's/^/      /'
+    fi
+  done
+  servers=""
+}
+
+# port_site PORT FASTCGI_PASS: an nginx server block that sends every path on the loopback
+# PORT to one FastCGI upstream (an upstream's name, or unix:SOCKET)
+port_site() {
+  cat <<CONF
+  server {
+    listen 127.0.0.1:$1;
+    location / {
+      fastcgi_pass $2;
+      include $root/conf/nginx/fastcgi_weave.conf;
+    }
+  }
 CONF
 }

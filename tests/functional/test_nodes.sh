@@ -24,14 +24,12 @@ need_built "$admin_bin"
 need_tools nginx python3 curl
 
 make_tmp nodes
-reg_pid="" node1_pid="" node2_pid="" nginx_pid=""
+nginx_pid=""
 # shellcheck disable=SC2317  # called by harness.sh on exit
 on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
-  for pid in "$reg_pid" "$node1_pid" "$node2_pid"; do
-    [ -n "$pid" ] && stop_pid "$pid" 20
-  done
-  nginx_pid="" reg_pid="" node1_pid="" node2_pid=""
+  nginx_pid=""
+  stop_servers
 }
 
 reg_port=$(free_port)
@@ -72,39 +70,14 @@ for n in 1 2; do
     echo "    path: \"$tmp/reg.db\""
   } > "$tmp/node$n.yaml"
 done
-for name in reg node1 node2; do
-  if "$server_bin" -c "$tmp/$name.yaml" -t > "$tmp/t-$name.log" 2>&1; then
-    pass "weave-server -t accepts the $name configuration"
-  else
-    fail "weave-server -t rejects the $name configuration"
-    sed 's/^/      /' "$tmp/t-$name.log"
-  fi
-done
+check_configs reg node1 node2
 
-sites=""
-for name in reg node1 node2; do
-  case $name in
-    reg) port=$reg_port ;;
-    node1) port=$node1_port ;;
-    *) port=$node2_port ;;
-  esac
-  sites="$sites
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      fastcgi_pass unix:$tmp/$name.sock;
-      include $root/conf/nginx/fastcgi_weave.conf;
-    }
-  }"
-done
+sites="$(port_site "$reg_port" "unix:$tmp/reg.sock")
+$(port_site "$node1_port" "unix:$tmp/node1.sock")
+$(port_site "$node2_port" "unix:$tmp/node2.sock")"
 nginx_conf "$tmp/nginx" "" "$sites" > "$tmp/nginx/nginx.conf"
 
-"$server_bin" -c "$tmp/reg.yaml" 2> "$tmp/server-reg.log" &
-reg_pid=$!
-"$server_bin" -c "$tmp/node1.yaml" 2> "$tmp/server-node1.log" &
-node1_pid=$!
-"$server_bin" -c "$tmp/node2.yaml" 2> "$tmp/server-node2.log" &
-node2_pid=$!
+start_servers reg node1 node2
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2> "$tmp/nginx/stderr.log" &
 nginx_pid=$!
 
@@ -128,19 +101,6 @@ fi
 
 stop_pid "$nginx_pid" 10
 nginx_pid=""
-for name in reg node1 node2; do
-  case $name in
-    reg) pid=$reg_pid; reg_pid="" ;;
-    node1) pid=$node1_pid; node1_pid="" ;;
-    *) pid=$node2_pid; node2_pid="" ;;
-  esac
-  stop_pid "$pid" 20
-  check "the $name server exits 0 on SIGTERM (status $stop_status)" test "$stop_status" = 0
-  if sanitizer_report "$tmp/server-$name.log"; then fail "sanitizer report in the $name server log"; fi
-  if grep -qE '\] error: |died' "$tmp/server-$name.log"; then
-    fail "errors in the $name server log:"
-    grep -E '\] error: |died' "$tmp/server-$name.log" | head -n 10 | sed 's/^/      /'
-  fi
-done
+stop_servers checked
 
 finish

@@ -22,13 +22,12 @@ need_built "$server_bin"
 need_tools nginx python3 openssl curl
 
 make_tmp split
-user_pid="" storage_pid="" nginx_pid=""
+nginx_pid=""
 # shellcheck disable=SC2317  # called by harness.sh on exit
 on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
-  [ -n "$user_pid" ] && stop_pid "$user_pid" 20
-  [ -n "$storage_pid" ] && stop_pid "$storage_pid" 20
-  nginx_pid="" user_pid="" storage_pid=""
+  nginx_pid=""
+  stop_servers
 }
 
 https_port=$(free_port)
@@ -65,12 +64,7 @@ check "conf/weave-user.yaml opens registration here" grep -q '^  policy: open$' 
 for role in user storage; do
   check "conf/weave-$role.yaml names the shared database" \
     grep -q "path: $tmp/db/weave.db\$" "$tmp/$role.yaml"
-  if "$server_bin" -c "$tmp/$role.yaml" -t > "$tmp/t-$role.log" 2>&1; then
-    pass "weave-server -t accepts the $role configuration"
-  else
-    fail "weave-server -t rejects the $role configuration"
-    sed 's/^/      /' "$tmp/t-$role.log"
-  fi
+  check_configs "$role"
 done
 
 # The shipped split site: loopback ports, these sockets, certificate, snippet and logs;
@@ -84,20 +78,10 @@ sed -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
     -e "s|/etc/nginx/snippets/fastcgi_weave.conf|$root/conf/nginx/fastcgi_weave.conf|" \
     -e "s|/var/log/nginx/|$tmp/nginx/logs/|" \
     "$root/conf/nginx/weave-split.conf" > "$tmp/nginx/site.conf"
-direct=""
-for role in user storage; do
-  port=$user_port
-  [ "$role" = storage ] && port=$storage_port
-  direct="$direct
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      fastcgi_pass weave_$role;
-      include $root/conf/nginx/fastcgi_weave.conf;
-    }
-  }"
-done
-nginx_conf "$tmp/nginx" "" "  include $tmp/nginx/site.conf;$direct" > "$tmp/nginx/nginx.conf"
+direct="$(port_site "$user_port" weave_user)
+$(port_site "$storage_port" weave_storage)"
+nginx_conf "$tmp/nginx" "" "  include $tmp/nginx/site.conf;
+$direct" > "$tmp/nginx/nginx.conf"
 if ! nginx -t -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" > "$tmp/nginx/t.log" 2>&1; then
   fail "nginx -t rejects conf/nginx/weave-split.conf"
   sed 's/^/      /' "$tmp/nginx/t.log"
@@ -106,10 +90,7 @@ fi
 pass "nginx -t accepts conf/nginx/weave-split.conf"
 
 # Both servers start at once, as two systemd units would, on the one new database file.
-"$server_bin" -c "$tmp/user.yaml" 2> "$tmp/server-user.log" &
-user_pid=$!
-"$server_bin" -c "$tmp/storage.yaml" 2> "$tmp/server-storage.log" &
-storage_pid=$!
+start_servers user storage
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2> "$tmp/nginx/stderr.log" &
 nginx_pid=$!
 
@@ -139,20 +120,6 @@ fi
 
 stop_pid "$nginx_pid" 10
 nginx_pid=""
-for role in user storage; do
-  if [ "$role" = user ]; then
-    stop_pid "$user_pid" 20
-    user_pid=""
-  else
-    stop_pid "$storage_pid" 20
-    storage_pid=""
-  fi
-  check "the $role server exits 0 on SIGTERM (status $stop_status)" test "$stop_status" = 0
-  if sanitizer_report "$tmp/server-$role.log"; then fail "sanitizer report in the $role server log"; fi
-  if grep -qE '\] error: |died' "$tmp/server-$role.log"; then
-    fail "errors in the $role server log:"
-    grep -E '\] error: |died' "$tmp/server-$role.log" | head -n 10 | sed 's/^/      /'
-  fi
-done
+stop_servers checked
 
 finish

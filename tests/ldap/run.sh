@@ -32,10 +32,5 @@ g++ -std=c++20 -O1 -g $sanitize -I"$root/src" -I"${gen:-$build/gen}" "$here/ldap
   $objects -o "$tmp/ldap_probe" $libs || setup_fail "cannot build ldap_probe"
 
 python3 "$here/test_ldap.py" "$build" "$tmp" "$tmp/ldap_probe" "$@"
-status=$?
-passed=0 failed=1
-if [ -s "$tmp/counts" ]; then
-  read -r passed failed < "$tmp/counts"
-fi
-[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+suite_counts $?
 finish

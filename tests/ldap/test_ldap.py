@@ -26,14 +26,11 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SLAPD_SH = os.path.join(ROOT, "scripts", "ldap-slapd.sh")
 NGINX_SH = os.path.join(ROOT, "scripts", "nginx-conf.sh")
-BASE = "dc=example,dc=org"
-USERS = "ou=users," + BASE
-READER = "cn=sync-reader,ou=services," + BASE
-ADMIN = "cn=sync-admin,ou=services," + BASE
-ROOT_DN = "cn=admin," + BASE
-ROOT_PW = "root-password"
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+# pylint: disable=wrong-import-position
+from ldap_directory import (ADMIN, BASE, READER, USERS, Slapd, free_port,  # noqa: E402
+                            person_ldif, ssha)
 
 # Users for the storage functional suite (tests/functional), with its passwords.
 SUITE_USERS = {
@@ -49,38 +46,15 @@ SUITE_USERS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def hashed(email):
     """Firefox's user name for an e-mail login."""
     digest = hashlib.sha1(email.lower().encode()).digest()
     return base64.b32encode(digest).decode().lower()
 
 
-def ssha(password):
-    salt = os.urandom(8)
-    return "{SSHA}" + base64.b64encode(
-        hashlib.sha1(password.encode() + salt).digest() + salt).decode()
-
-
 def suite_ldif():
-    entries = []
-    for number, (name, password) in enumerate(sorted(SUITE_USERS.items()), start=2001):
-        entries.append("\n".join([
-            "dn: uid=%s,%s" % (name, USERS),
-            "objectClass: inetOrgPerson",
-            "objectClass: dataStore",
-            "uid: " + name, "cn: " + name, "sn: " + name,
-            "mail: %s@example.org" % name,
-            "uidNumber: %d" % number,
-            "userPassword: " + ssha(password),
-            "account-enabled: Yes",
-        ]))
-    return "\n\n".join(entries) + "\n"
+    return "\n".join(person_ldif(name, password, number) for number, (name, password)
+                     in enumerate(sorted(SUITE_USERS.items()), start=2001))
 
 
 class Response:
@@ -101,78 +75,6 @@ class Response:
 def basic(user, password):
     raw = ("%s:%s" % (user, password)).encode("utf-8")
     return "Basic " + base64.b64encode(raw).decode()
-
-
-class Slapd:
-    def __init__(self, folder):
-        self.folder = folder
-        self.port = free_port()
-        self.tls_port = free_port()
-
-    def init(self, *ldifs):
-        subprocess.run(["sh", SLAPD_SH, "init", self.folder] + list(ldifs), check=True,
-                       timeout=60)
-
-    def start(self):
-        subprocess.run(["sh", SLAPD_SH, "start", self.folder, str(self.port), str(self.tls_port)],
-                       check=True, timeout=30)
-
-    def stop(self):
-        subprocess.run(["sh", SLAPD_SH, "stop", self.folder], check=True, timeout=30)
-
-    def pid(self):
-        with open(os.path.join(self.folder, "slapd.pid")) as f:
-            return int(f.read().strip())
-
-    @property
-    def ca(self):
-        return os.path.join(self.folder, "tls", "ca.pem")
-
-    def url(self, scheme="ldap"):
-        return "%s://127.0.0.1:%d" % (scheme, self.tls_port if scheme == "ldaps" else self.port)
-
-    def _env(self):
-        env = dict(os.environ)
-        env["LDAPTLS_CACERT"] = self.ca
-        return env
-
-    def search(self, base, filt, *attrs, scope="sub"):
-        """Entries as {dn: {attr: [values]}} read as the root DN (ldapsearch)."""
-        done = subprocess.run(
-            ["ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-o", "nettimeout=5", "-ZZ",
-             "-H", self.url(), "-D", ROOT_DN, "-w", ROOT_PW, "-b", base, "-s", scope, filt]
-            + list(attrs), capture_output=True, timeout=30, env=self._env())
-        if done.returncode not in (0, 32):
-            raise AssertionError("ldapsearch failed: %s" % done.stderr.decode())
-        entries, current = {}, None
-        for line in done.stdout.decode().splitlines():
-            if not line.strip():
-                continue
-            name, _, value = line.partition(":")
-            if value.startswith(":"):
-                value = base64.b64decode(value[1:].strip()).decode("utf-8", "replace")
-            else:
-                value = value.strip()
-            if name == "dn":
-                current = entries.setdefault(value, {})
-            else:
-                current.setdefault(name, []).append(value)
-        return entries
-
-    def modify(self, ldif):
-        """Applies LDIF changes (changetype: add/modify/delete) as the root DN."""
-        done = subprocess.run(
-            ["ldapmodify", "-x", "-o", "nettimeout=5", "-ZZ", "-H", self.url(), "-D", ROOT_DN,
-             "-w", ROOT_PW], input=ldif.encode(), capture_output=True, timeout=30,
-            env=self._env())
-        if done.returncode != 0:
-            raise AssertionError("ldapmodify failed: %s" % done.stderr.decode())
-
-    def can_bind(self, dn, password):
-        done = subprocess.run(
-            ["ldapwhoami", "-x", "-o", "nettimeout=5", "-ZZ", "-H", self.url(), "-D", dn, "-w",
-             password], capture_output=True, timeout=30, env=self._env())
-        return done.returncode == 0
 
 
 class Instance:
@@ -924,11 +826,7 @@ def expect_all(statuses, status, what):
 
 def add_directory_user(h, uid, password, in_group=True):
     dn = "uid=%s,%s" % (uid, USERS)
-    h.slapd.modify("\n".join([
-        "dn: " + dn, "changetype: add", "objectClass: inetOrgPerson",
-        "objectClass: dataStore", "uid: " + uid, "cn: " + uid, "sn: " + uid,
-        "mail: %s@example.org" % uid, "userPassword: " + ssha(password),
-        "account-enabled: Yes", ""]))
+    h.slapd.modify(person_ldif(uid, password, add=True))
     if in_group:
         h.slapd.modify("dn: %s\nchangetype: modify\nadd: member\nmember: %s\n" % (GROUP, dn))
     return dn

@@ -13,6 +13,8 @@
 #                                runs first, to stop what the suite started
 #   free_port                    a free TCP port on 127.0.0.1
 #   pass / fail / check / add_counts   count results (see below)
+#   suite_counts STATUS          adds the "passed failed" a Python suite wrote to
+#                                $tmp/counts (WEAVE_COUNTS_FILE); STATUS is its exit status
 #   sanitizer_report LOG         prints a sanitizer report of LOG, 0 when there is one
 #   finish                       prints "N passed, N failed" and exits (1 if any failed)
 
@@ -120,6 +122,24 @@ add_counts() {
       ;;
   esac
   return 1
+}
+
+# suite_counts STATUS: adds the counts a Python suite left in $tmp/counts ("passed failed");
+# one that left none, or exited with STATUS non-zero without counting a failure, counts one
+suite_counts() {
+  suite_passed=0 suite_failed=0
+  if [ -s "$tmp/counts" ]; then
+    read -r suite_passed suite_failed < "$tmp/counts"
+  else
+    echo "$me: the suite left no counts" >&2
+    suite_failed=1
+  fi
+  if [ "$1" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+    echo "$me: the suite exited with status $1" >&2
+    suite_failed=1
+  fi
+  passed=$((passed + suite_passed))
+  failed=$((failed + suite_failed))
 }
 
 sanitizer_report() {

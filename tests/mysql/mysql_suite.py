@@ -35,14 +35,12 @@ NO_EXPIRY = 2100000000
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 from durability_checks import Skip, SmallFs  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from mariadb_session import MariadbSession, admin_user  # noqa: E402
+import check_runner  # noqa: E402
 
 
 # --- MariaDB, as the administrator on the socket ------------------------------------------
-
-def admin_user():
-    import pwd
-    return pwd.getpwuid(os.getuid()).pw_name
-
 
 def sql(database, statements, charset=None):
     """Runs statements with the mariadb client; returns the result rows as lists of str."""
@@ -734,56 +732,6 @@ def outage_gives_503_then_service_resumes_without_restart():
         instance.stop()
 
 
-class Session:
-    """A second MariaDB connection held open (the mariadb client on a pipe), for transactions
-    that must stay open across steps of a check."""
-
-    def __init__(self, database):
-        self.proc = subprocess.Popen(
-            ["mariadb", "--no-defaults", "--protocol=socket", "--socket=" + SOCKET,
-             "-u", admin_user(), "--batch", "--skip-column-names", "--unbuffered", "--force",
-             database], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.marks = 0
-
-    def send(self, statements):
-        """Sends statements; returns the mark that wait() waits for (they may block)."""
-        self.marks += 1
-        mark = "mark-%d" % self.marks
-        self.proc.stdin.write(("%s;\nSELECT '%s';\n" % (statements, mark)).encode())
-        self.proc.stdin.flush()
-        return mark
-
-    def wait(self, mark, timeout=30):
-        """The output lines up to mark."""
-        lines, deadline = [], time.time() + timeout
-        result = {}
-
-        def read():
-            while True:
-                line = self.proc.stdout.readline().decode(errors="replace").rstrip("\n")
-                if not line or line == mark:
-                    result["done"] = bool(line)
-                    return
-                lines.append(line)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(max(0.0, deadline - time.time()))
-        assert result.get("done"), "session: no %s after %r" % (mark, lines)
-        return lines
-
-    def run(self, statements, timeout=30):
-        return self.wait(self.send(statements), timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
 def upsert_waiting(database):
     """True once a record upsert into wbo has run for 300 ms: one row takes microseconds,
     so it is waiting for a row lock."""
@@ -844,7 +792,7 @@ def deadlocked_write_is_retried_and_succeeds():
         ok_json(instance, "PUT", "/1.1/dl/storage/history/x", auth, {"payload": "first"})
         user = int(sql(database, "SELECT id FROM users WHERE username = 'dl'")[0][0])
         sql(database, "CREATE TABLE ballast (n INT PRIMARY KEY) ENGINE=InnoDB")
-        session = Session(database)
+        session = MariadbSession(SOCKET, database)
         # The second transaction locks the record the PUT will write, and is made heavier
         # (500 undo records), so that InnoDB picks the PUT's transaction as the victim.
         collection = int(sql(database, "SELECT collection FROM wbo WHERE username = %d"
@@ -892,7 +840,7 @@ def lock_wait_timeout_is_retried_once_and_succeeds():
         user = int(sql(database, "SELECT id FROM users WHERE username = 'lw'")[0][0])
         collection = int(sql(database, "SELECT collection FROM wbo WHERE username = %d"
                                        " AND id = 'y'" % user)[0][0])
-        session = Session(database)
+        session = MariadbSession(SOCKET, database)
         lines = session.run("START TRANSACTION; SELECT id FROM wbo WHERE username = %d"
                             " AND collection = %d AND id = 'y' FOR UPDATE" % (user, collection))
         assert lines == ["y"], lines
@@ -1210,29 +1158,10 @@ def main():
         except Exception:  # noqa: BLE001 - reported as one failure
             traceback.print_exc()
             results["failed"] += 1
-    for function in CHECKS:
-        name = function.__name__
-        if filters and not any(f in name for f in filters):
-            continue
-        started = time.time()
-        try:
-            function()
-            results["passed"] += 1
-            print("ok    %s (%.1fs)" % (name, time.time() - started), flush=True)
-        except Skip as reason:
-            print("skip  %s: %s" % (name, reason), flush=True)
-        except Exception:  # noqa: BLE001 - every failure is reported and counted
-            results["failed"] += 1
-            print("FAIL  %s (%.1fs)" % (name, time.time() - started), flush=True)
-            traceback.print_exc()
-            sys.stdout.flush()
+    check_runner.run_checks(CHECKS, filters, results, skip=(Skip,))
     print("mysql suite: %d passed, %d failed in %.1fs" % (
         results["passed"], results["failed"], time.time() - began), flush=True)
-    counts = os.environ.get("WEAVE_COUNTS_FILE")
-    if counts:
-        with open(counts, "w") as out:
-            out.write("%d %d\n" % (results["passed"], results["failed"]))
-    return 0 if results["failed"] == 0 else 1
+    return check_runner.write_counts(results)
 
 
 if __name__ == "__main__":

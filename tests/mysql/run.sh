@@ -13,47 +13,27 @@
 # contract suite with its MySQL cases pointed at this MariaDB (WEAVE_TEST_MYSQL_*). Everything stops by itself and
 # the folder is removed. The last line is "N passed, N failed"; the exit status is non-zero
 # on failure.
+# shellcheck source-path=SCRIPTDIR
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-$root/build}" 2>/dev/null && pwd) ||
-  { echo "run.sh: no such folder: ${1:-build}" >&2; echo "0 passed, 1 failed"; exit 1; }
-for tool in "$build/weave-server" "$build/weave-admin"; do
-  [ -x "$tool" ] || { echo "run.sh: $tool is missing (build it first)" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-for tool in nginx python3 mariadb; do
-  command -v "$tool" >/dev/null 2>&1 ||
-    { echo "run.sh: $tool not found (scripts/install-deps.sh)" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+resolve_build "${1:-}" build
+need_built "$build/weave-server" "$build/weave-admin"
+need_tools nginx python3 mariadb
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-mysql.XXXXXX")
-chmod 0711 "$tmp"  # nginx workers may run as another user
+make_tmp mysql
 db_dir="$tmp/mariadb"
-cleanup() {
-  sh "$root/scripts/mariadb.sh" stop "$db_dir" 2>/dev/null
-  if [ -z "${WEAVE_KEEP_TMP:-}" ]; then rm -rf "$tmp"; else echo "kept $tmp" >&2; fi
-}
-trap 'trap - EXIT; cleanup; exit 130' INT
-trap 'trap - EXIT; cleanup; exit 143' TERM
-trap cleanup EXIT
+# shellcheck disable=SC2317  # called by harness.sh on exit
+on_exit() { sh "$root/scripts/mariadb.sh" stop "$db_dir" 2>/dev/null; }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-if ! sh "$root/scripts/mariadb.sh" start "$db_dir" "$port" weave weave weave-test-password; then
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+port=$(free_port)
+sh "$root/scripts/mariadb.sh" start "$db_dir" "$port" weave weave weave-test-password ||
+  setup_fail "MariaDB did not start"
 
 # The suite is bounded in time: each check has its own deadlines, and this is the backstop.
-counts="$tmp/counts"
+# shellcheck disable=SC2086  # MYSQL_FILTER: several words
 WEAVE_BUILD="$build" MYSQL_DIR="$db_dir" MYSQL_PORT="$port" MYSQL_PASSWORD=weave-test-password \
-  WEAVE_COUNTS_FILE="$counts" MYSQL_TMP="$tmp" \
+  WEAVE_COUNTS_FILE="$tmp/counts" MYSQL_TMP="$tmp" \
   timeout -k 10 1500 python3 "$here/mysql_suite.py" ${MYSQL_FILTER:-}
-status=$?
-passed=0 failed=0
-if [ -s "$counts" ]; then read -r passed failed < "$counts"; fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  echo "run.sh: the suite exited with status $status" >&2
-  failed=$((failed + 1))
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_counts $?
+finish
