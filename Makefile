@@ -15,7 +15,9 @@ WITH_MYSQL ?= 1
 WITH_LDAP  ?= 1
 # WITH_CACHE=0 leaves out the memcached and Redis clients (libmemcached, hiredis).
 WITH_CACHE ?= 1
-FLAVOUR  := $(if $(filter 1,$(WITH_MYSQL)),,-nomysql)$(if $(filter 1,$(WITH_LDAP)),,-noldap)$(if $(filter 1,$(WITH_CACHE)),,-nocache)
+# WITH_SYSTEMD=0 leaves out libsystemd (readiness notification, the journal's fields).
+WITH_SYSTEMD ?= 1
+FLAVOUR  := $(if $(filter 1,$(WITH_MYSQL)),,-nomysql)$(if $(filter 1,$(WITH_LDAP)),,-noldap)$(if $(filter 1,$(WITH_CACHE)),,-nocache)$(if $(filter 1,$(WITH_SYSTEMD)),,-nosystemd)
 LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
 ifeq ($(WITH_LDAP),1)
 LIBS     += -lldap -llber
@@ -25,6 +27,9 @@ LIBS     += -lmysqlcppconn
 endif
 ifeq ($(WITH_CACHE),1)
 LIBS     += -lmemcached -lhiredis
+endif
+ifeq ($(WITH_SYSTEMD),1)
+LIBS     += -lsystemd
 endif
 
 DATA   ?= $(CURDIR)/var
@@ -65,7 +70,7 @@ GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h
 VERSION    := $(shell cat VERSION)
 
 CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP) \
-            -DWITH_CACHE=$(WITH_CACHE)
+            -DWITH_CACHE=$(WITH_CACHE) -DWITH_SYSTEMD=$(WITH_SYSTEMD)
 
 .PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools bench-statements \
@@ -80,7 +85,8 @@ all: $(BUILD)/weave-server $(BUILD)/weave-admin $(MAN_PAGES)
 # apt-get line and stops make). Every compile waits for the build step (an order-only
 # prerequisite), so -j never starts compiling before the libraries are there; the test
 # step (make check) comes after it and installs no compiler input.
-DEPS_ENV := WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE)
+DEPS_ENV := WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE) \
+            WITH_SYSTEMD=$(WITH_SYSTEMD)
 deps:
 	@$(DEPS_ENV) sh scripts/install-deps.sh build
 deps-run: deps
@@ -91,7 +97,8 @@ deps-test: deps
 # The build's switches and compiler, rewritten only when they change: every object
 # depends on it, so building another flavour into the same BUILD folder rebuilds it all.
 FLAGS_STAMP := $(BUILD)/flags
-FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE)$(if \
+FLAGS_LINE  := CXX=$(CXX) WITH_MYSQL=$(WITH_MYSQL) WITH_LDAP=$(WITH_LDAP) WITH_CACHE=$(WITH_CACHE) \
+               WITH_SYSTEMD=$(WITH_SYSTEMD)$(if \
                $(CXXFLAGS)$(LDFLAGS), CXXFLAGS=$(CXXFLAGS) LDFLAGS=$(LDFLAGS))
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)

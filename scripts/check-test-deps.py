@@ -83,7 +83,7 @@ PROGRAMS = {
 BASE = set("""sh env cat cp mv rm mkdir rmdir chmod chown chgrp ln readlink dirname basename
 mktemp sleep kill timeout id date printf echo test true false tee cmp touch getent setpriv
 nproc stat sed grep awk find xargs sort uniq tr head tail cut wc diff tar gzip mount umount
-flock fsfreeze""".split())
+flock fsfreeze unshare""".split())
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -2,7 +2,8 @@
 # The Debian 12 packages that building, running and testing need, in three steps:
 #   build  compiler and libraries (libldap-dev only with WITH_LDAP=1, libmysqlcppconn-dev
 #          only with WITH_MYSQL=1, libmemcached-dev and libhiredis-dev only with
-#          WITH_CACHE=1; all default to 1, as in the Makefile)
+#          WITH_CACHE=1, libsystemd-dev only with WITH_SYSTEMD=1; all default to 1, as in
+#          the Makefile)
 #   run    build + nginx (make run); DB=mysql adds MariaDB, AUTH=ldap slapd
 #   test   build + every program the tests and harnesses call (make check)
 # Usage: install-deps.sh [build|run|test] [--list]
@@ -24,6 +25,7 @@ libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev scdoc python3"
 [ "${WITH_LDAP:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libldap-dev"
 [ "${WITH_MYSQL:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmysqlcppconn-dev"
 [ "${WITH_CACHE:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmemcached-dev libhiredis-dev"
+[ "${WITH_SYSTEMD:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libsystemd-dev"
 
 MARIADB_PACKAGES="mariadb-server mariadb-client"
 LDAP_PACKAGES="slapd ldap-utils openssl"

@@ -2,7 +2,8 @@
 # make check: unit tests, fuzz-corpus replays and functional tests (sanitizer build),
 # ending with one line "N passed, N failed" for all of them.
 # WITH_LDAP=0 / WITH_MYSQL=0 (passed by the Makefile): the build has no LDAP back end / no
-# MySQL driver, and their suites are skipped; WITH_CACHE=0: no cache clients, no cache suite.
+# MySQL driver, and their suites are skipped; WITH_CACHE=0: no cache clients, no cache suite;
+# WITH_SYSTEMD=0: no libsystemd, only the JSON part of the systemd suite.
 set -u
 build=${ASAN_BUILD:-build/asan}
 with_ldap=${WITH_LDAP:-1}
@@ -65,6 +66,9 @@ run_suite "functional tests (nginx)" sh tests/functional/run.sh "$build"
 run_suite "browser tests (headless chromium)" sh tests/browser/run.sh "$build"
 run_suite "signals: reload and stop under load" sh tests/functional/test_signals.sh "$build"
 run_suite "systemd socket activation" sh tests/functional/test_socket_activation.sh "$build"
+# With WITH_SYSTEMD=0 only its JSON log lines part runs.
+run_suite "systemd notification, journal fields, JSON log lines" \
+  python3 tests/functional/test_systemd.py "$build"
 run_suite "durability: sync bound, full disk, read-only, locked" \
   sh tests/functional/test_durability.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"

@@ -99,7 +99,11 @@ void LoginGuard::RecordRejected(std::string_view username, const EventSource& so
 
 void LoginGuard::RecordRejected(std::string_view username, const EventSource& source,
                                 const AttemptKeys& keys) {
-  Log(LogLevel::kWarning) << "failed login for user " << username << " from " << source.address;
+  Log(LogLevel::kWarning)
+          .Field("event", "login_failed")
+          .Field("user", username)
+          .Field("client", source.address)
+      << "failed login for user " << username << " from " << source.address;
   LogSecurityEvent(SecurityEvent::kLoginFailed, username, source);
   if (!LockoutEnabled()) {
     return;

@@ -317,6 +317,9 @@ struct LogConfig {
   std::string level = "info";
   // File to append to; empty means stderr (the journal under systemd).
   std::string file;
+  // text | json (one JSON object a line, with the lines' structured fields). Text on the
+  // journal's stream goes to the journal with its fields (core/log.h).
+  std::string format = "text";
   // One line per request at info level.
   bool access_log = true;
 };

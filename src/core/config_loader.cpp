@@ -436,6 +436,7 @@ void ApplyLog(const YAML::Node& node, LogConfig& log) {
   Section("log")
       .Choice("level", &log.level, {"debug", "info", "warning", "error"})
       .Text("file", &log.file)
+      .Choice("format", &log.format, {"text", "json"})
       .Bool("access_log", &log.access_log)
       .Apply(node);
 }

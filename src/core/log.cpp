@@ -1,24 +1,57 @@
-// Levelled one-line log messages to stderr or a file.
+// Levelled one-line log messages to stderr, a file or the journal, as text or JSON lines.
 #include "core/log.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
+
+#include "core/journal.h"
+#include "core/log_json.h"
 
 namespace weave {
 namespace {
 
+enum class Output { kText, kJson, kJournal };
+
 LogLevel g_min_level = LogLevel::kInfo;
 int g_fd = STDERR_FILENO;
+Output g_output = Output::kText;
 
 constexpr const char* kLevelNames[] = {"debug", "info", "warning", "error"};
+// syslog(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR.
+constexpr int kPriorities[] = {7, 6, 4, 3};
+
+// "2026-01-02T03:04:05.678Z"
+std::string TimeNow() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  tm utc{};
+  gmtime_r(&now.tv_sec, &utc);
+  char text[40];
+  const int length = snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                              utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000);
+  return std::string(text, static_cast<size_t>(length));
+}
+
+std::string TextLine(LogLevel level, std::string_view message) {
+  std::string line = TimeNow() + " [" + std::to_string(getpid()) + "] " +
+                     kLevelNames[static_cast<int>(level)] + ": ";
+  for (char c : message) {
+    // One event, one line: control characters from requests never split or forge lines.
+    line.push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  }
+  line.push_back('\n');
+  return line;
+}
 
 }  // namespace
 
-void InitLog(std::string_view level, const std::string& file) {
+void InitLog(std::string_view level, const std::string& file, std::string_view format) {
   for (int i = 0; i < 4; ++i) {
     if (level == kLevelNames[i]) {
       g_min_level = static_cast<LogLevel>(i);
@@ -33,28 +66,29 @@ void InitLog(std::string_view level, const std::string& file) {
       g_fd = fd;
     }
   }
+  if (format == "json") {
+    g_output = Output::kJson;
+  } else if (g_fd == STDERR_FILENO && IsJournalStream(std::getenv("JOURNAL_STREAM"), g_fd)) {
+    g_output = Output::kJournal;
+  } else {
+    g_output = Output::kText;
+  }
 }
 
 bool LogEnabled(LogLevel level) {
   return level >= g_min_level;
 }
 
-void LogLine(LogLevel level, std::string_view message) {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  tm utc{};
-  gmtime_r(&now.tv_sec, &utc);
-  char prefix[96];
-  const int length = snprintf(
-      prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%d] %s: ", utc.tm_year + 1900,
-      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000,
-      getpid(), kLevelNames[static_cast<int>(level)]);
-  std::string line(prefix, static_cast<size_t>(length));
-  for (char c : message) {
-    // One event, one line: control characters from requests never split or forge lines.
-    line.push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+void LogLine(LogLevel level, std::string_view message, const LogFields& fields) {
+  const int index = static_cast<int>(level);
+  if (g_output == Output::kJournal &&
+      SendToJournal(JournalFields(kPriorities[index], ProgramName(), message, fields))) {
+    return;
   }
-  line.push_back('\n');
+  const std::string line =
+      g_output == Output::kJson
+          ? FormatJsonLogLine(TimeNow(), kLevelNames[index], getpid(), message, fields)
+          : TextLine(level, message);
   // A single write() keeps lines from different workers whole (O_APPEND / pipe semantics).
   [[maybe_unused]] const ssize_t ignored = write(g_fd, line.data(), line.size());
 }

@@ -240,6 +240,9 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
   }
   int64_t served = 0;
   const int64_t limit = JitteredLimit(options.max_requests);
+  if (options.on_ready) {
+    options.on_ready();
+  }
   while (g_stop_requested == 0) {
     if (limit > 0 && served >= limit && MayRetire(options.retire_gate)) {
       Log(LogLevel::kInfo) << "worker retiring after " << served << " requests (limit " << limit

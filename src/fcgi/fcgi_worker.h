@@ -24,6 +24,8 @@ struct WorkerOptions {
   // With an idle handler: also call it after this long without a request (0: only after
   // requests), so that background work (upkeep) runs on a server nobody uses.
   int64_t idle_wakeup_ms = 0;
+  // Called once, just before the first accept(): the worker can serve from now on.
+  std::function<void()> on_ready = nullptr;
 };
 
 // max_requests with ±25 % of random jitter (at least 1); 0 stays 0. Exposed for tests.

@@ -18,7 +18,9 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/service_notify.h"
 #include "fcgi/retire_gate.h"
+#include "fcgi/worker_readiness.h"
 
 namespace weave {
 namespace {
@@ -58,7 +60,12 @@ struct WorkerProcess {
   int64_t started_ms = 0;
   bool stopping = false;
   int64_t stop_sent_ms = 0;
+  bool ready = false;  // it announced that it accepts requests
 };
+
+// What the service manager last heard: READY=1 is sent once per start or reload, when
+// the configuration's workers all accept requests.
+enum class Phase { kStarting, kServing, kReloading };
 
 class Master {
  public:
@@ -88,6 +95,8 @@ class Master {
       NudgeStoppingWorkers();
       FillWorkers();
       PaceRetirements();
+      CollectReadiness();
+      ReportState();
     }
   }
 
@@ -104,7 +113,12 @@ class Master {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
-      _exit(worker_main_(&retire_gate_));
+      const WorkerReadiness& readiness = readiness_;
+      const WorkerHooks hooks{&retire_gate_, [&readiness] {
+                                Log(LogLevel::kDebug) << "worker accepts requests";
+                                readiness.Announce();
+                              }};
+      _exit(worker_main_(hooks));
     }
     workers_[pid] = WorkerProcess{generation_, MonotonicMs(), false, 0};
   }
@@ -144,13 +158,55 @@ class Master {
       if (worker.stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         continue;  // asked to stop, or recycled after max_requests
       }
-      Log(LogLevel::kError) << "worker " << pid << " died ("
-                            << (WIFSIGNALED(status) ? "signal " : "exit ")
-                            << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status))
-                            << "); replacing it";
+      Log(LogLevel::kError).Field("event", "worker_died").Field("worker", std::to_string(pid))
+          << "worker " << pid << " died (" << (WIFSIGNALED(status) ? "signal " : "exit ")
+          << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)) << "); replacing it";
       if (MonotonicMs() - worker.started_ms < 1000) {
         respawn_not_before_ms_ = MonotonicMs() + 1000;
       }
+    }
+  }
+
+  int ReadyCurrent() const {
+    int count = 0;
+    for (const auto& [pid, worker] : workers_) {
+      count += worker.generation == generation_ && !worker.stopping && worker.ready ? 1 : 0;
+    }
+    return count;
+  }
+
+  void CollectReadiness() {
+    for (const pid_t pid : readiness_.Collect()) {
+      const auto found = workers_.find(pid);
+      if (found != workers_.end()) {
+        found->second.ready = true;
+      }
+    }
+  }
+
+  // READY=1 once every worker of the current configuration accepts requests; otherwise a
+  // STATUS= line whenever the count changes.
+  void ReportState() {
+    const int ready = ReadyCurrent();
+    const std::string counts = std::to_string(ready) + " of " + std::to_string(options_.workers);
+    if (phase_ != Phase::kServing && ready >= options_.workers) {
+      phase_ = Phase::kServing;
+      last_status_ = "serving, " + std::to_string(ready) + " workers";
+      Log(LogLevel::kInfo) << "ready: " << ready << " workers accept requests";
+      NotifyServiceManager("READY=1", last_status_);
+      return;
+    }
+    std::string status;
+    if (phase_ == Phase::kServing) {
+      status = ready >= options_.workers ? "serving, " + std::to_string(ready) + " workers"
+                                         : "serving, " + counts + " workers ready";
+    } else {
+      status =
+          (phase_ == Phase::kStarting ? "starting: " : "reloading: ") + counts + " workers ready";
+    }
+    if (status != last_status_) {
+      last_status_ = status;
+      NotifyServiceManager("", status);
     }
   }
 
@@ -184,13 +240,25 @@ class Master {
   }
 
   void Reload(const Reloader& reload) {
+    // Before READY=1 the service manager still waits for the start, not for a reload.
+    const bool was_serving = phase_ == Phase::kServing;
+    if (was_serving) {
+      NotifyServiceManager(ReloadingState(), "reloading the configuration");
+    }
     try {
       auto [options, worker_main] = reload();
       options_ = options;
       worker_main_ = std::move(worker_main);
     } catch (const std::exception& error) {
       Log(LogLevel::kError) << "reload failed, keeping the running configuration: " << error.what();
+      // The running workers go on serving: the reload is over.
+      last_status_ =
+          "serving, " + std::to_string(ReadyCurrent()) + " workers; reload failed: " + error.what();
+      NotifyServiceManager(was_serving ? "READY=1" : "", last_status_);
       return;
+    }
+    if (was_serving) {
+      phase_ = Phase::kReloading;
     }
     // New workers start accepting before the old ones stop, so no request is refused.
     ++generation_;
@@ -206,6 +274,8 @@ class Master {
 
   int Shutdown() {
     Log(LogLevel::kInfo) << "stopping: letting " << workers_.size() << " workers finish";
+    NotifyServiceManager(
+        "STOPPING=1", "stopping: letting " + std::to_string(workers_.size()) + " workers finish");
     for (auto& [pid, worker] : workers_) {
       StopWorker(pid, worker);
     }
@@ -226,6 +296,9 @@ class Master {
   int64_t respawn_not_before_ms_ = 0;
   RetireGate retire_gate_;  // shared with the workers forked from here
   int64_t release_turn_at_ms_ = 0;
+  WorkerReadiness readiness_;  // likewise
+  Phase phase_ = Phase::kStarting;
+  std::string last_status_;
 };
 
 }  // namespace

@@ -29,12 +29,14 @@ Response CurrentErrorResponse(int retry_after_seconds) {
   } catch (const BackendError& error) {
     // The client learns only an incident id; the log has the detail under the same id.
     const std::string incident = HexEncode(RandomBytes(4));
-    Log(LogLevel::kError) << "incident " << incident << ": " << error.what();
+    Log(LogLevel::kError).Field("event", "incident").Field("incident", incident)
+        << "incident " << incident << ": " << error.what();
     return UnavailableResponse("\"server issue: database unavailable, incident " + incident + "\"",
                                retry_after_seconds);
   } catch (const std::exception& error) {
     const std::string incident = HexEncode(RandomBytes(4));
-    Log(LogLevel::kError) << "incident " << incident << ": unexpected: " << error.what();
+    Log(LogLevel::kError).Field("event", "incident").Field("incident", incident)
+        << "incident " << incident << ": unexpected: " << error.what();
     return TextResponse(500, "\"server error, incident " + incident + "\"");
   }
 }
@@ -50,9 +52,10 @@ Response Dispatcher::Handle(const Request& request) const {
   const int64_t request_time_cs = MsToCentiseconds(clock_.NowMs());
   const std::string client_address = ClientAddress(request, config_.server.trusted_proxies);
   UserId user_id = 0;
+  std::string path_user;
   Response response;
   try {
-    response = Dispatch(request, request_time_cs, client_address, user_id);
+    response = Dispatch(request, request_time_cs, client_address, user_id, path_user);
   } catch (const std::exception&) {
     response = CurrentErrorResponse(config_.server.retry_after_seconds);
   }
@@ -66,14 +69,32 @@ Response Dispatcher::Handle(const Request& request) const {
     const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
-    Log(LogLevel::kInfo) << client_address << ' ' << request.method << ' ' << request.path << " -> "
-                         << response.status << " user=" << user_id << " us=" << elapsed_us;
+    LogAccess(request, client_address, user_id, path_user, response.status, elapsed_us);
   }
   return response;
 }
 
+void Dispatcher::LogAccess(const Request& request, const std::string& client_address,
+                           UserId user_id, const std::string& path_user, int status,
+                           int64_t elapsed_us) const {
+  Log line(LogLevel::kInfo);
+  line.Field("event", "request")
+      .Field("client", client_address)
+      .Field("method", request.method)
+      .Field("path", request.path)
+      .Field("status", std::to_string(status))
+      .Field("user_id", std::to_string(user_id))
+      .Field("duration_us", std::to_string(elapsed_us));
+  if (!path_user.empty()) {
+    line.Field("user", path_user);
+  }
+  line << client_address << ' ' << request.method << ' ' << request.path << " -> " << status
+       << " user=" << user_id << " us=" << elapsed_us;
+}
+
 Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
-                              const std::string& client_address, UserId& user_id) const {
+                              const std::string& client_address, UserId& user_id,
+                              std::string& path_user) const {
   if (request.body_state == BodyState::kTooLarge) {
     return WeaveCodeResponse(413, WeaveError::kSizeLimitExceeded);
   }
@@ -93,6 +114,9 @@ Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
   const bool names_user = match.route->pattern.find("{user}") != std::string_view::npos;
   if (names_user && !IsValidUsername(params.user)) {
     throw BadRequest(WeaveError::kInvalidUsername, "invalid user name in path");
+  }
+  if (names_user) {
+    path_user = params.user;
   }
   if (config_.maintenance.read_only && request.method != "GET") {
     return UnavailableResponse("\"server issue: read-only maintenance\"",

@@ -29,8 +29,12 @@ class Dispatcher {
 
  private:
   // Routes and authenticates, then runs the endpoint; may throw the errors.h family.
+  // path_user: the valid user name the path names, for the access log.
   Response Dispatch(const Request& request, int64_t request_time_cs,
-                    const std::string& client_address, UserId& user_id) const;
+                    const std::string& client_address, UserId& user_id,
+                    std::string& path_user) const;
+  void LogAccess(const Request& request, const std::string& client_address, UserId user_id,
+                 const std::string& path_user, int status, int64_t elapsed_us) const;
 
   // Set at construction
   const Config& config_;

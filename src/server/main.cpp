@@ -47,13 +47,14 @@ std::string DefaultConfigPath() {
 weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
                                  const std::shared_ptr<weave::UpkeepTurn>& upkeep,
                                  weave::VerifiedLogins* logins) {
-  return [config, listen_fd, upkeep, logins](weave::RetireGate* retire_gate) {
+  return [config, listen_fd, upkeep, logins](const weave::WorkerHooks& hooks) {
     try {
-      weave::InitLog(config.log.level, config.log.file);
+      weave::InitLog(config.log.level, config.log.file, config.log.format);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
       weave::App app(config, logins);  // each worker owns its own database connection
       weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
-                                   config.server.max_requests_per_worker, retire_gate};
+                                   config.server.max_requests_per_worker, hooks.retire_gate};
+      options.on_ready = hooks.ready;
       // Wakes up for upkeep even when no request comes.
       options.idle_wakeup_ms =
           config.upkeep.enabled ? int64_t{config.upkeep.interval_seconds} * 1000 : 0;
@@ -76,7 +77,7 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
   weave::Config config = weave::LoadConfigFile(config_path);
   // Before anything starts, so that -t reports a bad auth section too.
   weave::CheckAuthConfig(config.auth);
-  weave::InitLog(config.log.level, config.log.file);
+  weave::InitLog(config.log.level, config.log.file, config.log.format);
   for (const std::string& warning : weave::ConfigWarnings(config, config_path)) {
     weave::Log(weave::LogLevel::kWarning) << warning;
     if (check_only) {
@@ -121,7 +122,7 @@ int Serve(const weave::Config& config, const std::string& config_path) {
   weave::SharedLoginTable logins(static_cast<size_t>(config.auth.shared_logins));
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
-    return MakeWorkerMain(config, listen_fd, upkeep, &logins)(nullptr);
+    return MakeWorkerMain(config, listen_fd, upkeep, &logins)(weave::WorkerHooks{});
   }
   const weave::MasterOptions options{config.server.workers, config.server.shutdown_timeout_seconds};
   return weave::RunMaster(options, MakeWorkerMain(config, listen_fd, upkeep, &logins),
