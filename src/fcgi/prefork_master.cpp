@@ -18,6 +18,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "fcgi/retire_gate.h"
 
 namespace weave {
@@ -141,9 +142,14 @@ class Master {
         Log(LogLevel::kInfo) << "worker " << pid << " retired; replacing it";
         release_turn_at_ms_ = MonotonicMs() + kRetireSpacingMs;
       }
-      if (worker.stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        continue;  // asked to stop, or recycled after max_requests
+      if (worker.stopping) {
+        continue;  // asked to stop (a reload or shutdown)
       }
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        CountMetric(MetricEvent::kWorkerRetired);  // recycled after max_requests
+        continue;
+      }
+      CountMetric(MetricEvent::kWorkerDied);
       Log(LogLevel::kError) << "worker " << pid << " died ("
                             << (WIFSIGNALED(status) ? "signal " : "exit ")
                             << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status))

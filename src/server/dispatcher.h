@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "auth/login_guard.h"
 #include "core/clock.h"
@@ -29,14 +30,17 @@ class Dispatcher {
 
  private:
   // Routes and authenticates, then runs the endpoint; may throw the errors.h family.
+  // route_slot: the metrics slot of the matched row (core/metrics.h), set once matched.
   Response Dispatch(const Request& request, int64_t request_time_cs,
-                    const std::string& client_address, UserId& user_id) const;
+                    const std::string& client_address, UserId& user_id, int& route_slot) const;
 
   // Set at construction
   const Config& config_;
   const RouteTable<Endpoint> routes_;
   LoginGuard& logins_;
   const Clock& clock_;
+  // Metrics slots: one per row of routes_, in order, then one for unmatched paths.
+  const std::vector<int> route_slots_;
 };
 
 }  // namespace weave
