@@ -41,10 +41,13 @@ RUN_PACKAGES="nginx-light"
 # tests move a running server's clock (libfaketime). The Galera suite runs a cluster
 # (galera-4; a rejoining node's transfer script needs socat and mariadb-backup). CI compiles
 # through ccache, so that its second build (without MySQL and LDAP) reuses the first's objects.
+# The metrics test parses /__metrics__ with the Prometheus client's own parser
+# (python3-prometheus-client).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
 chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd
 strace e2fsprogs mount groff-base dpkg-dev debhelper lintian libfaketime galera-4 socat
-mariadb-backup memcached redis-server ccache"
+mariadb-backup memcached redis-server ccache
+python3-prometheus-client"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace weave {
 namespace {
@@ -88,6 +89,7 @@ bool LoginGuard::MayTry(std::string_view username, const EventSource& source,
         trust_seconds_ <= 0 || !failures_.IsTrustedAddress(username, keys.address, trust_seconds_);
   }
   if (refused) {
+    CountMetric(MetricEvent::kLockout);
     LogSecurityEvent(SecurityEvent::kAccountLocked, username, source);
   }
   return !refused;

@@ -300,6 +300,20 @@ struct LimitsConfig {
   int64_t batch_max_bytes = int64_t{1024} * 1024;
 };
 
+// Metrics for monitoring (core/metrics.h): a Prometheus endpoint and a statsd target.
+struct MetricsConfig {
+  // Serve GET /__metrics__ (Prometheus text format) to the addresses in `allow`.
+  bool enabled = false;
+  // Addresses and networks (CIDR) that may scrape, compared with the FastCGI REMOTE_ADDR
+  // (the address nginx or Apache saw, never X-Forwarded-For). Everyone else gets 404.
+  std::vector<std::string> allow = {"127.0.0.1", "::1"};
+  // "host:port" of a statsd server that every request and event is pushed to over UDP.
+  // Empty: none. Read at start; a reload keeps the target the server started with.
+  std::string statsd;
+  // First part of every statsd metric name.
+  std::string statsd_prefix = "weave";
+};
+
 // A shared cache in front of the database (src/cache, src/storage/caching_storage.h).
 struct CacheConfig {
   // memcached://host:port (several: keys spread by consistent hashing),
@@ -340,6 +354,7 @@ struct Config {
   SecurityLogConfig security_log;
   UpkeepConfig upkeep;
   CacheConfig cache;
+  MetricsConfig metrics;
   // Filled by the loader: the key paths of secrets written in the file itself rather than
   // read from a *_file (for the warning about a configuration file others can read).
   std::vector<std::string> inline_secrets;

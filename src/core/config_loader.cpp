@@ -2,6 +2,7 @@
 #include "core/config_loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -9,7 +10,9 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/address_list.h"
 #include "core/errors.h"
+#include "core/statsd.h"
 
 namespace weave {
 namespace {
@@ -588,6 +591,32 @@ void ApplyCache(const YAML::Node& node, CacheConfig& cache) {
   }
 }
 
+void ApplyMetrics(const YAML::Node& node, MetricsConfig& metrics) {
+  Section("metrics")
+      .Bool("enabled", &metrics.enabled)
+      .TextList("allow", &metrics.allow)
+      .Text("statsd", &metrics.statsd)
+      .Text("statsd_prefix", &metrics.statsd_prefix)
+      .Apply(node);
+  try {
+    AddressList{metrics.allow};
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError("metrics.allow", error.what());
+  }
+  std::string host;
+  std::string port;
+  if (!metrics.statsd.empty() && !SplitStatsdTarget(metrics.statsd, &host, &port)) {
+    throw ConfigError("metrics.statsd", "expected host:port (\"[v6]:port\" for IPv6)");
+  }
+  const bool name_like =
+      std::all_of(metrics.statsd_prefix.begin(), metrics.statsd_prefix.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+      });
+  if (metrics.statsd_prefix.empty() || metrics.statsd_prefix.size() > 64 || !name_like) {
+    throw ConfigError("metrics.statsd_prefix", "1 to 64 of A-Z a-z 0-9 . _ -");
+  }
+}
+
 Config Load(const YAML::Node& root) {
   Config config;
   // Binds a section's Apply function to its part of config.
@@ -610,6 +639,7 @@ Config Load(const YAML::Node& root) {
       .Child("security_log", apply(ApplySecurityLog, config.security_log))
       .Child("upkeep", apply(ApplyUpkeep, config.upkeep))
       .Child("cache", apply(ApplyCache, config.cache))
+      .Child("metrics", apply(ApplyMetrics, config.metrics))
       .Apply(root);
   ReadSecretFiles(root, config);
   const CaptchaConfig& captcha = config.registration.captcha;

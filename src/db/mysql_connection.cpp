@@ -21,6 +21,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "db/db_errors.h"
 
 namespace weave {
 namespace {
@@ -70,12 +71,12 @@ bool IsLockConflict(const sql::SQLException& error) {
 // The exception for error: TransactionConflict for a lock conflict, else BackendError.
 [[noreturn]] void ThrowFor(const sql::SQLException& error, std::string_view what) {
   if (IsLockConflict(error)) {
-    throw TransactionConflict(error.getErrorCode() == kLockWaitTimeout
-                                  ? TransactionConflict::Kind::kLockWaitTimeout
-                                  : TransactionConflict::Kind::kDeadlock,
-                              Describe(error, what));
+    ThrowTransactionConflict(error.getErrorCode() == kLockWaitTimeout
+                                 ? TransactionConflict::Kind::kLockWaitTimeout
+                                 : TransactionConflict::Kind::kDeadlock,
+                             Describe(error, what));
   }
-  throw BackendError(Describe(error, what));
+  ThrowDatabaseError(Describe(error, what));
 }
 
 // True for statements that return rows (executeQuery), false for the rest (executeUpdate).
@@ -287,7 +288,7 @@ class MysqlStatement final : public SqlStatement {
       } else if (std::holds_alternative<Null>(value)) {
         prepared_->setNull(position, sql::DataType::VARCHAR);
       } else {
-        throw BackendError("mysql: parameter " + std::to_string(parameter + 1) +
+        ThrowDatabaseError("mysql: parameter " + std::to_string(parameter + 1) +
                            " not bound in: " + text_);
       }
     }
@@ -313,13 +314,13 @@ class MysqlStatement final : public SqlStatement {
   Value& Slot(int index) {
     const auto at = static_cast<size_t>(index);
     if (index < 0 || at >= values_.size()) {
-      throw BackendError("mysql: no parameter " + std::to_string(index + 1) + " in: " + text_);
+      ThrowDatabaseError("mysql: no parameter " + std::to_string(index + 1) + " in: " + text_);
     }
     return values_[at];
   }
   uint32_t Column(int column) const {
     if (!rows_) {
-      throw BackendError("mysql: no row to read in: " + text_);
+      ThrowDatabaseError("mysql: no row to read in: " + text_);
     }
     return static_cast<uint32_t>(column + 1);
   }
@@ -511,7 +512,7 @@ void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
     const std::string where = config_.unix_socket.empty()
                                   ? server.host + ":" + std::to_string(server.port)
                                   : config_.unix_socket;
-    throw BackendError(Describe(error, "connect to " + where));
+    ThrowDatabaseError(Describe(error, "connect to " + where));
   }
 }
 
@@ -531,7 +532,7 @@ void MysqlConnection::Disconnect() {
 
 void MysqlConnection::EnsureConnected() {
   if (in_transaction_ && !connection_) {
-    throw BackendError("mysql: the connection was lost inside a transaction");
+    ThrowDatabaseError("mysql: the connection was lost inside a transaction");
   }
   if (connection_ && suspect_) {
     bool alive = false;
@@ -542,7 +543,7 @@ void MysqlConnection::EnsureConnected() {
     if (!alive) {
       if (in_transaction_) {
         Disconnect();
-        throw BackendError("mysql: the connection was lost inside a transaction");
+        ThrowDatabaseError("mysql: the connection was lost inside a transaction");
       }
       Disconnect();
     }
@@ -587,8 +588,8 @@ void MysqlConnection::Execute(MysqlStatement& statement) {
       if (lost && in_transaction_) {
         // Nothing of the transaction was committed: the caller may run it again, on a new
         // connection (a lost COMMIT is another matter: see Commit).
-        throw TransactionConflict(TransactionConflict::Kind::kConnectionLost,
-                                  Describe(error, "execute"));
+        ThrowTransactionConflict(TransactionConflict::Kind::kConnectionLost,
+                                 Describe(error, "execute"));
       }
       ThrowFor(error, "execute");
     }
@@ -605,7 +606,7 @@ void MysqlConnection::ExecuteDirect(const std::string& sql, bool may_retry) {
       if (HandleLost(error) && may_retry && !in_transaction_ && attempt == 0) {
         continue;
       }
-      throw BackendError(Describe(error, sql.substr(0, sql.find_first_of("\n("))));
+      ThrowDatabaseError(Describe(error, sql.substr(0, sql.find_first_of("\n("))));
     }
   }
 }
@@ -636,7 +637,7 @@ void MysqlConnection::BeginWrite() {
 void MysqlConnection::Commit() {
   if (!connection_) {
     in_transaction_ = false;
-    throw BackendError("mysql: the connection was lost inside a transaction");
+    ThrowDatabaseError("mysql: the connection was lost inside a transaction");
   }
   try {
     direct_->execute("COMMIT");
@@ -705,7 +706,7 @@ int64_t MysqlConnection::LastInsertId() {
   const bool found = query->Step();
   // A new connection has no last insert id: an answer from one would be a wrong 0.
   if (!found || generation != generation_) {
-    throw BackendError("mysql: the connection was lost before LAST_INSERT_ID()");
+    ThrowDatabaseError("mysql: the connection was lost before LAST_INSERT_ID()");
   }
   return query->ColumnInt(0);
 }

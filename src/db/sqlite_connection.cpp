@@ -16,6 +16,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "db/db_errors.h"
 
 namespace weave {
 namespace {
@@ -66,7 +67,7 @@ std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
 }
 
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
-  throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
+  ThrowDatabaseError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
 }
 
 class SqliteStatement final : public SqlStatement {
@@ -156,7 +157,7 @@ SqliteConnection::LockFile::LockFile(const std::string& path)
     fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   }
   if (fd_ < 0) {
-    throw BackendError("sqlite: cannot open " + path + ": " + std::strerror(errno));
+    ThrowDatabaseError("sqlite: cannot open " + path + ": " + std::strerror(errno));
   }
 }
 
@@ -167,7 +168,7 @@ SqliteConnection::LockFile::~LockFile() {
 void SqliteConnection::LockFile::Lock() {
   while (flock(fd_, LOCK_EX) != 0) {
     if (errno != EINTR) {
-      throw BackendError(std::string("sqlite: write lock: ") + std::strerror(errno));
+      ThrowDatabaseError(std::string("sqlite: write lock: ") + std::strerror(errno));
     }
   }
 }
@@ -302,7 +303,7 @@ void SqliteConnection::Execute(const char* sql) {
   if (rc != SQLITE_OK) {
     const std::string message = error != nullptr ? error : "unknown error";
     sqlite3_free(error);
-    throw BackendError("sqlite: " + message);
+    ThrowDatabaseError("sqlite: " + message);
   }
 }
 

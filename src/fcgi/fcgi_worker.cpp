@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "fcgi/retire_gate.h"
 
 namespace weave {
@@ -182,7 +185,49 @@ bool IdleUntilConnection(int listen_fd, int64_t timeout_ms, const sigset_t& stop
   return wait == Wait::kAccept;
 }
 
+// Counts the request's wait for a worker, when the web server told when it was handed over.
+void ObserveQueueWait(char** envp) {
+  const std::string_view start = Param(envp, "WEAVE_QUEUE_START");
+  if (start.empty()) {
+    return;
+  }
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (const auto waited = QueueWaitUs(start, now_us)) {
+    ObserveQueueWaitMetric(*waited);
+  }
+}
+
 }  // namespace
+
+std::optional<int64_t> QueueWaitUs(std::string_view start, int64_t now_us) {
+  constexpr int64_t kMaxWaitUs = int64_t{3600} * 1000000;
+  const size_t dot = start.find('.');
+  const std::string_view whole = start.substr(0, dot);
+  const std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view() : start.substr(dot + 1);
+  int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (whole.empty() || error != std::errc() || end != whole.data() + whole.size() || seconds < 0 ||
+      seconds > INT64_MAX / 1000000 - 1 || fraction.size() > 9) {
+    return std::nullopt;
+  }
+  int64_t micros = seconds * 1000000;
+  int64_t scale = 100000;
+  for (const char digit : fraction) {
+    if (digit < '0' || digit > '9') {
+      return std::nullopt;
+    }
+    micros += (digit - '0') * scale;
+    scale /= 10;
+  }
+  const int64_t wait = now_us - micros;
+  if (wait > kMaxWaitUs || wait < -kMaxWaitUs) {
+    return std::nullopt;
+  }
+  return std::max<int64_t>(wait, 0);
+}
 
 int64_t JitteredLimit(int64_t max_requests) {
   if (max_requests <= 0) {
@@ -264,6 +309,7 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     // write that a signal interrupts, so the request in flight would break.
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ++served;
+    ObserveQueueWait(fcgi.envp);
     Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
     const bool input_consumed = ReadRequestBody(fcgi, options.max_body_bytes, request);
     WriteResponse(fcgi.out, handler(request));

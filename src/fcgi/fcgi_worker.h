@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "http/request.h"
 #include "http/response.h"
@@ -40,6 +42,13 @@ using IdleHandler = std::function<void()>;
 // exit code.
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle = {});
+
+// How long a request waited for a worker, in microseconds: now_us (the wall clock when a
+// worker accepted it) minus the web server's WEAVE_QUEUE_START parameter, seconds since the
+// epoch with a fraction (nginx: `fastcgi_param WEAVE_QUEUE_START $msec;`). nullopt when the
+// parameter is absent or malformed, or more than an hour off (clocks apart); a start a
+// little in the future (the web server's clock is read coarsely) is a wait of 0.
+std::optional<int64_t> QueueWaitUs(std::string_view start, int64_t now_us);
 
 // Builds a Request from CGI parameters (NAME=value strings, null-terminated array).
 // Exposed for tests. The body is not read here.

@@ -19,6 +19,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/service_notify.h"
+#include "core/metrics.h"
 #include "fcgi/retire_gate.h"
 #include "fcgi/worker_readiness.h"
 
@@ -155,9 +156,14 @@ class Master {
         Log(LogLevel::kInfo) << "worker " << pid << " retired; replacing it";
         release_turn_at_ms_ = MonotonicMs() + kRetireSpacingMs;
       }
-      if (worker.stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        continue;  // asked to stop, or recycled after max_requests
+      if (worker.stopping) {
+        continue;  // asked to stop (a reload or shutdown)
       }
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        CountMetric(MetricEvent::kWorkerRetired);  // recycled after max_requests
+        continue;
+      }
+      CountMetric(MetricEvent::kWorkerDied);
       Log(LogLevel::kError).Field("event", "worker_died").Field("worker", std::to_string(pid))
           << "worker " << pid << " died (" << (WIFSIGNALED(status) ? "signal " : "exit ")
           << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)) << "); replacing it";

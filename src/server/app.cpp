@@ -78,9 +78,14 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                     mailer_,
                     [this](UserId user) { storage_.DeleteStorage(user); },
                     nodes_},
-      dispatcher_(config_, BuildRoutes(), logins_, clock_) {}
+      dispatcher_(config_, BuildRoutes(), logins_, clock_),
+      metrics_access_(config_.metrics),
+      metrics_dispatcher_(metrics_access_.Enabled()
+                              ? std::optional<Dispatcher>(std::in_place, config_, BuildRoutes(true),
+                                                          logins_, clock_)
+                              : std::nullopt) {}
 
-RouteTable<Endpoint> App::BuildRoutes() {
+RouteTable<Endpoint> App::BuildRoutes(bool with_metrics) {
   const RoleParts parts = PartsOf(config_.server.role);
   std::vector<RouteRow<Endpoint>> routes;
   if (parts.storage) {
@@ -99,6 +104,9 @@ RouteTable<Endpoint> App::BuildRoutes() {
     }
   }
   routes.push_back(HeartbeatRoute(storage_, *accounts_.cached));
+  if (with_metrics) {
+    routes.push_back(MetricsRoute());
+  }
   return RouteTable<Endpoint>(std::move(routes));
 }
 
@@ -107,6 +115,9 @@ Response App::Serve(const Request& request) {
   std::optional<RequestScope> accounts_scope;
   if (accounts_connection_) {
     accounts_scope.emplace(*accounts_connection_);
+  }
+  if (metrics_dispatcher_ && metrics_access_.Allows(request)) {
+    return metrics_dispatcher_->Handle(request);
   }
   return dispatcher_.Handle(request);
 }

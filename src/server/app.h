@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "auth/account_store.h"
 #include "auth/login_failures.h"
@@ -18,6 +19,7 @@
 #include "reg/mailer.h"
 #include "reg/registration_api.h"
 #include "server/dispatcher.h"
+#include "server/metrics_endpoint.h"
 #include "storage/caching_storage.h"
 #include "storage/sql_storage.h"
 #include "storage/storage_api.h"
@@ -70,7 +72,8 @@ class App {
   RegServices& Registration() { return reg_services_; }
 
  private:
-  RouteTable<Endpoint> BuildRoutes();
+  // with_metrics: also /__metrics__ (for the addresses metrics.allow lets see it).
+  RouteTable<Endpoint> BuildRoutes(bool with_metrics = false);
 
   // Destroyed in reverse order: dispatcher, parts, back ends, connection, config.
   const Config config_;
@@ -93,6 +96,10 @@ class App {
   SmtpMailer mailer_;
   RegServices reg_services_;
   const Dispatcher dispatcher_;
+  // With metrics.enabled: the same routes and /__metrics__, for allowed addresses only; the
+  // others are answered by dispatcher_, to which the path does not exist (404, never 405).
+  const MetricsAccess metrics_access_;
+  const std::optional<Dispatcher> metrics_dispatcher_;
 };
 
 }  // namespace weave

@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/weave_timestamp.h"
 #include "http/forwarded.h"
 
@@ -41,11 +42,25 @@ Response CurrentErrorResponse(int retry_after_seconds) {
   }
 }
 
+// Registers every row's metric name (at start-up, not per request), then "unmatched".
+std::vector<int> RegisterRouteSlots(const RouteTable<Endpoint>& routes) {
+  std::vector<int> slots;
+  for (const RouteRow<Endpoint>& row : routes.Rows()) {
+    slots.push_back(RegisterRouteMetric(row.method, RouteMetricName(row.pattern)));
+  }
+  slots.push_back(RegisterRouteMetric("any", "unmatched"));
+  return slots;
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(const Config& config, RouteTable<Endpoint> routes, LoginGuard& logins,
                        const Clock& clock)
-    : config_(config), routes_(std::move(routes)), logins_(logins), clock_(clock) {}
+    : config_(config),
+      routes_(std::move(routes)),
+      logins_(logins),
+      clock_(clock),
+      route_slots_(RegisterRouteSlots(routes_)) {}
 
 Response Dispatcher::Handle(const Request& request) const {
   const auto started = std::chrono::steady_clock::now();
@@ -53,9 +68,11 @@ Response Dispatcher::Handle(const Request& request) const {
   const std::string client_address = ClientAddress(request, config_.server.trusted_proxies);
   UserId user_id = 0;
   std::string path_user;
+  int route_slot = route_slots_.back();
   Response response;
   try {
-    response = Dispatch(request, request_time_cs, client_address, user_id, path_user);
+    response =
+        Dispatch(request, request_time_cs, client_address, user_id, path_user, route_slot);
   } catch (const std::exception&) {
     response = CurrentErrorResponse(config_.server.retry_after_seconds);
   }
@@ -65,10 +82,11 @@ Response Dispatcher::Handle(const Request& request) const {
   if (response.Header("X-Weave-Timestamp") == nullptr) {
     response.SetHeader("X-Weave-Timestamp", FormatTimestamp(request_time_cs));
   }
+  const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+  ObserveRequestMetric(route_slot, response.status, elapsed_us);
   if (config_.log.access_log && LogEnabled(LogLevel::kInfo)) {
-    const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
     LogAccess(request, client_address, user_id, path_user, response.status, elapsed_us);
   }
   return response;
@@ -94,7 +112,7 @@ void Dispatcher::LogAccess(const Request& request, const std::string& client_add
 
 Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
                               const std::string& client_address, UserId& user_id,
-                              std::string& path_user) const {
+                              std::string& path_user, int& route_slot) const {
   if (request.body_state == BodyState::kTooLarge) {
     return WeaveCodeResponse(413, WeaveError::kSizeLimitExceeded);
   }
@@ -110,6 +128,7 @@ Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
     response.SetHeader("Allow", match.allowed_methods);
     return response;
   }
+  route_slot = route_slots_[static_cast<size_t>(match.route - routes_.Rows().data())];
   const PathParams& params = match.params;
   const bool names_user = match.route->pattern.find("{user}") != std::string_view::npos;
   if (names_user && !IsValidUsername(params.user)) {

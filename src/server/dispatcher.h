@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "auth/login_guard.h"
 #include "core/clock.h"
@@ -29,10 +30,11 @@ class Dispatcher {
 
  private:
   // Routes and authenticates, then runs the endpoint; may throw the errors.h family.
-  // path_user: the valid user name the path names, for the access log.
+  // path_user: the valid user name the path names, for the access log; route_slot: the
+  // metrics slot of the matched row (core/metrics.h), set once matched.
   Response Dispatch(const Request& request, int64_t request_time_cs,
-                    const std::string& client_address, UserId& user_id,
-                    std::string& path_user) const;
+                    const std::string& client_address, UserId& user_id, std::string& path_user,
+                    int& route_slot) const;
   void LogAccess(const Request& request, const std::string& client_address, UserId user_id,
                  const std::string& path_user, int status, int64_t elapsed_us) const;
 
@@ -41,6 +43,8 @@ class Dispatcher {
   const RouteTable<Endpoint> routes_;
   LoginGuard& logins_;
   const Clock& clock_;
+  // Metrics slots: one per row of routes_, in order, then one for unmatched paths.
+  const std::vector<int> route_slots_;
 };
 
 }  // namespace weave

@@ -13,7 +13,9 @@
 #include "core/config_loader.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/security_log.h"
+#include "core/statsd.h"
 #include "db/make_connection.h"
 #include "fcgi/fcgi_worker.h"
 #include "fcgi/prefork_master.h"
@@ -120,6 +122,17 @@ int Serve(const weave::Config& config, const std::string& config_path) {
   // login table's size stays until a restart (a reload keeps the table and its logins).
   const auto upkeep = std::make_shared<weave::UpkeepTurn>();
   weave::SharedLoginTable logins(static_cast<size_t>(config.auth.shared_logins));
+  // Counters every worker adds to, and the statsd target (both kept across reloads).
+  weave::MetricsTable metrics;
+  std::unique_ptr<weave::StatsdClient> statsd;
+  if (!config.metrics.statsd.empty()) {
+    statsd =
+        std::make_unique<weave::StatsdClient>(config.metrics.statsd, config.metrics.statsd_prefix);
+  }
+  weave::InstallMetrics(&metrics, statsd.get());
+  const struct Uninstall {
+    ~Uninstall() { weave::InstallMetrics(nullptr, nullptr); }
+  } uninstall;
   if (inherited && listen_fd == 0 && config.server.workers == 1) {
     // Under mod_fcgid the web server runs one process per concurrent request itself.
     return MakeWorkerMain(config, listen_fd, upkeep, &logins)(weave::WorkerHooks{});

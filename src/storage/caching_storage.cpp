@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace weave {
 namespace {
@@ -166,6 +167,7 @@ bool CachingStorage::Renew(UserId user, std::optional<int64_t> mark) {
   try {
     cache_.Set(Key(kGeneration, user), NewGeneration(), kEntryTtlSeconds);
   } catch (const CacheUnavailable& error) {
+    CountMetric(MetricEvent::kCacheError);
     Log(LogLevel::kDebug) << "cache: user " << user << " stays marked: " << error.what();
     return false;
   }
@@ -193,6 +195,7 @@ int64_t CachingStorage::ValidUntil(UserId user, int64_t now_s) {
 std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
                                    const std::function<Computed()>& compute) {
   if (!Trusted(user)) {
+    CountMetric(MetricEvent::kCacheMiss);  // a mark: the cache is not used for this user
     return compute().text;
   }
   const std::string generation_key = Key(kGeneration, user);
@@ -212,12 +215,16 @@ std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
       entry.remove_prefix(same ? generation.size() + 1 : entry.size());
       const auto valid_until = TakeInt(entry, '\n');
       if (same && valid_until && now_s < *valid_until) {
+        CountMetric(MetricEvent::kCacheHit);
         return std::string(entry);
       }
     }
   } catch (const CacheUnavailable&) {
+    CountMetric(MetricEvent::kCacheError);
+    CountMetric(MetricEvent::kCacheMiss);
     return compute().text;  // the back-off logged it
   }
+  CountMetric(MetricEvent::kCacheMiss);
   if (!generation.empty() && fresh_reads_) {
     fresh_reads_();  // the entry must include every write whose generation was replaced
   }
@@ -227,7 +234,8 @@ std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
       cache_.Set(entry_key,
                  generation + " " + std::to_string(computed.valid_until_s) + "\n" + computed.text,
                  kEntryTtlSeconds);
-    } catch (const CacheUnavailable&) {  // NOLINT(bugprone-empty-catch): the next reader computes
+    } catch (const CacheUnavailable&) {  // the next reader computes it
+      CountMetric(MetricEvent::kCacheError);
     }
   }
   return std::move(computed.text);

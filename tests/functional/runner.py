@@ -29,6 +29,7 @@ MODULES = [
     "test_hostile",  # its own server: the reruns on other back ends leave it out
     "test_faults",
     "test_upkeep",  # its own servers
+    "test_metrics",  # its own servers
     "test_crash",
 ]
 

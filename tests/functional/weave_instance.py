@@ -137,6 +137,9 @@ class Instance:
             base["server"]["public_url"] = "http://127.0.0.1:%d%s/" % (self.port, path_prefix)
         self.settings = merge(base, settings or {})
         self.env = None  # the server's environment (None: this process's)
+        # More nginx server blocks (text), added to the generated nginx.conf's http block;
+        # they may use the upstream "weave".
+        self.nginx_extra = ""
         self.server_proc = None
         self.nginx_proc = None
 
@@ -148,6 +151,9 @@ class Instance:
             ["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), nginx_dir, str(self.port),
              "unix:" + self.socket, ROOT],
             check=True, stdout=subprocess.PIPE, timeout=30).stdout
+        if self.nginx_extra:
+            conf = conf.rstrip()
+            conf = conf[:conf.rfind(b"}")] + self.nginx_extra.encode() + b"\n}\n"
         with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
             out.write(conf)
         with open(self.server_log, "ab") as log:

@@ -13,6 +13,7 @@
 
 #include "cache/cache_url.h"
 #include "cache_servers.h"
+#include "core/metrics.h"
 #include "db/make_connection.h"
 #include "storage/sql_storage.h"
 #include "test_support.h"
@@ -341,6 +342,30 @@ BOOST_AUTO_TEST_CASE(an_entry_is_never_computed_from_a_snapshot_older_than_its_g
       }
       const RequestScope next(*a.connection);
       BOOST_TEST((a.storage.GetCollectionTimestamps(kUser) == Values{{"history", t2}}));
+    }
+  }
+}
+
+// Metrics: a first read computes (a miss), the same read again comes from the cache (a hit),
+// a read after a write computes again.
+BOOST_AUTO_TEST_CASE(counts_cache_hits_and_misses) {
+  for (const Target& target : Targets()) {
+    BOOST_TEST_CONTEXT(target.name) {
+      Setup setup(target.url);
+      MetricsTable table;
+      InstallMetrics(&table, nullptr);
+      Storage& a = setup.a->storage;
+      a.GetCollectionTimestamps(kUser);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 1U);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 0U);
+      a.GetCollectionTimestamps(kUser);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
+      Put(setup.b->storage, "bookmarks", "x", "1", kNowS * 100);
+      a.GetCollectionTimestamps(kUser);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 2U);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheError) == 0U);
+      InstallMetrics(nullptr, nullptr);
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "auth/caching_account_backend.h"
 #include "auth/sql_user_store.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "db/make_connection.h"
 #include "db/sql_connection.h"
 #include "test_support.h"
@@ -112,6 +113,18 @@ BOOST_AUTO_TEST_CASE(a_guesser_at_the_owners_address_is_still_locked) {
   BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kAccepted));
   Guess("owner", "198.51.100.7", 3);
   BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kLocked));
+}
+
+// Metrics: each refusal by the lockout counts once; wrong passwords before it do not.
+BOOST_AUTO_TEST_CASE(lockouts_are_counted) {
+  MetricsTable table;
+  InstallMetrics(&table, nullptr);
+  Guess("owner", "198.51.100.7", 3);
+  BOOST_TEST(table.EventTotal(MetricEvent::kLockout) == 0U);
+  BOOST_TEST((Owner("198.51.100.7") == LoginStatus::kLocked));
+  Guess("owner", "198.51.100.7", 1);
+  BOOST_TEST(table.EventTotal(MetricEvent::kLockout) == 2U);
+  InstallMetrics(nullptr, nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(a_guessing_address_is_throttled_for_names_it_does_not_own) {

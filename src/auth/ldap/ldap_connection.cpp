@@ -12,9 +12,16 @@
 #include "auth/ldap/ldap_text.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace weave {
 namespace {
+
+// Every failure to reach or use the directory is counted (core/metrics.h), then thrown.
+[[noreturn]] void ThrowDirectoryError(const std::string& detail) {
+  CountMetric(MetricEvent::kDirectoryError);
+  throw BackendError(detail);
+}
 
 // A connection is reopened after this long, so a worker that failed over to a later URL
 // comes back to the first one.
@@ -159,7 +166,7 @@ class LdapConnection::Handle {
       const std::string detail = Describe(ld_.get(), code);
       Close();
       if (!reused || attempt > 0 || !IsWorthRetrying(code)) {
-        throw BackendError("ldap " + name_ + ": " + std::string(what) + ": " + detail);
+        ThrowDirectoryError("ldap " + name_ + ": " + std::string(what) + ": " + detail);
       }
       Log(LogLevel::kInfo) << "ldap " << name_ << ": connection lost (" << detail
                            << "), reconnecting";
@@ -182,7 +189,7 @@ class LdapConnection::Handle {
       const std::string detail = Describe(ld_.get(), code);
       Close();
       if (!reused || attempt > 0 || !IsWorthRetrying(code)) {
-        throw BackendError("ldap " + name_ + ": bind: " + detail);
+        ThrowDirectoryError("ldap " + name_ + ": bind: " + detail);
       }
     }
   }
@@ -190,13 +197,13 @@ class LdapConnection::Handle {
   // Runs op as whoever BindAs() last bound (no reconnect: that would lose the identity).
   int RunBound(std::string_view what, const Operation& op) {
     if (!ld_) {
-      throw BackendError("ldap " + name_ + ": " + std::string(what) + ": not connected");
+      ThrowDirectoryError("ldap " + name_ + ": " + std::string(what) + ": not connected");
     }
     const int code = op(ld_.get());
     if (IsConnectionError(code)) {
       const std::string detail = Describe(ld_.get(), code);
       Close();
-      throw BackendError("ldap " + name_ + ": " + std::string(what) + ": " + detail);
+      ThrowDirectoryError("ldap " + name_ + ": " + std::string(what) + ": " + detail);
     }
     return code;
   }
@@ -211,8 +218,8 @@ class LdapConnection::Handle {
         return;
       }
     }
-    throw BackendError("ldap " + name_ + ": " + std::string(what) + ": " +
-                       Describe(ld_.get(), code));
+    ThrowDirectoryError("ldap " + name_ + ": " + std::string(what) + ": " +
+                        Describe(ld_.get(), code));
   }
 
   void Close() {
@@ -242,7 +249,7 @@ class LdapConnection::Handle {
         const std::string detail = Describe(ld_.get(), code);
         Close();
         // Refused service credentials are the operator's problem, never the user's: 503.
-        throw BackendError("ldap " + name_ + ": bind as " + dn_ + ": " + detail);
+        ThrowDirectoryError("ldap " + name_ + ": bind as " + dn_ + ": " + detail);
       }
     }
     bound_as_self_ = true;
@@ -273,7 +280,7 @@ class LdapConnection::Handle {
       Log(LogLevel::kWarning) << "ldap " << name_ << ": " << detail;
       failures += (failures.empty() ? "" : "; ") + detail;
     }
-    throw BackendError("ldap " + name_ + ": no directory server answered (" + failures + ")");
+    ThrowDirectoryError("ldap " + name_ + ": no directory server answered (" + failures + ")");
   }
 
   int SetOptions(LDAP* ld, const std::string& url) const {

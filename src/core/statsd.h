@@ -1,0 +1,37 @@
+// A statsd push target: metric lines ("name:value|c", "name:value|ms") sent as UDP datagrams,
+// fire and forget, as Mozilla's Python servers did.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace weave {
+
+// Owns one non-blocking UDP socket connected to the target. Send never blocks, never
+// throws and never reports: a full socket buffer, an unreachable target or a refused port
+// drop the datagram. The socket is made before the workers fork and shared by them (each
+// datagram is sent whole).
+class StatsdClient {
+ public:
+  // target is "host:port" ("[v6]:port" for a literal IPv6 address); the name is resolved
+  // once, here. prefix starts every metric name ("weave" -> "weave.requests..."). Throws
+  // ConfigError when the target cannot be parsed or resolved, or the socket made.
+  StatsdClient(const std::string& target, std::string prefix);
+  ~StatsdClient();
+  StatsdClient(const StatsdClient&) = delete;
+  StatsdClient& operator=(const StatsdClient&) = delete;
+
+  const std::string& Prefix() const { return prefix_; }
+  // One datagram (lines separated by '\n').
+  void Send(std::string_view datagram) const;
+
+ private:
+  int fd_ = -1;
+  std::string prefix_;
+};
+
+// Splits "host:port" / "[v6]:port"; false when it is not of that form or the port is not
+// 1 to 65535. Exposed for the configuration check.
+bool SplitStatsdTarget(std::string_view target, std::string* host, std::string* port);
+
+}  // namespace weave
