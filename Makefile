@@ -273,11 +273,11 @@ soak: all $(BENCH_BINS)
 	@BUILD=$(BUILD) DB=$(DB) python3 bench/soak.py
 
 # Live moves between two storage nodes under the same verified load (bench/move_soak.py):
-# SOAK_S seconds (default 120) of the mix while users are moved and nodes evacuated; ends
-# with "move: A acknowledged, U moved users (M moves, V evacuations), L lost, E unexpected
-# errors".
+# SOAK_S seconds (default 120; DB=mysql: on MariaDB) of the mix while users are moved and
+# nodes evacuated; ends with "move: A acknowledged, U moved users (M moves, V evacuations),
+# L lost, E unexpected errors".
 soak-move: all $(BENCH_BINS)
-	@BUILD=$(BUILD) python3 bench/move_soak.py
+	@BUILD=$(BUILD) DB=$(DB) python3 bench/move_soak.py
 
 # The benchmark must fail against a server that acknowledges writes it drops.
 bench-selftest: all $(BENCH_BINS)
