@@ -74,7 +74,7 @@ CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WIT
 
 .PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools bench-statements \
-        bench-selftest soak format \
+        bench-selftest soak soak-move format \
         format-check tidy compdb clean
 
 MAN_PAGES := $(BUILD)/man/weave-server.8 $(BUILD)/man/weave-admin.8 $(BUILD)/man/weave.yaml.5
@@ -162,8 +162,13 @@ FUZZ_SECONDS ?= 60
 fuzz: deps-test $(GENERATED)
 	@sh tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
+# NODES=N: a registration server on PORT and N storage nodes on PORT+1... (SQLite, in
+# DATA/nodes), behind one nginx; REGISTRATION=open|invite|closed for its sign-ups.
+NODES ?=
 run: all deps-run
-	@sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"
+	@if [ -n "$(NODES)" ]; then REGISTRATION="$(REGISTRATION)" sh scripts/run-nodes.sh \
+	  "$(DATA)/nodes" "$(PORT)" "$(NODES)" "$(BUILD)"; \
+	else sh scripts/run.sh "$(DATA)" "$(PORT)" "$(CONFIG)" "$(DB)" "$(AUTH)"; fi
 
 # --- manual pages (scdoc); weave.yaml(5) takes its key list from README.md's table
 $(BUILD)/man/weave.yaml.5: doc/weave.yaml.5.scd README.md scripts/man-config.py | deps
@@ -274,6 +279,13 @@ bench-statements: $(ASAN_BUILD)/unit_tests
 # "soak: A acknowledged, L lost, F faults, E unexpected errors".
 soak: all $(BENCH_BINS)
 	@BUILD=$(BUILD) DB=$(DB) SOAK_AUTH=$(SOAK_AUTH) python3 bench/soak.py
+
+# Live moves between two storage nodes under the same verified load (bench/move_soak.py):
+# SOAK_S seconds (default 120; DB=mysql: on MariaDB) of the mix while users are moved and
+# nodes evacuated; ends with "move: A acknowledged, U moved users (M moves, V evacuations),
+# L lost, E unexpected errors".
+soak-move: all $(BENCH_BINS)
+	@BUILD=$(BUILD) DB=$(DB) python3 bench/move_soak.py
 
 # The benchmark must fail against a server that acknowledges writes it drops.
 bench-selftest: all $(BENCH_BINS)

@@ -491,6 +491,7 @@ class Soak:
                    "--timeout-ms", "30000", "--faults", "1", "--fault-log", self.fault_log,
                    "--check-all", "1", "--server-pid", str(self.server.pid),
                    "--nginx-pid", str(self.nginx.pid), "--json", self.load_json]
+        command = self.load_command(command)
         self.load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         campaign = None
         for raw in self.load.stdout:
@@ -506,6 +507,10 @@ class Soak:
         if campaign is not None:
             campaign.join()
         return self.load.returncode
+
+    def load_command(self, command):
+        """weave-load's command line (bench/move_soak.py adds to it)."""
+        return command
 
     def stop(self):
         for process in (self.nginx, self.server):
@@ -546,7 +551,7 @@ class Soak:
                 continue
             when, kind_of_request, status = float(parts[0]), parts[1], int(parts[2])
             retry_after, backoff = parts[3], parts[4]
-            why = self.expected_by(when, status, retry_after, backoff)
+            why = self.expected_by(when, status, retry_after, backoff, " ".join(parts[5:]))
             if why:
                 expected[why] = expected.get(why, 0) + 1
             else:
@@ -556,7 +561,8 @@ class Soak:
                     examples.append(line[:300])
         return expected, unexpected, examples
 
-    def expected_by(self, when, status, retry_after, backoff):
+    def expected_by(self, when, status, retry_after, backoff, request=""):
+        """Why the answer was expected (None: it was not); request is "METHOD PATH ..."."""
         for fault in self.faults:
             if fault["kind"] == "kill -9 worker" and status == 502 and \
                     fault["start"] - 0.5 <= when <= fault["end"] + 3:
@@ -682,8 +688,9 @@ class Soak:
         return 0 if lost == 0 and errors == 0 else 1
 
 
-def main():
-    soak = Soak()
+def main(campaign=Soak):
+    """Runs the campaign (this Soak, or bench/move_soak.py's subclass)."""
+    soak = campaign()
     status = 1
     try:
         for binary in (os.path.join(soak.build, "weave-server"),

@@ -73,6 +73,7 @@ run_suite "durability: sync bound, full disk, read-only, locked" \
   sh tests/functional/test_durability.sh "$build"
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
 run_suite "a registration server and two storage nodes behind nginx" sh tests/functional/test_nodes.sh "$build"
+run_suite "make run NODES=2 (scripts/run-nodes.sh)" sh tests/functional/test_run_nodes.sh "$build"
 if [ "$with_cache" = 1 ]; then
   run_suite "shared cache (memcached, Redis)" python3 tests/functional/test_cache.py "$build"
 else
@@ -91,6 +92,8 @@ fi
 if [ "$with_mysql" = 1 ]; then
   run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
   run_suite "three-node MariaDB Galera cluster" sh tests/cluster/run_galera.sh "$build"
+  run_suite "two storage nodes on MariaDB: assignment, moves, evacuation" \
+    env DB=mysql sh tests/functional/test_nodes.sh "$build"
 else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi
@@ -100,6 +103,7 @@ if [ "$with_ldap" = 1 ]; then
   run_suite "fault campaign under load (30 s soak, LDAP accounts, slapd paused)" \
     env SOAK_AUTH=ldap SOAK_S=30 SOAK_FAULT_EVERY=3 sh bench/test_soak.sh "$build"
 fi
+run_suite "live moves between two nodes under the verified load" sh bench/test_move_soak.sh "$build"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,6 +9,10 @@
 // against the faults it injected; --check-all 1 reads every record back at the end and
 // compares it with what was seeded and acknowledged since.
 //
+// Across storage nodes (bench/move_soak.py): --nodes 1 asks the User API's node/weave at
+// --url where each user's records live, and asks again after a 401 (the user was moved);
+// every node must be reachable through --url's host and port, each under a path of its own.
+//
 // Exit status: 0 all answers right, 1 wrong answers or errors, 2 usage or set-up failure.
 #include <unistd.h>
 
@@ -64,6 +68,7 @@ struct Options {
   bool faults = false;     // non-200 answers are logged for a fault campaign, not failures
   std::string fault_log;   // where they are logged
   bool check_all = false;  // read every record back at the end
+  bool nodes = false;      // users live on storage nodes named by node/weave
 };
 
 // Passwords follow a fixed rule so that bench/run.sh can create the accounts.
@@ -176,7 +181,8 @@ struct User {
   uint64_t number = 0;  // the seed key of its records
   std::string name;
   std::string authorization;
-  std::string base;  // prefix/1.1/name/
+  std::string base;         // prefix/1.1/name/ (with --nodes: the node's path/1.1/name/)
+  bool node_stale = false;  // --nodes: node/weave must be asked before the next request
   std::array<CollectionState, kCollectionCount> collections;
   std::array<int, kCollectionCount> seeded{};
 };
@@ -188,6 +194,7 @@ User MakeUser(const Run& run, uint64_t number, const std::string& name) {
   user.authorization = "Basic " + Base64(name + ":" + PasswordOf(name));
   user.base = run.target.prefix + "/1.1/" + name + "/";
   user.seeded = SplitRecords(run.options.records);
+  user.node_stale = run.options.nodes;
   return user;
 }
 
@@ -259,6 +266,15 @@ Task<HttpResponse> Call(Client& client, const std::string& type, HttpRequest req
   if (run.phase != nullptr) {
     run.phase->Record(type, response, http_ok);
   }
+  if (run.options.nodes && response.transport_ok && response.status == 401) {
+    // The node no longer holds this user (a move): as Firefox does, ask node/weave again.
+    for (User* user : client.users) {
+      user->node_stale = user->node_stale || what.find(" " + user->base) != std::string::npos;
+    }
+    if (client.scratch != nullptr && what.find(" " + client.scratch->base) != std::string::npos) {
+      client.scratch->node_stale = true;
+    }
+  }
   if (!http_ok && run.options.faults) {
     LogFaultAnswer(run, type, what, response);
   } else if (!response.transport_ok) {
@@ -282,6 +298,32 @@ std::optional<int64_t> HeaderTimestamp(const HttpResponse& response) {
 }
 
 constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag;
+
+// --nodes: asks node/weave for the user's node if it is not known (or no longer right) and
+// points the user's requests there. False while the user has no usable node: the answer
+// was not 200, "null" (every node full), or a node outside --url's host and port.
+Task<bool> EnsureNode(Client& client, User& user) {
+  Run& run = client.run;
+  if (!run.options.nodes || !user.node_stale) {
+    co_return true;
+  }
+  HttpRequest request;
+  request.target = run.target.prefix + "/user/1.0/" + user.name + "/node/weave";
+  const HttpResponse response = co_await Call(client, "node_lookup", std::move(request), false);
+  if (!Ok(response)) {
+    co_return false;
+  }
+  Target node;
+  std::string error;
+  if (!ParseTarget(response.body, node, error) || node.host_header != run.target.host_header) {
+    run.Failure("node_lookup", user.name + " node/weave: not a node behind " +
+                                   run.target.host_header + ": " + Printable(response.body));
+    co_return false;
+  }
+  user.base = node.prefix + "/1.1/" + user.name + "/";
+  user.node_stale = false;
+  co_return true;
+}
 
 std::optional<int64_t> NumberCs(const rapidjson::Value& value) {
   if (!value.IsString()) {  // numbers arrive as their text (kParseNumbersAsStringsFlag)
@@ -641,24 +683,29 @@ Task<void> Session(Client& client) {
   static constexpr std::array<int, 5> kGetWeights = {71, 15, 7, 4, 3};
   static constexpr std::array<int, 5> kPostWeights = {67, 18, 9, 4, 2};
   User& user = *client.users[client.rng.Below(client.users.size())];
+  if (!co_await EnsureNode(client, user)) {
+    co_return;
+  }
   co_await InfoCollections(client, user, "info_collections", false);
   if (client.rng.Uniform() < 0.6) {
     co_await MetaGlobal(client, user, "meta_global");
   }
-  const int gets = client.rng.Weighted(kGetWeights);
-  for (int i = 0; i < gets; ++i) {
+  // A 401 (the user moved) ends the session, as it ends a Firefox sync; the next one asks
+  // node/weave first.
+  const int gets = user.node_stale ? 0 : client.rng.Weighted(kGetWeights);
+  for (int i = 0; i < gets && !user.node_stale; ++i) {
     co_await DownloadNewer(client, user, static_cast<int>(client.rng.Below(kCollectionCount)),
                            "get_collection");
   }
-  const int posts = client.rng.Weighted(kPostWeights);
-  for (int i = 0; i < posts; ++i) {
+  const int posts = user.node_stale ? 0 : client.rng.Weighted(kPostWeights);
+  for (int i = 0; i < posts && !user.node_stale; ++i) {
     co_await PostTen(client, user, static_cast<int>(client.rng.Below(kCollectionCount)),
                      "post_collection");
   }
   if (client.rng.Uniform() < 0.01) {
     co_await DeleteSome(client, user, static_cast<int>(client.rng.Below(kCollectionCount)));
   }
-  if (client.rng.Uniform() < 0.01) {
+  if (client.rng.Uniform() < 0.01 && co_await EnsureNode(client, *client.scratch)) {
     co_await WipeScratch(client);
   }
 }
@@ -677,10 +724,14 @@ Task<void> WarmClient(Client& client) {
     // Several rounds so that each server worker has verified each password once.
     for (int round = 0; round < 16; ++round) {
       for (User* user : client.users) {
-        co_await InfoCollections(client, *user, "info_collections", true);
+        if (co_await EnsureNode(client, *user)) {
+          co_await InfoCollections(client, *user, "info_collections", true);
+        }
       }
     }
-    co_await RestockScratch(client);
+    if (co_await EnsureNode(client, *client.scratch)) {
+      co_await RestockScratch(client);
+    }
   } catch (const Stopped&) {
   }
 }
@@ -690,6 +741,11 @@ Task<void> WarmClient(Client& client) {
 Task<void> FinalVerifyClient(Client& client) {
   try {
     for (User* user : client.users) {
+      // Read from the node the user lives on now.
+      user->node_stale = client.run.options.nodes;
+      if (!co_await EnsureNode(client, *user)) {
+        continue;  // its pending records are read by the final check, or reported there
+      }
       for (int c = 0; c < kCollectionCount; ++c) {
         if (!user->collections[c].pending.empty()) {
           co_await DownloadNewer(client, *user, c, "get_collection");
@@ -708,6 +764,11 @@ Task<std::optional<std::unordered_map<std::string, Pending>>> ReadCollection(Cli
                                                                              User& user, int c) {
   const std::string path = std::string("storage/") + kCollections[c].name + "?full=1";
   for (int attempt = 0; attempt < 30; ++attempt) {
+    // --nodes: a 401 means the user moved meanwhile; the next try asks node/weave first.
+    if (!co_await EnsureNode(client, user)) {
+      usleep(500'000);
+      continue;
+    }
     HttpRequest request = Get(user, path);
     request.headers.emplace_back("Accept", "application/newlines");
     const HttpResponse response = co_await Call(client, "final_check", std::move(request));
@@ -793,6 +854,8 @@ Task<void> CheckCollection(Client& client, User& user, int c) {
 Task<void> CheckAllClient(Client& client) {
   try {
     for (User* user : client.users) {
+      user->node_stale = client.run.options.nodes;
+      co_await EnsureNode(client, *user);  // if it fails, the reads below report the records
       for (int c = 0; c < kCollectionCount; ++c) {
         co_await CheckCollection(client, *user, c);
       }
@@ -825,6 +888,9 @@ Task<void> PutOne(Client& client, User& user, const std::string& path, const std
 }
 
 Task<void> SeedUser(Client& client, User& user, SeedProgress& progress) {
+  if (!co_await EnsureNode(client, user)) {
+    co_return;  // counted as records not seeded
+  }
   HttpRequest wipe = Get(user, "storage");
   wipe.method = "DELETE";
   wipe.headers.emplace_back("X-Confirm-Delete", "1");
@@ -885,6 +951,9 @@ Task<void> SeedCheckClient(Client& client, SeedProgress& progress) {
   try {
     while (progress.next < progress.users->size()) {
       User& user = (*progress.users)[progress.next++];
+      if (!co_await EnsureNode(client, user)) {
+        continue;
+      }
       const HttpResponse counts =
           co_await Call(client, "seed_check", Get(user, "info/collection_counts"));
       if (Ok(counts)) {
@@ -1124,7 +1193,9 @@ void Usage() {
                "  --json FILE       write the results as JSON\n"
                "  --faults 1 --fault-log FILE   weave: log answers other than 200 there (a\n"
                "                    fault campaign judges them) instead of failing on them\n"
-               "  --check-all 1     weave: read every record back at the end\n";
+               "  --check-all 1     weave: read every record back at the end\n"
+               "  --nodes 1         weave: each user's node from node/weave at --url, asked\n"
+               "                    again after a 401 (all nodes behind --url's host:port)\n";
 }
 
 bool ParseOptions(int argc, char** argv, Options& options) {
@@ -1188,6 +1259,8 @@ bool ParseOptions(int argc, char** argv, Options& options) {
         options.fault_log = value;
       } else if (flag == "--check-all") {
         options.check_all = value == "1";
+      } else if (flag == "--nodes") {
+        options.nodes = value == "1";
       } else {
         std::cerr << "unknown option " << flag << "\n";
         return false;

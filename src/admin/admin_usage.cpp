@@ -47,6 +47,25 @@ void PrintCollections(const std::vector<CollectionUsage>& collections) {
   }
 }
 
+// Per storage node, when accounts are spread over nodes: users assigned against capacity.
+// (Records and bytes are in each node's own database: weave-admin -c NODE.yaml stats.)
+void PrintNodes(NodeDirectory& nodes) {
+  const std::vector<NodeInfo> list = nodes.List();
+  if (list.empty()) {
+    return;
+  }
+  std::cout << '\n'
+            << std::left << std::setw(40) << "node" << std::setw(10) << "state" << std::right
+            << std::setw(10) << "users" << std::setw(10) << "capacity" << std::setw(7) << "used"
+            << '\n';
+  for (const NodeInfo& node : list) {
+    const int64_t percent = node.capacity > 0 ? node.load * 100 / node.capacity : 100;
+    std::cout << std::left << std::setw(40) << node.url << std::setw(10) << node.state << std::right
+              << std::setw(10) << node.load << std::setw(10) << node.capacity << std::setw(6)
+              << percent << "%\n";
+  }
+}
+
 }  // namespace
 
 int RunUsageCommand(App& app, const std::vector<std::string>& args) {
@@ -87,8 +106,7 @@ int RunStatsCommand(App& app, const std::vector<std::string>& args) {
             << "bytes           " << bytes << '\n'
             << '\n';
   PrintCollections(collections);
-  // Per storage node: when accounts are spread over nodes, a table like the one above with
-  // one line per node goes here (users, records, bytes).
+  PrintNodes(app.Nodes());
   return kExitOk;
 }
 

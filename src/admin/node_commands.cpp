@@ -1,12 +1,16 @@
 // weave-admin nodes and users move: the operator's side of many storage nodes.
 #include "admin/node_commands.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <map>
 #include <memory>
 #include <stdexcept>
 
+#include "admin/admin_audit.h"
 #include "core/config_loader.h"
+#include "core/progress.h"
 #include "db/make_connection.h"
 #include "storage/user_move.h"
 
@@ -110,6 +114,7 @@ int MoveOne(App& app, NodeDatabases& databases, const std::string& username,
     app.Nodes().Reassign(username, to_url);
     app.Accounts().StoreNodeHost(username, NodeHost(to_url));
     std::cout << username << " had no node; now on " << to_url << '\n';
+    AuditAdminAction("users-move", username, "to " + to_url + ", no records");
     return 0;
   }
   if (*from_url == to_url) {
@@ -118,10 +123,16 @@ int MoveOne(App& app, NodeDatabases& databases, const std::string& username,
   }
   MoveRequest move{
       username, account->id, *from_url, to_url, &databases.For(*from_url), &databases.For(to_url)};
-  const MoveResult result = MoveUser(move, app.Nodes(), std::cout);
+  // The steps on standard output, the copy's progress on standard error (as the other
+  // long commands show theirs).
+  const MoveResult result =
+      MoveUser(move, app.Nodes(), {std::cout, std::cerr, isatty(STDERR_FILENO) != 0});
   app.Accounts().StoreNodeHost(username, NodeHost(to_url));
   std::cout << "moved " << username << ": " << result.records << " records, " << result.caught_up
             << " changes caught up\n";
+  AuditAdminAction(
+      "users-move", username,
+      "from " + *from_url + " to " + to_url + ", " + std::to_string(result.records) + " records");
   return 0;
 }
 
@@ -144,21 +155,32 @@ int Evacuate(App& app, NodeDatabases& databases, const std::string& url) {
     return NoSuchNode(url);
   }
   const std::vector<std::string> users = app.Nodes().UsersOf(url);
-  std::cout << "evacuating " << url << ": " << users.size() << " users\n";
-  size_t done = 0;
+  const auto total = static_cast<int64_t>(users.size());
+  std::cout << "evacuating " << url << ": " << total << " users\n";
+  int64_t done = 0;
+  // Written when the evacuation ends, however it ends: the users moved so far are moved.
+  const auto audit = [&url, &done, total] {
+    AuditAdminAction("nodes-evacuate", "",
+                     url + ": " + std::to_string(done) + " of " + std::to_string(total) + " users");
+  };
+  Progress progress = Progress::ForStderr("evacuating " + url, total);
   for (const std::string& username : users) {
     const auto target = EvacuationTarget(app.Nodes(), url);
     if (!target) {
-      std::cerr << "no other active node has room; " << users.size() - done << " users stay on "
-                << url << '\n';
+      std::cerr << "no other active node has room; " << total - done << " users stay on " << url
+                << '\n';
+      audit();
       return 1;
     }
     if (MoveOne(app, databases, username, *target) != 0) {
+      audit();
       return 1;
     }
-    ++done;
-    std::cout << "evacuated " << done << " of " << users.size() << " users\n";
+    progress.Update(++done);
   }
+  progress.Finish(done);
+  std::cout << "evacuated " << done << " of " << total << " users\n";
+  audit();
   return 0;
 }
 
@@ -179,13 +201,16 @@ int RunNodes(App& app, const std::vector<std::string>& args,
       std::cerr << "node " << url << " is listed already\n";
       return 1;
     }
+    AuditAdminAction("nodes-add", "", url + " capacity " + args[3]);
     return 0;
   }
   bool found = false;
+  std::string detail = url;
   if (verb == "set-capacity" || verb == "backoff") {
     Need(args, 4);
     const int64_t value = ParseCount(args[3]);
     found = verb == "backoff" ? nodes.SetBackoff(url, value) : nodes.SetCapacity(url, value);
+    detail += (verb == "backoff" ? " backoff " : " capacity ") + std::to_string(value);
   } else if (verb == "drain" || verb == "down" || verb == "up") {
     found = nodes.SetState(url, verb == "drain"  ? kNodeDraining
                                 : verb == "down" ? kNodeDown
@@ -196,7 +221,11 @@ int RunNodes(App& app, const std::vector<std::string>& args,
   } else {
     throw std::invalid_argument("unknown nodes command");
   }
-  return found ? 0 : NoSuchNode(url);
+  if (!found) {
+    return NoSuchNode(url);
+  }
+  AuditAdminAction("nodes-" + verb, "", detail);
+  return 0;
 }
 
 }  // namespace

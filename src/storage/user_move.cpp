@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/progress.h"
 #include "db/sql_dialect.h"
 
 namespace weave {
@@ -202,8 +203,10 @@ void ClearUser(SqlConnection& db, UserId user, bool frozen) {
 }
 
 // Copies every record in batches; returns the count.
-int64_t CopyAll(SqlConnection& from, SqlConnection& to, UserId user, std::ostream& progress) {
+int64_t CopyAll(SqlConnection& from, SqlConnection& to, UserId user, const MoveOutput& out) {
+  // The count is read before the copy: writes meanwhile may take it past 100 %.
   const int64_t total = CountRecords(from, user);
+  Progress progress("  copying records", total, out.progress, out.terminal);
   int64_t copied = 0;
   RecordKey after{-1, ""};
   for (;;) {
@@ -218,8 +221,9 @@ int64_t CopyAll(SqlConnection& from, SqlConnection& to, UserId user, std::ostrea
     transaction.Commit();
     copied += static_cast<int64_t>(rows.size());
     after = {rows.back().collection, rows.back().id};
-    progress << "  copied " << copied << " of about " << total << " records\n" << std::flush;
+    progress.Update(copied);
   }
+  progress.Finish(copied);
   return copied;
 }
 
@@ -283,34 +287,34 @@ void Freeze(SqlConnection& db, UserId user) {
 }
 
 // Copies, catches up and freezes; returns the result so far. The user is frozen on return.
-MoveResult CopyAndFreeze(const MoveRequest& move, std::ostream& progress) {
+MoveResult CopyAndFreeze(const MoveRequest& move, const MoveOutput& out) {
   SqlConnection& from = *move.from;
   SqlConnection& to = *move.to;
   MoveResult result;
   ClearUser(to, move.user, true);
-  CopyAll(from, to, move.user, progress);
+  CopyAll(from, to, move.user, out);
   for (int round = 0; round < kMaxRounds; ++round) {
     const int64_t changes = CopyDifferences(from, to, move.user);
     result.caught_up += changes;
-    progress << "  caught up " << changes << " changes made during the copy\n" << std::flush;
+    out.steps << "  caught up " << changes << " changes made during the copy\n" << std::flush;
     if (changes <= kSmallRound) {
       break;
     }
   }
   Freeze(from, move.user);
-  progress << "  writes paused on " << move.from_url << '\n' << std::flush;
+  out.steps << "  writes paused on " << move.from_url << '\n' << std::flush;
   return result;
 }
 
 }  // namespace
 
-MoveResult MoveUser(const MoveRequest& move, NodeDirectory& nodes, std::ostream& progress) {
-  progress << "moving " << move.username << " (id " << move.user << ") from " << move.from_url
-           << " to " << move.to_url << '\n'
-           << std::flush;
+MoveResult MoveUser(const MoveRequest& move, NodeDirectory& nodes, const MoveOutput& out) {
+  out.steps << "moving " << move.username << " (id " << move.user << ") from " << move.from_url
+            << " to " << move.to_url << '\n'
+            << std::flush;
   MoveResult result;
   try {
-    result = CopyAndFreeze(move, progress);
+    result = CopyAndFreeze(move, out);
     const int64_t changes = CopyDifferences(*move.from, *move.to, move.user);
     result.caught_up += changes;
     CopyCollections(*move.from, *move.to, move.user);
@@ -318,17 +322,17 @@ MoveResult MoveUser(const MoveRequest& move, NodeDirectory& nodes, std::ostream&
       throw BackendError("the copy differs from the frozen original");
     }
     result.records = CountRecords(*move.to, move.user);
-    progress << "  copied the last " << changes << " changes; " << result.records
-             << " records verified\n"
-             << std::flush;
+    out.steps << "  copied the last " << changes << " changes; " << result.records
+              << " records verified\n"
+              << std::flush;
     nodes.Reassign(move.username, move.to_url);
   } catch (...) {
     RunForUser(*move.from, "DELETE FROM frozen_users WHERE userid = ?", move.user);
     throw;
   }
-  progress << "  switched " << move.username << " to " << move.to_url << '\n' << std::flush;
+  out.steps << "  switched " << move.username << " to " << move.to_url << '\n' << std::flush;
   ClearUser(*move.from, move.user, false);
-  progress << "  removed the old copy from " << move.from_url << '\n' << std::flush;
+  out.steps << "  removed the old copy from " << move.from_url << '\n' << std::flush;
   return result;
 }
 

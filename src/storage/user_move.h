@@ -21,13 +21,21 @@ struct MoveRequest {
   SqlConnection* to = nullptr;
 };
 
+// Where a move reports: a line per step, and the copy's progress through core/progress.h (a
+// bar on a terminal, a line per tenth otherwise).
+struct MoveOutput {
+  std::ostream& steps;
+  std::ostream& progress;
+  bool terminal = false;  // progress is a terminal: draw a bar
+};
+
 struct MoveResult {
   int64_t records = 0;    // records on the new node at the switch
   int64_t caught_up = 0;  // records written or deleted during the copy, copied again
 };
 
-// Moves the user's records and then the user, in steps, printing a line per step (and per
-// batch of copied records) on progress:
+// Moves the user's records and then the user, in steps, writing a line per step on
+// out.steps and the copy's progress on out.progress:
 // 1. the user's records on the new node are cleared, then every record, collection name
 //    and collection time is copied in batches, while the old node keeps serving the user;
 // 2. what changed meanwhile is copied again (records compared by their stored fields,
@@ -40,6 +48,6 @@ struct MoveResult {
 //    is refused, never lost; a later move back to that node removes it.
 // A failure before step 4 unfreezes the user and leaves the assignment as it was. Throws
 // BackendError.
-MoveResult MoveUser(const MoveRequest& move, NodeDirectory& nodes, std::ostream& progress);
+MoveResult MoveUser(const MoveRequest& move, NodeDirectory& nodes, const MoveOutput& out);
 
 }  // namespace weave

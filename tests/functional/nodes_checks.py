@@ -4,7 +4,9 @@ the accounts in the registration server's.
 
 Environment: NODES_REG_URL, NODES_NODE1_URL, NODES_NODE2_URL (nginx ports, the node URLs
 ending in /), NODES_ADMIN (weave-admin), NODES_REG_CONFIG, NODES_NODE1_CONFIG,
-NODES_NODE2_CONFIG, NODES_NODE1_DB, NODES_NODE2_DB (SQLite files).
+NODES_NODE2_CONFIG, NODES_NODE1_DB, NODES_NODE2_DB (SQLite files; with NODES_DB=mysql the
+MariaDB of NODES_MYSQL_DIR (scripts/mariadb.sh) holds databases node1 and node2), NODES_SECURITY_LOG (the
+security log weave-admin writes with the registration server's configuration).
 Prints one line per test, then "N passed, N failed"; exit status 1 when any failed.
 """
 
@@ -60,6 +62,14 @@ def loads():
 
 
 def stored_ids(node, user_id):
+    if os.environ.get("NODES_DB") == "mysql":
+        database = "node1" if node == NODE1 else "node2"
+        result = subprocess.run(
+            ["sh", os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "mariadb.sh"),
+             "sql", os.environ["NODES_MYSQL_DIR"], "-N", "-e",
+             "SELECT count(*) FROM %s.wbo WHERE username = %d" % (database, user_id)],
+            capture_output=True, text=True, timeout=60, check=True)
+        return int(result.stdout.strip())
     with sqlite3.connect(DB_OF[node], timeout=30) as db:
         return db.execute("SELECT count(*) FROM wbo WHERE username = ?", (user_id,)).fetchone()[0]
 
@@ -244,6 +254,32 @@ class Nodes(WeaveTestCase):
         after = loads()
         self.assertEqual(after[source][:2], ("draining", 0))
         self.assertEqual(after[target][1], before[target][1] + users)
+
+    def test_9_node_actions_are_audited_and_counted(self):
+        with open(os.environ["NODES_SECURITY_LOG"]) as log:
+            events = [line for line in log if "|AdminAction|" in line]
+
+        def acts(action):
+            return [line for line in events if " act=%s " % action in line]
+
+        self.assertEqual(len(acts("nodes-add")), 2)  # the refused third add wrote none
+        self.assertTrue(any("msg=%s capacity 3" % NODE2 in line for line in acts("nodes-add")))
+        for action in ("nodes-set-capacity", "nodes-drain", "nodes-up", "nodes-down",
+                       "nodes-backoff"):
+            self.assertTrue(acts(action), action)
+        self.assertTrue(any("msg=%s backoff 300" % NODE1 in line or
+                            "msg=%s backoff 300" % NODE2 in line for line in acts("nodes-backoff")))
+        moves = acts("users-move")
+        self.assertTrue(any(" duser=mover " in line for line in moves), moves)
+        self.assertTrue(any(" duser=busy " in line and "records" in line for line in moves))
+        evacuations = acts("nodes-evacuate")
+        self.assertEqual(len(evacuations), 1)
+        self.assertIn("msg=%s: " % NODE2, evacuations[0])
+        # weave-admin stats: one line per node, users against capacity.
+        stats = admin("stats").stdout
+        for url, (state, used, capacity, _) in loads().items():
+            line = next(line for line in stats.splitlines() if line.startswith(url))
+            self.assertEqual(line.split()[1:4], [state, str(used), str(capacity)], stats)
 
 
 def main():

@@ -10,6 +10,10 @@
 # assignment by capacity (also under concurrent creations), draining, down, backoff, the 401
 # of a node that does not hold the user, a client-flow replay across users move, a move
 # under continuous writes, and nodes evacuate. The last line is "N passed, N failed".
+#
+# DB=mysql: the same on MariaDB (scripts/mariadb.sh, one throwaway server): the accounts in
+# database reg, each node's records in a database of its own (node1, node2), so moves copy
+# between MariaDB databases under InnoDB's locking (REPEATABLE READ, gap locks).
 # shellcheck source-path=SCRIPTDIR
 set -u
 # shellcheck source=../lib/harness.sh
@@ -23,14 +27,41 @@ need_built "$server_bin"
 need_built "$admin_bin"
 need_tools nginx python3 curl
 
+db=${DB:-sqlite}
 make_tmp nodes
-nginx_pid=""
+nginx_pid="" mariadb_dir=""
 # shellcheck disable=SC2317  # called by harness.sh on exit
 on_exit() {
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" 10
   nginx_pid=""
   stop_servers
+  [ -z "$mariadb_dir" ] || sh "$root/scripts/mariadb.sh" stop "$mariadb_dir" > /dev/null 2>&1
 }
+
+# database_yaml NAME: the keys under database: (or accounts_database:) for NAME's data.
+database_yaml() {
+  printf '  sqlite:\n    path: "%s"\n' "$tmp/$1.db"
+}
+if [ "$db" = mysql ]; then
+  need_tools mariadb
+  mariadb_dir="$tmp/mariadb"
+  mysql_port=$(free_port)
+  if ! sh "$root/scripts/mariadb.sh" start "$mariadb_dir" "$mysql_port" reg weave \
+       "$(sh "$root/scripts/mariadb.sh" password "$mariadb_dir")" > "$tmp/mariadb.log" 2>&1; then
+    fail "MariaDB did not start"
+    sed 's/^/      /' "$tmp/mariadb.log"
+    finish
+  fi
+  for name in node1 node2; do
+    sh "$root/scripts/mariadb.sh" sql "$mariadb_dir" -e "CREATE DATABASE $name;
+      GRANT ALL PRIVILEGES ON $name.* TO 'weave'@'127.0.0.1';
+      GRANT ALL PRIVILEGES ON $name.* TO 'weave'@'localhost';"
+  done
+  database_yaml() {
+    sh "$root/scripts/mariadb.sh" yaml "$mariadb_dir" "$mysql_port" |
+      sed "s/^    database: weave\$/    database: $1/"
+  }
+fi
 
 reg_port=$(free_port)
 node1_port=$(free_port)
@@ -44,8 +75,7 @@ common() {
   socket_mode: "0666"
   workers: 3
 database:
-  sqlite:
-    path: "$tmp/$1.db"
+$(database_yaml "$1")
 registration:
   policy: open
   require_hashed_username: false
@@ -66,8 +96,7 @@ for n in 1 2; do
     echo "  node_url: \"http://127.0.0.1:$port/\""
     common "node$n"
     echo "accounts_database:"
-    echo "  sqlite:"
-    echo "    path: \"$tmp/reg.db\""
+    database_yaml reg
   } > "$tmp/node$n.yaml"
 done
 check_configs reg node1 node2
@@ -90,7 +119,9 @@ if wait_status "http://127.0.0.1:$reg_port/__heartbeat__" 200 30 &&
     NODES_NODE2_URL="http://127.0.0.1:$node2_port/" \
     NODES_ADMIN="$admin_bin" NODES_REG_CONFIG="$tmp/reg.yaml" \
     NODES_NODE1_CONFIG="$tmp/node1.yaml" NODES_NODE2_CONFIG="$tmp/node2.yaml" \
-    NODES_NODE1_DB="$tmp/node1.db" NODES_NODE2_DB="$tmp/node2.db" \
+    NODES_NODE1_DB="$tmp/node1.db" NODES_NODE2_DB="$tmp/node2.db" NODES_DB="$db" \
+    NODES_MYSQL_DIR="$mariadb_dir" \
+    NODES_SECURITY_LOG="$tmp/security-reg.log" \
     PYTHONPATH="$here" timeout -k 5 600 python3 "$here/nodes_checks.py" > "$tmp/checks.out" 2>&1
   sed 's/^/      /' "$tmp/checks.out"
   add_counts "$tmp/checks.out" || fail "nodes_checks.py did not finish"

@@ -188,11 +188,17 @@ BOOST_AUTO_TEST_CASE(move_copies_everything_switches_and_removes_the_old_copy) {
   // Stale records of the user on the target (an earlier stay there) must not survive.
   SqlStorage target(*to);
   target.PutItems(5, "stale", std::span(items).first(1), {500, {}, 0});
+  std::ostringstream steps;
   std::ostringstream progress;
-  const MoveResult result =
-      MoveUser({"mia", 5, "http://from/", "http://to/", from.get(), to.get()}, nodes, progress);
+  const MoveResult result = MoveUser({"mia", 5, "http://from/", "http://to/", from.get(), to.get()},
+                                     nodes, {steps, progress, false});
   BOOST_TEST(result.records == 1202);
-  BOOST_TEST(progress.str().find("copied 1000 of about 1202 records") != std::string::npos);
+  // The copy's progress is core/progress.h's: a line per tenth when not on a terminal.
+  BOOST_TEST(progress.str() ==
+             "  copying records: 500/1202 (41%)\n  copying records: 1000/1202 (83%)\n"
+             "  copying records: 1202/1202 (100%)\n");
+  BOOST_TEST(steps.str().find("1202 records verified") != std::string::npos);
+  BOOST_TEST(steps.str().find("switched mia to http://to/") != std::string::npos);
   BOOST_TEST(*nodes.NodeOf("mia") == "http://to/");
   BOOST_TEST(nodes.Find("http://from/")->load == 0);
   BOOST_TEST(nodes.Find("http://to/")->load == 1);
