@@ -5,6 +5,7 @@
 // cache holds no password, and entries written without the secret are not trusted.
 #include <unistd.h>
 
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,7 +16,9 @@
 #include "auth/cache_logins.h"
 #include "auth/shared_login_table.h"
 #include "cache_servers.h"
+#include "core/config_loader.h"
 #include "core/crypto.h"
+#include "core/errors.h"
 #include "core/log.h"
 
 #if WITH_CACHE
@@ -167,6 +170,27 @@ BOOST_AUTO_TEST_CASE(keys_of_another_length_are_ignored) {
       BOOST_TEST(!store.two->Check(key, kNowMs).has_value());
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(login_secret_comes_from_the_key_or_a_file_and_is_long) {
+  BOOST_TEST(LoadConfigText("").cache.login_secret.empty());
+  const std::string secret(32, 'k');
+  BOOST_TEST(LoadConfigText("cache:\n  login_secret: \"" + secret + "\"\n").cache.login_secret ==
+             secret);
+  testing::TempDir dir;
+  {
+    std::ofstream file(dir.File("secret"));
+    file << std::string(64, 'f') << "\nsecond line\n";
+  }
+  const Config from_file =
+      LoadConfigText("cache:\n  login_secret: \"" + secret + "\"\n  login_secret_file: \"" +
+                     dir.File("secret") + "\"\n");
+  BOOST_TEST(from_file.cache.login_secret == std::string(64, 'f'));
+  // Short enough to guess, and with it to test passwords against the cache's keys.
+  BOOST_CHECK_THROW(LoadConfigText("cache:\n  login_secret: \"short\"\n"), ConfigError);
+  BOOST_CHECK_THROW(
+      LoadConfigText("cache:\n  login_secret_file: \"" + dir.File("missing") + "\"\n"),
+      ConfigError);
 }
 
 #if WITH_CACHE
