@@ -120,8 +120,9 @@ std::optional<VerifiedLogin> CacheLogins::Check(std::string_view key, int64_t no
   if (last_space == std::string::npos) {
     return std::nullopt;
   }
-  const std::string_view text = std::string_view(*value).substr(0, last_space);
-  const std::string_view mac = std::string_view(*value).substr(last_space + 1);
+  const std::string_view whole{*value};
+  const std::string_view text = whole.substr(0, last_space);
+  const std::string_view mac = whole.substr(last_space + 1);
   if (!ConstantTimeEquals(mac, Seal(cache_key, text))) {
     Log(LogLevel::kWarning) << "login cache: an entry in the shared cache has a wrong MAC "
                                "(written without the secret, or with another one); ignored";
