@@ -36,6 +36,8 @@ DATA   ?= $(CURDIR)/var
 PORT   ?= 8080
 CONFIG ?=
 DB     ?= sqlite
+# make bench: none, memcached or redis
+CACHE  ?= none
 AUTH   ?= sql
 
 # Override BUILD to keep parallel builds (several checkouts or helpers) apart.
@@ -260,10 +262,10 @@ $(BENCH_DIR)/ceiling-mysql_pk: bench/ceiling/mysql_pk.cpp bench/ceiling/prefork.
 bench-tools: $(BENCH_BINS)
 
 # Seed, replay the load mix for BENCH_SECONDS, measure both ceilings; DB=mysql runs the
-# server (and the one-SELECT ceiling) on a throwaway MariaDB; URL=... targets a running
-# server instead (see bench/run.sh for the knobs).
+# server (and the one-SELECT ceiling) on a throwaway MariaDB; CACHE=memcached or redis puts
+# a throwaway cache in front; URL=... targets a running server instead (see bench/run.sh).
 bench: all $(BENCH_BINS)
-	@BUILD=$(BUILD) DB=$(DB) sh bench/run.sh
+	@BUILD=$(BUILD) DB=$(DB) CACHE=$(CACHE) sh bench/run.sh
 
 bench-report:
 	@python3 bench/report.py

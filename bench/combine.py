@@ -120,6 +120,7 @@ def main():
     parser.add_argument("--sqlite")
     parser.add_argument("--mysql")
     parser.add_argument("--db", choices=sorted(TARGETS), default="sqlite")
+    parser.add_argument("--cache", choices=("none", "memcached", "redis"), default="none")
     parser.add_argument("--db-version")
     parser.add_argument("--db-settings")
     parser.add_argument("--db-cpu-log")
@@ -144,7 +145,8 @@ def main():
     mix = timed(weave)
     target = TARGETS[args.db]
     db_name = DATABASE_NAMES[args.db]
-    summary = {"ok": bool(weave and weave.get("ok")) and mix is not None, "database": args.db}
+    summary = {"ok": bool(weave and weave.get("ok")) and mix is not None, "database": args.db,
+               "cache": args.cache}
     if weave and mix:
         summary["throughput_rps"] = mix["rps"]
         summary["p50_ms"] = mix["all"]["p50_ms"]
@@ -202,6 +204,7 @@ def main():
         "workers": args.workers,
         "nice": args.nice,
         "database": database,
+        "cache": args.cache,
         "ceiling_b": {"name": ceiling_b[0], "label": ceiling_b[1][3:]} if ceiling_b else None,
         "summary": summary,
         "weave": weave,
@@ -216,7 +219,8 @@ def main():
     where = "external server, not started here" if args.external else "started by the bench"
     details = ", ".join(part for part in (database.get("version"), database.get("settings"))
                         if part)
-    print(f"database: {db_name} ({where}{'; ' + details if details else ''})")
+    print(f"database: {db_name} ({where}{'; ' + details if details else ''});"
+          f" cache: {args.cache}")
     if "throughput_rps" in summary:
         data = f"; data {summary['data_kb'] / 1024:.0f} MB on disk" if "data_kb" in summary else ""
         print(f"seeding: {summary['seed_records']} records in {summary['seed_seconds']:.1f} s"

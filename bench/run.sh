@@ -14,6 +14,10 @@
 #                               from "other processes" in the summary.
 #   BENCH_MYSQL_BUFFER_POOL_MB=1024  with DB=mysql: InnoDB's buffer pool, set at start
 #   BENCH_MYSQL_LOG_FILE_MB=512      with DB=mysql: InnoDB's redo log, set at start
+#   CACHE=none                  memcached or redis: a throwaway memcached (64 MB) or
+#                               redis-server (no persistence) on a free loopback port, named
+#                               in the server's cache.servers (with a cache.login_secret, so
+#                               verified logins live in it too); the run records it
 #   URL=http://127.0.0.1:PORT   use a running server instead of starting one. DB then only
 #                               labels the run and picks the targets: no MariaDB is started,
 #                               and with DB=mysql ceiling (b) is skipped.
@@ -57,6 +61,7 @@ max_requests=${BENCH_MAX_REQUESTS:-5000000}
 seed=${BENCH_SEED:-1}
 runs_dir=${BENCH_RUNS_DIR-$root/bench/runs}
 db=${DB:-sqlite}
+cache=${CACHE:-none}
 mysql_buffer_pool_mb=${BENCH_MYSQL_BUFFER_POOL_MB:-1024}
 mysql_log_file_mb=${BENCH_MYSQL_LOG_FILE_MB:-512}
 scratch=$connections
@@ -65,6 +70,18 @@ case $db in
   sqlite | mysql) ;;
   *) echo "bench: DB=$db: expected sqlite or mysql" >&2; exit 2 ;;
 esac
+case $cache in
+  none | memcached | redis) ;;
+  *) echo "bench: CACHE=$cache: expected none, memcached or redis" >&2; exit 2 ;;
+esac
+if [ "$cache" != none ] && [ -n "$url" ]; then
+  echo "bench: CACHE=$cache starts a cache for a server started here: not with URL" >&2
+  exit 2
+fi
+if [ "$cache" = memcached ] || [ "$cache" = redis ]; then
+  command -v "$([ "$cache" = redis ] && echo redis-server || echo memcached)" >/dev/null ||
+    { echo "bench: CACHE=$cache: not installed (scripts/install-deps.sh)" >&2; exit 2; }
+fi
 # Ceiling (b): one primary-key SELECT on the server's kind of database (none for an external
 # server on MariaDB: there is no instance here to compare with).
 ceiling_b=""
@@ -89,7 +106,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-bench.XXXXXX")
 chmod 755 "$tmp"  # nginx workers (user nobody when started as root) reach the sockets here
 server_pid="" nginx_pid="" ceiling_pid="" ceiling_status=0 autogroup_before=""
-mariadb_dir="" sampler_pid=""
+mariadb_dir="" sampler_pid="" cache_pid=""
 
 stop_pid() {
   # Stops one process this script started, and waits for it.
@@ -106,6 +123,7 @@ cleanup() {
   stop_pid "$server_pid"; server_pid=""
   stop_pid "$ceiling_pid"; ceiling_pid=""
   stop_pid "$sampler_pid"; sampler_pid=""
+  stop_pid "$cache_pid"; cache_pid=""
   if [ -n "$mariadb_dir" ]; then
     sh "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
     mariadb_dir=""
@@ -287,13 +305,42 @@ server:
 database:
 $database_yaml
 YAML
+  if [ "$cache" != none ]; then
+    cache_port=$(free_port)
+    mkdir -p "$tmp/cache"
+    if [ "$cache" = memcached ]; then
+      $nice_cmd memcached -l 127.0.0.1 -p "$cache_port" -U 0 -m 64 \
+        $([ "$(id -u)" = 0 ] && echo "-u root") > "$tmp/cache/cache.log" 2>&1 &
+    else
+      $nice_cmd redis-server --port "$cache_port" --bind 127.0.0.1 --save "" --appendonly no \
+        --dir "$tmp/cache" > "$tmp/cache/cache.log" 2>&1 &
+    fi
+    cache_pid=$!
+    i=0
+    until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
+        "$cache_port" 2>/dev/null; do
+      i=$((i + 1))
+      if [ $i -ge 100 ]; then
+        echo "bench: $cache did not start:" >&2
+        cat "$tmp/cache/cache.log" >&2
+        exit 2
+      fi
+      sleep 0.1
+    done
+    cat >> "$config" <<YAML
+cache:
+  servers: ["$cache://127.0.0.1:$cache_port"]
+  login_secret: "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+YAML
+    echo "cache: $cache on 127.0.0.1:$cache_port"
+  fi
   $nice_cmd "$build/weave-server" -c "$config" 2> "$tmp/server.log" &
   server_pid=$!
   wait_socket "$tmp/weave.sock"
   start_nginx nginx "$port" "unix:$tmp/weave.sock"
   url="http://127.0.0.1:$port"
   wait_http "$port"
-  echo "server: $build/weave-server ($workers workers, $db) behind nginx at $url, data in $tmp"
+  echo "server: $build/weave-server ($workers workers, $db, cache $cache) behind nginx at $url, data in $tmp"
 else
   server_pid_arg=${SERVER_PID:-}
   echo "server: $url (not started here; DB=$db labels the run)"
@@ -341,10 +388,11 @@ fi
 stop_pid "$nginx_pid"; nginx_pid=""
 stop_pid "$server_pid"; server_pid=""
 stop_pid "$sampler_pid"; sampler_pid=""
+stop_pid "$cache_pid"; cache_pid=""
 
 # --- summary and the saved run
 set -- --weave "$tmp/weave.json" --accounts-seconds "$accounts_seconds" --workers "$workers" \
-  --db "$db" --weave-end "$(cat "$tmp/weave.end")"
+  --db "$db" --cache "$cache" --weave-end "$(cat "$tmp/weave.end")"
 [ -f "$tmp/fixed.json" ] && set -- "$@" --fixed "$tmp/fixed.json" --fixed-end "$(cat "$tmp/fixed.end")"
 [ -f "$tmp/sqlite_pk.json" ] && set -- "$@" --sqlite "$tmp/sqlite_pk.json"
 [ -f "$tmp/mysql_pk.json" ] && set -- "$@" --mysql "$tmp/mysql_pk.json" \

@@ -324,6 +324,10 @@ struct CacheConfig {
   int timeout_ms = 50;
   // Put before every key, so that several services can share one cache.
   std::string prefix = "weave:";
+  // With servers: the secret (at least 32 characters; or login_secret_file) under which
+  // verified logins are kept in the cache, shared by every server of the cluster. Empty:
+  // verified logins stay in each machine's shared memory (auth.shared_logins).
+  std::string login_secret;
 };
 
 struct LogConfig {

@@ -565,6 +565,7 @@ void ReadSecretFiles(const YAML::Node& root, Config& config) {
       {"mail.password", &config.mail.password},
       {"registration.shared_secret", &config.registration.shared_secret},
       {"registration.captcha.secret", &config.registration.captcha.secret},
+      {"cache.login_secret", &config.cache.login_secret},
   };
   for (const SecretKey& secret : secrets) {
     const std::string key_path = secret.key_path;
@@ -582,6 +583,7 @@ void ApplyCache(const YAML::Node& node, CacheConfig& cache) {
       .TextList("servers", &cache.servers)
       .Int("timeout_ms", &cache.timeout_ms, 1, 60000)
       .Text("prefix", &cache.prefix)
+      .Secret("login_secret", &cache.login_secret)
       .Apply(node);
   // memcached keys are printable ASCII without spaces.
   const bool printable = std::all_of(cache.prefix.begin(), cache.prefix.end(),
@@ -642,6 +644,10 @@ Config Load(const YAML::Node& root) {
       .Child("metrics", apply(ApplyMetrics, config.metrics))
       .Apply(root);
   ReadSecretFiles(root, config);
+  // A short secret could be guessed, and then passwords tested offline against the cache's keys.
+  if (!config.cache.login_secret.empty() && config.cache.login_secret.size() < 32) {
+    throw ConfigError("cache.login_secret", "at least 32 characters (e.g. openssl rand -hex 32)");
+  }
   const CaptchaConfig& captcha = config.registration.captcha;
   if (captcha.verify_url.empty() != captcha.secret.empty()) {
     throw ConfigError("registration.captcha", "verify_url and secret go together");

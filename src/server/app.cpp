@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "auth/cache_logins.h"
 #include "auth/make_account_backend.h"
 #include "cache/make_cache.h"
 #include "core/errors.h"
@@ -49,13 +50,18 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
       connection_(MakeConnection(config_.database)),
       accounts_connection_(config_.accounts_database ? MakeConnection(*config_.accounts_database)
                                                      : nullptr),
-      accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_, shared_logins)),
+      cache_(MakeCache(config_.cache, clock_)),
+      cache_logins_(cache_ && !config_.cache.login_secret.empty()
+                        ? std::make_unique<CacheLogins>(*cache_, config_.cache.prefix,
+                                                        config_.cache.login_secret)
+                        : nullptr),
+      accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_,
+                                   cache_logins_ ? cache_logins_.get() : shared_logins)),
       nodes_(AccountsConnection()),
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
       sql_storage_(*connection_, !config_.server.node_url.empty()),
-      cache_(MakeCache(config_.cache, clock_)),
       cache_marks_(*connection_),
       caching_storage_(cache_ ? std::make_unique<CachingStorage>(
                                     sql_storage_, cache_marks_, *cache_, config_.cache.prefix,

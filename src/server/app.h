@@ -40,7 +40,8 @@ class App {
   // Opens the database and builds the configured parts; throws BackendError or ConfigError.
   // Borrows clock (the system clock when none is given) and shared_logins (the verified
   // logins the server's workers share; none: a table of this App's own), which must outlive
-  // the App.
+  // the App. With cache.servers and cache.login_secret, verified logins are kept in the
+  // cache instead, and shared_logins is not used.
   explicit App(Config config, VerifiedLogins* shared_logins = nullptr);
   App(Config config, const Clock& clock, VerifiedLogins* shared_logins = nullptr);
 
@@ -81,13 +82,16 @@ class App {
   const Clock& clock_;
   std::unique_ptr<SqlConnection> connection_;
   std::unique_ptr<SqlConnection> accounts_connection_;  // null: accounts in connection_
+  // With cache.servers: the shared cache (logins and storage/caching_storage.h use it).
+  std::unique_ptr<Cache> cache_;
+  // With cache.servers and cache.login_secret: the verified logins in that cache.
+  std::unique_ptr<VerifiedLogins> cache_logins_;
   AccountBackends accounts_;
   NodeDirectory nodes_;
   LoginFailures login_failures_;
   LoginGuard logins_;
   SqlStorage sql_storage_;
-  // With cache.servers: the shared cache in front of sql_storage_ (storage/caching_storage.h).
-  std::unique_ptr<Cache> cache_;
+  // With cache.servers: the cache in front of sql_storage_.
   CacheMarks cache_marks_;
   std::unique_ptr<CachingStorage> caching_storage_;
   Storage& storage_;  // the caching storage if there is one, else sql_storage_

@@ -1,6 +1,7 @@
 """The shared cache through nginx, with a real memcached and a real redis-server.
 
 Usage: python3 tests/functional/test_cache.py BUILD_DIR
+(on SQLite; tests/mysql/run.sh runs it on MariaDB too: see database_settings)
 Starts memcached and redis-server on loopback in a temporary folder, and weave-server
 instances (3 workers each, tests/functional/weave_instance.py) configured with them; checks
 that clients read their own writes on any worker and on a second server sharing the
@@ -15,6 +16,7 @@ import http.client
 import json
 import os
 import shutil
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,6 +32,7 @@ import weave_instance  # noqa: E402
 
 USER = "cacheuser"
 PASSWORD = "cache-password-1"
+LOGIN_SECRET = "functional-test-login-secret-0123456789"
 
 
 def wait_connectable(address, timeout=10):
@@ -41,6 +44,20 @@ def wait_connectable(address, timeout=10):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("nothing listens on %s:%d" % address)
+
+
+def database_settings(folder, kind):
+    """SQLite in folder; or, with WEAVE_CACHE_MYSQL_PORT set (tests/mysql/mysql_suite.py sets
+    it), the MariaDB database WEAVE_CACHE_MYSQL_DATABASE + "_" + kind on 127.0.0.1, user
+    weave, password WEAVE_CACHE_MYSQL_PASSWORD (the database exists and is empty)."""
+    port = os.environ.get("WEAVE_CACHE_MYSQL_PORT")
+    if not port:
+        return {"sqlite": {"path": os.path.join(folder, "weave.db")}}
+    return {"driver": "mysql",
+            "mysql": {"host": "127.0.0.1", "port": int(port), "user": "weave",
+                      "password": os.environ.get("WEAVE_CACHE_MYSQL_PASSWORD", ""),
+                      "database": os.environ.get("WEAVE_CACHE_MYSQL_DATABASE", "weave_cache")
+                      + "_" + kind}}
 
 
 class CacheProcess:
@@ -91,9 +108,10 @@ class CacheProcess:
 class Client:
     """One user's requests, each on a new connection (so nginx spreads them over workers)."""
 
-    def __init__(self, instance):
+    def __init__(self, instance, user=USER, password=PASSWORD):
         self.instance = instance
-        token = base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+        self.user = user
+        token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
         self.headers = {"Authorization": "Basic " + token}
 
     def request(self, method, path, body=None):
@@ -102,7 +120,7 @@ class Client:
             headers = dict(self.headers)
             if body is not None:
                 headers["Content-Type"] = "application/json"
-            connection.request(method, "/1.1/%s/%s" % (USER, path),
+            connection.request(method, "/1.1/%s/%s" % (self.user, path),
                                body=None if body is None else json.dumps(body),
                                headers=headers)
             response = connection.getresponse()
@@ -142,8 +160,10 @@ class CacheCase(unittest.TestCase):
         cls.cache = CacheProcess(cls.kind, cls.folder)
         cls.cache.start()
         settings = {"cache": {"servers": [cls.cache.url()], "timeout_ms": 100,
-                              "prefix": "weave-test:"},
-                    "database": {"sqlite": {"path": os.path.join(cls.folder, "weave.db")}}}
+                              "prefix": "weave-test:", "login_secret": LOGIN_SECRET},
+                    "database": database_settings(cls.folder, cls.kind),
+                    # Each real password check is logged ("login cache: checking ...").
+                    "log": {"level": "debug"}}
         cls.one = weave_instance.Instance(cls.folder, "one", settings, workers=3).start()
         cls.two = weave_instance.Instance(cls.folder, "two", settings, workers=2).start()
         cls.one.add_user(USER, PASSWORD)
@@ -245,11 +265,99 @@ class CacheCase(unittest.TestCase):
         self.assertEqual(errors[:5], [])
 
 
-class Memcached(CacheCase):
+def password_checks(instance, name):
+    """How often instance's login cache checked name's password for real."""
+    with open(instance.server_log, errors="replace") as log:
+        return log.read().count("login cache: checking the password of %s\n" % name)
+
+
+class SharedLoginCase(CacheCase):
+    """Verified logins kept in the cache (cache.login_secret), shared by both servers."""
+
+    def new_user(self):
+        name = "login" + secrets.token_hex(6)
+        self.one.add_user(name, PASSWORD)
+        return name
+
+    def test_login_verified_on_one_server_is_not_checked_again_on_the_other(self):
+        name = self.new_user()
+        time.sleep(2.5)  # past any worker's back-off from the cache failures of other tests
+        status, _, _ = Client(self.one, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 200)
+        self.assertEqual(password_checks(self.one, name), 1)
+        for _ in range(6):  # every worker of both servers, most likely
+            for instance in (self.two, self.one):
+                status, _, _ = Client(instance, name, PASSWORD).request("GET", "info/collections")
+                self.assertEqual(status, 200)
+        self.assertEqual(password_checks(self.two, name), 0)
+        self.assertEqual(password_checks(self.one, name), 1)
+
+    def test_password_change_on_one_server_ends_the_login_on_the_other_at_once(self):
+        name = self.new_user()
+        for instance in (self.one, self.two, self.two):
+            status, _, _ = Client(instance, name, PASSWORD).request("GET", "info/collections")
+            self.assertEqual(status, 200)
+        connection = http.client.HTTPConnection("127.0.0.1", self.one.port, timeout=30)
+        token = base64.b64encode(("%s:%s" % (name, PASSWORD)).encode()).decode()
+        connection.request("POST", "/user/1.0/%s/password" % name, body="second-password-2",
+                           headers={"Authorization": "Basic " + token,
+                                    "Content-Type": "text/plain"})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        self.assertEqual(response.status, 200)
+        for _ in range(3):
+            status, _, _ = Client(self.two, name, PASSWORD).request("GET", "info/collections")
+            self.assertEqual(status, 401)
+        for instance in (self.two, self.one):
+            status, _, _ = Client(instance, name, "second-password-2").request(
+                "GET", "info/collections")
+            self.assertEqual(status, 200)
+
+    def test_disable_and_delete_end_the_login_everywhere_at_once(self):
+        name = self.new_user()
+        for instance in (self.one, self.two):
+            status, _, _ = Client(instance, name, PASSWORD).request("GET", "info/collections")
+            self.assertEqual(status, 200)
+        self.assertEqual(self.one.admin("disable", name).returncode, 0)
+        status, _, _ = Client(self.two, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 401)
+        self.assertEqual(self.one.admin("enable", name).returncode, 0)
+        status, _, _ = Client(self.two, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 200)
+        deleted = self.one.admin("delete", name, stdin="y\n")
+        self.assertEqual(deleted.returncode, 0, deleted.stderr)
+        status, _, _ = Client(self.two, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 401)
+        # The same name and password again: another account, whose login is checked anew.
+        self.one.add_user(name, PASSWORD)
+        checks = password_checks(self.two, name)
+        status, _, _ = Client(self.two, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 200)
+        self.assertEqual(password_checks(self.two, name), checks + 1)
+
+    def test_cache_down_checks_passwords_for_real(self):
+        name = self.new_user()
+        status, _, _ = Client(self.one, name, PASSWORD).request("GET", "info/collections")
+        self.assertEqual(status, 200)
+        self.cache.kill()
+        try:
+            for instance in (self.two, self.one):
+                status, _, _ = Client(instance, name, PASSWORD).request("GET", "info/collections")
+                self.assertEqual(status, 200)
+                status, _, _ = Client(instance, name, "wrong-password").request(
+                    "GET", "info/collections")
+                self.assertEqual(status, 401)
+            self.assertGreaterEqual(password_checks(self.two, name), 1)
+        finally:
+            self.cache.start()
+
+
+class Memcached(SharedLoginCase):
     kind = "memcached"
 
 
-class Redis(CacheCase):
+class Redis(SharedLoginCase):
     kind = "redis"
 
 

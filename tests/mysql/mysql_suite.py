@@ -1148,6 +1148,25 @@ GRANT ALL PRIVILEGES ON `weave_tls`.* TO 'weave_tls'@'127.0.0.1';
         instance.stop()
 
 
+@check
+def cache_suite_on_mariadb():
+    """tests/functional/test_cache.py (the shared cache with memcached and Redis, logins in
+    the cache) with its servers on MariaDB instead of SQLite."""
+    prefix = "weave_cache"
+    for kind in ("memcached", "redis"):
+        create_database(prefix + "_" + kind)
+    env = dict(os.environ, WEAVE_CACHE_MYSQL_PORT=str(MYSQL_PORT),
+               WEAVE_CACHE_MYSQL_PASSWORD=MYSQL_PASSWORD, WEAVE_CACHE_MYSQL_DATABASE=prefix)
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tests", "functional", "test_cache.py"), BUILD],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+    output = done.stdout.decode("utf-8", "replace")
+    last = output.strip().splitlines()[-1:] or ["(no output)"]
+    if done.returncode != 0 or not last[0].endswith(" 0 failed") or last[0].startswith("0 "):
+        raise AssertionError("test_cache.py on MariaDB:\n" + output[-6000:])
+    print("      test_cache.py on MariaDB: " + last[0], flush=True)
+
+
 def main():
     filters = sys.argv[1:]
     results = {"passed": 0, "failed": 0}
