@@ -84,6 +84,7 @@ fi
 if [ "$with_mysql" = 1 ]; then
   run_suite "MySQL storage (MariaDB)" sh tests/mysql/run.sh "$build"
   run_suite "three-node MariaDB Galera cluster" sh tests/cluster/run_galera.sh "$build"
+  run_suite "export and import: SQLite, MariaDB and back" sh tests/migrate/run.sh "$build"
 else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi

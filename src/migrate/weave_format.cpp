@@ -146,18 +146,13 @@ std::string Finished(const rapidjson::StringBuffer& buffer) {
 
 WeaveLine ParseWeaveLine(std::string_view line) {
   rapidjson::Document document;
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag;
+  // Without kParseStopWhenDoneFlag, anything but white space after the value is an error.
+  constexpr unsigned kFlags =
+      rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   document.Parse<kFlags>(line.data(), line.size());
   if (document.HasParseError()) {
     throw WeaveFormatError(std::string("not JSON: ") +
                            rapidjson::GetParseError_En(document.GetParseError()));
-  }
-  // kParseStopWhenDoneFlag stops after the value: only white space may follow it.
-  for (size_t at = document.GetErrorOffset(); at < line.size(); ++at) {
-    if (line[at] != ' ' && line[at] != '\t' && line[at] != '\r') {
-      throw WeaveFormatError("more than one JSON value on the line");
-    }
   }
   if (!document.IsObject()) {
     throw WeaveFormatError("not a JSON object");

@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(hostile_files_are_refused_before_anything_is_read) {
   ExpectRefused("{\"type\":\"end\",\"accounts\":0,\"records\":0}\n", "line 1");
   ExpectRefused(kHeader + "{\"type\":\"account\",\"name\":\"a\"\n", "line 2: not JSON");
   ExpectRefused(kHeader + "[1,2]\n", "not a JSON object");
-  ExpectRefused(kHeader + "{} {}\n", "more than one");
+  ExpectRefused(kHeader + "{} {}\n", "must not be followed by other values");
   ExpectRefused(kHeader + "{\"type\":\"account\",\"name\":\"\xff\"}\n", "not JSON");
   ExpectRefused(kHeader + "{\"type\":\"record\",\"collection\":\"c\",\"id\":\"i\",\"modified\":1," +
                     "\"payload\":\"p\"}\n",
