@@ -94,6 +94,7 @@ if [ "$with_mysql" = 1 ]; then
   run_suite "three-node MariaDB Galera cluster" sh tests/cluster/run_galera.sh "$build"
   run_suite "two storage nodes on MariaDB: assignment, moves, evacuation" \
     env DB=mysql sh tests/functional/test_nodes.sh "$build"
+  run_suite "export and import: SQLite, MariaDB and back" sh tests/migrate/run.sh "$build"
 else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi

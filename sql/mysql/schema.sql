@@ -287,3 +287,14 @@ CREATE TABLE IF NOT EXISTS cache_dirty (
   userid INT(11) NOT NULL PRIMARY KEY,
   token  BIGINT  NOT NULL             -- random, new with each mark
 ) ENGINE=InnoDB;
+
+-- Kept with the accounts: the accounts weave-admin import created or replaced, and whether
+-- their records are all in ("pending" while the import writes them, then "done"). An import
+-- run again redoes pending accounts, leaves done ones alone (unless --on-conflict replace),
+-- and counts every other existing account as a conflict.
+CREATE TABLE IF NOT EXISTS imported_accounts (
+  username  VARCHAR(255)  NOT NULL,
+  state     VARCHAR(16)   NOT NULL,     -- 'pending' or 'done'
+  source    VARCHAR(1024) NOT NULL,     -- "KIND SOURCE" of the import
+  PRIMARY KEY (username)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

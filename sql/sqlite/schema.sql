@@ -202,3 +202,13 @@ CREATE TABLE IF NOT EXISTS cache_dirty (
   userid INTEGER NOT NULL PRIMARY KEY,
   token  INTEGER NOT NULL             -- random, new with each mark
 ) WITHOUT ROWID;
+
+-- Kept with the accounts: the accounts weave-admin import created or replaced, and whether
+-- their records are all in ("pending" while the import writes them, then "done"). An import
+-- run again redoes pending accounts, leaves done ones alone (unless --on-conflict replace),
+-- and counts every other existing account as a conflict.
+CREATE TABLE IF NOT EXISTS imported_accounts (
+  username  TEXT NOT NULL PRIMARY KEY,
+  state     TEXT NOT NULL,              -- 'pending' or 'done'
+  source    TEXT NOT NULL               -- "KIND SOURCE" of the import
+) WITHOUT ROWID;

@@ -42,5 +42,9 @@ int RunPurgeCommand(App& app, const std::vector<std::string>& args);
 int RunUsageCommand(App& app, const std::vector<std::string>& args);
 // stats: totals over the whole database.
 int RunStatsCommand(App& app, const std::vector<std::string>& args);
+// export [USER...] [-o FILE]: accounts and records in the portable format.
+int RunExportCommand(App& app, const std::vector<std::string>& args);
+// import KIND SOURCE [--password-file F] [--on-conflict skip|replace|fail] [--verify].
+int RunImportCommand(App& app, const std::vector<std::string>& args);
 
 }  // namespace weave

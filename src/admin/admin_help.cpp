@@ -32,6 +32,21 @@ const std::vector<AdminCommand>& AdminCommands() {
        "With USER: one line per collection (name, records, bytes). Counts include expired\n"
        "records not purged yet, as the quota does.\n"},
       {"stats", "", "accounts, users, records and bytes, in total and per collection", ""},
+      {"export", "[USER...] [-o FILE]", "write accounts and records in the portable format",
+       "Every account (or the USERs named) with its password hash, collections and records,\n"
+       "as JSON lines (the \"weave\" kind of import), to standard output or FILE, in\n"
+       "constant memory. SQL accounts only. See the README, \"Moving to this server\".\n"},
+      {"import",
+       "KIND SOURCE [--password-file F] [--on-conflict skip|replace|fail]\n"
+       "        [--verify]",
+       "import accounts and records from another server or an export",
+       "KIND: weave (an export file, - for standard input). Each user's records are written\n"
+       "in one transaction; an import run again after an interruption skips the accounts it\n"
+       "finished. An account that exists here is a conflict: fail (default) imports nothing\n"
+       "and lists them, skip keeps them, replace overwrites them. --verify then compares\n"
+       "the source with this server record by record (exit 1 on a difference).\n"
+       "Ends with a summary: accounts, records, bytes, skipped with reasons, and the\n"
+       "accounts whose password could not be carried over. SQL accounts only.\n"},
       {"nodes",
        "add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
        "        backoff URL SECONDS | evacuate URL",

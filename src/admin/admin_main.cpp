@@ -207,6 +207,12 @@ int Run(weave::App& app, const std::vector<std::string>& args,
   if (command == "stats") {
     return weave::RunStatsCommand(app, args);
   }
+  if (command == "export") {
+    return weave::RunExportCommand(app, args);
+  }
+  if (command == "import") {
+    return weave::RunImportCommand(app, args);
+  }
   std::cerr << Usage();
   return 2;
 }

@@ -60,6 +60,9 @@ class MigrationSource {
   // Calls sink for each of the user's live records (expired ones included: the server hides
   // them, and the purge removes them, as on the source).
   virtual void ForEachRecord(const std::string& name, const RecordSink& sink) = 0;
+  // How many records all accounts hold together, for progress; 0 when the source cannot
+  // tell without reading them all.
+  virtual int64_t CountRecords() { return 0; }
 };
 
 }  // namespace weave
