@@ -55,6 +55,20 @@ class MakerBase {
     return std::string(prefix) + HexEncode(RandomBytes(5));
   }
 
+  // Creates login's account; the case stops unless it is created.
+  CreateResult Create(const Login& login) {
+    const CreateResult created = Backend().CreateUser(login.username, login.password, login.email);
+    BOOST_REQUIRE(created.outcome == CreateOutcome::kCreated);
+    return created;
+  }
+
+  // An account made here, with a fresh name starting with prefix.
+  Login CreatedExisting(std::string_view prefix) {
+    Login login{FreshName(prefix), "right-password-1", "someone@example.org"};
+    Create(login);
+    return login;
+  }
+
  protected:
   void Build(const std::string& auth_yaml) {
     const Config config = LoadConfigText("database:\n  sqlite:\n    path: \"" +
@@ -81,12 +95,8 @@ struct SqlMaker : MakerBase {
   SqlMaker() { Build("auth:\n  backend: sql\n  password_hash: bcrypt\n  password_hash_cost: 4\n"); }
   bool Available() const { return true; }
 
-  Login Existing() {
-    Login login{FreshName("sql"), "right-password-1", "someone@example.org"};
-    BOOST_REQUIRE(Backend().CreateUser(login.username, login.password, login.email).outcome ==
-                  CreateOutcome::kCreated);
-    return login;
-  }
+  Login Existing() { return CreatedExisting("sql"); }
+
   Login ToCreate() { return {FreshName("new"), "new-password-1", "new@example.org"}; }
   Login Disabled() {
     const Login login = Existing();
@@ -124,15 +134,27 @@ bool HaveLdap() {
   return true;
 }
 
+// What both LDAP makers share: they are available only given a directory.
+class LdapMakerBase : public MakerBase {
+ public:
+  bool Available() const { return available_; }
+
+ protected:
+  LdapMakerBase() : available_(HaveLdap()) {}
+
+ private:
+  bool available_;
+};
+
 // readonly mode: the directory's own entries, enrolled in ldap_users.
-struct LdapReadonlyMaker : MakerBase {
+struct LdapReadonlyMaker : LdapMakerBase {
   static constexpr const char* kName = "ldap readonly";
   static constexpr bool kWritable = false;
   static constexpr bool kEnrolsOnly = true;
   static constexpr bool kHasRecheck = true;  // RecheckStamp reads the entry
 
-  LdapReadonlyMaker() : available_(HaveLdap()) {
-    if (available_) {
+  LdapReadonlyMaker() {
+    if (Available()) {
       Build(LdapYaml(std::string("    base_dn: \"") + kUsers +
                      "\"\n"
                      "    bind_dn: \"cn=sync-reader,ou=services,dc=example,dc=org\"\n"
@@ -140,26 +162,22 @@ struct LdapReadonlyMaker : MakerBase {
                      "    password_change_url: \"https://id.example.org/password\"\n"));
     }
   }
-  bool Available() const { return available_; }
 
   Login Existing() { return {"alice", "alice-password", "alice@example.org"}; }
   // Enrolled by CreateUser in the case that creates it (each maker has a fresh SQL file).
   Login ToCreate() { return {"bob", "bob-password", ""}; }
   Login Disabled() { return {"eve", "eve-password", "eve@example.org"}; }
-
- private:
-  bool available_;
 };
 
 // mozilla mode: entries written by the back end itself.
-struct LdapMozillaMaker : MakerBase {
+struct LdapMozillaMaker : LdapMakerBase {
   static constexpr const char* kName = "ldap mozilla";
   static constexpr bool kWritable = true;
   static constexpr bool kEnrolsOnly = false;
   static constexpr bool kHasRecheck = true;
 
-  LdapMozillaMaker() : available_(HaveLdap()) {
-    if (available_) {
+  LdapMozillaMaker() {
+    if (Available()) {
       Build(LdapYaml(std::string("    mode: mozilla\n    base_dn: \"") + kBase +
                      "\"\n    users_dn: \"" + kUsers +
                      "\"\n"
@@ -168,19 +186,10 @@ struct LdapMozillaMaker : MakerBase {
                      "    admin_password: admin-password\n"));
     }
   }
-  bool Available() const { return available_; }
 
-  Login Existing() {
-    Login login{FreshName("ct"), "right-password-1", "someone@example.org"};
-    BOOST_REQUIRE(Backend().CreateUser(login.username, login.password, login.email).outcome ==
-                  CreateOutcome::kCreated);
-    return login;
-  }
+  Login Existing() { return CreatedExisting("ct"); }
   Login ToCreate() { return {FreshName("ctnew"), "new-password-1", "new@example.org"}; }
   Login Disabled() { return {"eve", "eve-password", "eve@example.org"}; }
-
- private:
-  bool available_;
 };
 
 using Makers = std::tuple<SqlMaker, LdapReadonlyMaker, LdapMozillaMaker>;
@@ -188,13 +197,19 @@ using Makers = std::tuple<SqlMaker, LdapReadonlyMaker, LdapMozillaMaker>;
 using Makers = std::tuple<SqlMaker>;
 #endif
 
+// Declares the case's maker as NAME, or ends the case (passed; the maker said why) when its
+// server is not here.
+#define CONTRACT_MAKER(NAME) \
+  Maker NAME;                \
+  if (!(NAME).Available()) { \
+    return;                  \
+  }                          \
+  static_assert(true, "a statement for the semicolon after the macro")
+
 BOOST_AUTO_TEST_SUITE(account_backend_contract)
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(authenticates_right_password_only, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   BOOST_TEST_MESSAGE(Maker::kName);
   const Login login = maker.Existing();
   const auto id = maker.Backend().Authenticate(login.username, login.password);
@@ -207,15 +222,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(authenticates_right_password_only, Maker, Makers) 
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(created_account_is_found_and_logs_in, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
   BOOST_TEST(!maker.Backend().FindUser(login.username).has_value());
-  const CreateResult created =
-      maker.Backend().CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(created.outcome == CreateOutcome::kCreated);
+  const CreateResult created = maker.Create(login);
   BOOST_TEST(created.id > 0);
   const auto account = maker.Backend().FindUser(login.username);
   BOOST_REQUIRE(account.has_value());
@@ -229,22 +239,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(created_account_is_found_and_logs_in, Maker, Maker
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(second_create_of_a_name_is_refused, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
-  BOOST_REQUIRE(maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
-                CreateOutcome::kCreated);
+  maker.Create(login);
   BOOST_TEST((maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
               CreateOutcome::kNameTaken));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(password_change_replaces_the_password, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   AccountBackend& backend = maker.Backend();
   if constexpr (!Maker::kWritable) {
@@ -266,10 +269,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(password_change_replaces_the_password, Maker, Make
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(email_change_is_stored, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   AccountBackend& backend = maker.Backend();
   if constexpr (!Maker::kWritable) {
@@ -287,14 +287,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(email_change_is_stored, Maker, Makers) {
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(deleted_account_is_not_found, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
-  const CreateResult created =
-      maker.Backend().CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(created.outcome == CreateOutcome::kCreated);
+  const CreateResult created = maker.Create(login);
   BOOST_TEST((maker.Backend().DeleteUser(login.username) == created.id));
   BOOST_TEST(!maker.Backend().FindUser(login.username).has_value());
   BOOST_TEST(!maker.Backend().DeleteUser(login.username).has_value());
@@ -308,14 +303,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deleted_account_is_not_found, Maker, Makers) {
 // a storage server whose data outlives the account) must never surface for a later account:
 // ids are never handed out twice.
 BOOST_AUTO_TEST_CASE_TEMPLATE(recreated_account_gets_a_new_id_and_no_records, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
   AccountBackend& backend = maker.Backend();
-  const CreateResult first = backend.CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(first.outcome == CreateOutcome::kCreated);
+  const CreateResult first = maker.Create(login);
   SqlStorage storage(maker.Connection());
   const ItemWrite record{"left-over", "old account's data", {}, {}, {}, {}};
   WriteContext context;
@@ -323,8 +314,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recreated_account_gets_a_new_id_and_no_records, Ma
   BOOST_REQUIRE(storage.PutItems(first.id, "bookmarks", {&record, 1}, context).status ==
                 WriteStatus::kDone);
   BOOST_REQUIRE((backend.DeleteUser(login.username) == first.id));
-  const CreateResult second = backend.CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(second.outcome == CreateOutcome::kCreated);
+  const CreateResult second = maker.Create(login);
   BOOST_TEST(second.id > first.id);
   BOOST_TEST((backend.Authenticate(login.username, login.password) == second.id));
   BOOST_TEST(storage.GetCollectionTimestamps(second.id).empty());
@@ -334,36 +324,25 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recreated_account_gets_a_new_id_and_no_records, Ma
 // Another worker's cached login of the deleted account must not answer for the account
 // that now has its name and password.
 BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_of_a_deleted_account_is_not_reused, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
   AccountBackend& backend = maker.Backend();
-  const CreateResult first = backend.CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(first.outcome == CreateOutcome::kCreated);
+  const CreateResult first = maker.Create(login);
   CachingAccountBackend other_worker(backend, 300, 300, maker.Clock());
   BOOST_REQUIRE((other_worker.Authenticate(login.username, login.password) == first.id));
   BOOST_REQUIRE((backend.DeleteUser(login.username) == first.id));
-  const CreateResult second = backend.CreateUser(login.username, login.password, login.email);
-  BOOST_REQUIRE(second.outcome == CreateOutcome::kCreated);
+  const CreateResult second = maker.Create(login);
   BOOST_TEST((other_worker.Authenticate(login.username, login.password) == second.id));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_account_is_refused, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Disabled();
   BOOST_TEST(!maker.Backend().Authenticate(login.username, login.password).has_value());
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_the_password, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   AccountBackend& backend = maker.Backend();
   const auto before = backend.CredentialStamp(login.username);
@@ -377,30 +356,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_the_password, Maker, Make
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(credential_stamp_follows_delete_and_create, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
   AccountBackend& backend = maker.Backend();
   const auto before = backend.CredentialStamp(login.username);
-  BOOST_REQUIRE(backend.CreateUser(login.username, login.password, login.email).outcome ==
-                CreateOutcome::kCreated);
+  maker.Create(login);
   const auto created = backend.CredentialStamp(login.username);
   BOOST_TEST((created != before));
   BOOST_REQUIRE(backend.DeleteUser(login.username).has_value());
   const auto deleted = backend.CredentialStamp(login.username);
   BOOST_TEST((deleted != created));
-  BOOST_REQUIRE(backend.CreateUser(login.username, login.password, login.email).outcome ==
-                CreateOutcome::kCreated);
+  maker.Create(login);
   BOOST_TEST((backend.CredentialStamp(login.username) != created));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(recheck_stamp_reads_the_directory_entry, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   AccountBackend& backend = maker.Backend();
   const auto before = backend.RecheckStamp(login.username);
@@ -430,10 +401,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recheck_stamp_reads_the_directory_entry, Maker, Ma
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_a_password_change_through_the_cache, Maker,
                               Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   CachingAccountBackend cache(maker.Backend(), 300, 300, maker.Clock());
   const auto id = cache.Authenticate(login.username, login.password);
@@ -455,10 +423,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_a_password_change_through_t
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_its_lifetime_or_stamp, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   CachingAccountBackend cache(maker.Backend(), 60, 60, maker.Clock());
   BOOST_REQUIRE(cache.Authenticate(login.username, login.password).has_value());
@@ -478,13 +443,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_login_ends_with_its_lifetime_or_stamp, Make
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(cached_logins_of_other_workers_end_with_delete_and_create, Maker,
                               Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.ToCreate();
-  BOOST_REQUIRE(maker.Backend().CreateUser(login.username, login.password, login.email).outcome ==
-                CreateOutcome::kCreated);
+  maker.Create(login);
   // Two workers' caches, which only the back end's stamps connect.
   CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock());
   CachingAccountBackend worker2(maker.Backend(), 3600, 3600, maker.Clock());
@@ -507,10 +468,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(cached_logins_of_other_workers_end_with_delete_and
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(other_workers_drop_a_cached_login_at_a_password_change, Maker,
                               Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   if constexpr (Maker::kWritable) {
     const Login login = maker.Existing();
     CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock());
@@ -525,10 +483,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(other_workers_drop_a_cached_login_at_a_password_ch
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(no_lifetime_means_no_cache, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   if constexpr (Maker::kWritable) {
     const Login login = maker.Existing();
     CachingAccountBackend cache(maker.Backend(), 0, 0, maker.Clock());
@@ -542,10 +497,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(no_lifetime_means_no_cache, Maker, Makers) {
 // Two workers sharing the server's table of verified logins: one real check serves both,
 // and a change through either (or behind both, as weave-admin's) ends it for both at once.
 BOOST_AUTO_TEST_CASE_TEMPLATE(shared_logins_are_checked_once_and_end_together, Maker, Makers) {
-  Maker maker;
-  if (!maker.Available()) {
-    return;
-  }
+  CONTRACT_MAKER(maker);
   const Login login = maker.Existing();
   SharedLoginTable shared(64);
   CachingAccountBackend worker1(maker.Backend(), 3600, 3600, maker.Clock(), shared);
