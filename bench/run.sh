@@ -327,10 +327,11 @@ YAML
       fi
       sleep 0.1
     done
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' > "$tmp/cache/login-secret")
     cat >> "$config" <<YAML
 cache:
   servers: ["$cache://127.0.0.1:$cache_port"]
-  login_secret: "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  login_secret_file: "$tmp/cache/login-secret"
 YAML
     echo "cache: $cache on 127.0.0.1:$cache_port"
   fi

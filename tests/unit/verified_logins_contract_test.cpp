@@ -45,7 +45,8 @@ struct Store {
 };
 
 Store TableStore() {
-  Store store{"shared memory"};
+  Store store;
+  store.name = "shared memory";
   store.owned_one = std::make_unique<SharedLoginTable>(256);
   store.one = store.two = store.owned_one.get();
   return store;
@@ -78,7 +79,8 @@ std::string FreshPrefix() {
 }
 
 Store CacheStore(const std::string& name, const std::string& url) {
-  Store store{name};
+  Store store;
+  store.name = name;
   store.clients.push_back(ClientOf(url));
   store.clients.push_back(ClientOf(url));
   const std::string prefix = FreshPrefix();
