@@ -71,8 +71,8 @@ struct Histogram {
 
 struct RouteSlot {
   std::atomic<uint32_t> state;
-  char method[kMethodBytes];
-  char name[kNameBytes];
+  char method[kMethodBytes] = {};
+  char name[kNameBytes] = {};
 };
 
 size_t BucketOf(int64_t micros) {
@@ -153,7 +153,8 @@ void WriteHistogram(std::string& out, const std::string& name, const std::string
     const std::string le = i < MetricsTable::kBucketBoundsUs.size()
                                ? FormatSeconds(MetricsTable::kBucketBoundsUs[i])
                                : std::string("+Inf");
-    out += name + "_bucket{" + joined + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    out.append(name).append("_bucket{").append(joined).append("le=\"").append(le);
+    out.append("\"} ").append(std::to_string(cumulative)).append("\n");
   }
   const std::string braces = labels.empty() ? "" : "{" + labels + "}";
   out += name + "_sum" + braces + " " + FormatSeconds(values.sum_us) + "\n";
