@@ -27,7 +27,7 @@ constexpr const char* kNoPassword = "!";
 // Records per INSERT statement, and payload bytes at most (a statement stays well under
 // MariaDB's max_allowed_packet).
 constexpr size_t kBatchRecords = 100;
-constexpr size_t kBatchBytes = 1024 * 1024;
+constexpr size_t kBatchBytes = size_t{1024} * 1024;
 constexpr size_t kMaxIdBytes = 64;
 
 // What the destination holds of an account.

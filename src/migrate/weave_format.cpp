@@ -256,7 +256,7 @@ void WeaveFormatWriter::WriteLine(const std::string& json) {
 }
 
 namespace {
-constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kReadChunk = size_t{256} * 1024;
 }  // namespace
 
 LineReader::LineReader(std::streambuf& input, size_t max_line_bytes)
@@ -315,7 +315,7 @@ bool LineReader::Next(std::string& line) {
 
 void LineReader::Seek(uint64_t offset) {
   const auto position = input_.pubseekpos(static_cast<std::streamoff>(offset), std::ios_base::in);
-  if (position == std::streampos(std::streamoff(-1))) {
+  if (position == std::streampos(static_cast<std::streamoff>(-1))) {
     throw std::runtime_error("the input cannot be read twice (not a file)");
   }
   begin_ = end_ = 0;

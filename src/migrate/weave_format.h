@@ -22,7 +22,7 @@ constexpr std::string_view kWeaveFormatName = "weave-sync-export";
 constexpr int kWeaveFormatVersion = 1;
 // The longest line the reader accepts: a record's payload is at most a few MiB
 // (limits.max_payload_bytes), and JSON escaping can make it up to six times longer.
-constexpr size_t kDefaultMaxLineBytes = 64 * 1024 * 1024;
+constexpr size_t kDefaultMaxLineBytes = size_t{64} * 1024 * 1024;
 
 // Input that is not this format (or not this version); the message names the line.
 class WeaveFormatError : public std::runtime_error {
