@@ -340,8 +340,8 @@ BOOST_AUTO_TEST_CASE(weave_minimal_folder_of_user_files) {
   BOOST_TEST_REQUIRE(utime(stale.c_str(), &old_times) == 0);
   // a newly registered account: weave-minimal leaves an empty file
   std::ofstream(dir.File("newbie.7d121f0d95deeff8")).close();
-  // not accounts: a journal, a name without digits, upper-case digits
-  std::ofstream(alice_file + "-journal") << "x";
+  // not accounts: a removed account's journal, a name without digits, upper-case digits
+  std::ofstream(dir.File("erin.0123456789abcdef-journal")) << "x";
   std::ofstream(dir.File("notes.txt")) << "x";
   std::ofstream(dir.File("carol.7D121F0D95DEEFF8")) << "x";
 

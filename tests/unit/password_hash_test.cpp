@@ -175,11 +175,12 @@ BOOST_AUTO_TEST_CASE(verifies_sscrypt_hashes_of_mozillas_python_server) {
   BOOST_TEST(VerifyPassword("scrypt secret", ascii));
   BOOST_TEST(!VerifyPassword("scrypt secreT", ascii));
   BOOST_TEST(VerifyPassword("p\xc3\xa4ssw\xc3\xb6rd-1", utf8));
-  BOOST_TEST(!VerifyPassword("scrypt secret", "{SSCRYPT}" + ascii.substr(9, 88)));  // no salt
+  const std::string unsalted = "{SSCRYPT}" + ToBase64(std::string(64, 'a'));  // digest only
+  BOOST_TEST(!VerifyPassword("scrypt secret", unsalted));
   BOOST_TEST(!VerifyPassword("scrypt secret", "{SSCRYPT}!!!!"));
   BOOST_TEST(IsLegacyHash(ascii));
   BOOST_TEST(IsVerifiableHash(ascii));
-  BOOST_TEST(!IsVerifiableHash("{SSCRYPT}" + ascii.substr(9, 88)));
+  BOOST_TEST(!IsVerifiableHash(unsalted));
 }
 
 // Vectors from Python 3: hashlib.sha1((salt + password).encode("utf-8")).hexdigest()[:16]
