@@ -179,7 +179,7 @@ class MozillaSource final : public MigrationSource {
     if (shards_ == 0) {
       return "wbo";
     }
-    const std::string table = "wbo" + std::to_string(((user % shards_) + shards_) % shards_);
+    std::string table = "wbo" + std::to_string(((user % shards_) + shards_) % shards_);
     if (!db_->HasTable(table)) {
       throw std::runtime_error("no table " + table + " among the shards wbo0 ... wbo" +
                                std::to_string(shards_ - 1));

@@ -52,6 +52,13 @@ int64_t ExpiryAfter(int64_t modified_cs, int64_t ttl_s) {
   return (base + span * 100) / 100 + 1;
 }
 
+// "read collection TABLE of NAME", for error messages.
+std::string ReadingCollection(const std::string& table, const std::string& name) {
+  std::string what = "read collection ";
+  what.append(table).append(" of ").append(name);
+  return what;
+}
+
 class WeaveMinimalSource final : public MigrationSource {
  public:
   explicit WeaveMinimalSource(const std::string& folder) : folder_(folder) {
@@ -100,7 +107,7 @@ class WeaveMinimalSource final : public MigrationSource {
       return collections;
     }
     for (const std::string& table : CollectionTables(*db)) {
-      db->Guard("read collection " + table + " of " + name, [&] {
+      db->Guard(ReadingCollection(table, name), [&] {
         StatementScope query(db->Connection().Prepare("SELECT " +
                                                       db->CentisecondsOf("MAX(modified)") +
                                                       ", count(*) FROM " + db->Quote(table)));
@@ -118,7 +125,7 @@ class WeaveMinimalSource final : public MigrationSource {
       return;
     }
     for (const std::string& table : CollectionTables(*db)) {
-      const std::string what = "read collection " + table + " of " + name;
+      const std::string what = ReadingCollection(table, name);
       // ttl counts from modified: the record expires once now - modified > ttl, so it is
       // served up to the whole second modified + ttl falls in.
       StatementScope query(db->Guard(what, [&]() -> SqlStatement& {

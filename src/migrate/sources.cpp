@@ -87,7 +87,8 @@ std::optional<MysqlConfig> ParseMysqlSourceUrl(const std::string& source) {
   if (source.compare(0, kMysqlScheme.size(), kMysqlScheme) != 0) {
     return std::nullopt;
   }
-  const std::string_view rest = std::string_view(source).substr(kMysqlScheme.size());
+  std::string_view rest = source;
+  rest.remove_prefix(kMysqlScheme.size());
   const size_t at = rest.find('@');
   const size_t slash = rest.find('/');
   if (at == std::string_view::npos || slash == std::string_view::npos || at > slash) {
