@@ -74,6 +74,8 @@ run_suite "durability: sync bound, full disk, read-only, locked" \
 run_suite "user and storage servers behind one nginx" sh tests/functional/test_split.sh "$build"
 run_suite "a registration server and two storage nodes behind nginx" sh tests/functional/test_nodes.sh "$build"
 run_suite "make run NODES=2 (scripts/run-nodes.sh)" sh tests/functional/test_run_nodes.sh "$build"
+run_suite "importers: foreign servers' databases through weave-admin import" \
+  sh tests/functional/test_import_sources.sh "$build"
 if [ "$with_cache" = 1 ]; then
   run_suite "shared cache (memcached, Redis)" python3 tests/functional/test_cache.py "$build"
 else

@@ -38,9 +38,12 @@ const std::vector<AdminCommand>& AdminCommands() {
        "constant memory. SQL accounts only. See the README, \"Moving to this server\".\n"},
       {"import",
        "KIND SOURCE [--password-file F] [--on-conflict skip|replace|fail]\n"
-       "        [--verify]",
+       "        [--table-prefix P] [--verify]",
        "import accounts and records from another server or an export",
-       "KIND: weave (an export file, - for standard input). Each user's records are written\n"
+       "KIND: weave (an export file, - for standard input), fsyncms, weave-minimal,\n"
+       "mozilla-python, mozilla-php (a database file, a folder for weave-minimal, or\n"
+       "mysql://user@host[:port]/database; its password from --password-file; an FSyncMS\n"
+       "fork's table prefix from --table-prefix). Each user's records are written\n"
        "in one transaction; an import run again after an interruption skips the accounts it\n"
        "finished. An account that exists here is a conflict: fail (default) imports nothing\n"
        "and lists them, skip keeps them, replace overwrites them. --verify then compares\n"

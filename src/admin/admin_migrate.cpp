@@ -117,6 +117,7 @@ struct ImportArguments {
   std::string source;
   std::string password_file;
   ConflictRule on_conflict = ConflictRule::kFail;
+  std::string table_prefix;  // FSyncMS forks that prefix their table names
   bool verify = false;
 };
 
@@ -128,6 +129,8 @@ ImportArguments ParseImportArguments(const std::vector<std::string>& args) {
       parsed.password_file = OptionValue(args, at);
     } else if (args[at] == "--on-conflict") {
       parsed.on_conflict = ParseConflictRule(OptionValue(args, at));
+    } else if (args[at] == "--table-prefix") {
+      parsed.table_prefix = OptionValue(args, at);
     } else if (args[at] == "--verify") {
       parsed.verify = true;
     } else if (args[at].size() > 1 && args[at][0] == '-') {
@@ -167,14 +170,9 @@ int RunImportCommand(App& app, const std::vector<std::string>& args) {
   if (!parsed.password_file.empty()) {
     source_options.password = ReadPasswordFile(parsed.password_file);
   }
-  std::unique_ptr<MigrationSource> source;
-  try {
-    source = OpenMigrationSource(parsed.kind, parsed.source, source_options);
-  } catch (const std::invalid_argument& error) {
-    throw std::invalid_argument(std::string(error.what()) +
-                                " (kinds: fsyncms, weave-minimal, mozilla-python, mozilla-php, "
-                                "weave)");
-  }
+  source_options.table_prefix = parsed.table_prefix;
+  const std::unique_ptr<MigrationSource> source =
+      OpenMigrationSource(parsed.kind, parsed.source, source_options);
   ImportOptions options;
   options.on_conflict = parsed.on_conflict;
   options.source_label = parsed.kind + " " + parsed.source;

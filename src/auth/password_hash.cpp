@@ -54,6 +54,23 @@ bool IsHexDigest(std::string_view text, size_t length) {
   return true;
 }
 
+// weave-minimal's fixed salt: the text of a Python raw string, backslashes included.
+constexpr std::string_view kWeaveMinimalSalt =
+    R"(\x14Q\xd4JbDk\x1bN\x84J\xd0\x05\x8a\x1b\x8b\xa6&V\x1b\xc5\x91\x97\xc4)";
+
+// {SSCRYPT}: base64(scrypt(password, salt) + salt), the salt being 8 bytes in Mozilla's
+// server; everything after the 64-byte digest is taken as the salt, as for {SSHA}.
+bool VerifyScrypt(std::string_view password, std::string_view encoded) {
+  constexpr size_t kDigestSize = 64;
+  const auto decoded = Base64Decode(encoded);
+  if (!decoded || decoded->size() <= kDigestSize) {
+    return false;
+  }
+  const std::string_view expected = static_cast<std::string_view>(*decoded).substr(0, kDigestSize);
+  const std::string_view salt = static_cast<std::string_view>(*decoded).substr(kDigestSize);
+  return ConstantTimeEquals(Scrypt(password, salt, 16384, 8, 1, kDigestSize), expected);
+}
+
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -99,6 +116,18 @@ bool VerifyPassword(std::string_view password, std::string_view stored) {
   if (StartsWith(stored, "{SSHA}")) {
     return VerifySaltedDigest(password, stored.substr(6), 20, &Sha1);
   }
+  if (StartsWith(stored, "{SSCRYPT}")) {
+    return VerifyScrypt(password, stored.substr(9));
+  }
+  if (StartsWith(stored, kWeaveMinimalHashPrefix)) {
+    const std::string_view expected = stored.substr(kWeaveMinimalHashPrefix.size());
+    if (!IsHexDigest(expected, 16)) {
+      return false;
+    }
+    std::string salted(kWeaveMinimalSalt);
+    salted.append(password);
+    return ConstantTimeEquals(HexEncode(Sha1(salted)).substr(0, 16), Lower(expected));
+  }
   if (IsHexDigest(stored, 32)) {
     return ConstantTimeEquals(Md5Hex(password), Lower(stored));
   }
@@ -110,7 +139,38 @@ bool VerifyPassword(std::string_view password, std::string_view stored) {
 }
 
 bool IsLegacyHash(std::string_view stored) {
-  return StartsWith(stored, "{SSHA") || IsHexDigest(stored, 32) || StartsWith(stored, "$1$");
+  return StartsWith(stored, "{SSHA") || StartsWith(stored, "{SSCRYPT}") ||
+         StartsWith(stored, kWeaveMinimalHashPrefix) || IsHexDigest(stored, 32) ||
+         StartsWith(stored, "$1$");
+}
+
+bool IsVerifiableHash(std::string_view stored) {
+  const auto decodes_longer_than = [&](size_t prefix, size_t digest) {
+    const auto decoded = Base64Decode(stored.substr(prefix));
+    return decoded && decoded->size() > digest;
+  };
+  if (StartsWith(stored, "{SSHA-256}")) {
+    return decodes_longer_than(10, 32);
+  }
+  if (StartsWith(stored, "{SSHA}")) {
+    return decodes_longer_than(6, 20);
+  }
+  if (StartsWith(stored, "{SSCRYPT}")) {
+    return decodes_longer_than(9, 64);
+  }
+  if (StartsWith(stored, kWeaveMinimalHashPrefix)) {
+    return IsHexDigest(stored.substr(kWeaveMinimalHashPrefix.size()), 16);
+  }
+  if (IsHexDigest(stored, 32)) {
+    return true;
+  }
+  // A crypt(3) hash: libxcrypt says whether it knows the method (old ones count: they
+  // verify, and are replaced at the next login).
+  if (!StartsWith(stored, "$")) {
+    return false;
+  }
+  const int known = crypt_checksalt(std::string(stored).c_str());
+  return known == CRYPT_SALT_OK || known == CRYPT_SALT_METHOD_LEGACY;
 }
 
 }  // namespace weave

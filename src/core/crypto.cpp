@@ -31,6 +31,18 @@ std::string Sha256(std::string_view data) {
   return out;
 }
 
+std::string Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint64_t r,
+                   uint64_t p, size_t length) {
+  // 128 * r * n bytes of working memory, plus slack: N=2^14, r=8 (Mozilla's) takes 16 MiB.
+  constexpr uint64_t kMaxMemory = 256ull * 1024 * 1024;
+  std::string out(length, '\0');
+  if (EVP_PBE_scrypt(password.data(), password.size(), Bytes(salt), salt.size(), n, r, p,
+                     kMaxMemory, reinterpret_cast<unsigned char*>(out.data()), length) != 1) {
+    throw std::runtime_error("scrypt refused its parameters");
+  }
+  return out;
+}
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   std::string out(SHA256_DIGEST_LENGTH, '\0');
   unsigned int length = 0;

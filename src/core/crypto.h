@@ -1,6 +1,8 @@
 // Small hashing, encoding and randomness helpers; the only users of OpenSSL.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +11,10 @@ namespace weave {
 
 std::string Sha1(std::string_view data);    // raw 20 bytes
 std::string Sha256(std::string_view data);  // raw 32 bytes
+// scrypt (RFC 7914) of password under salt with cost n, block size r, parallelism p: raw
+// length bytes. Throws std::runtime_error if OpenSSL refuses the parameters.
+std::string Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint64_t r,
+                   uint64_t p, size_t length);
 // HMAC-SHA256 of data under key (RFC 2104): raw 32 bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5Hex(std::string_view data);

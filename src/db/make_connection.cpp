@@ -3,6 +3,7 @@
 
 #include "core/errors.h"
 #include "db/sqlite_connection.h"
+#include "db/sqlite_read_only.h"
 #if WITH_MYSQL
 #include "db/mysql_connection.h"
 #endif
@@ -38,6 +39,23 @@ std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config) {
 #if WITH_MYSQL
   if (config.driver == "mysql") {
     return std::make_unique<MysqlConnection>(config.mysql, SchemaFor(config));
+  }
+  throw ConfigError("database.driver",
+                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
+#else
+  throw ConfigError("database.driver", "unknown driver \"" + config.driver +
+                                           "\" (valid: sqlite; this build has no MySQL: "
+                                           "build with WITH_MYSQL=1)");
+#endif
+}
+
+std::unique_ptr<SqlConnection> ConnectToForeignDatabase(const DatabaseConfig& config) {
+  if (config.driver == "sqlite") {
+    return OpenSqliteReadOnly(config.sqlite.path);
+  }
+#if WITH_MYSQL
+  if (config.driver == "mysql") {
+    return std::make_unique<MysqlConnection>(config.mysql, std::string_view());
   }
   throw ConfigError("database.driver",
                     "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");

@@ -16,4 +16,10 @@ std::string_view SchemaFor(const DatabaseConfig& config);
 // ConfigError for a driver this build does not have, BackendError when the database fails.
 std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config);
 
+// Connects to a database another program owns (an importer's source) without applying any
+// schema: MySQL as configured, SQLite read-only (db/sqlite_read_only.h; config.sqlite.path
+// must exist). Throws ConfigError for a driver this build does not have, BackendError when
+// the database fails.
+std::unique_ptr<SqlConnection> ConnectToForeignDatabase(const DatabaseConfig& config);
+
 }  // namespace weave

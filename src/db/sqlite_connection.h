@@ -1,4 +1,4 @@
-// SqlConnection over SQLite; the only user of <sqlite3.h>.
+// SqlConnection over SQLite; with db/sqlite_read_only.cpp, the only user of <sqlite3.h>.
 #pragma once
 
 #include <chrono>

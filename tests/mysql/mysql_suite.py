@@ -1102,6 +1102,24 @@ def storage_contract_suite_on_mysql():
     assert mysql[0] > 0 and mysql == sqlite, "MySQL cases differ from SQLite ones: %r" % cases
 
 
+@check
+def import_source_readers_on_mysql():
+    """The unit binary's migration_sources suite (the importers' readers of FSyncMS, Mozilla's
+    Python and PHP servers), its MySQL cases against this MariaDB."""
+    binary = os.path.join(BUILD, "unit_tests")
+    assert os.access(binary, os.X_OK), "%s is missing (build it first)" % binary
+    create_database("weave_import_sources")
+    env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
+               WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
+               WEAVE_TEST_MYSQL_DATABASE="weave_import_sources", ASAN_OPTIONS="detect_leaks=1")
+    done = subprocess.run([binary, "--run_test=migration_sources", "--log_level=message"],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    output = done.stdout.decode(errors="replace")
+    assert done.returncode == 0, output[-8000:]
+    assert "skipped" not in output, "cases skipped although the server is set:\n" + output[-4000:]
+    assert "No errors detected" in output, output[-4000:]
+
+
 def admin_add_fails(instance, name):
     """Runs weave-admin add on instance's configuration; returns its error text, or None."""
     done = subprocess.run([os.path.join(BUILD, "weave-admin"), "-c", instance.config, "add",

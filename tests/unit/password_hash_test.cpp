@@ -161,6 +161,56 @@ BOOST_AUTO_TEST_CASE(unknown_or_empty_stored_values_never_verify) {
   BOOST_TEST(!IsLegacyHash("plain"));
 }
 
+// Vectors computed with Python 3's hashlib (hashlib.scrypt(pw, salt=b"Ab3dEf7h", n=16384,
+// r=8, p=1, dklen=64), as Mozilla's server-core did with py-scrypt's defaults).
+BOOST_AUTO_TEST_CASE(verifies_sscrypt_hashes_of_mozillas_python_server) {
+  const std::string ascii =
+      "{SSCRYPT}anflwjmk9nYorA5bZa6F0MHj4S9mjyjy84VUNOpIif+IOqXN3BTh2tDeVe94k+"
+      "8MtuYeAkQG0M5aC3KKLDo2"
+      "f0FiM2RFZjdo";
+  const std::string utf8 =
+      "{SSCRYPT}EfTTx0d3SruEx/"
+      "j9HMah1VOCqcyLgdr70vSqxQeDX8sMBggYevflfv1HO4vLa0uCRBTIRflOMf2cQ1T1CU+K"
+      "gEFiM2RFZjdo";
+  BOOST_TEST(VerifyPassword("scrypt secret", ascii));
+  BOOST_TEST(!VerifyPassword("scrypt secreT", ascii));
+  BOOST_TEST(VerifyPassword("p\xc3\xa4ssw\xc3\xb6rd-1", utf8));
+  const std::string unsalted = "{SSCRYPT}" + ToBase64(std::string(64, 'a'));  // digest only
+  BOOST_TEST(!VerifyPassword("scrypt secret", unsalted));
+  BOOST_TEST(!VerifyPassword("scrypt secret", "{SSCRYPT}!!!!"));
+  BOOST_TEST(IsLegacyHash(ascii));
+  BOOST_TEST(IsVerifiableHash(ascii));
+  BOOST_TEST(!IsVerifiableHash(unsalted));
+}
+
+// Vectors from Python 3: hashlib.sha1((salt + password).encode("utf-8")).hexdigest()[:16]
+// with weave-minimal's salt.
+BOOST_AUTO_TEST_CASE(verifies_weave_minimal_file_name_hashes) {
+  BOOST_TEST(VerifyPassword("correct horse", "{WEAVE-MINIMAL}7d121f0d95deeff8"));
+  BOOST_TEST(VerifyPassword("correct horse", "{WEAVE-MINIMAL}7D121F0D95DEEFF8"));
+  BOOST_TEST(!VerifyPassword("correct horsE", "{WEAVE-MINIMAL}7d121f0d95deeff8"));
+  BOOST_TEST(VerifyPassword("p\xc3\xa4ssw\xc3\xb6rd-1", "{WEAVE-MINIMAL}dd7bc30f0cabdb27"));
+  BOOST_TEST(!VerifyPassword("correct horse", "{WEAVE-MINIMAL}7d121f0d95deeff"));
+  BOOST_TEST(!VerifyPassword("correct horse", "{WEAVE-MINIMAL}7d121f0d95deeff8a"));
+  BOOST_TEST(IsLegacyHash("{WEAVE-MINIMAL}7d121f0d95deeff8"));
+  BOOST_TEST(IsVerifiableHash("{WEAVE-MINIMAL}7d121f0d95deeff8"));
+  BOOST_TEST(!IsVerifiableHash("{WEAVE-MINIMAL}7d121f0d95deeffx"));
+}
+
+BOOST_AUTO_TEST_CASE(tells_which_stored_values_can_be_carried_over) {
+  BOOST_TEST(IsVerifiableHash(HashPassword("secret", "yescrypt")));
+  BOOST_TEST(IsVerifiableHash(HashPassword("secret", "bcrypt")));
+  BOOST_TEST(IsVerifiableHash(ShaCrypt("secret")));
+  BOOST_TEST(IsVerifiableHash(ToHex(Digest(EVP_md5(), "secret"), false)));
+  BOOST_TEST(IsVerifiableHash(SaltedHash("{SSHA-256}", EVP_sha256(), "secret", "saltsalt")));
+  BOOST_TEST(IsVerifiableHash(SaltedHash("{SSHA}", EVP_sha1(), "secret", "saltsalt")));
+  BOOST_TEST(!IsVerifiableHash(""));
+  BOOST_TEST(!IsVerifiableHash("secret"));
+  BOOST_TEST(!IsVerifiableHash(ToHex(Digest(EVP_sha256(), "secret"), false)));        // 64 hex
+  BOOST_TEST(!IsVerifiableHash("{SSHA-256}" + ToBase64(Digest(EVP_sha256(), "x"))));  // no salt
+  BOOST_TEST(!IsVerifiableHash("$zz$garbage"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace weave
