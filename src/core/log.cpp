@@ -35,7 +35,7 @@ std::string TimeNow() {
   const int length = snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
                               utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                               utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000);
-  return std::string(text, static_cast<size_t>(length));
+  return {text, static_cast<size_t>(length)};
 }
 
 std::string TextLine(LogLevel level, std::string_view message) {

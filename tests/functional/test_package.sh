@@ -178,6 +178,8 @@ for page in man8/weave-server.8 man8/weave-admin.8 man5/weave.yaml.5; do
 done
 check "the socket unit is installed" test -s /lib/systemd/system/weave-server.socket
 check "the service runs as _weave" grep -q '^User=_weave$' /lib/systemd/system/weave-server.service
+check "the service tells systemd when its workers serve (Type=notify)" \
+  grep -q '^Type=notify$' /lib/systemd/system/weave-server.service
 check "the service starts the installed binary on the installed configuration" \
   grep -q '^ExecStart=/usr/bin/weave-server -c /etc/weave/weave.yaml$' \
   /lib/systemd/system/weave-server.service
