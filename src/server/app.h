@@ -82,6 +82,7 @@ class App {
   NodeDirectory nodes_;
   LoginFailures login_failures_;
   LoginGuard logins_;
+  LoginRiders riders_;  // logins waiting for a storage read to carry their reads
   SqlStorage sql_storage_;
   // With cache.servers: the shared cache in front of sql_storage_ (storage/caching_storage.h).
   std::unique_ptr<Cache> cache_;

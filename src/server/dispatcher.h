@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/login_failures.h"
 #include "auth/login_guard.h"
+#include "auth/login_rider.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/request.h"
@@ -15,12 +17,16 @@
 
 namespace weave {
 
-// Immutable after construction; keeps no per-request state. Borrows config, logins and
-// clock, which must outlive it.
+// Keeps no per-request state. Borrows config, logins, clock and riders, which must outlive
+// it.
 class Dispatcher {
  public:
+  // riders (with failures): a reads_only route of a user that logged in lately runs its
+  // handler while the login is checked, the login's reads riding on the handler's first
+  // statement (auth/login_rider.h); the answer waits for the login. Null: every login is
+  // checked before its handler runs.
   Dispatcher(const Config& config, RouteTable<Endpoint> routes, LoginGuard& logins,
-             const Clock& clock);
+             const Clock& clock, LoginRiders* riders = nullptr, LoginFailures* failures = nullptr);
 
   // Answers one request. Every answer carries X-Weave-Timestamp (and X-Weave-Alert when
   // configured). Never throws: BadRequest becomes 400 with its Weave code, HttpError its
@@ -31,12 +37,20 @@ class Dispatcher {
   // Routes and authenticates, then runs the endpoint; may throw the errors.h family.
   Response Dispatch(const Request& request, int64_t request_time_cs,
                     const std::string& client_address, UserId& user_id) const;
+  // A reads_only route run as the user id the path's user name had at its last login, with
+  // the login's reads carried by the handler's first statement, then the login checked.
+  // When the login is accepted as another id (the account was made again), the handler runs
+  // again as that id. Sets user_id once the login is accepted.
+  Response DispatchRiding(const RequestContext& context, const RouteRow<Endpoint>& route,
+                          UserId& user_id) const;
 
   // Set at construction
   const Config& config_;
   const RouteTable<Endpoint> routes_;
   LoginGuard& logins_;
   const Clock& clock_;
+  LoginRiders* const riders_;
+  LoginFailures* const failures_;
 };
 
 }  // namespace weave
