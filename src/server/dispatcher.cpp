@@ -124,8 +124,8 @@ Response Dispatcher::DispatchRiding(const RequestContext& context, const RouteRo
                                     UserId& user_id) const {
   const std::string_view username = context.params.user;
   const std::string password = RequirePathPassword(context.request, username);
-  LoginRider rider(logins_, *failures_, username, password,
-                   EventSourceOf(context.request, context.client_address));
+  const EventSource source = EventSourceOf(context.request, context.client_address);
+  LoginRider rider(logins_, *failures_, username, password, source);  // borrows source
   Response response;
   std::exception_ptr failure;
   {
