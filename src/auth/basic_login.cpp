@@ -14,19 +14,20 @@ EventSource EventSourceOf(const Request& request, std::string_view client_addres
   return {client_address, request.method, request.path, user_agent};
 }
 
-UserId RequireBasicLogin(const Request& request, std::string_view path_user,
-                         std::string_view client_address, LoginGuard& logins) {
+std::string RequirePathPassword(const Request& request, std::string_view path_user) {
   const std::string* header = request.Header("AUTHORIZATION");
   if (header == nullptr) {
     throw HttpError(401, "Unauthorized");
   }
-  const auto credentials = ParseBasicAuth(*header);
+  auto credentials = ParseBasicAuth(*header);
   // The path must name the authenticated account, byte for byte.
   if (!credentials || credentials->username != path_user) {
     throw HttpError(401, "Unauthorized");
   }
-  const LoginResult result =
-      logins.Check(path_user, credentials->password, EventSourceOf(request, client_address));
+  return std::move(credentials->password);
+}
+
+UserId RequireAccepted(const LoginResult& result) {
   if (result.status == LoginStatus::kLocked) {
     throw HttpError(401, "Account locked");
   }
@@ -34,6 +35,12 @@ UserId RequireBasicLogin(const Request& request, std::string_view path_user,
     throw HttpError(401, "Unauthorized");
   }
   return result.user_id;
+}
+
+UserId RequireBasicLogin(const Request& request, std::string_view path_user,
+                         std::string_view client_address, LoginGuard& logins) {
+  const std::string password = RequirePathPassword(request, path_user);
+  return RequireAccepted(logins.Check(path_user, password, EventSourceOf(request, client_address)));
 }
 
 }  // namespace weave

@@ -1,6 +1,7 @@
 // HTTP Basic authentication of a request as the user its path names, through the LoginGuard.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "auth/login_guard.h"
@@ -19,5 +20,10 @@ EventSource EventSourceOf(const Request& request, std::string_view client_addres
 // and BackendError when the back end cannot answer.
 UserId RequireBasicLogin(const Request& request, std::string_view path_user,
                          std::string_view client_address, LoginGuard& logins);
+
+// RequireBasicLogin in its parts: the password of the request's Basic credentials when they
+// name path_user (else the 401), and the user id of a login's result (else its 401).
+std::string RequirePathPassword(const Request& request, std::string_view path_user);
+UserId RequireAccepted(const LoginResult& result);
 
 }  // namespace weave

@@ -41,27 +41,63 @@ std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string
   return locked;
 }
 
-// The users row comes as the one row whose first column is NULL (a key never is).
+std::string LoginFailures::LoginReadSql(size_t keys, int width) {
+  std::string padding;
+  for (int column = kLoginReadWidth - 1; column < width - 1; ++column) {
+    padding += ", NULL";
+  }
+  return LockedKeysSql(
+             keys, ", NULL, NULL, NULL, NULL" + padding + ", " + std::to_string(kLockedKeyRow)) +
+         " UNION ALL SELECT NULL, id, password_hash, status, generation" + padding + ", " +
+         std::to_string(kAccountRow) + " FROM users WHERE username = ?";
+}
+
+std::string LoginFailures::NoneLockedSql(size_t keys) {
+  return "NOT EXISTS (" + LockedKeysSql(keys, "") + ")";
+}
+
+int LoginFailures::BindLockedKeys(SqlStatement& statement, int first,
+                                  const std::vector<std::string>& keys) const {
+  int index = first;
+  statement.BindInt(index++, NowSeconds());
+  for (const std::string& key : keys) {
+    statement.BindText(index++, key);
+  }
+  return index;
+}
+
+int LoginFailures::BindLoginRead(SqlStatement& statement, int first,
+                                 const std::vector<std::string>& keys,
+                                 std::string_view username) const {
+  const int index = BindLockedKeys(statement, first, keys);
+  statement.BindText(index, username);
+  return index + 1;
+}
+
+bool LoginFailures::TakeLoginRow(SqlStatement& row, int width, std::vector<std::string>* locked,
+                                 std::optional<AccountRow>* account) {
+  const int64_t kind = row.ColumnInt(width - 1);
+  if (kind == kLockedKeyRow) {
+    locked->emplace_back(row.ColumnText(0));
+    return true;
+  }
+  if (kind == kAccountRow) {
+    *account = AccountRow{row.ColumnInt(1), std::string(row.ColumnText(2)), row.ColumnInt(3),
+                          row.ColumnInt(4)};
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<std::string>& keys,
                                                              std::string_view username,
                                                              std::optional<AccountRow>* account) {
-  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), ", NULL, NULL, NULL, NULL") +
-                                   " UNION ALL SELECT NULL, id, password_hash, status, generation"
-                                   " FROM users WHERE username = ?"));
-  query->BindInt(0, NowSeconds());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    query->BindText(static_cast<int>(i + 1), keys[i]);
-  }
-  query->BindText(static_cast<int>(keys.size() + 1), username);
+  StatementScope query(db_.Prepare(LoginReadSql(keys.size(), kLoginReadWidth)));
+  BindLoginRead(*query, 0, keys, username);
   std::vector<std::string> locked;
   account->reset();
   while (query->Step()) {
-    if (!query->IsNull(0)) {
-      locked.emplace_back(query->ColumnText(0));
-    } else {
-      *account = AccountRow{query->ColumnInt(1), std::string(query->ColumnText(2)),
-                            query->ColumnInt(3), query->ColumnInt(4)};
-    }
+    TakeLoginRow(*query, kLoginReadWidth, &locked, account);
   }
   return locked;
 }

@@ -53,6 +53,26 @@ class LoginFailures {
   std::vector<std::string> LockedKeysAndAccount(const std::vector<std::string>& keys,
                                                 std::string_view username,
                                                 std::optional<AccountRow>* account);
+  // LockedKeysAndAccount's reads as the branches of a larger UNION ALL (a LoginRider's):
+  // "SELECT ... UNION ALL SELECT ..." with `width` columns (at least kLoginReadWidth), the
+  // last one the row's kind (kLockedKeyRow, kAccountRow). Parameters, from `first` on: the
+  // time, the keys, the user name (BindLoginRead).
+  static std::string LoginReadSql(size_t keys, int width);
+  // Binds LoginReadSql's parameters from index first on; returns the index after them.
+  int BindLoginRead(SqlStatement& statement, int first, const std::vector<std::string>& keys,
+                    std::string_view username) const;
+  // Takes a row of LoginReadSql's branches into *locked or *account; false (and nothing
+  // taken) when its kind column says it is another branch's.
+  static bool TakeLoginRow(SqlStatement& row, int width, std::vector<std::string>* locked,
+                           std::optional<AccountRow>* account);
+  // A condition true while none of `keys` keys is locked; parameters: the time, the keys
+  // (BindLockedKeys, which returns the index after them).
+  static std::string NoneLockedSql(size_t keys);
+  int BindLockedKeys(SqlStatement& statement, int first,
+                     const std::vector<std::string>& keys) const;
+  static constexpr int kLoginReadWidth = 6;
+  static constexpr int64_t kLockedKeyRow = 1;
+  static constexpr int64_t kAccountRow = 2;
   // True if either key is locked now.
   bool IsLocked(std::string_view key_a, std::string_view key_b);
   // Counts one failure for key; locks it for policy.lockout_seconds once it has

@@ -2,6 +2,7 @@
 #include "auth/login_guard.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "core/errors.h"
@@ -70,12 +71,22 @@ bool LoginGuard::MayTry(std::string_view username, const EventSource& source) {
   return !LockoutEnabled() || MayTry(username, source, KeysOf(username, source), nullptr);
 }
 
+std::vector<std::string> LoginGuard::LockoutKeys(std::string_view username,
+                                                 const EventSource& source) {
+  const AttemptKeys keys = KeysOf(username, source);
+  return {keys.pair, keys.user, keys.from_address};
+}
+
 bool LoginGuard::MayTry(std::string_view username, const EventSource& source,
-                        const AttemptKeys& keys, AccountReadAhead* read_ahead) {
-  // One query in the common case (the account's row with it); the trusted-address lookup
-  // only under a lockout.
+                        const AttemptKeys& keys, AccountReadAhead* read_ahead,
+                        std::optional<LoginReads> reads) {
+  // One query in the common case (the account's row with it), or none when another
+  // statement read both; the trusted-address lookup only under a lockout.
   std::vector<std::string> locked;
-  if (read_ahead != nullptr) {
+  if (reads && read_ahead != nullptr) {
+    locked = std::move(reads->locked);
+    read_ahead->UseReadAhead(username, std::move(reads->account));
+  } else if (read_ahead != nullptr) {
     std::optional<AccountRow> account;
     locked = failures_.LockedKeysAndAccount({keys.pair, keys.user, keys.from_address}, username,
                                             &account);
@@ -147,9 +158,22 @@ void LoginGuard::RecordAccepted(std::string_view username, const AttemptKeys& ke
 
 LoginResult LoginGuard::Check(std::string_view username, std::string_view password,
                               const EventSource& source) {
+  return CheckWith(username, password, source, std::nullopt);
+}
+
+LoginResult LoginGuard::CheckRead(std::string_view username, std::string_view password,
+                                  const EventSource& source, LoginReads reads) {
+  if (!ReadsCanRide()) {
+    throw std::logic_error("LoginGuard::CheckRead without a read-ahead and lockout");
+  }
+  return CheckWith(username, password, source, std::move(reads));
+}
+
+LoginResult LoginGuard::CheckWith(std::string_view username, std::string_view password,
+                                  const EventSource& source, std::optional<LoginReads> reads) {
   const AttemptKeys keys = KeysOf(username, source);
   const ReadAheadScope read_ahead(read_ahead_);
-  if (LockoutEnabled() && !MayTry(username, source, keys, read_ahead_)) {
+  if (LockoutEnabled() && !MayTry(username, source, keys, read_ahead_, std::move(reads))) {
     return {LoginStatus::kLocked, 0};
   }
   const auto user = authenticator_.Authenticate(username, password);

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "auth/login_failures.h"
@@ -49,6 +51,21 @@ class LoginGuard {
   LoginResult Check(std::string_view username, std::string_view password,
                     const EventSource& source);
 
+  // What Check reads first (the locked keys among LockoutKeys, and the account's row), when
+  // a statement of someone else's read it (a LoginRider, auth/login_rider.h).
+  struct LoginReads {
+    std::vector<std::string> locked;
+    std::optional<AccountRow> account;
+  };
+  // True when Check's reads can be done elsewhere: the SQL user store reads ahead and the
+  // lockout is on (its query is the one that carries the account's row).
+  bool ReadsCanRide() const { return read_ahead_ != nullptr && LockoutEnabled(); }
+  // The lockout keys Check reads for an attempt, in the order it binds them.
+  static std::vector<std::string> LockoutKeys(std::string_view username, const EventSource& source);
+  // Check with its reads already done (only when ReadsCanRide()).
+  LoginResult CheckRead(std::string_view username, std::string_view password,
+                        const EventSource& source, LoginReads reads);
+
   // For password checks made elsewhere (a directory bind while enrolling): true if the
   // attempt may go ahead; false (and a security event) when locked out.
   bool MayTry(std::string_view username, const EventSource& source);
@@ -75,7 +92,9 @@ class LoginGuard {
   };
   static AttemptKeys KeysOf(std::string_view username, const EventSource& source);
   bool MayTry(std::string_view username, const EventSource& source, const AttemptKeys& keys,
-              AccountReadAhead* read_ahead);
+              AccountReadAhead* read_ahead, std::optional<LoginReads> reads = std::nullopt);
+  LoginResult CheckWith(std::string_view username, std::string_view password,
+                        const EventSource& source, std::optional<LoginReads> reads);
   void RecordRejected(std::string_view username, const EventSource& source,
                       const AttemptKeys& keys);
   void RecordAccepted(std::string_view username, const AttemptKeys& keys);

@@ -33,7 +33,8 @@ std::vector<RouteRow<Endpoint>> BindRoutes(const RouteTable<Handler>& table, Bin
   std::vector<RouteRow<Endpoint>> endpoints;
   endpoints.reserve(table.Rows().size());
   for (const RouteRow<Handler>& row : table.Rows()) {
-    endpoints.push_back({row.method, row.pattern, bind(row.handler), row.needs_auth});
+    endpoints.push_back(
+        {row.method, row.pattern, bind(row.handler), row.needs_auth, row.reads_only});
   }
   return endpoints;
 }

@@ -24,6 +24,10 @@ struct RouteRow {
   std::string_view pattern;  // "/{version}/{user}/storage/{collection}/{id}"
   Handler handler;
   bool needs_auth = false;  // Basic auth as the {user} of the path, checked before the handler
+  // The handler only reads (no write, no side effect), so it may run while the login is being
+  // checked, its reads carrying the login's (see auth/login_rider.h); its answer (or error)
+  // is held until the login is accepted, and thrown away otherwise.
+  bool reads_only = false;
 };
 
 enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };

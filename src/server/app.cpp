@@ -25,6 +25,13 @@ RouteRow<Endpoint> HeartbeatRoute(Storage& storage, Authenticator& authenticator
   return {"GET", "/__heartbeat__", std::move(check), false};
 }
 
+// A login's reads can ride on a storage read when both are in one database, and no cache
+// answers reads instead of the database (see auth/login_rider.h).
+LoginRiders* LoginRidersOf(const Config& config, LoginRiders& riders) {
+  const bool one_database = !config.accounts_database.has_value();
+  return one_database && config.cache.servers.empty() ? &riders : nullptr;
+}
+
 }  // namespace
 
 RoleParts PartsOf(std::string_view role) {
@@ -61,7 +68,7 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
-      sql_storage_(*connection_, !config_.server.node_url.empty()),
+      sql_storage_(*connection_, !config_.server.node_url.empty(), LoginRidersOf(config_, riders_)),
       cache_marks_(*connection_),
       caching_storage_(cache_ ? std::make_unique<CachingStorage>(
                                     sql_storage_, cache_marks_, *cache_, config_.cache.prefix,
@@ -84,11 +91,14 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                     mailer_,
                     [this](UserId user) { storage_.DeleteStorage(user); },
                     nodes_},
-      dispatcher_(config_, BuildRoutes(), logins_, clock_),
+      dispatcher_(config_, BuildRoutes(), logins_, clock_, LoginRidersOf(config_, riders_),
+                  &login_failures_),
       metrics_access_(config_.metrics),
       metrics_dispatcher_(metrics_access_.Enabled()
                               ? std::optional<Dispatcher>(std::in_place, config_, BuildRoutes(true),
-                                                          logins_, clock_)
+                                                          logins_, clock_,
+                                                          LoginRidersOf(config_, riders_),
+                                                          &login_failures_)
                               : std::nullopt) {}
 
 RouteTable<Endpoint> App::BuildRoutes(bool with_metrics) {

@@ -90,6 +90,7 @@ class App {
   NodeDirectory nodes_;
   LoginFailures login_failures_;
   LoginGuard logins_;
+  LoginRiders riders_;  // logins waiting for a storage read to carry their reads
   SqlStorage sql_storage_;
   // With cache.servers: the cache in front of sql_storage_.
   CacheMarks cache_marks_;

@@ -2,6 +2,7 @@
 #include "server/dispatcher.h"
 
 #include <chrono>
+#include <exception>
 
 #include "auth/basic_login.h"
 #include "core/crypto.h"
@@ -55,12 +56,14 @@ std::vector<int> RegisterRouteSlots(const RouteTable<Endpoint>& routes) {
 }  // namespace
 
 Dispatcher::Dispatcher(const Config& config, RouteTable<Endpoint> routes, LoginGuard& logins,
-                       const Clock& clock)
+                       const Clock& clock, LoginRiders* riders, LoginFailures* failures)
     : config_(config),
       routes_(std::move(routes)),
       logins_(logins),
       clock_(clock),
-      route_slots_(RegisterRouteSlots(routes_)) {}
+      route_slots_(RegisterRouteSlots(routes_)),
+      riders_(riders != nullptr && failures != nullptr && logins.ReadsCanRide() ? riders : nullptr),
+      failures_(failures) {}
 
 Response Dispatcher::Handle(const Request& request) const {
   const auto started = std::chrono::steady_clock::now();
@@ -141,11 +144,52 @@ Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,
     return UnavailableResponse("\"server issue: read-only maintenance\"",
                                config_.server.retry_after_seconds);
   }
+  if (match.route->needs_auth && match.route->reads_only && riders_ != nullptr) {
+    if (const auto known = riders_->KnownId(params.user)) {
+      const RequestContext context{request, params, request_time_cs, client_address, *known};
+      return DispatchRiding(context, *match.route, user_id);
+    }
+  }
   if (match.route->needs_auth) {
     user_id = RequireBasicLogin(request, params.user, client_address, logins_);
+    if (riders_ != nullptr) {
+      riders_->Remember(params.user, user_id);
+    }
   }
   const RequestContext context{request, params, request_time_cs, client_address, user_id};
   return match.route->handler(context);
+}
+
+Response Dispatcher::DispatchRiding(const RequestContext& context, const RouteRow<Endpoint>& route,
+                                    UserId& user_id) const {
+  const std::string_view username = context.params.user;
+  const std::string password = RequirePathPassword(context.request, username);
+  const EventSource source = EventSourceOf(context.request, context.client_address);
+  LoginRider rider(logins_, *failures_, username, password, source);  // borrows source
+  Response response;
+  std::exception_ptr failure;
+  {
+    const LoginRiders::Scope scope(*riders_, rider);
+    try {
+      response = route.handler(context);
+    } catch (...) {
+      // Held: a request whose login fails gets the login's 401, whatever its handler found.
+      failure = std::current_exception();
+    }
+  }
+  user_id = RequireAccepted(rider.Finish());
+  riders_->Remember(username, user_id);
+  if (user_id != context.user_id || rider.CarrierWithheld()) {
+    // The account was made again under a new id (what the handler read was another's), or
+    // the lockout gate kept the handler's first read back.
+    const RequestContext own{context.request, context.params, context.request_time_cs,
+                             context.client_address, user_id};
+    return route.handler(own);
+  }
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
+  return response;
 }
 
 }  // namespace weave

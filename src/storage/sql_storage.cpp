@@ -119,6 +119,7 @@ std::optional<std::string_view> OptionalText(SqlStatement& row, int column) {
 
 constexpr std::string_view kFullColumns =
     "id, modified, sortindex, payload, parentid, predecessorid";
+constexpr int kFullColumnCount = 6;
 
 void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
   ItemView item;
@@ -170,39 +171,73 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
   throw BackendError("could not add collection " + std::string(name));
 }
 
-// Runs a query whose rows are (collection id, value, custom name or NULL); binds the user
+void SqlStorage::RunRead(const Read& read, const std::function<int(SqlStatement&)>& bind,
+                         bool may_carry, const std::function<void(SqlStatement&)>& visit_row) {
+  LoginRider* rider = may_carry && riders_ != nullptr ? riders_->Claim() : nullptr;
+  std::string text = "SELECT " + read.columns;
+  int width = 0;
+  if (rider != nullptr) {
+    // Named columns: the derived table's must differ.
+    width = LoginRider::Width(read.column_count);
+    for (int column = read.column_count; column < width - 1; ++column) {
+      text += ", NULL AS pad" + std::to_string(column);
+    }
+    text = "SELECT * FROM (" + text + ", " + std::to_string(LoginRider::kDataRow) + " AS kind" +
+           read.rest + ") AS carried WHERE " + rider->Gate() + " UNION ALL " +
+           rider->Branches(width);
+  } else {
+    text += read.rest;
+  }
+  StatementScope query(db_.Prepare(text));
+  const int next = bind(*query);
+  if (rider != nullptr) {
+    rider->Bind(*query, next);
+  }
+  while (query->Step()) {
+    if (rider == nullptr || !rider->TakeRow(*query, width)) {
+      visit_row(*query);
+    }
+  }
+  if (rider != nullptr) {
+    rider->Carried();
+  }
+}
+
+// Runs a read whose rows are (collection id, value, custom name or NULL); binds the user
 // and, when given, the current time.
-std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user,
-                                                                   const std::string& sql,
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user, const Read& read,
                                                                    std::optional<int64_t> now_s) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
-  StatementScope query(db_.Prepare(sql));
-  query->BindInt(0, user);
-  if (now_s) {
-    query->BindInt(1, *now_s);
-  }
-  while (query->Step()) {
-    const int id = static_cast<int>(query->ColumnInt(0));
+  const auto bind = [user, now_s](SqlStatement& query) {
+    query.BindInt(0, user);
+    if (now_s) {
+      query.BindInt(1, *now_s);
+      return 2;
+    }
+    return 1;
+  };
+  RunRead(read, bind, true, [&rows](SqlStatement& query) {
+    const int id = static_cast<int>(query.ColumnInt(0));
     std::string name;
     if (auto standard = StandardCollectionName(id)) {
       name = *standard;
-    } else if (!query->IsNull(2)) {
-      name = query->ColumnText(2);
+    } else if (!query.IsNull(2)) {
+      name = query.ColumnText(2);
     } else {
       name = std::to_string(id);
     }
-    rows.emplace_back(std::move(name), query->ColumnInt(1));
-  }
+    rows.emplace_back(std::move(name), query.ColumnInt(1));
+  });
   return rows;
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps(UserId user) {
   return NamedRows(user,
-                   "SELECT s.collection, s.modified, c.name FROM collection_stats s"
-                   " LEFT JOIN collections c ON c.userid = s.userid"
-                   " AND c.collectionid = s.collection"
-                   " WHERE s.userid = ? AND s.item_count > 0",
+                   {"s.collection, s.modified, c.name", 3,
+                    " FROM collection_stats s LEFT JOIN collections c ON c.userid = s.userid"
+                    " AND c.collectionid = s.collection"
+                    " WHERE s.userid = ? AND s.item_count > 0"},
                    std::nullopt);
 }
 
@@ -210,11 +245,11 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId us
                                                                        const char* aggregate,
                                                                        int64_t now_s) {
   return NamedRows(user,
-                   std::string("SELECT w.collection, ") + aggregate + ", c.name FROM " +
-                       dialect_.WboTable(user) +
-                       " w LEFT JOIN collections c ON c.userid = w.username"
-                       " AND c.collectionid = w.collection"
-                       " WHERE w.username = ? AND w.ttl > ? GROUP BY w.collection, c.name",
+                   {std::string("w.collection, ") + aggregate + ", c.name", 3,
+                    " FROM " + dialect_.WboTable(user) +
+                        " w LEFT JOIN collections c ON c.userid = w.username"
+                        " AND c.collectionid = w.collection"
+                        " WHERE w.username = ? AND w.ttl > ? GROUP BY w.collection, c.name"},
                    now_s);
 }
 
@@ -230,11 +265,17 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(User
 
 int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   db_.TrimStatementCache();
-  StatementScope query(db_.Prepare("SELECT coalesce(sum(payload_size), 0) FROM " +
-                                   dialect_.WboTable(user) + " WHERE username = ? AND ttl > ?"));
-  query->BindInt(0, user);
-  query->BindInt(1, now_s);
-  return query->Step() ? query->ColumnInt(0) : 0;
+  int64_t usage = 0;
+  RunRead(
+      {"coalesce(sum(payload_size), 0)", 1,
+       " FROM " + dialect_.WboTable(user) + " WHERE username = ? AND ttl > ?"},
+      [user, now_s](SqlStatement& query) {
+        query.BindInt(0, user);
+        query.BindInt(1, now_s);
+        return 2;
+      },
+      true, [&usage](SqlStatement& query) { usage = query.ColumnInt(0); });
+  return usage;
 }
 
 std::optional<int64_t> SqlStorage::NextExpiry(UserId user, int64_t now_s) {
@@ -275,18 +316,25 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   if (!collection_id) {
     return false;
   }
-  StatementScope query(
-      db_.Prepare("SELECT " + std::string(kFullColumns) + " FROM " + dialect_.WboTable(user) +
-                  " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"));
-  query->BindInt(0, user);
-  query->BindInt(1, *collection_id);
-  query->BindText(2, id);
-  query->BindInt(3, now_s);
-  if (!query->Step()) {
-    return false;
-  }
-  VisitRow(*query, true, visit);
-  return true;
+  bool found = false;
+  RunRead(
+      {std::string(kFullColumns), kFullColumnCount,
+       " FROM " + dialect_.WboTable(user) +
+           " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"},
+      [&](SqlStatement& query) {
+        query.BindInt(0, user);
+        query.BindInt(1, *collection_id);
+        query.BindText(2, id);
+        query.BindInt(3, now_s);
+        return 4;
+      },
+      true,
+      [&](SqlStatement& query) {
+        // The primary key: at most one row.
+        VisitRow(query, true, visit);
+        found = true;
+      });
+  return found;
 }
 
 int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
@@ -298,21 +346,25 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
     return 0;
   }
   BoundSql sql;
-  sql.text =
-      "SELECT " + std::string(full ? kFullColumns : "id") + " FROM " + dialect_.WboTable(user);
+  sql.text = " FROM " + dialect_.WboTable(user);
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
   sql.Add(" AND ttl > ?", now_s);
   AppendFilter(filter, sql);
   AppendOrderAndLimit(filter, sql);
-
-  StatementScope query(db_.Prepare(sql.text));
-  sql.BindTo(*query);
+  const bool unordered = filter.sort == SortOrder::kNone && filter.limit <= 0;
   int64_t count = 0;
-  while (query->Step()) {
-    VisitRow(*query, full, visit);
-    ++count;
-  }
+  RunRead(
+      {std::string(full ? kFullColumns : "id"), full ? kFullColumnCount : 1, sql.text},
+      [&sql](SqlStatement& query) {
+        sql.BindTo(query);
+        return static_cast<int>(sql.args.size());
+      },
+      unordered,
+      [&](SqlStatement& query) {
+        VisitRow(query, full, visit);
+        ++count;
+      });
   return count;
 }
 

@@ -3,6 +3,9 @@
 // lock wait timeout; see db/conflict_retry.h).
 #pragma once
 
+#include <functional>
+
+#include "auth/login_rider.h"
 #include "db/sql_connection.h"
 #include "db/sql_dialect.h"
 #include "storage/storage.h"
@@ -14,8 +17,14 @@ class SqlStorage final : public Storage {
   // Borrows the connection, which must outlive this object. users_can_move: writes check
   // for a move under way (one more statement each); a server that is not a storage node
   // (no server.node_url) has no user moved away from it and saves that statement.
-  explicit SqlStorage(SqlConnection& connection, bool users_can_move = true)
-      : db_(connection), dialect_(connection.Dialect()), users_can_move_(users_can_move) {}
+  // riders: the worker's logins waiting for a statement to carry their reads (see
+  // auth/login_rider.h); the first read of a request carries its login when it can.
+  explicit SqlStorage(SqlConnection& connection, bool users_can_move = true,
+                      LoginRiders* riders = nullptr)
+      : db_(connection),
+        dialect_(connection.Dialect()),
+        users_can_move_(users_can_move),
+        riders_(riders) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -39,7 +48,18 @@ class SqlStorage final : public Storage {
  private:
   std::optional<int> FindCollectionId(UserId user, std::string_view name);
   int FindOrCreateCollectionId(UserId user, std::string_view name);
-  std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, const std::string& sql,
+  // "SELECT <columns> <rest>" (column_count columns), its parameters bound by bind (which
+  // returns the next free index) and each row visited; with may_carry, a waiting login's
+  // reads ride in the same statement (their rows are not visited). Order and limit do not
+  // survive a UNION ALL: a read that has them must not carry.
+  struct Read {
+    std::string columns;
+    int column_count = 0;
+    std::string rest;
+  };
+  void RunRead(const Read& read, const std::function<int(SqlStatement&)>& bind, bool may_carry,
+               const std::function<void(SqlStatement&)>& visit_row);
+  std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, const Read& read,
                                                          std::optional<int64_t> now_s);
   // Counts or sums per collection over the user's unexpired records.
   std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* aggregate,
@@ -80,6 +100,7 @@ class SqlStorage final : public Storage {
   SqlConnection& db_;
   const SqlDialect& dialect_;
   bool users_can_move_;
+  LoginRiders* riders_;
 };
 
 }  // namespace weave

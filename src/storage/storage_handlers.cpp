@@ -291,18 +291,19 @@ Response DeleteStorage(const StorageContext& call) {
   return TimestampResponse(call.context.request_time_cs);
 }
 
+// The GETs only read: their handlers may run while the login is checked (reads_only).
 const RouteTable<StorageHandler>& StorageRoutes() {
   static const RouteTable<StorageHandler> routes({
-      {"GET", "/{version}/{user}/info/collections", &GetInfoCollections, true},
-      {"GET", "/{version}/{user}/info/collection_counts", &GetInfoCollectionCounts, true},
-      {"GET", "/{version}/{user}/info/collection_usage", &GetInfoCollectionUsage, true},
-      {"GET", "/{version}/{user}/info/quota", &GetInfoQuota, true},
-      {"GET", "/{version}/{user}/storage/{collection}", &GetCollection, true},
+      {"GET", "/{version}/{user}/info/collections", &GetInfoCollections, true, true},
+      {"GET", "/{version}/{user}/info/collection_counts", &GetInfoCollectionCounts, true, true},
+      {"GET", "/{version}/{user}/info/collection_usage", &GetInfoCollectionUsage, true, true},
+      {"GET", "/{version}/{user}/info/quota", &GetInfoQuota, true, true},
+      {"GET", "/{version}/{user}/storage/{collection}", &GetCollection, true, true},
       {"POST", "/{version}/{user}/storage/{collection}", &PostCollection, true},
       // Mozilla's Python server took a PUT on the collection just like a POST.
       {"PUT", "/{version}/{user}/storage/{collection}", &PutCollection, true},
       {"DELETE", "/{version}/{user}/storage/{collection}", &DeleteCollection, true},
-      {"GET", "/{version}/{user}/storage/{collection}/{id}", &GetItem, true},
+      {"GET", "/{version}/{user}/storage/{collection}/{id}", &GetItem, true, true},
       {"PUT", "/{version}/{user}/storage/{collection}/{id}", &PutItem, true},
       {"DELETE", "/{version}/{user}/storage/{collection}/{id}", &DeleteItem, true},
       {"DELETE", "/{version}/{user}/storage", &DeleteStorage, true},

@@ -1,0 +1,62 @@
+// A login's lockout check and account row read in another statement, then checked.
+#include "auth/login_rider.h"
+
+#include <algorithm>
+
+namespace weave {
+
+LoginRider::LoginRider(LoginGuard& guard, LoginFailures& failures, std::string_view username,
+                       std::string_view password, const EventSource& source)
+    : guard_(guard),
+      failures_(failures),
+      username_(username),
+      password_(password),
+      source_(source),
+      keys_(LoginGuard::LockoutKeys(username, source)) {}
+
+int LoginRider::Width(int data_columns) {
+  return std::max(data_columns + 1, LoginFailures::kLoginReadWidth);
+}
+
+std::string LoginRider::Gate() const {
+  return LoginFailures::NoneLockedSql(keys_.size());
+}
+
+std::string LoginRider::Branches(int width) const {
+  return LoginFailures::LoginReadSql(keys_.size(), width);
+}
+
+int LoginRider::Bind(SqlStatement& statement, int first) const {
+  const int next = failures_.BindLockedKeys(statement, first, keys_);
+  return failures_.BindLoginRead(statement, next, keys_, username_);
+}
+
+bool LoginRider::TakeRow(SqlStatement& row, int width) {
+  return LoginFailures::TakeLoginRow(row, width, &reads_.locked, &reads_.account);
+}
+
+LoginResult LoginRider::Finish() {
+  if (!carried_) {
+    return guard_.Check(username_, password_, source_);
+  }
+  carried_ = false;
+  withheld_ = !reads_.locked.empty();
+  return guard_.CheckRead(username_, password_, source_, std::move(reads_));
+}
+
+std::optional<UserId> LoginRiders::KnownId(std::string_view username) const {
+  const auto found = ids_.find(std::string(username));
+  if (found == ids_.end()) {
+    return std::nullopt;
+  }
+  return found->second;
+}
+
+void LoginRiders::Remember(std::string_view username, UserId id) {
+  if (ids_.size() >= kMaxKnownIds) {
+    ids_.clear();
+  }
+  ids_[std::string(username)] = id;
+}
+
+}  // namespace weave

@@ -1,0 +1,100 @@
+// A login whose reads ride on the request's first storage read: the lockout check and the
+// account's row become branches of that read's statement (UNION ALL), so a read-only request
+// costs one statement instead of two. The password is checked, and the request answered or
+// refused, only after the read; what the read found is thrown away unless the login is
+// accepted as the user the read was for.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/login_failures.h"
+#include "auth/login_guard.h"
+#include "core/security_log.h"
+#include "core/user_name.h"
+#include "db/sql_connection.h"
+
+namespace weave {
+
+// One login's reads, waiting for a statement to carry them. Borrows guard, failures and the
+// views; lives for one request.
+class LoginRider {
+ public:
+  LoginRider(LoginGuard& guard, LoginFailures& failures, std::string_view username,
+             std::string_view password, const EventSource& source);
+
+  // For the carrying statement, whose own SELECT has data_columns columns: the width of
+  // every row (the carrier pads its SELECT with NULLs to width - 1 columns and adds the kind
+  // kDataRow last).
+  static int Width(int data_columns);
+  static constexpr int64_t kDataRow = 0;
+  // The carrier's statement: "SELECT * FROM (<its own SELECT, padded>) AS carried WHERE
+  // <Gate()> UNION ALL <Branches(width)>", with the parameters of gate and branches bound
+  // by Bind from index first on (after the carrier's own). The gate reads nothing while
+  // the login is locked out, so guesses at a locked account cost no reads of its data.
+  std::string Gate() const;
+  std::string Branches(int width) const;
+  int Bind(SqlStatement& statement, int first) const;
+  // True (and the row kept) if the row is one of the login's; false for the carrier's rows.
+  bool TakeRow(SqlStatement& row, int width);
+  // The carrying statement ran to its end: the reads are complete.
+  void Carried() { carried_ = true; }
+
+  // Checks the login with the carried reads, or by itself when no statement carried them
+  // (or one failed on the way). Throws BackendError when the back end cannot answer.
+  LoginResult Finish();
+  // After Finish: the carried reads found a lockout key (one the login passed, from a
+  // trusted address), so the gate kept the carrier's rows back: its answer is incomplete.
+  bool CarrierWithheld() const { return withheld_; }
+
+ private:
+  LoginGuard& guard_;
+  LoginFailures& failures_;
+  std::string_view username_;
+  std::string_view password_;
+  const EventSource& source_;
+  std::vector<std::string> keys_;
+  LoginGuard::LoginReads reads_;
+  bool carried_ = false;
+  bool withheld_ = false;
+};
+
+// Per worker: the rider of the request under way, handed to the first read that asks, and
+// the user ids of the user names that logged in lately (a read needs the id before the login
+// has confirmed it; a wrong guess, after an account was deleted and made again, costs the
+// read again).
+class LoginRiders {
+ public:
+  // The waiting rider, at most once per request; nullptr when there is none.
+  LoginRider* Claim() {
+    LoginRider* rider = waiting_;
+    waiting_ = nullptr;
+    return rider;
+  }
+  std::optional<UserId> KnownId(std::string_view username) const;
+  void Remember(std::string_view username, UserId id);
+
+  // Offers a rider to the reads of one scope.
+  class Scope {
+   public:
+    Scope(LoginRiders& riders, LoginRider& rider) : riders_(riders) { riders_.waiting_ = &rider; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    ~Scope() { riders_.waiting_ = nullptr; }
+
+   private:
+    LoginRiders& riders_;
+  };
+
+  static constexpr size_t kMaxKnownIds = 10000;
+
+ private:
+  LoginRider* waiting_ = nullptr;
+  std::unordered_map<std::string, UserId> ids_;
+};
+
+}  // namespace weave
