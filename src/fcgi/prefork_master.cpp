@@ -18,8 +18,8 @@
 
 #include "core/errors.h"
 #include "core/log.h"
-#include "core/service_notify.h"
 #include "core/metrics.h"
+#include "core/service_notify.h"
 #include "fcgi/retire_gate.h"
 #include "fcgi/worker_readiness.h"
 

@@ -94,12 +94,11 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
       dispatcher_(config_, BuildRoutes(), logins_, clock_, LoginRidersOf(config_, riders_),
                   &login_failures_),
       metrics_access_(config_.metrics),
-      metrics_dispatcher_(metrics_access_.Enabled()
-                              ? std::optional<Dispatcher>(std::in_place, config_, BuildRoutes(true),
-                                                          logins_, clock_,
-                                                          LoginRidersOf(config_, riders_),
-                                                          &login_failures_)
-                              : std::nullopt) {}
+      metrics_dispatcher_(
+          metrics_access_.Enabled()
+              ? std::optional<Dispatcher>(std::in_place, config_, BuildRoutes(true), logins_,
+                                          clock_, LoginRidersOf(config_, riders_), &login_failures_)
+              : std::nullopt) {}
 
 RouteTable<Endpoint> App::BuildRoutes(bool with_metrics) {
   const RoleParts parts = PartsOf(config_.server.role);

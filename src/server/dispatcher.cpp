@@ -74,8 +74,7 @@ Response Dispatcher::Handle(const Request& request) const {
   int route_slot = route_slots_.back();
   Response response;
   try {
-    response =
-        Dispatch(request, request_time_cs, client_address, user_id, path_user, route_slot);
+    response = Dispatch(request, request_time_cs, client_address, user_id, path_user, route_slot);
   } catch (const std::exception&) {
     response = CurrentErrorResponse(config_.server.retry_after_seconds);
   }
