@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "db/make_connection.h"
+#include "http/query_string.h"
 #include "migrate/source_fsyncms.h"
 #include "migrate/source_mozilla.h"
 #include "migrate/source_sql.h"
@@ -20,39 +21,13 @@ constexpr std::string_view kMysqlScheme = "mysql://";
   throw std::runtime_error(source + ": " + why + " (expected mysql://user@host[:port]/database)");
 }
 
-// The value of a hex digit, or -1.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
+// text with its %XX escapes decoded ('+' stays: this is a URL's path, not a query).
+std::string DecodeUrlPart(const std::string& source, std::string_view text) {
+  std::optional<std::string> decoded = PercentDecode(text, false);
+  if (!decoded) {
+    BadUrl(source, "a % not followed by two hex digits");
   }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-std::string PercentDecode(const std::string& source, std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      BadUrl(source, "a % not followed by two hex digits");
-    }
-    const int high = HexValue(text[i + 1]);
-    const int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) {
-      BadUrl(source, "a % not followed by two hex digits");
-    }
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
+  return *std::move(decoded);
 }
 
 std::unique_ptr<SourceDatabase> OpenDatabase(const std::string& source,
@@ -132,9 +107,9 @@ std::optional<MysqlConfig> ParseMysqlSourceUrl(const std::string& source) {
       BadUrl(source, "a port that is not a number from 1 to 65535");
     }
   }
-  config.user = PercentDecode(source, user);
+  config.user = DecodeUrlPart(source, user);
   config.host = std::string(host);
-  config.database = PercentDecode(source, database);
+  config.database = DecodeUrlPart(source, database);
   return config;
 }
 
