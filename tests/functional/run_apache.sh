@@ -221,6 +221,12 @@ SH
     # shellcheck disable=SC2086
     $as_app "$server_bin" -c "$conf" 2> "$dir/server.log" &
     server_pid=$!
+    # Apache logs every request it cannot pass on, and this suite fails on such lines: so
+    # it starts only once the server listens.
+    if ! wait_unix_socket "$socket"; then
+      fail "$name: weave-server does not listen on $socket"
+      tail -n 20 "$dir/server.log" | sed 's/^/      /'
+    fi
   fi
   write_httpd_conf "$dir/apache" "$port" "$mode" "$prefix" "$conf" "$socket"
   if ! "$apache_bin" -t -f "$dir/apache/httpd.conf" > "$dir/apache/configtest.log" 2>&1; then

@@ -96,6 +96,22 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# wait_unix_socket PATH [TENTHS]: waits (default 20 s) until something accepts connections on
+# the Unix socket PATH; fails (status 1) when nothing does in time.
+wait_unix_socket() {
+  python3 - "$1" "${2:-200}" <<'PY'
+import socket, sys, time
+for _ in range(int(sys.argv[2])):
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(sys.argv[1])
+            sys.exit(0)
+        except OSError:
+            time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
 pass() {
   passed=$((passed + 1))
   echo "ok    $*"
