@@ -311,7 +311,8 @@ compdb:
 # No compilation database: each file gets the release build's -std/-I/-D flags after "--".
 tidy: $(GENERATED) | deps
 	@printf '%s\n' $(LIB_SRC) src/server/main.cpp $(ADMIN_SRC) | xargs -P2 -I{} \
-	  clang-tidy --quiet {} -- $(CXXSTD) $(filter -I% -D%,$(CPPFLAGS) $(OPT))
+	  clang-tidy --quiet $(if $(TIDY_CHECKS),--checks='$(TIDY_CHECKS)') {} -- $(CXXSTD) \
+	  $(filter -I% -D%,$(CPPFLAGS) $(OPT))
 
 clean:
 	rm -rf $(BUILD)
