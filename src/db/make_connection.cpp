@@ -20,6 +20,17 @@ constexpr char kMysqlSchema[] =
     ;
 #endif
 
+// The one error both factories give for a driver this build does not have.
+[[noreturn]] void UnknownDriver(const std::string& driver) {
+#if WITH_MYSQL
+  throw ConfigError("database.driver", "unknown driver \"" + driver + "\" (valid: sqlite, mysql)");
+#else
+  throw ConfigError("database.driver", "unknown driver \"" + driver +
+                                           "\" (valid: sqlite; this build has no MySQL: "
+                                           "build with WITH_MYSQL=1)");
+#endif
+}
+
 }  // namespace
 
 std::string_view SchemaFor(const DatabaseConfig& config) {
@@ -40,13 +51,8 @@ std::unique_ptr<SqlConnection> MakeConnection(const DatabaseConfig& config) {
   if (config.driver == "mysql") {
     return std::make_unique<MysqlConnection>(config.mysql, SchemaFor(config));
   }
-  throw ConfigError("database.driver",
-                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
-#else
-  throw ConfigError("database.driver", "unknown driver \"" + config.driver +
-                                           "\" (valid: sqlite; this build has no MySQL: "
-                                           "build with WITH_MYSQL=1)");
 #endif
+  UnknownDriver(config.driver);
 }
 
 std::unique_ptr<SqlConnection> ConnectToForeignDatabase(const DatabaseConfig& config) {
@@ -57,13 +63,8 @@ std::unique_ptr<SqlConnection> ConnectToForeignDatabase(const DatabaseConfig& co
   if (config.driver == "mysql") {
     return std::make_unique<MysqlConnection>(config.mysql, std::string_view());
   }
-  throw ConfigError("database.driver",
-                    "unknown driver \"" + config.driver + "\" (valid: sqlite, mysql)");
-#else
-  throw ConfigError("database.driver", "unknown driver \"" + config.driver +
-                                           "\" (valid: sqlite; this build has no MySQL: "
-                                           "build with WITH_MYSQL=1)");
 #endif
+  UnknownDriver(config.driver);
 }
 
 }  // namespace weave
