@@ -41,6 +41,8 @@
 #                               to drop below 1 (other processes skew the numbers)
 #   BUILD=build                 where weave-server and weave-admin are
 #   BENCH_TOOLS=$BUILD/bench    where weave-load and the ceiling responders are
+#   BENCH_EXTRA_YAML=           top-level YAML appended to the server's configuration (own stack),
+#                               e.g. "upkeep: {enabled: false}", for experiments
 #   BENCH_GIT_REV               the commit to record (for a build from an exported tree)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -305,6 +307,7 @@ server:
 database:
 $database_yaml
 YAML
+  if [ -n "${BENCH_EXTRA_YAML:-}" ]; then printf '%s\n' "$BENCH_EXTRA_YAML" >> "$config"; fi
   if [ "$cache" != none ]; then
     cache_port=$(free_port)
     mkdir -p "$tmp/cache"

@@ -173,6 +173,18 @@ void SqliteConnection::LockFile::Lock() {
   }
 }
 
+bool SqliteConnection::LockFile::TryLock() {
+  while (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return false;
+    }
+    if (errno != EINTR) {
+      ThrowDatabaseError(std::string("sqlite: write lock: ") + std::strerror(errno));
+    }
+  }
+  return true;
+}
+
 void SqliteConnection::LockFile::Unlock() {
   flock(fd_, LOCK_UN);
 }
@@ -182,6 +194,9 @@ SqliteConnection::WriteLockHold::WriteLockHold(LockFile* lock) : lock_(lock) {
     lock_->Lock();
   }
 }
+
+SqliteConnection::WriteLockHold::WriteLockHold(LockFile* lock, std::try_to_lock_t /*unused*/)
+    : lock_(lock != nullptr && lock->TryLock() ? lock : nullptr), owns_(lock == nullptr || lock_ != nullptr) {}
 
 SqliteConnection::WriteLockHold::~WriteLockHold() {
   if (lock_ != nullptr) {
@@ -435,8 +450,14 @@ void SqliteConnection::Idle() {
   if (!due || in_request_) {
     return;
   }
+  // A worker that finds the lock taken leaves the checkpoint to a later Idle() rather than
+  // queue for it: queued checkpointers (after a log restart every worker's count says one
+  // is due) and the writers behind them made convoys of 30-50 ms that held up every worker.
+  const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
+  if (!hold.Owns()) {
+    return;
+  }
   last_checkpoint_ = now;
-  const WriteLockHold hold(write_lock_.get());
   int log_frames = 0;
   int copied_frames = 0;
   for (int pass = 0; pass < 2; ++pass) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -57,6 +58,8 @@ class SqliteConnection final : public SqlConnection {
     LockFile& operator=(const LockFile&) = delete;
     ~LockFile();
     void Lock();
+    // Takes the lock only if it is free at once; false when another process holds it.
+    bool TryLock();
     void Unlock();
 
    private:
@@ -66,12 +69,17 @@ class SqliteConnection final : public SqlConnection {
   class WriteLockHold {
    public:
     explicit WriteLockHold(LockFile* lock);
+    // Holds the lock only if it is free at once (see Owns()).
+    WriteLockHold(LockFile* lock, std::try_to_lock_t /*unused*/);
     WriteLockHold(const WriteLockHold&) = delete;
     WriteLockHold& operator=(const WriteLockHold&) = delete;
     ~WriteLockHold();
+    // False when a try found the lock taken; true when given no lock at all.
+    bool Owns() const { return owns_; }
 
    private:
     LockFile* lock_;
+    bool owns_ = true;
   };
   // For a statement about to step: a write outside a write transaction (which commits by
   // itself) holds the writers' lock while it runs; anything else holds nothing.
