@@ -196,7 +196,8 @@ SqliteConnection::WriteLockHold::WriteLockHold(LockFile* lock) : lock_(lock) {
 }
 
 SqliteConnection::WriteLockHold::WriteLockHold(LockFile* lock, std::try_to_lock_t /*unused*/)
-    : lock_(lock != nullptr && lock->TryLock() ? lock : nullptr), owns_(lock == nullptr || lock_ != nullptr) {}
+    : lock_(lock != nullptr && lock->TryLock() ? lock : nullptr),
+      owns_(lock == nullptr || lock_ != nullptr) {}
 
 SqliteConnection::WriteLockHold::~WriteLockHold() {
   if (lock_ != nullptr) {
@@ -228,7 +229,9 @@ SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view 
   }
   // WAL: readers never block the writer, and several worker processes share the file.
   Execute("PRAGMA journal_mode=WAL");
-  Execute(config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  synchronous_sql_ =
+      config.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+  Execute(synchronous_sql_);
   Execute("PRAGMA foreign_keys=ON");
   const bool is_file = config.path != ":memory:" && !config.path.empty();
   if (!is_file) {
@@ -438,10 +441,25 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
 // process holds the lock (transactions from BeginWrite to Commit, lone writes for their
 // step), so while a worker checkpoints, nothing restarts the log.
 //
-// Passive checkpoints copy what no reader still needs. Once the log is long and fully
-// copied, a restart makes the next commit write from its start again: otherwise, with
-// readers always overlapping, it never would.
+// What the lock must not cover is a disk sync: SQLite's own checkpoint syncs the log before
+// copying and the database file after, and on a busy disk one sync took up to 200 ms, with
+// every writer (and soon every worker) waiting. So the checkpoint that normally runs, a
+// second after a commit, copies without syncing (PinnedCheckpoint) and syncs around the
+// lock, keeping the order that makes a copy safe: the log's frames are on disk before any
+// copy of them can be, and the copies are on disk before the log can be restarted over them.
+//
+// Passive checkpoints copy what no reader still needs. Once the log is long, a restart
+// makes the next commit write from its start again: otherwise, with readers always
+// overlapping, it never would (RestartingCheckpoint: syncs under the lock, as rarely as
+// wal_restart_pages makes it).
 void SqliteConnection::Idle() {
+  if (pin_held_) {
+    if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
+      return;  // still failing: the snapshot keeps the log from being restarted meanwhile
+    }
+    sqlite3_exec(pin_.get(), "COMMIT", nullptr, nullptr, nullptr);
+    pin_held_ = false;
+  }
   const int pending = wal_frames_ - checkpointed_frames_;
   const auto now = std::chrono::steady_clock::now();
   // By size, and at least once a second after this worker's commits.
@@ -450,14 +468,102 @@ void SqliteConnection::Idle() {
   if (!due || in_request_) {
     return;
   }
-  // A worker that finds the lock taken leaves the checkpoint to a later Idle() rather than
-  // queue for it: queued checkpointers (after a log restart every worker's count says one
-  // is due) and the writers behind them made convoys of 30-50 ms that held up every worker.
+  int log_frames = wal_frames_;
+  if (write_lock_ != nullptr && log_frames < restart_frames_ && OpenPin()) {
+    if (!PinnedCheckpoint(&log_frames) || log_frames < restart_frames_) {
+      return;
+    }
+  }
+  RestartingCheckpoint();
+}
+
+bool SqliteConnection::OpenPin() {
+  if (pin_ == nullptr && !pin_failed_) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(sqlite3_db_filename(db_.get(), "main"), &raw,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    pin_.reset(raw);
+    if (rc != SQLITE_OK) {
+      Log(LogLevel::kWarning) << "sqlite: no second handle for checkpoints (" << sqlite3_errmsg(raw)
+                              << "): they sync under the writers' lock";
+      pin_.reset();
+      pin_failed_ = true;
+    }
+  }
+  return pin_ != nullptr;
+}
+
+bool SqliteConnection::SyncFile(int file_op) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db_.get(), "main", file_op, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr) {
+    return false;
+  }
+  return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) == SQLITE_OK;
+}
+
+// 1. A read snapshot on the pin: passive checkpoints copy no frame past it. 2. The log is
+// synced (every frame of the snapshot is on disk). 3. Under the writers' lock, a passive
+// checkpoint at synchronous=OFF copies without syncing. 4. The lock is released and the
+// database file synced. 5. The snapshot ends: until then no writer could restart the log,
+// as a restart waits for every reader of it. False when nothing was copied.
+bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
+  // The syncs are wasted if the lock is taken after them: first a look at it (released at
+  // once), and a second until the next try if it was taken after all.
+  if (!write_lock_->TryLock()) {
+    return false;
+  }
+  write_lock_->Unlock();
+  if (sqlite3_exec(pin_.get(), "BEGIN; SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    sqlite3_exec(pin_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    return false;
+  }
+  struct EndSnapshot {
+    SqliteConnection& self;
+    ~EndSnapshot() {
+      if (!self.pin_held_) {
+        sqlite3_exec(self.pin_.get(), "COMMIT", nullptr, nullptr, nullptr);
+      }
+    }
+  } end_snapshot{*this};
+  if (!SyncFile(SQLITE_FCNTL_JOURNAL_POINTER)) {
+    return false;
+  }
+  int copied_frames = 0;
+  {
+    const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    if (!hold.Owns()) {
+      return false;  // left to a later Idle() (see RestartingCheckpoint)
+    }
+    sqlite3_exec(db_.get(), "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);
+    const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             log_frames, &copied_frames);
+    sqlite3_exec(db_.get(), synchronous_sql_, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      return false;  // another process is checkpointing
+    }
+  }
+  if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
+    Log(LogLevel::kError) << "sqlite: syncing the database file after a checkpoint failed; "
+                             "the log is kept until a sync succeeds";
+    pin_held_ = true;
+    return false;
+  }
+  checkpointed_frames_ = copied_frames;
+  return true;
+}
+
+// A worker that finds the lock taken leaves the checkpoint to a later Idle() rather than
+// queue for it: queued checkpointers (after a log restart every worker's count says one is
+// due) and the writers behind them made convoys of 30-50 ms that held up every worker.
+void SqliteConnection::RestartingCheckpoint() {
   const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
   if (!hold.Owns()) {
     return;
   }
-  last_checkpoint_ = now;
+  last_checkpoint_ = std::chrono::steady_clock::now();
   int log_frames = 0;
   int copied_frames = 0;
   for (int pass = 0; pass < 2; ++pass) {
@@ -470,6 +576,11 @@ void SqliteConnection::Idle() {
       return;  // readers still need some frames, or the log is short enough
     }
     // A second pass copies what readers still held on to during the first.
+  }
+  // Pinned checkpoints may have copied frames without a sync since; a pass that found
+  // nothing left to copy did not sync either.
+  if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
+    return;
   }
   sqlite3_busy_timeout(db_.get(), kRestartWaitMs);
   sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);

@@ -95,6 +95,13 @@ class SqliteConnection final : public SqlConnection {
   // the text again at every request.
   void Control(const char* sql);
   void EndRead();
+  // Idle()'s two kinds of checkpoint (see the comment there).
+  bool PinnedCheckpoint(int* log_frames);
+  void RestartingCheckpoint();
+  bool OpenPin();
+  // Syncs the database file (SQLITE_FCNTL_FILE_POINTER) or its log
+  // (SQLITE_FCNTL_JOURNAL_POINTER) through SQLite's own handle of it; true on success.
+  bool SyncFile(int file_op);
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
   static int OnTrace(unsigned type, void* self, void* statement, void* sql);
 
@@ -103,6 +110,13 @@ class SqliteConnection final : public SqlConnection {
   // one the moment the lock is free, where SQLite's busy handler would sleep and poll.
   std::unique_ptr<LockFile> write_lock_;
   std::unique_ptr<sqlite3, CloseDatabase> db_;
+  // A second handle on the file that holds a read snapshot while Idle() checkpoints: the
+  // checkpoint then copies no frame newer than the snapshot, i.e. none the log sync before
+  // it missed, and no writer restarts the log before the database file is synced.
+  std::unique_ptr<sqlite3, CloseDatabase> pin_;
+  bool pin_failed_ = false;  // it could not be opened: checkpoints sync under the lock
+  bool pin_held_ = false;    // a database sync failed: the snapshot is kept until one succeeds
+  const char* synchronous_sql_ = "PRAGMA synchronous=NORMAL";  // the configured level
   struct FinalizeStatement {
     void operator()(sqlite3_stmt* statement) const;
   };
