@@ -54,24 +54,16 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
+import soak_lib  # noqa: E402
+from soak_lib import ROOT, env, free_port  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import ldap_directory  # noqa: E402
 # A killed worker's connection must close at once (nginx then answers 502); the margin is
 # for a busy machine.
 RELEASE_BOUND_S = 5.0
-
-
-def env(name, default):
-    value = os.environ.get(name, "")
-    return type(default)(value) if value != "" else default
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def children(parent):
@@ -282,48 +274,25 @@ class Soak:
         self.port = free_port()
         self.config = os.path.join(self.tmp, "weave.yaml")
         with open(self.config, "w") as out:
-            out.write("# Written by bench/soak.py\nserver:\n"
-                      '  listen: "unix:%s/weave.sock"\n  socket_mode: "0666"\n'
-                      "  workers: %d\n  max_requests_per_worker: %d\n"
-                      "  shutdown_timeout_seconds: 10\n  retry_after_seconds: 5\n"
-                      '  public_url: "http://127.0.0.1:%d/"\ndatabase:\n%s'
-                      "log:\n  level: info\n  access_log: false\n"
-                      # A file, not syslog: syslog's socket, opened at a worker's first
-                      # event, would read as a second socket in the descriptor check.
-                      'security_log:\n  target: file\n  file: "%s/security.log"\n%s'
-                      % (self.tmp, self.workers, self.max_requests, self.port, database,
-                         self.tmp, self.start_directory()))
+            out.write(soak_lib.server_yaml(
+                "bench/soak.py", self.tmp, "weave", self.workers, self.max_requests, database,
+                server_lines='  public_url: "http://127.0.0.1:%d/"\n' % self.port,
+                sections=self.start_directory()))
         self.server_log = os.path.join(self.tmp, "server.log")
-        # ASan's quarantine keeps freed memory for a while: it would read as RSS growth.
-        environment = dict(os.environ)
-        environment.setdefault("ASAN_OPTIONS", "quarantine_size_mb=0")
-        with open(self.server_log, "ab") as log:
-            self.server = subprocess.Popen([os.path.join(self.build, "weave-server"), "-c",
-                                            self.config], stdout=log, stderr=log,
-                                           stdin=subprocess.DEVNULL, env=environment)
-        nginx_dir = os.path.join(self.tmp, "nginx")
-        os.makedirs(nginx_dir)
-        conf = subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), nginx_dir,
-                               str(self.port), "unix:%s/weave.sock" % self.tmp, ROOT],
-                              check=True, stdout=subprocess.PIPE).stdout
-        with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
-            out.write(conf)
-        with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
-            self.nginx = subprocess.Popen(["nginx", "-p", nginx_dir, "-c",
-                                           os.path.join(nginx_dir, "nginx.conf"), "-g",
-                                           "daemon off;"], stdout=log, stderr=log,
-                                          stdin=subprocess.DEVNULL)
+        self.server = soak_lib.start_server(self.build, self.config, self.server_log)
+        self.nginx = soak_lib.start_nginx(os.path.join(self.tmp, "nginx"), "%d / unix:%s\n"
+                                          % (self.port, self.listen_path))
         deadline = time.time() + 60
         while len(children(self.server.pid)) < self.workers or not self.answers():
             if time.time() > deadline or self.server.poll() is not None:
-                raise RuntimeError("the server did not come up:\n" + self.tail(self.server_log))
+                raise RuntimeError("the server did not come up:\n"
+                                   + soak_lib.tail(self.server_log))
             time.sleep(0.2)
         if self.slapd is None:
             self.add_accounts()
 
     def account_names(self):
-        return (["benchu%03d" % i for i in range(1, self.users + 1)] +
-                ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
+        return soak_lib.account_names(self.users, self.connections)
 
     def start_directory(self):
         """With SOAK_AUTH=ldap: slapd holding the sample directory and the soak's accounts
@@ -368,14 +337,6 @@ class Soak:
                 _, error = process.communicate(("%s-bench-pw\n" % name).encode(), timeout=120)
                 if process.returncode != 0:
                     raise RuntimeError("weave-admin add %s: %s" % (name, error.decode()))
-
-    @staticmethod
-    def tail(path, lines=20):
-        try:
-            with open(path, errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
-        except OSError:
-            return ""
 
     # ------------------------------------------------------------------ faults
 
