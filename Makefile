@@ -3,7 +3,7 @@
 CXX      ?= g++
 CXXSTD   := -std=c++20
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual \
-            -Wimplicit-fallthrough -Werror
+            -Wimplicit-fallthrough -Wundef -Werror
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
@@ -71,8 +71,18 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
 GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h
 VERSION    := $(shell cat VERSION)
 
-CPPFLAGS := -Isrc -I$(GEN) -MMD -MP -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP) \
-            -DWITH_CACHE=$(WITH_CACHE) -DWITH_SYSTEMD=$(WITH_SYSTEMD)
+CPPFLAGS := -Isrc -MMD -MP
+# The build switches and the generated files' folder go only on the command lines of the
+# files that use them (a WITH_ test, an include of version.h or of a schema): every other
+# file compiles with the same command line in every flavour and build folder, so ccache
+# (.ci/run's second build) gives its object back in direct mode, without preprocessing it.
+# -Wundef makes a WITH_ test in any other file (a header's, say) an error, not a silent 0.
+SWITCH_FLAGS := -I$(GEN) -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP) \
+                -DWITH_CACHE=$(WITH_CACHE) -DWITH_SYSTEMD=$(WITH_SYSTEMD)
+SWITCHED_SRC := $(shell grep -rlE --include='*.cpp' \
+                  'WITH_(MYSQL|LDAP|CACHE|SYSTEMD)|"(version\.h|[a-z]+_schema\.inc)"' src tests)
+$(SWITCHED_SRC:%.cpp=$(BUILD)/obj/%.o) $(SWITCHED_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o): \
+  CPPFLAGS += $(SWITCH_FLAGS)
 
 .PHONY: all install uninstall deb deps deps-run deps-test check unit fuzz-replay functional fuzz run bench \
         bench-report bench-tools bench-statements bench-migrate \
@@ -312,7 +322,7 @@ compdb:
 tidy: $(GENERATED) | deps
 	@printf '%s\n' $(LIB_SRC) src/server/main.cpp $(ADMIN_SRC) | xargs -P2 -I{} \
 	  clang-tidy --quiet $(if $(TIDY_CHECKS),--checks='$(TIDY_CHECKS)') {} -- $(CXXSTD) \
-	  $(filter -I% -D%,$(CPPFLAGS) $(OPT))
+	  $(filter -I% -D%,$(CPPFLAGS) $(SWITCH_FLAGS) $(OPT))
 
 clean:
 	rm -rf $(BUILD)

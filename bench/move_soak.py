@@ -44,7 +44,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import soak  # noqa: E402  (bench/soak.py: the campaign this one reuses)
-from soak import ROOT, env, free_port  # noqa: E402
+import soak_lib  # noqa: E402
+from soak_lib import ROOT, env, free_port  # noqa: E402
 
 NODES = ("node1", "node2")
 
@@ -80,19 +81,13 @@ class MoveSoak(soak.Soak):
 
     def write_config(self, name, role_lines):
         path = os.path.join(self.tmp, name + ".yaml")
+        sections = "accounts:\n  lockout_max_failures: 0\n"
+        if name != "reg":
+            sections += "accounts_database:\n" + self.database_yaml("reg")
         with open(path, "w") as out:
-            out.write("# Written by bench/move_soak.py\nserver:\n%s"
-                      '  listen: "unix:%s/%s.sock"\n  socket_mode: "0666"\n'
-                      "  workers: %d\n  max_requests_per_worker: %d\n"
-                      "  shutdown_timeout_seconds: 10\n  retry_after_seconds: 5\n"
-                      "database:\n%s"
-                      "accounts:\n  lockout_max_failures: 0\n"
-                      "log:\n  level: info\n  access_log: false\n"
-                      'security_log:\n  target: file\n  file: "%s/security-%s.log"\n'
-                      % (role_lines, self.tmp, name, self.workers, self.max_requests,
-                         self.database_yaml(name), self.tmp, name))
-            if name != "reg":
-                out.write("accounts_database:\n" + self.database_yaml("reg"))
+            out.write(soak_lib.server_yaml("bench/move_soak.py", self.tmp, name, self.workers,
+                                           self.max_requests, self.database_yaml(name),
+                                           server_lines=role_lines, sections=sections))
         return path
 
     def start(self):
@@ -111,36 +106,23 @@ class MoveSoak(soak.Soak):
                               % (self.node_url(name), name)) for name in NODES]
         self.listen_path = os.path.join(self.tmp, "node1.sock")
         self.server_log = os.path.join(self.tmp, "server-node1.log")
-        environment = dict(os.environ)
-        environment.setdefault("ASAN_OPTIONS", "quarantine_size_mb=0")
         for name in ("reg",) + NODES:
-            with open(os.path.join(self.tmp, "server-%s.log" % name), "ab") as log:
-                self.servers[name] = subprocess.Popen(
-                    [os.path.join(self.build, "weave-server"), "-c",
-                     os.path.join(self.tmp, name + ".yaml")],
-                    stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=environment)
+            self.servers[name] = soak_lib.start_server(
+                self.build, os.path.join(self.tmp, name + ".yaml"),
+                os.path.join(self.tmp, "server-%s.log" % name))
         # weave-load measures node 1 (--server-pid); the others are checked through their logs.
         self.server = self.servers["node1"]
-        nginx_dir = os.path.join(self.tmp, "nginx")
-        sites = "".join("%d %s unix:%s/%s.sock\n" % (self.port, location, self.tmp, name)
-                        for location, name in (("/", "reg"), ("/node1/", "node1"),
-                                               ("/node2/", "node2")))
-        conf = subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-sites-conf.sh"),
-                               nginx_dir, ROOT], input=sites.encode(), check=True,
-                              stdout=subprocess.PIPE).stdout
-        with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
-            out.write(conf)
-        with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
-            self.nginx = subprocess.Popen(["nginx", "-p", nginx_dir, "-c",
-                                           os.path.join(nginx_dir, "nginx.conf"), "-g",
-                                           "daemon off;"], stdout=log, stderr=log,
-                                          stdin=subprocess.DEVNULL)
+        self.nginx = soak_lib.start_nginx(
+            os.path.join(self.tmp, "nginx"),
+            "".join("%d %s unix:%s/%s.sock\n" % (self.port, location, self.tmp, name)
+                    for location, name in (("/", "reg"), ("/node1/", "node1"),
+                                           ("/node2/", "node2"))))
         deadline = time.time() + 60
         while not all(self.heartbeat(path) for path in ("/", "/node1/", "/node2/")):
             exited = [name for name, process in self.servers.items() if process.poll() is not None]
             if time.time() > deadline or exited:
                 raise RuntimeError("the servers did not come up (%s):\n%s" % (
-                    ", ".join(exited) or "timeout", self.tail(self.server_log)))
+                    ", ".join(exited) or "timeout", soak_lib.tail(self.server_log)))
             time.sleep(0.2)
         for name in NODES:
             self.admin("nodes", "add", self.node_url(name), "1000")
@@ -177,12 +159,8 @@ class MoveSoak(soak.Soak):
 
     # ------------------------------------------------------------------ the moves
 
-    def names(self):
-        return (["benchu%03d" % i for i in range(1, self.users + 1)] +
-                ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
-
     def move_one(self):
-        user = self.rng.choice(self.names()[:self.users])
+        user = self.rng.choice(self.account_names()[:self.users])
         home = self.node_of(user)
         if home is None:
             return
@@ -201,7 +179,7 @@ class MoveSoak(soak.Soak):
             flush=True)
 
     def evacuate(self):
-        homes = {user: self.node_of(user) for user in self.names()}
+        homes = {user: self.node_of(user) for user in self.account_names()}
         counts = {name: list(homes.values()).count(name) for name in NODES}
         source = max(NODES, key=lambda name: counts[name])
         start = time.time()
@@ -280,7 +258,7 @@ class MoveSoak(soak.Soak):
             fields = line.split("\t")
             ids[fields[1]] = int(fields[0])
         problems = []
-        for user in self.names():
+        for user in self.account_names():
             home = self.node_of(user)
             for name in NODES:
                 count = self.stored_records(name, ids[user])

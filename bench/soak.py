@@ -54,24 +54,16 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
+import soak_lib  # noqa: E402
+from soak_lib import ROOT, env, free_port  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import ldap_directory  # noqa: E402
 # A killed worker's connection must close at once (nginx then answers 502); the margin is
 # for a busy machine.
 RELEASE_BOUND_S = 5.0
-
-
-def env(name, default):
-    value = os.environ.get(name, "")
-    return type(default)(value) if value != "" else default
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def children(parent):
@@ -118,27 +110,48 @@ def unix_sockets():
     return sockets
 
 
-def open_fds(pid, listen_path=None):
+def tcp_peer_ports():
+    """inode -> remote port of every TCP socket (/proc/net/tcp and tcp6)."""
+    peers = {}
+    for table_name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table_name) as table:
+                next(table)
+                for line in table:
+                    fields = line.split()
+                    if len(fields) >= 10:
+                        peers[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+        except OSError:
+            pass
+    return peers
+
+
+def open_fds(pid, listen_path=None, directory_ports=()):
     """What the process has open: target -> count (files by path, pipes, sockets). With
     listen_path (the server's FastCGI socket), sockets on it are told apart: the
     "fastcgi listening socket" every process of the server shares, and a "fastcgi
     connection": the request a worker is serving (a worker serves one at a time, so it holds
-    at most one). Every other socket (a MariaDB connection, ...) is a plain "socket"."""
+    at most one). With directory_ports (slapd's), a TCP socket to one of them is a
+    "directory connection" (a worker keeps one from its first login on). Every other socket
+    (a MariaDB connection, ...) is a plain "socket"."""
     targets = {}
     try:
         names = os.listdir("/proc/%d/fd" % pid)
     except OSError:
         return targets
     sockets = unix_sockets() if listen_path else {}
+    peers = tcp_peer_ports() if directory_ports else {}
     for name in names:
         try:
             target = os.readlink("/proc/%d/fd/%s" % (pid, name))
         except OSError:
             continue
         found = re.match(r"^socket:\[(\d+)\]$", target)
-        if found and found.group(1) in sockets and sockets[found.group(1)][0] == listen_path:
-            target = ("fastcgi listening socket" if sockets[found.group(1)][1]
-                      else "fastcgi connection")
+        inode = found.group(1) if found else None
+        if inode in sockets and sockets[inode][0] == listen_path:
+            target = "fastcgi listening socket" if sockets[inode][1] else "fastcgi connection"
+        elif inode in peers and peers[inode] in directory_ports:
+            target = "directory connection"
         else:
             target = re.sub(r"^(socket|pipe):\[\d+\]$", r"\1", target)
         targets[target] = targets.get(target, 0) + 1
@@ -152,7 +165,7 @@ def fewest(readings):
             if min(r.get(t, 0) for r in readings) > 0}
 
 
-def sample(master, listen_path):
+def sample(master, listen_path, directory_ports=()):
     """Open files of the master and the workers, and each worker's RSS: the smallest of a few
     readings 0.4 s apart, so that what passes does not read as growth (yescrypt takes 8 MiB
     for a moment while a new worker verifies passwords; a worker serving a request holds its
@@ -166,14 +179,14 @@ def sample(master, listen_path):
                 time.sleep(0.4)
             for pid in workers:
                 readings[pid].append(rss_kb(pid))
-                fd_readings[pid].append(open_fds(pid, listen_path))
+                fd_readings[pid].append(open_fds(pid, listen_path, directory_ports))
         files = {pid: fewest(fd_readings[pid]) for pid in workers}
         # Workers that exited meanwhile (recycled, reloaded, killed) are left out.
         kept = {pid: {"rss_kb": min(readings[pid]), "fds": files[pid]} for pid in workers
                 if min(readings[pid]) > 0 and files[pid]}
         if len(kept) * 2 >= len(workers) > 0:
-            return {"master": open_fds(master, listen_path), "workers": kept}
-    return {"master": open_fds(master, listen_path), "workers": kept}
+            break
+    return {"master": open_fds(master, listen_path, directory_ports), "workers": kept}
 
 
 def fd_leaks(start, end):
@@ -182,12 +195,14 @@ def fd_leaks(start, end):
     makes, e.g. for a 503's incident id) is not a leak unless it is held twice. A worker's
     FastCGI connection is the request it is serving at the time of the readings (under the
     mix a worker may be busy at all five): one is never a leak, two are, whatever the start
-    showed."""
+    showed. The same for a directory connection: a worker keeps one from its first login on
+    (the first may come after the start readings), never two."""
     leaks = []
     for pid, targets in end.items():
         for target, count in targets.items():
             most = max((before.get(target, 0) for before in start), default=0)
-            allowed = 1 if target == "fastcgi connection" else max(most, 1)
+            allowed = (1 if target in ("fastcgi connection", "directory connection")
+                       else max(most, 1))
             if count > allowed:
                 leaks.append("%d holds %s %d times (at most %d at the start)"
                              % (pid, target, count, most))
@@ -202,6 +217,8 @@ class Soak:
         if self.auth not in ("sql", "ldap"):
             raise SystemExit("soak: SOAK_AUTH is sql or ldap, not %r" % self.auth)
         self.slapd = None
+        self.directory_ports = ()  # slapd's (SOAK_AUTH=ldap)
+        self.warm_up = ""  # when the start readings were taken (see warm_reading)
         build = env("BUILD", "build")
         self.build = build if os.path.isabs(build) else os.path.join(ROOT, build)
         tools = env("BENCH_TOOLS", os.path.join(self.build, "bench"))
@@ -282,48 +299,25 @@ class Soak:
         self.port = free_port()
         self.config = os.path.join(self.tmp, "weave.yaml")
         with open(self.config, "w") as out:
-            out.write("# Written by bench/soak.py\nserver:\n"
-                      '  listen: "unix:%s/weave.sock"\n  socket_mode: "0666"\n'
-                      "  workers: %d\n  max_requests_per_worker: %d\n"
-                      "  shutdown_timeout_seconds: 10\n  retry_after_seconds: 5\n"
-                      '  public_url: "http://127.0.0.1:%d/"\ndatabase:\n%s'
-                      "log:\n  level: info\n  access_log: false\n"
-                      # A file, not syslog: syslog's socket, opened at a worker's first
-                      # event, would read as a second socket in the descriptor check.
-                      'security_log:\n  target: file\n  file: "%s/security.log"\n%s'
-                      % (self.tmp, self.workers, self.max_requests, self.port, database,
-                         self.tmp, self.start_directory()))
+            out.write(soak_lib.server_yaml(
+                "bench/soak.py", self.tmp, "weave", self.workers, self.max_requests, database,
+                server_lines='  public_url: "http://127.0.0.1:%d/"\n' % self.port,
+                sections=self.start_directory()))
         self.server_log = os.path.join(self.tmp, "server.log")
-        # ASan's quarantine keeps freed memory for a while: it would read as RSS growth.
-        environment = dict(os.environ)
-        environment.setdefault("ASAN_OPTIONS", "quarantine_size_mb=0")
-        with open(self.server_log, "ab") as log:
-            self.server = subprocess.Popen([os.path.join(self.build, "weave-server"), "-c",
-                                            self.config], stdout=log, stderr=log,
-                                           stdin=subprocess.DEVNULL, env=environment)
-        nginx_dir = os.path.join(self.tmp, "nginx")
-        os.makedirs(nginx_dir)
-        conf = subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), nginx_dir,
-                               str(self.port), "unix:%s/weave.sock" % self.tmp, ROOT],
-                              check=True, stdout=subprocess.PIPE).stdout
-        with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
-            out.write(conf)
-        with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
-            self.nginx = subprocess.Popen(["nginx", "-p", nginx_dir, "-c",
-                                           os.path.join(nginx_dir, "nginx.conf"), "-g",
-                                           "daemon off;"], stdout=log, stderr=log,
-                                          stdin=subprocess.DEVNULL)
+        self.server = soak_lib.start_server(self.build, self.config, self.server_log)
+        self.nginx = soak_lib.start_nginx(os.path.join(self.tmp, "nginx"), "%d / unix:%s\n"
+                                          % (self.port, self.listen_path))
         deadline = time.time() + 60
         while len(children(self.server.pid)) < self.workers or not self.answers():
             if time.time() > deadline or self.server.poll() is not None:
-                raise RuntimeError("the server did not come up:\n" + self.tail(self.server_log))
+                raise RuntimeError("the server did not come up:\n"
+                                   + soak_lib.tail(self.server_log))
             time.sleep(0.2)
         if self.slapd is None:
             self.add_accounts()
 
     def account_names(self):
-        return (["benchu%03d" % i for i in range(1, self.users + 1)] +
-                ["benchscratch%03d" % i for i in range(1, self.connections + 1)])
+        return soak_lib.account_names(self.users, self.connections)
 
     def start_directory(self):
         """With SOAK_AUTH=ldap: slapd holding the sample directory and the soak's accounts
@@ -340,6 +334,7 @@ class Soak:
                                 for name in self.account_names()))
         self.slapd.init(ldap_directory.SAMPLE_LDIF, users)
         self.slapd.start()
+        self.directory_ports = (self.slapd.port, self.slapd.tls_port)
         # Short bounds, so that a paused directory is answered with 503s, not long waits.
         return ("auth:\n  backend: ldap\n  ldap:\n    mode: readonly\n"
                 '    urls: [ "%s" ]\n    ca_file: "%s"\n    base_dn: "%s"\n'
@@ -368,14 +363,6 @@ class Soak:
                 _, error = process.communicate(("%s-bench-pw\n" % name).encode(), timeout=120)
                 if process.returncode != 0:
                     raise RuntimeError("weave-admin add %s: %s" % (name, error.decode()))
-
-    @staticmethod
-    def tail(path, lines=20):
-        try:
-            with open(path, errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
-        except OSError:
-            return ""
 
     # ------------------------------------------------------------------ faults
 
@@ -459,12 +446,8 @@ class Soak:
         if self.slapd is not None:
             # The directory's faults first, so that a short run has them too.
             kinds = [self.pause_directory, self.kill_worker, self.restart_directory] + kinds[1:]
-        # The start readings wait until the workers' caches (SQLite's pages, prepared
-        # statements, logins) have filled, so that what grows later is growth.
-        settle = min(60.0, self.seconds / 5)
         tail = min(30.0, max(10.0, self.seconds / 6))
-        time.sleep(settle)
-        self.samples["start"] = sample(self.server.pid, self.listen_path)
+        self.samples["start"] = self.warm_reading()
         stop_at = self.mix_start + self.seconds - tail
         turn = 0
         while time.time() + self.fault_every < stop_at and not self.mix_ended.is_set():
@@ -476,7 +459,30 @@ class Soak:
         # The end sample is taken after the last fault has settled, before the mix ends.
         while time.time() < self.mix_start + self.seconds - 3 and not self.mix_ended.is_set():
             time.sleep(0.2)
-        self.samples["end"] = sample(self.server.pid, self.listen_path)
+        self.samples["end"] = self.reading()
+
+    def reading(self):
+        return sample(self.server.pid, self.listen_path, self.directory_ports)
+
+    def warm_reading(self):
+        """The start readings, once the workers are warm, so that what grows later is growth:
+        their caches (SQLite's pages, prepared statements, logins) filled and, with LDAP
+        accounts, each holding its directory connection (a socket, and some MiB of TLS and
+        libldap state that a worker keeps from its first login on). That connection waits
+        at most as long again; a worker still without one is noted."""
+        settle = min(60.0, self.seconds / 5)
+        time.sleep(settle)
+        deadline = time.time() + settle
+        while True:
+            reading = self.reading()
+            cold = [pid for pid, worker in reading["workers"].items()
+                    if self.directory_ports and "directory connection" not in worker["fds"]]
+            if not cold or time.time() >= deadline or self.mix_ended.is_set():
+                break
+            time.sleep(0.5)
+        self.warm_up = "%.0f s%s" % (time.time() - self.mix_start, "; workers without a "
+                                     "directory connection yet: %d" % len(cold) if cold else "")
+        return reading
 
     # ------------------------------------------------------------------ the run
 
@@ -606,6 +612,7 @@ class Soak:
         start, end = self.samples.get("start"), self.samples.get("end")
         if not start or not end:
             return ["no resource readings (the mix ended early)"]
+        print("  start readings after the warm-up: %s into the mix" % self.warm_up)
         for label, reading in (("start", start), ("end", end)):
             workers = reading["workers"]
             print("  %-5s master %d fds; workers: %s" % (

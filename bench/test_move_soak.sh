@@ -9,31 +9,17 @@
 #        BENCH_TOOLS=DIR: weave-load (default BUILD_DIR/bench, else build/bench)
 # shellcheck source-path=SCRIPTDIR
 set -eu
-# shellcheck source=../tests/lib/harness.sh
-. "$(dirname "$0")/../tests/lib/harness.sh"
-resolve_build "${1:-}" "${BUILD:-build}"
-tools=${BENCH_TOOLS:-$build/bench}
-[ -x "$tools/weave-load" ] || tools="$root/build/bench"
-case $tools in /*) ;; *) tools="$root/$tools" ;; esac
-need_built "$build/weave-server" "$build/weave-admin" "$tools/weave-load"
-need_tools nginx python3
-make_tmp move-check
+# shellcheck source=soak_check.sh
+. "$(dirname "$0")/soak_check.sh"
+soak_setup "${1:-}" move-check
 
-set +e
-BUILD="$build" BENCH_TOOLS="$tools" SOAK_S="${SOAK_S:-12}" SOAK_USERS=8 SOAK_RECORDS=300 \
+soak_run "$tmp/move.log" \
+  's/^move: \([0-9]*\) acknowledged, \([0-9]*\) moved users (\([0-9]*\) moves, \([0-9]*\) evacuations), \([0-9]*\) lost, \([0-9]*\) unexpected errors$/\1 \2 \3 \4 \5 \6/p' \
+  env BUILD="$build" BENCH_TOOLS="$tools" SOAK_S="${SOAK_S:-12}" SOAK_USERS=8 SOAK_RECORDS=300 \
   SOAK_CONNECTIONS=4 SOAK_WORKERS=2 MOVE_EVERY=1 MOVE_EVACUATE_EVERY=2 \
-  timeout 600 python3 "$root/bench/move_soak.py" > "$tmp/move.log" 2>&1
-status=$?
-set -e
-grep -vE '^load: ' "$tmp/move.log" | tail -n 40
-last=$(tail -n 1 "$tmp/move.log")
-# shellcheck disable=SC2046  # split on purpose: the six numbers
-set -- $(echo "$last" | sed -n 's/^move: \([0-9]*\) acknowledged, \([0-9]*\) moved users (\([0-9]*\) moves, \([0-9]*\) evacuations), \([0-9]*\) lost, \([0-9]*\) unexpected errors$/\1 \2 \3 \4 \5 \6/p')
-if [ $# -ne 6 ]; then
-  fail "the move soak ended without its result line (status $status)"
-  tail -n 30 "$tmp/move.log"
-  finish
-fi
+  timeout 600 python3 "$root/bench/move_soak.py"
+# shellcheck disable=SC2086  # split on purpose: the six numbers
+set -- $numbers
 check "records were checked ($1), users moved ($2 in $3 moves) and a node evacuated ($4)" \
   test "$1" -gt 0 -a "$2" -gt 0 -a "$4" -gt 0
 check "no acknowledged write lost ($5)" test "$5" -eq 0

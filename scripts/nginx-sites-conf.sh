@@ -1,9 +1,12 @@
 #!/bin/sh
-# Prints a self-contained nginx.conf for several weave-servers behind one nginx (many
-# storage nodes: make run NODES=2, bench/move_soak.py): one site per line of standard input,
-#   PORT LOCATION UPSTREAM
-# e.g. "8080 / unix:/tmp/reg.sock" and "8081 /node1/ unix:/tmp/node1.sock". Lines with the
-# same PORT share one server block, so several servers can sit under paths of one port.
+# Prints a self-contained nginx.conf for one or several weave-servers behind one nginx (make
+# run, the tests, the benchmark; many storage nodes: make run NODES=2, bench/move_soak.py):
+# one site per line of standard input,
+#   PORT LOCATION UPSTREAM [NAME]
+# e.g. "8080 / unix:/tmp/reg.sock" and "8081 /node1/ unix:/tmp/node1.sock" (UPSTREAM:
+# unix:/path or host:port). Lines with the same PORT share one server block, so several
+# servers can sit under paths of one port. With NAME the site passes to an upstream block of
+# that name (one server, UPSTREAM), which configuration added later can use too.
 # Usage: nginx-sites-conf.sh PREFIX ROOT < sites
 set -eu
 prefix=$1 root=$2
@@ -22,17 +25,27 @@ http {
   scgi_temp_path $prefix/tmp/scgi;
 CONF
 sort -k1,1n -s | awk -v root="$root" '
-  $1 != port {
+  { sites[NR] = $0 }
+  $4 != "" && !($4 in named) {
+    named[$4] = 1
+    print "  upstream " $4 " {"
+    print "    server " $3 ";"
+    print "  }"
+  }
+  END {
+    for (i = 1; i <= NR; i++) {
+      split(sites[i], site, " ")
+      if (site[1] != port) {
+        if (port != "") print "  }"
+        port = site[1]
+        print "  server {"
+        print "    listen 127.0.0.1:" port ";"
+      }
+      print "    location " site[2] " {"
+      print "      fastcgi_pass " (site[4] != "" ? site[4] : site[3]) ";"
+      print "      include " root "/conf/nginx/fastcgi_weave.conf;"
+      print "    }"
+    }
     if (port != "") print "  }"
-    port = $1
-    print "  server {"
-    print "    listen 127.0.0.1:" port ";"
-  }
-  {
-    print "    location " $2 " {"
-    print "      fastcgi_pass " $3 ";"
-    print "      include " root "/conf/nginx/fastcgi_weave.conf;"
-    print "    }"
-  }
-  END { if (port != "") print "  }" }'
+  }'
 echo "}"

@@ -102,10 +102,9 @@ else
 fi
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
 run_suite "fault campaign under load (60 s soak, SQLite)" sh bench/test_soak.sh "$build"
-# The soak over LDAP accounts (slapd paused and stopped) is make soak SOAK_AUTH=ldap: a
-# short run measures a worker before and after its first directory connection (TLS and
-# libldap add a fixed few MiB and a socket), which reads as growth; tests/ldap covers the
-# directory paused and stopped under load within make check.
+# The soak over LDAP accounts (slapd paused and stopped) is make soak SOAK_AUTH=ldap, left
+# out for CI's time; tests/ldap covers the directory paused and stopped under load within
+# make check.
 run_suite "live moves between two nodes under the verified load" sh bench/test_move_soak.sh "$build"
 
 echo "$passed passed, $failed failed"

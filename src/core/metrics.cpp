@@ -313,8 +313,11 @@ namespace {
 
 MetricsTable* g_table = nullptr;
 const StatsdClient* g_statsd = nullptr;
+// The MetricsBatch that lives now, if any.
+StatsdBatch* g_batch = nullptr;
 
-// Formats into a stack buffer and sends it: no allocation on the request path.
+// Formats into a stack buffer and sends it (or adds it to the batch): no allocation on the
+// request path.
 template <typename... Args>
 void SendStatsd(const char* format, Args... args) {
   if (g_statsd == nullptr) {
@@ -323,7 +326,12 @@ void SendStatsd(const char* format, Args... args) {
   char line[256];
   const int length = std::snprintf(line, sizeof line, format, g_statsd->Prefix().c_str(), args...);
   if (length > 0 && static_cast<size_t>(length) < sizeof line) {
-    g_statsd->Send(std::string_view(line, static_cast<size_t>(length)));
+    const std::string_view text(line, static_cast<size_t>(length));
+    if (g_batch != nullptr) {
+      g_batch->Add(text);
+    } else {
+      g_statsd->Send(text);
+    }
   }
 }
 
@@ -332,6 +340,19 @@ void SendStatsd(const char* format, Args... args) {
 void InstallMetrics(MetricsTable* table, const StatsdClient* statsd) {
   g_table = table;
   g_statsd = statsd;
+}
+
+MetricsBatch::MetricsBatch() {
+  if (g_statsd != nullptr && g_batch == nullptr) {
+    g_batch = &batch_.emplace(*g_statsd);
+  }
+}
+
+MetricsBatch::~MetricsBatch() {
+  if (batch_) {
+    g_batch = nullptr;
+    batch_->Flush();
+  }
 }
 
 MetricsTable* InstalledMetrics() {

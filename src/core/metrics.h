@@ -8,12 +8,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
-namespace weave {
+#include "core/statsd.h"
 
-class StatsdClient;
+namespace weave {
 
 // Counted events besides requests. The Prometheus name (and label) of each is in metrics.cpp.
 enum class MetricEvent : uint8_t {
@@ -91,6 +92,21 @@ void CountMetric(MetricEvent event);
 int RegisterRouteMetric(std::string_view method, std::string_view name);
 void ObserveRequestMetric(int route, int status, int64_t micros);
 void ObserveQueueWaitMetric(int64_t micros);
+
+// While one lives (a worker's request), this process's statsd lines are gathered and sent
+// together when it ends, in datagrams of at most kStatsdMaxDatagram bytes (core/statsd.h),
+// instead of one datagram per line. Does nothing without a statsd client, or inside
+// another batch (whose end sends them).
+class MetricsBatch {
+ public:
+  MetricsBatch();
+  ~MetricsBatch();
+  MetricsBatch(const MetricsBatch&) = delete;
+  MetricsBatch& operator=(const MetricsBatch&) = delete;
+
+ private:
+  std::optional<StatsdBatch> batch_;
+};
 
 // A route pattern's metric name: the literal segments joined by '_', variables other than
 // {version} and {user} kept by name, everything outside [a-z0-9] folded to '_'

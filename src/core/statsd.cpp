@@ -1,4 +1,4 @@
-// The statsd UDP client: target parsing, one-time resolution, non-blocking sends.
+// The statsd UDP client: target parsing, one-time resolution, non-blocking sends, batches.
 #include "core/statsd.h"
 
 #include <netdb.h>
@@ -84,6 +84,40 @@ void StatsdClient::Send(std::string_view datagram) const {
   // metrics never slow or fail a request.
   [[maybe_unused]] const ssize_t sent =
       send(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void StatsdBatch::Add(std::string_view lines) {
+  while (!lines.empty()) {
+    const size_t end = lines.find('\n');
+    AddLine(lines.substr(0, end));
+    lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+  }
+}
+
+void StatsdBatch::AddLine(std::string_view line) {
+  if (line.empty()) {
+    return;
+  }
+  const size_t separator = used_ > 0 ? 1 : 0;
+  if (used_ + separator + line.size() > buffer_.size()) {
+    Flush();
+    if (line.size() > buffer_.size()) {
+      client_.Send(line);
+      return;
+    }
+  }
+  if (used_ > 0) {
+    buffer_[used_++] = '\n';
+  }
+  std::memcpy(buffer_.data() + used_, line.data(), line.size());
+  used_ += line.size();
+}
+
+void StatsdBatch::Flush() {
+  if (used_ > 0) {
+    client_.Send(std::string_view(buffer_.data(), used_));
+    used_ = 0;
+  }
 }
 
 }  // namespace weave

@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "db/db_errors.h"
+#include "db/sqlite_statement.h"
 
 namespace weave {
 namespace {
@@ -67,81 +68,8 @@ std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
 }
 
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
-  ThrowDatabaseError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
+  ThrowDatabaseError(SqliteErrorText(db, what));
 }
-
-class SqliteStatement final : public SqlStatement {
- public:
-  SqliteStatement(SqliteConnection& owner, sqlite3* db, std::string_view sql)
-      : owner_(owner), db_(db) {
-    sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    statement_.reset(raw);
-    if (rc != SQLITE_OK) {
-      ThrowSqlite(db, "prepare");
-    }
-    read_only_ = sqlite3_stmt_readonly(raw) != 0;
-  }
-
-  void BindInt(int index, int64_t value) override {
-    Check(sqlite3_bind_int64(statement_.get(), index + 1, value), "bind");
-  }
-  void BindText(int index, std::string_view value) override {
-    // SQLITE_TRANSIENT: SQLite copies the text, so binding a temporary is safe.
-    Check(sqlite3_bind_text64(statement_.get(), index + 1, value.data(), value.size(),
-                              SQLITE_TRANSIENT, SQLITE_UTF8),
-          "bind");
-  }
-  void BindNull(int index) override {
-    Check(sqlite3_bind_null(statement_.get(), index + 1), "bind");
-  }
-  bool Step() override {
-    owner_.BeforeStep(read_only_);
-    // A write outside a write transaction commits on its own, so it queues on the
-    // writers' lock like a transaction (see SqliteConnection::Idle for why).
-    const auto lone_write = owner_.LoneWriteLock(read_only_);
-    const int rc = sqlite3_step(statement_.get());
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc == SQLITE_DONE) {
-      return false;
-    }
-    ThrowSqlite(db_, "step");
-  }
-  bool IsNull(int column) override {
-    return sqlite3_column_type(statement_.get(), column) == SQLITE_NULL;
-  }
-  int64_t ColumnInt(int column) override { return sqlite3_column_int64(statement_.get(), column); }
-  std::string_view ColumnText(int column) override {
-    const auto* text = sqlite3_column_text(statement_.get(), column);
-    const int size = sqlite3_column_bytes(statement_.get(), column);
-    return text == nullptr
-               ? std::string_view()
-               : std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
-  }
-  int64_t AffectedRows() override { return sqlite3_changes64(db_); }
-  void Reset() override {
-    sqlite3_reset(statement_.get());
-    sqlite3_clear_bindings(statement_.get());
-  }
-
- private:
-  struct Finalize {
-    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-  };
-  void Check(int rc, const char* what) {
-    if (rc != SQLITE_OK) {
-      ThrowSqlite(db_, what);
-    }
-  }
-
-  SqliteConnection& owner_;
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, Finalize> statement_;
-  bool read_only_ = true;
-};
 
 }  // namespace
 
@@ -329,7 +257,8 @@ SqlStatement& SqliteConnection::Prepare(std::string_view sql) {
   auto found = statements_.find(sql);
   if (found == statements_.end()) {
     found = statements_
-                .emplace(std::string(sql), std::make_unique<SqliteStatement>(*this, db_.get(), sql))
+                .emplace(std::string(sql), std::make_unique<SqliteStatement>(
+                                               db_.get(), sql, SqliteStatementOptions{this, false}))
                 .first;
   }
   found->second->Reset();

@@ -1,4 +1,5 @@
-// SqlConnection over SQLite; with db/sqlite_read_only.cpp, the only user of <sqlite3.h>.
+// SqlConnection over SQLite; with db/sqlite_statement.cpp and db/sqlite_read_only.cpp, the
+// only user of <sqlite3.h>.
 #pragma once
 
 #include <chrono>

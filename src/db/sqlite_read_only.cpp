@@ -8,75 +8,18 @@
 
 #include "core/errors.h"
 #include "db/sqlite_dialect.h"
+#include "db/sqlite_statement.h"
 
 namespace weave {
 namespace {
 
+// No writers' lock or request snapshot (nothing here writes, and the file is another
+// program's); texts and blobs come back as the bytes stored.
+constexpr SqliteStatementOptions kForeignFile{nullptr, true};
+
 [[noreturn]] void Fail(sqlite3* db, const std::string& what) {
-  throw BackendError("sqlite: " + what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "no handle"));
+  throw BackendError(SqliteErrorText(db, what));
 }
-
-class ReadOnlyStatement final : public SqlStatement {
- public:
-  ReadOnlyStatement(sqlite3* db, std::string_view sql) : db_(db) {
-    sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    statement_.reset(raw);
-    if (rc != SQLITE_OK) {
-      Fail(db, "prepare");
-    }
-  }
-
-  void BindInt(int index, int64_t value) override {
-    Check(sqlite3_bind_int64(statement_.get(), index + 1, value));
-  }
-  void BindText(int index, std::string_view value) override {
-    Check(sqlite3_bind_text64(statement_.get(), index + 1, value.data(), value.size(),
-                              SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  void BindNull(int index) override { Check(sqlite3_bind_null(statement_.get(), index + 1)); }
-  bool Step() override {
-    const int rc = sqlite3_step(statement_.get());
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc == SQLITE_DONE) {
-      return false;
-    }
-    Fail(db_, "step");
-  }
-  bool IsNull(int column) override {
-    return sqlite3_column_type(statement_.get(), column) == SQLITE_NULL;
-  }
-  int64_t ColumnInt(int column) override { return sqlite3_column_int64(statement_.get(), column); }
-  // Text and blobs alike come back as their bytes.
-  std::string_view ColumnText(int column) override {
-    const auto* text = sqlite3_column_blob(statement_.get(), column);
-    const int size = sqlite3_column_bytes(statement_.get(), column);
-    return text == nullptr
-               ? std::string_view()
-               : std::string_view(static_cast<const char*>(text), static_cast<size_t>(size));
-  }
-  int64_t AffectedRows() override { return sqlite3_changes64(db_); }
-  void Reset() override {
-    sqlite3_reset(statement_.get());
-    sqlite3_clear_bindings(statement_.get());
-  }
-
- private:
-  struct Finalize {
-    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-  };
-  void Check(int rc) {
-    if (rc != SQLITE_OK) {
-      Fail(db_, "bind");
-    }
-  }
-
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, Finalize> statement_;
-};
 
 class ReadOnlyConnection final : public SqlConnection {
  public:
@@ -100,9 +43,10 @@ class ReadOnlyConnection final : public SqlConnection {
   SqlStatement& Prepare(std::string_view sql) override {
     auto found = statements_.find(std::string(sql));
     if (found == statements_.end()) {
-      found =
-          statements_.emplace(std::string(sql), std::make_unique<ReadOnlyStatement>(db_.get(), sql))
-              .first;
+      found = statements_
+                  .emplace(std::string(sql),
+                           std::make_unique<SqliteStatement>(db_.get(), sql, kForeignFile))
+                  .first;
     } else {
       found->second->Reset();
     }
@@ -124,7 +68,7 @@ class ReadOnlyConnection final : public SqlConnection {
   const SqliteDialect dialect_;
   std::unique_ptr<sqlite3, Close> db_;
   // Declared after db_: statements are finalized before the database closes.
-  std::unordered_map<std::string, std::unique_ptr<ReadOnlyStatement>> statements_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 }  // namespace

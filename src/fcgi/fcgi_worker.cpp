@@ -269,6 +269,27 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
   return request;
 }
 
+namespace {
+
+// Answers the accepted request. Its statsd lines leave together, once it is answered.
+void ServeRequest(FCGX_Request& fcgi, const WorkerOptions& options, const RequestHandler& handler) {
+  const MetricsBatch metrics_batch;
+  ObserveQueueWait(fcgi.envp);
+  Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
+  const bool input_consumed = ReadRequestBody(fcgi, options.max_body_bytes, request);
+  WriteResponse(fcgi.out, handler(request));
+  if (input_consumed) {
+    // All input has been read, so the connection can simply be closed. Otherwise libfcgi's
+    // lingering close (shutdown, then wait for the web server to close its end) keeps unread
+    // input from resetting the connection before the answer is read; in the common case it
+    // only kept the worker waiting.
+    FCGX_Detach(&fcgi);
+  }
+  FCGX_Finish_r(&fcgi);
+}
+
+}  // namespace
+
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle) {
   if (FCGX_Init() != 0) {
@@ -309,18 +330,7 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     // write that a signal interrupts, so the request in flight would break.
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ++served;
-    ObserveQueueWait(fcgi.envp);
-    Request request = RequestFromCgi(fcgi.envp, options.path_prefix);
-    const bool input_consumed = ReadRequestBody(fcgi, options.max_body_bytes, request);
-    WriteResponse(fcgi.out, handler(request));
-    if (input_consumed) {
-      // All input has been read, so the connection can simply be closed. Otherwise
-      // libfcgi's lingering close (shutdown, then wait for the web server to close its end)
-      // keeps unread input from resetting the connection before the answer is read; in the
-      // common case it only kept the worker waiting.
-      FCGX_Detach(&fcgi);
-    }
-    FCGX_Finish_r(&fcgi);
+    ServeRequest(fcgi, options, handler);
     if (idle) {
       idle();
     }

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include <rapidjson/document.h>
@@ -25,75 +26,74 @@ const Value* Member(const Value& object, const char* name) {
   return found == object.MemberEnd() ? nullptr : &found->value;
 }
 
-std::string RequiredString(const Value& object, const char* name) {
-  const Value* value = Member(object, name);
-  if (value == nullptr || !value->IsString()) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is missing or not a string");
+// The field types of the format: how each is recognised, read and named in a message.
+template <typename T>
+struct FieldType;
+template <>
+struct FieldType<std::string> {
+  static constexpr const char* kName = "a string";
+  static bool Is(const Value& value) { return value.IsString(); }
+  static std::string Get(const Value& value) {
+    return {value.GetString(), value.GetStringLength()};
   }
-  return {value->GetString(), value->GetStringLength()};
+};
+template <>
+struct FieldType<int64_t> {
+  static constexpr const char* kName = "an integer";
+  static bool Is(const Value& value) { return value.IsInt64(); }
+  static int64_t Get(const Value& value) { return value.GetInt64(); }
+};
+template <>
+struct FieldType<bool> {
+  static constexpr const char* kName = "true or false";
+  static bool Is(const Value& value) { return value.IsBool(); }
+  static bool Get(const Value& value) { return value.GetBool(); }
+};
+
+// The field name of object, which must be there with type T.
+template <typename T>
+T Required(const Value& object, const char* name) {
+  const Value* value = Member(object, name);
+  if (value == nullptr || !FieldType<T>::Is(*value)) {
+    throw WeaveFormatError(std::string("\"") + name + "\" is missing or not " +
+                           FieldType<T>::kName);
+  }
+  return FieldType<T>::Get(*value);
 }
 
-int64_t RequiredInt(const Value& object, const char* name) {
-  const Value* value = Member(object, name);
-  if (value == nullptr || !value->IsInt64()) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is missing or not an integer");
-  }
-  return value->GetInt64();
-}
-
-std::optional<std::string> OptionalString(const Value& object, const char* name) {
+// The field name of object if it is there and not null; then it must have type T.
+template <typename T>
+std::optional<T> Optional(const Value& object, const char* name) {
   const Value* value = Member(object, name);
   if (value == nullptr || value->IsNull()) {
     return std::nullopt;
   }
-  if (!value->IsString()) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is not a string");
+  if (!FieldType<T>::Is(*value)) {
+    throw WeaveFormatError(std::string("\"") + name + "\" is not " + FieldType<T>::kName);
   }
-  return std::string(value->GetString(), value->GetStringLength());
-}
-
-std::optional<int64_t> OptionalInt(const Value& object, const char* name) {
-  const Value* value = Member(object, name);
-  if (value == nullptr || value->IsNull()) {
-    return std::nullopt;
-  }
-  if (!value->IsInt64()) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is not an integer");
-  }
-  return value->GetInt64();
-}
-
-bool OptionalBool(const Value& object, const char* name) {
-  const Value* value = Member(object, name);
-  if (value == nullptr || value->IsNull()) {
-    return false;
-  }
-  if (!value->IsBool()) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is not true or false");
-  }
-  return value->GetBool();
+  return FieldType<T>::Get(*value);
 }
 
 MigratedAccount ParseAccount(const Value& object) {
   MigratedAccount account;
-  account.name = RequiredString(object, "name");
-  account.email = OptionalString(object, "email").value_or("");
-  account.password_hash = OptionalString(object, "password_hash").value_or("");
-  account.unusable_hash_reason = OptionalString(object, "unusable_hash_reason").value_or("");
-  account.disabled = OptionalBool(object, "disabled");
+  account.name = Required<std::string>(object, "name");
+  account.email = Optional<std::string>(object, "email").value_or("");
+  account.password_hash = Optional<std::string>(object, "password_hash").value_or("");
+  account.unusable_hash_reason = Optional<std::string>(object, "unusable_hash_reason").value_or("");
+  account.disabled = Optional<bool>(object, "disabled").value_or(false);
   return account;
 }
 
 MigratedRecord ParseRecord(const Value& object) {
   MigratedRecord record;
-  record.collection = RequiredString(object, "collection");
-  record.id = RequiredString(object, "id");
-  record.modified_cs = RequiredInt(object, "modified");
-  record.sortindex = OptionalInt(object, "sortindex");
-  record.parentid = OptionalString(object, "parentid");
-  record.predecessorid = OptionalString(object, "predecessorid");
-  record.expires_s = OptionalInt(object, "expires");
-  record.payload = RequiredString(object, "payload");
+  record.collection = Required<std::string>(object, "collection");
+  record.id = Required<std::string>(object, "id");
+  record.modified_cs = Required<int64_t>(object, "modified");
+  record.sortindex = Optional<int64_t>(object, "sortindex");
+  record.parentid = Optional<std::string>(object, "parentid");
+  record.predecessorid = Optional<std::string>(object, "predecessorid");
+  record.expires_s = Optional<int64_t>(object, "expires");
+  record.payload = Required<std::string>(object, "payload");
   return record;
 }
 
@@ -103,7 +103,7 @@ WeaveLine ParseObject(const Value& object) {
         std::string_view(format->GetString(), format->GetStringLength()) != kWeaveFormatName) {
       throw WeaveFormatError("not a " + std::string(kWeaveFormatName) + " file");
     }
-    const int64_t version = RequiredInt(object, "version");
+    const auto version = Required<int64_t>(object, "version");
     if (version != kWeaveFormatVersion) {
       throw WeaveFormatError("format version " + std::to_string(version) +
                              " is not supported (this program reads version " +
@@ -111,36 +111,66 @@ WeaveLine ParseObject(const Value& object) {
     }
     return WeaveHeader{static_cast<int>(version)};
   }
-  const std::string type = RequiredString(object, "type");
+  const auto type = Required<std::string>(object, "type");
   if (type == "account") {
     return ParseAccount(object);
   }
   if (type == "collection") {
-    return MigratedCollection{RequiredString(object, "name"), RequiredInt(object, "modified")};
+    return MigratedCollection{Required<std::string>(object, "name"),
+                              Required<int64_t>(object, "modified")};
   }
   if (type == "record") {
     return ParseRecord(object);
   }
   if (type == "end") {
-    return WeaveEnd{RequiredInt(object, "accounts"), RequiredInt(object, "records")};
+    return WeaveEnd{Required<int64_t>(object, "accounts"), Required<int64_t>(object, "records")};
   }
   throw WeaveFormatError("unknown line type \"" + type + "\"");
 }
 
-void Key(JsonWriter& writer, const char* name) {
-  writer.Key(name, static_cast<rapidjson::SizeType>(std::strlen(name)));
-}
-
-void Text(JsonWriter& writer, const char* name, std::string_view text) {
-  Key(writer, name);
-  if (!writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()))) {
-    throw WeaveFormatError(std::string("\"") + name + "\" is not valid UTF-8");
+// One line of the format being written: a JSON object, its fields in the order added.
+class JsonLine {
+ public:
+  JsonLine() { writer_.StartObject(); }
+  void Text(const char* name, std::string_view text) {
+    Key(name);
+    if (!writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()))) {
+      throw WeaveFormatError(std::string("\"") + name + "\" is not valid UTF-8");
+    }
   }
-}
+  void Int(const char* name, int64_t value) {
+    Key(name);
+    writer_.Int64(value);
+  }
+  void Bool(const char* name, bool value) {
+    Key(name);
+    writer_.Bool(value);
+  }
+  // An optional field is left out when it has no value (the reader takes that as null).
+  void OptionalText(const char* name, const std::optional<std::string>& text) {
+    if (text) {
+      Text(name, *text);
+    }
+  }
+  void OptionalInt(const char* name, std::optional<int64_t> value) {
+    if (value) {
+      Int(name, *value);
+    }
+  }
+  // The object's text; the line is done.
+  std::string Finish() {
+    writer_.EndObject();
+    return {buffer_.GetString(), buffer_.GetSize()};
+  }
 
-std::string Finished(const rapidjson::StringBuffer& buffer) {
-  return {buffer.GetString(), buffer.GetSize()};
-}
+ private:
+  void Key(const char* name) {
+    writer_.Key(name, static_cast<rapidjson::SizeType>(std::strlen(name)));
+  }
+
+  rapidjson::StringBuffer buffer_;
+  JsonWriter writer_{buffer_};
+};
 
 }  // namespace
 
@@ -161,87 +191,56 @@ WeaveLine ParseWeaveLine(std::string_view line) {
 }
 
 WeaveFormatWriter::WeaveFormatWriter(std::ostream& out) : out_(out) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  Text(writer, "format", kWeaveFormatName);
-  Key(writer, "version");
-  writer.Int(kWeaveFormatVersion);
-  writer.EndObject();
-  WriteLine(Finished(buffer));
+  JsonLine line;
+  line.Text("format", kWeaveFormatName);
+  line.Int("version", kWeaveFormatVersion);
+  WriteLine(line.Finish());
 }
 
 void WeaveFormatWriter::Account(const MigratedAccount& account) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  Text(writer, "type", "account");
-  Text(writer, "name", account.name);
-  Text(writer, "email", account.email);
-  Text(writer, "password_hash", account.password_hash);
+  JsonLine line;
+  line.Text("type", "account");
+  line.Text("name", account.name);
+  line.Text("email", account.email);
+  line.Text("password_hash", account.password_hash);
   if (!account.unusable_hash_reason.empty()) {
-    Text(writer, "unusable_hash_reason", account.unusable_hash_reason);
+    line.Text("unusable_hash_reason", account.unusable_hash_reason);
   }
-  Key(writer, "disabled");
-  writer.Bool(account.disabled);
-  writer.EndObject();
-  WriteLine(Finished(buffer));
+  line.Bool("disabled", account.disabled);
+  WriteLine(line.Finish());
   ++accounts_;
 }
 
 void WeaveFormatWriter::Collection(const MigratedCollection& collection) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  Text(writer, "type", "collection");
-  Text(writer, "name", collection.name);
-  Key(writer, "modified");
-  writer.Int64(collection.modified_cs);
-  writer.EndObject();
-  WriteLine(Finished(buffer));
+  JsonLine line;
+  line.Text("type", "collection");
+  line.Text("name", collection.name);
+  line.Int("modified", collection.modified_cs);
+  WriteLine(line.Finish());
 }
 
 void WeaveFormatWriter::Record(const MigratedRecord& record) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  Text(writer, "type", "record");
-  Text(writer, "collection", record.collection);
-  Text(writer, "id", record.id);
-  Key(writer, "modified");
-  writer.Int64(record.modified_cs);
-  if (record.sortindex) {
-    Key(writer, "sortindex");
-    writer.Int64(*record.sortindex);
-  }
-  if (record.parentid) {
-    Text(writer, "parentid", *record.parentid);
-  }
-  if (record.predecessorid) {
-    Text(writer, "predecessorid", *record.predecessorid);
-  }
-  if (record.expires_s) {
-    Key(writer, "expires");
-    writer.Int64(*record.expires_s);
-  }
-  Text(writer, "payload", record.payload);
-  writer.EndObject();
-  WriteLine(Finished(buffer));
+  JsonLine line;
+  line.Text("type", "record");
+  line.Text("collection", record.collection);
+  line.Text("id", record.id);
+  line.Int("modified", record.modified_cs);
+  line.OptionalInt("sortindex", record.sortindex);
+  line.OptionalText("parentid", record.parentid);
+  line.OptionalText("predecessorid", record.predecessorid);
+  line.OptionalInt("expires", record.expires_s);
+  line.Text("payload", record.payload);
+  WriteLine(line.Finish());
   ++records_;
   payload_bytes_ += static_cast<int64_t>(record.payload.size());
 }
 
 void WeaveFormatWriter::Finish() {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  Text(writer, "type", "end");
-  Key(writer, "accounts");
-  writer.Int64(accounts_);
-  Key(writer, "records");
-  writer.Int64(records_);
-  writer.EndObject();
-  WriteLine(Finished(buffer));
+  JsonLine line;
+  line.Text("type", "end");
+  line.Int("accounts", accounts_);
+  line.Int("records", records_);
+  WriteLine(line.Finish());
   out_.flush();
   if (!out_) {
     throw std::runtime_error("could not write the export");

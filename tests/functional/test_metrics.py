@@ -257,12 +257,20 @@ class Events(MetricsCase):
             pass
         for _ in range(3):
             self.assertStatus(self.account.get("info/collections"), 200)
-        lines = []
+        lines, datagrams = [], []
         self.statsd.settimeout(5)
         deadline = time.time() + 10
         while time.time() < deadline and \
                 sum(1 for line in lines if line.startswith("sync.requests.info_collections.")) < 3:
-            lines += self.statsd.recv(65536).decode().splitlines()
+            datagrams.append(self.statsd.recv(65536).decode().splitlines())
+            lines += datagrams[-1]
+        # A request's lines leave together, in one datagram.
+        requests = [datagram for datagram in datagrams
+                    if "sync.requests.info_collections.GET.200:1|c" in datagram]
+        self.assertEqual(len(requests), 3, datagrams)
+        for datagram in requests:
+            kinds = {line.split(".")[1].split(":")[0] for line in datagram}
+            self.assertTrue({"queue_wait", "request_time", "requests"} <= kinds, datagram)
         self.assertEqual(lines.count("sync.requests.info_collections.GET.200:1|c"), 3, lines)
         timings = [line for line in lines
                    if re.fullmatch(r"sync\.request_time\.info_collections\.GET:\d+\.\d{3}\|ms",

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -243,6 +244,67 @@ BOOST_AUTO_TEST_CASE(statsd_lines_reach_the_target) {
   ObserveQueueWaitMetric(1500);
   BOOST_CHECK_EQUAL(sink.Receive(), "sync.queue_wait:1.500|ms");
   BOOST_CHECK_EQUAL(table.RequestTotal(route, 200), 1U);
+}
+
+BOOST_AUTO_TEST_CASE(statsd_lines_of_a_batch_leave_in_one_datagram) {
+  const UdpSink sink;
+  const StatsdClient statsd(sink.Target(), "sync");
+  MetricsTable table;
+  const Installed installed(&table, &statsd);
+  const int route = RegisterRouteMetric("GET", "info_collections");
+  {
+    const MetricsBatch batch;  // one request
+    ObserveQueueWaitMetric(1500);
+    CountMetric(MetricEvent::kLockout);
+    ObserveRequestMetric(route, 200, 12345);
+  }
+  BOOST_CHECK_EQUAL(sink.Receive(),
+                    "sync.queue_wait:1.500|ms\n"
+                    "sync.lockouts:1|c\n"
+                    "sync.requests.info_collections.GET.200:1|c\n"
+                    "sync.request_time.info_collections.GET:12.345|ms");
+  CountMetric(MetricEvent::kLockout);  // outside a batch: at once, alone
+  BOOST_CHECK_EQUAL(sink.Receive(), "sync.lockouts:1|c");
+}
+
+BOOST_AUTO_TEST_CASE(statsd_batches_split_at_the_datagram_bound_and_lose_nothing) {
+  const UdpSink sink;
+  const StatsdClient statsd(sink.Target(), "sync");
+  std::vector<std::string> sent;
+  {
+    StatsdBatch batch(statsd);
+    for (int i = 0; i < 300; ++i) {
+      sent.push_back("sync.requests.storage_collection.GET." + std::to_string(i) + ":1|c");
+      batch.Add(sent.back());
+    }
+    sent.push_back(std::string(kStatsdMaxDatagram + 10, 'x'));  // too long: alone
+    batch.Add(sent.back());
+    sent.emplace_back("sync.last:1|c");
+    batch.Add(sent.back());
+  }
+  std::vector<std::string> received;
+  int datagrams = 0;
+  while (received.size() < sent.size()) {
+    const std::string datagram = sink.Receive();
+    if (datagram.empty()) {
+      break;  // a second without one: something was lost
+    }
+    ++datagrams;
+    if (datagram.front() != 'x') {
+      BOOST_CHECK_LE(datagram.size(), kStatsdMaxDatagram);
+    }
+    BOOST_CHECK(datagram.front() != '\n' && datagram.back() != '\n');
+    size_t start = 0;
+    while (start <= datagram.size()) {
+      const size_t end = std::min(datagram.find('\n', start), datagram.size());
+      received.push_back(datagram.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  BOOST_CHECK(received == sent);
+  // 300 lines of 40-odd bytes fill about nine datagrams; a datagram per line would be 302.
+  BOOST_CHECK_LT(datagrams, 15);
+  BOOST_CHECK_GT(datagrams, 9);
 }
 
 BOOST_AUTO_TEST_CASE(statsd_never_blocks_on_a_dead_target) {
