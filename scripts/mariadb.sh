@@ -15,6 +15,9 @@
 #   mariadb.sh yaml DIR PORT Prints the `database:` section of weave-server's configuration
 #                            for that account (database weave, user weave, the password file).
 #
+# MARIADB_EXTRA_ARGS (optional) is appended to mariadbd's command line at start, e.g.
+# "--performance-schema=ON" to measure statements by digest (bench/RESULTS.md).
+#
 # The administrator is the calling OS user through unix_socket authentication; the server
 # never runs with --skip-grant-tables. Run as root, mariadbd runs as root (--user=root).
 # shellcheck source-path=SCRIPTDIR
@@ -65,7 +68,7 @@ case "$cmd" in
       --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1 \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
       --max-connections=200 --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server-cert.pem" \
-      --ssl-key="$dir/tls/server-key.pem" > /dev/null 2>&1 &
+      --ssl-key="$dir/tls/server-key.pem" ${MARIADB_EXTRA_ARGS:-} > /dev/null 2>&1 &
     echo $! > "$dir/mariadbd.launcher.pid"
     tries=0
     until admin_sql "$dir" -e 'SELECT 1' > /dev/null 2>&1; do

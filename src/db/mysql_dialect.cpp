@@ -60,9 +60,9 @@ std::string MysqlDialect::StampCollectionSql() const {
          " ON DUPLICATE KEY UPDATE modified = VALUES(modified)";
 }
 
-// The no-op update takes the row's exclusive lock whether the row is new or not. Locking
-// an existing row, rather than reading a missing one FOR UPDATE, takes no gap lock: two
-// first writers to a collection queue up instead of deadlocking.
+// Creates the row if missing (the no-op update leaves an existing one alone). Run in
+// autocommit by SqlStorage, never inside a transaction that read the missing row FOR UPDATE:
+// that read's gap lock, held while inserting, deadlocked two first writers.
 std::string MysqlDialect::LockCollectionSql() const {
   return "INSERT INTO collection_stats (userid, collection) VALUES (?1, ?2)"
          " ON DUPLICATE KEY UPDATE modified = modified";

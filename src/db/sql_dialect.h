@@ -72,10 +72,11 @@ class SqlDialect {
   // True if DELETE accepts ORDER BY and LIMIT (MySQL); otherwise a subselect is used.
   virtual bool DeleteTakesLimit() const = 0;
   // Where writers do not already exclude each other (as they do in SQLite's BEGIN
-  // IMMEDIATE), concurrent writers to one collection take turns: LockCollectionSql locks
-  // (creating if missing) the collection_stats row of (userid ?1, collection ?2) until the
-  // commit, and LockingReadSuffix (" FOR UPDATE") makes a SELECT read the latest committed
-  // row. Empty: nothing to do.
+  // IMMEDIATE), concurrent writers to one collection take turns on its collection_stats
+  // row: LockingReadSuffix (" FOR UPDATE") makes a SELECT lock it until the commit and read
+  // the latest committed row, and LockCollectionSql creates the row of (userid ?1,
+  // collection ?2) if missing (run on its own, outside the write transaction). Empty:
+  // nothing to do.
   virtual std::string LockCollectionSql() const { return ""; }
   // True if the records table's triggers raise collection_stats.modified to the modified
   // time of every record an upsert inserts or changes (MySQL's do; SQLite's count only),

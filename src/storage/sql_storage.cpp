@@ -368,6 +368,16 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
   return count;
 }
 
+namespace {
+
+// A write transaction found its collection's stats row missing (where rows are locked).
+struct CollectionRowMissing {
+  UserId user;
+  int collection_id;
+};
+
+}  // namespace
+
 SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collection_id,
                                                        bool want_usage) {
   // The usage is a plain (consistent, not locking) read also under FOR UPDATE: MariaDB and
@@ -379,29 +389,46 @@ SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collecti
                   : "") +
       " FROM collection_stats WHERE userid = ?1 AND collection = ?2" +
       std::string(dialect_.LockingReadSuffix());
-  const std::string lock = dialect_.LockCollectionSql();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      StatementScope query(db_.Prepare(sql));
-      query->BindInt(0, user);
-      query->BindInt(1, collection_id);
-      if (query->Step()) {
-        return CollectionState{query->ColumnInt(0), query->ColumnInt(1) > 0,
-                               want_usage ? query->ColumnInt(2) : 0};
-      }
+  {
+    StatementScope query(db_.Prepare(sql));
+    query->BindInt(0, user);
+    query->BindInt(1, collection_id);
+    if (query->Step()) {
+      return CollectionState{query->ColumnInt(0), query->ColumnInt(1) > 0,
+                             want_usage ? query->ColumnInt(2) : 0};
     }
-    if (lock.empty()) {
-      break;
-    }
-    // The collection's first write: the row is created, locked, and read again. Two first
-    // writers may deadlock here (the read took a gap lock); one is rolled back and retried.
-    StatementScope statement(db_.Prepare(lock));
-    statement->BindInt(0, user);
-    statement->BindInt(1, collection_id);
-    statement->Step();
+  }
+  if (!dialect_.LockCollectionSql().empty()) {
+    // The read of a missing row took a gap lock, shared with every other writer whose row
+    // is missing from the same gap (other users' first writes too). Inserting the row now
+    // would wait for their gap locks while holding ours: two such writers deadlocked. So
+    // the transaction is rolled back (the gap lock goes) and the row made on its own.
+    throw CollectionRowMissing{user, collection_id};
   }
   // No row (where writers exclude each other, as in SQLite): nothing written yet.
   return CollectionState{0, false, want_usage ? StoredUsageBytes(user) : 0};
+}
+
+// Autocommit: the insert holds its locks only for itself, so writers whose rows share a gap
+// queue up behind each other's inserts instead of deadlocking.
+void SqlStorage::CreateCollectionRow(UserId user, int collection_id) {
+  StatementScope statement(db_.Prepare(dialect_.LockCollectionSql()));
+  statement->BindInt(0, user);
+  statement->BindInt(1, collection_id);
+  statement->Step();
+}
+
+template <typename Write>
+auto SqlStorage::WithCollectionRow(Write&& write) -> decltype(write()) {
+  // A wipe may remove the new row before the write runs again: a few rounds, then a 503.
+  for (int round = 0; round < 3; ++round) {
+    try {
+      return write();
+    } catch (const CollectionRowMissing& missing) {
+      CreateCollectionRow(missing.user, missing.collection_id);
+    }
+  }
+  throw BackendError("the collection's stats row went missing again and again");
 }
 
 std::optional<WriteResult> SqlStorage::CheckPrecondition(const CollectionState& state,
@@ -472,14 +499,16 @@ void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timesta
 
 WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
                                  std::span<const ItemWrite> items, const WriteContext& context) {
-  return RetryConflicts("storing records",
-                        [&] { return PutItemsOnce(user, collection, items, context); });
+  return RetryConflicts("storing records", [&] {
+    return WithCollectionRow([&] { return PutItemsOnce(user, collection, items, context); });
+  });
 }
 
 WriteResult SqlStorage::DeleteItems(UserId user, std::string_view collection,
                                     const CollectionFilter& filter, const WriteContext& context) {
-  return RetryConflicts("deleting records",
-                        [&] { return DeleteItemsOnce(user, collection, filter, context); });
+  return RetryConflicts("deleting records", [&] {
+    return WithCollectionRow([&] { return DeleteItemsOnce(user, collection, filter, context); });
+  });
 }
 
 void SqlStorage::DeleteStorage(UserId user) {

@@ -70,10 +70,16 @@ class SqlStorage final : public Storage {
     bool has_items = false;
     int64_t usage_bytes = 0;  // the user's stored usage, when asked for
   };
-  // Reads the collection's stats row, locked until the commit where the dialect locks rows
-  // (creating it first when missing), and with want_usage the user's stored usage: one
-  // statement when the row exists.
+  // Reads the collection's stats row, locked until the commit where the dialect locks rows,
+  // and with want_usage the user's stored usage: one statement. Where the dialect locks
+  // rows and the row is missing, throws CollectionRowMissing (the caller's transaction
+  // then rolls back, which ends the gap lock the read took; see WithCollectionRow).
   CollectionState LockCollection(UserId user, int collection_id, bool want_usage);
+  // Runs write (a whole write transaction) and, when it found its collection's stats row
+  // missing, creates the row outside any transaction and runs write again.
+  template <typename Write>
+  auto WithCollectionRow(Write&& write) -> decltype(write());
+  void CreateCollectionRow(UserId user, int collection_id);
   // Decides 412 and the write's timestamp.
   static std::optional<WriteResult> CheckPrecondition(const CollectionState& state,
                                                       const WriteContext& context,

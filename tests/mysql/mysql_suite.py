@@ -826,6 +826,54 @@ def deadlocked_write_is_retried_and_succeeds():
         instance.stop()
 
 
+def stats_inserts_waiting(database, count):
+    """True once `count` inserts into collection_stats have run for 300 ms (waiting)."""
+    return int(sql(None, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE db = '%s'"
+                         " AND info LIKE 'INSERT INTO collection_stats %%' AND time_ms >= 300"
+                         % database)[0][0]) >= count
+
+
+@check
+def first_writes_to_new_collections_do_not_deadlock():
+    # Two users' first writes: neither has a collection_stats row yet, so both rows fall in
+    # one gap of the index. A writer that read its missing row FOR UPDATE kept a gap lock
+    # there while it inserted the row; two such writers waited for each other (the bench's
+    # "storing records: deadlock"). A third session holds the gap first, so that both
+    # writers reach their insert before either can finish: the order that deadlocked.
+    database = "weave_firstwrites"
+    create_database(database)
+    instance = Instance("firstwrites", database, workers=2).start()
+    session = None
+    try:
+        for name in ("fw1", "fw2"):
+            instance.add_user(name, name + "-password")
+        session = MariadbSession(SOCKET, database)
+        lines = session.run("START TRANSACTION; SELECT modified FROM collection_stats"
+                            " WHERE userid = 999999 AND collection = 1 FOR UPDATE")
+        assert lines == [], lines
+        puts = [put_in_thread(instance, "/1.1/%s/storage/history/a" % name,
+                              (name, name + "-password"), "first of " + name)
+                for name in ("fw1", "fw2")]
+        deadline = time.time() + 20
+        while not stats_inserts_waiting(database, 2):
+            assert time.time() < deadline and all(t.is_alive() for t, _ in puts), puts
+            time.sleep(0.05)
+        session.run("ROLLBACK")
+        for thread, result in puts:
+            thread.join(60)
+            assert result.get("status") == 200, result
+        log = instance.log_text()
+        assert "deadlock, running the transaction again" not in log, log[-3000:]
+        for name in ("fw1", "fw2"):
+            stored, _ = ok_json(instance, "GET", "/1.1/%s/storage/history/a" % name,
+                                (name, name + "-password"))
+            assert stored["payload"] == "first of " + name, stored
+    finally:
+        if session is not None:
+            session.close()
+        instance.stop()
+
+
 @check
 def lock_wait_timeout_is_retried_once_and_succeeds():
     database = "weave_lockwait"
