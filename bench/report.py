@@ -43,12 +43,12 @@ def nice_max(value):
 
 
 def line_chart(title, unit, labels, series, log_scale=False, width=860, height=320,
-               reference=None):
-    """series: list of (name, values, dashed); values may hold None. reference: (value,
-    label) drawn as a red horizontal line, e.g. a target."""
-    left, right, top, bottom = 80, 190, 34, 58
+               reference=None, right=190):
+    """series: list of (name, values, dashed[, color]); values may hold None. reference:
+    (value, label) drawn as a red horizontal line, e.g. a target."""
+    left, top, bottom = 80, 34, 58
     plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for _, vals, _ in series for v in vals if v is not None and v > 0]
+    values = [v for _, vals, *_ in series for v in vals if v is not None and v > 0]
     if reference is not None and values:
         values.append(reference[0])
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
@@ -105,8 +105,8 @@ def line_chart(title, unit, labels, series, log_scale=False, width=860, height=3
                    ' stroke="#d00" stroke-dasharray="2 3"/>')
         out.append(f'<text x="{left + plot_w - 4}" y="{y - 4:.1f}" text-anchor="end"'
                    f' fill="#d00">{html.escape(reference[1])}</text>')
-    for index, (name, vals, dashed) in enumerate(series):
-        color = PALETTE[index % len(PALETTE)]
+    for index, (name, vals, dashed, *color) in enumerate(series):
+        color = color[0] if color else PALETTE[index % len(PALETTE)]
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         points = [(x_of(i), y_of(v)) for i, v in enumerate(vals)
                   if v is not None and (v > 0 or not log_scale)]
@@ -283,15 +283,17 @@ def render(lines, warnings):
     groups = by_series(lines)
     commits = commits_in_order(lines)
     throughput, ratio, p99 = [], [], []
-    for key, runs in groups.items():
-        name = series_name(key)
-        throughput.append((name, per_commit(runs, commits, lambda run: run.get("rps")), False))
+    for index, (key, runs) in enumerate(groups.items()):
+        name, color = series_name(key), PALETTE[index % len(PALETTE)]
+        throughput.append((name, per_commit(runs, commits, lambda run: run.get("rps")), False,
+                           color))
         ceiling = per_commit(runs, commits, lambda run: (run.get("ceilings") or {}).get(
             run.get("target_ceiling")))
         if any(value is not None for value in ceiling):
-            throughput.append((f"ceiling: {name}", ceiling, True))
-        ratio.append((name, per_commit(runs, commits, ratio_pct), False))
-        p99.append((name, per_commit(runs, commits, lambda run: run.get("p99_ms")), False))
+            throughput.append((f"ceiling: {name}", ceiling, True, color))
+        ratio.append((name, per_commit(runs, commits, ratio_pct), False, color))
+        p99.append((name, per_commit(runs, commits, lambda run: run.get("p99_ms")), False,
+                    color))
     newest_key = list(groups)[-1]
     newest_runs = groups[newest_key]
     types = [t for t in MIX_TYPES if any(t in (run.get("types") or {}) for run in newest_runs)]
@@ -317,12 +319,12 @@ fixed-body FastCGI responder (SQLite) or the one-SELECT responder on the same Ma
 of its runs there); a slowdown shows as a drop.</p>
 {warning_html}
 {line_chart("Throughput per commit (dashed: the run's ceiling)", "requests/s", commits,
-            throughput, log_scale=True, width=980)}
+            throughput, log_scale=True, width=1100, right=300)}
 {line_chart("Share of the ceiling per commit", "% of the ceiling", commits, ratio,
-            reference=(50.0, "target 50 %"), width=980)}
-{line_chart("p99 latency per commit", "ms", commits, p99, log_scale=True, width=980)}
+            reference=(50.0, "target 50 %"), width=1100, right=300)}
+{line_chart("p99 latency per commit", "ms", commits, p99, log_scale=True, width=1100, right=300)}
 {line_chart(f"p99 per request type: {series_name(newest_key)}", "ms", commits, per_type,
-            log_scale=True, width=980)}
+            log_scale=True, width=1100, right=300)}
 {table(lines)}
 </body></html>
 """

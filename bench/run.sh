@@ -40,7 +40,7 @@
 #   BENCH_PROFILE=0             1 (make bench PROFILE=1): perf record of the server's workers,
 #                               nginx and mariadbd during the timed mix; a summary lands next
 #                               to the run's JSON as <timestamp>.profile.txt, perf's data as
-#                               <timestamp>.perf.data (bench/profile.sh)
+#                               <timestamp>.perf.data (bench/profile.py summarises)
 #   BENCH_PROFILE_CALL_GRAPH=dwarf  perf's --call-graph (fp needs -fno-omit-frame-pointer)
 #   BENCH_KEEP=0                1 keeps the temporary data folder
 #   BENCH_NICE=                 e.g. -10: run server, nginx, ceilings and load tool at this
@@ -424,13 +424,14 @@ if [ -n "$config" ]; then
   if [ -z "${URL:-}" ]; then
     # A fresh database: one weave-admin import of all the accounts (bench/accounts.py
     # hashes the passwords as weave-admin add would, on every CPU), not one process each.
-    python3 "$root/bench/accounts.py" "$tmp/accounts" "$tmp/accounts.jsonl" &&
-      "$build/weave-admin" -c "$config" import weave "$tmp/accounts.jsonl" \
-        > "$tmp/admin-import.log" 2>&1 || {
+    if ! python3 "$root/bench/accounts.py" "$tmp/accounts" "$tmp/accounts.jsonl" \
+        > "$tmp/admin-import.log" 2>&1 ||
+      ! "$build/weave-admin" -c "$config" import weave "$tmp/accounts.jsonl" \
+        >> "$tmp/admin-import.log" 2>&1; then
       echo "bench: creating accounts failed:" >&2
       cat "$tmp/admin-import.log" >&2
       exit 2
-    }
+    fi
   else
     # Existing accounts (a rerun against the same server) are fine.
     xargs -P 4 -I NAME sh -c 'printf "%s\n" "NAME-bench-pw" | "$1" -c "$2" add NAME >/dev/null 2>"$3/admin-NAME.log" || grep -q exists "$3/admin-NAME.log"' \

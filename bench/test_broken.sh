@@ -114,7 +114,7 @@ else
   echo "test_broken: the dropped uploads were detected"
   passed=$((passed + 1))
 fi
-if [ "$(cat "$tmp/history.jsonl" 2>/dev/null | wc -l)" -eq 1 ]; then
+if [ -f "$tmp/history.jsonl" ] && [ "$(wc -l < "$tmp/history.jsonl")" -eq 1 ]; then
   echo "test_broken: the unsaved run (BENCH_RUNS_DIR=\"\") left the history alone"
   passed=$((passed + 1))
 else
