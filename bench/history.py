@@ -5,7 +5,8 @@ Standard library only.
 
 usage: history.py commit                       the commit to record: short hash, +dirty when
                                                tracked files other than the history changed
-       history.py append RUN.json [--history FILE]   one line for a run saved by combine.py
+       history.py append RUN.json [--history FILE] [--profiled]   one line for a run saved
+                                               by combine.py (--profiled: under perf record)
        history.py import RUN.json... [--history FILE]  several, oldest first, skipping runs
                                                the history already holds"""
 
@@ -59,8 +60,9 @@ def _date_of(stamp):
     return stamp
 
 
-def entry(run):
-    """The history line of one saved run (combine.py's record)."""
+def entry(run, profiled=False):
+    """The history line of one saved run (combine.py's record). profiled: perf recorded the
+    mix (its unwinding costs the server CPU: such runs form series of their own)."""
     summary = run.get("summary") or {}
     weave = run.get("weave") or {}
     mix = _mix(run)
@@ -106,6 +108,7 @@ def entry(run):
                         any(value is False for value in targets.values()) else None),
         "machine_busy": bool(summary.get("machine_busy")),
         "ok": bool(summary.get("ok")),
+        "profiled": profiled,
     }
 
 
@@ -145,6 +148,7 @@ def main():
     parser.add_argument("command", choices=("commit", "append", "import"))
     parser.add_argument("runs", nargs="*")
     parser.add_argument("--history", default=DEFAULT_HISTORY)
+    parser.add_argument("--profiled", action="store_true")
     args = parser.parse_args()
     if args.command == "commit":
         print(current_commit())
@@ -155,7 +159,7 @@ def main():
     lines = []
     for path in args.runs:
         try:
-            line = entry(read_run(path))
+            line = entry(read_run(path), args.profiled)
         except (OSError, ValueError, AttributeError, TypeError) as error:
             print(f"history: {path}: not a saved bench run: {error}", file=sys.stderr)
             return 1

@@ -173,14 +173,16 @@ def fmt(value, pattern="{:.1f}"):
 
 
 def series_key(line):
+    """Runs under perf (PROFILE=1) are slower by the profiling: a series of their own."""
     return (line.get("database") or "sqlite", line.get("cache") or "none",
-            line.get("users"), line.get("records"))
+            line.get("users"), line.get("records"), bool(line.get("profiled")))
 
 
 def series_name(key):
-    database, cache, users, records = key
+    database, cache, users, records, profiled = key
     cache_text = "no cache" if cache == "none" else cache
-    return f"{DATABASE_NAMES.get(database, database)}, {cache_text}, {users}×{records}"
+    return (f"{DATABASE_NAMES.get(database, database)}, {cache_text}, {users}×{records}"
+            + (", under perf" if profiled else ""))
 
 
 def by_series(lines):

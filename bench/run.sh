@@ -518,8 +518,9 @@ python3 "$root/bench/combine.py" "$@" --stamp "$stamp" || status=1
 # --- the history line (saved runs only) and the profile's summary
 if [ -n "$runs_dir" ] && [ -f "$runs_dir/$stamp.json" ]; then
   case $history in "" | 0) ;; *)
-    python3 "$root/bench/history.py" append "$runs_dir/$stamp.json" --history "$history" ||
-      status=1 ;;
+    set -- --history "$history"
+    [ "$profile" = 1 ] && [ -s "$tmp/perf.data" ] && set -- "$@" --profiled
+    python3 "$root/bench/history.py" append "$runs_dir/$stamp.json" "$@" || status=1 ;;
   esac
 fi
 if [ "$profile" = 1 ]; then

@@ -99,6 +99,11 @@ def test_report(folder):
                               line("20261203T100000Z", "c", 900, 0.18)])
     check("WARNING" not in done.stdout, "10 % exactly and failed runs do not warn",
           done.stdout)
+    # A run under perf (PROFILE=1) is slower by the profiling: not compared with the others.
+    profiled = dict(line("20261206T100000Z", "c6", 2000, 0.1), profiled=True)
+    done, _ = report(folder, stable + [profiled])
+    check("WARNING" not in done.stdout and "SQLite, no cache, 100×6000, under perf: 1 run(s)"
+          in done.stdout, "a profiled run is a series of its own", done.stdout)
     done, _ = report(folder, [])
     check(done.returncode != 0 and "no runs" in done.stderr, "an empty history is an error")
 
@@ -116,6 +121,8 @@ def test_entry():
                          "meta_global": {"rps": 300.0, "p50_ms": 4.0, "p99_ms": 9.0,
                                          "count": 9000}}}}}}
     value = history.entry(run)
+    check(value["profiled"] is False and history.entry(run, True)["profiled"] is True,
+          "a profiled run is marked")
     check(value["commit"] == "8667a91+dirty" and value["date"] == "2026-12-07T01:14:48Z",
           "a saved run's commit and date", str(value))
     check((value["database"], value["cache"], value["users"], value["records"])
