@@ -29,6 +29,8 @@
 #   BENCH_CONNECTIONS=16        concurrent clients
 #   BENCH_USERS=100 BENCH_RECORDS=6000   accounts and records per account (make bench
 #                               USERS=N OBJECTS=M sets them)
+#   BENCH_SEED_TIMEOUT          cap on the seeding, in seconds (default: 300, plus 1 s per
+#                               2,000 records and per 5 accounts, each paying a login)
 #   BENCH_WORKERS=4             server workers (own stack) and ceiling processes
 #   BENCH_CEILING=1             0 skips the ceilings
 #   BENCH_CEILING_SECONDS=10    length of each ceiling run
@@ -74,6 +76,7 @@ seed=${BENCH_SEED:-1}
 runs_dir=${BENCH_RUNS_DIR-$root/bench/runs}
 history=${BENCH_HISTORY-$root/bench/history.jsonl}
 profile=${BENCH_PROFILE:-0}
+seed_timeout=${BENCH_SEED_TIMEOUT:-$((300 + users * records / 2000 + users / 5))}
 # The commit as it is when the run starts (the binaries were built from it).
 BENCH_GIT_REV=${BENCH_GIT_REV:-$(python3 "$root/bench/history.py" commit)}
 export BENCH_GIT_REV
@@ -452,10 +455,11 @@ if [ -n "$sampler_pid" ]; then
 fi
 # The load tool writes to a file, shown as it grows, so that a profile can start when the
 # mix does ("mix: started").
-timeout $((seconds + 900 + users * records / 20000)) $nice_cmd "$tools/weave-load" weave \
+timeout $((seconds + seed_timeout + 1500)) $nice_cmd "$tools/weave-load" weave \
   --url "$url" \
   --connections "$connections" --seconds "$seconds" --users "$users" --records "$records" \
   --scratch "$scratch" --seed "$seed" --max-requests "$max_requests" \
+  --seed-timeout "$seed_timeout" \
   --server-pid "${server_pid:-${server_pid_arg:-0}}" --nginx-pid "${nginx_pid:-${NGINX_PID:-0}}" \
   --json "$tmp/weave.json" > "$tmp/weave.out" 2>&1 &
 load_pid=$!
