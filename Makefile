@@ -274,9 +274,14 @@ bench-tools: $(BENCH_BINS)
 # Seed, replay the load mix for BENCH_SECONDS, measure both ceilings; DB=mysql runs the
 # server (and the one-SELECT ceiling) on a throwaway MariaDB; CACHE=memcached or redis puts
 # a throwaway cache in front; URL=... targets a running server instead (see bench/run.sh).
+# USERS=N OBJECTS=M: accounts and records per account (BENCH_USERS, BENCH_RECORDS);
+# PROFILE=1: perf profile of the workers during the mix. Appends to bench/history.jsonl.
 bench: all $(BENCH_BINS)
-	@BUILD=$(BUILD) DB=$(DB) CACHE=$(CACHE) sh bench/run.sh
+	@BUILD=$(BUILD) DB=$(DB) CACHE=$(CACHE) $(if $(USERS),BENCH_USERS=$(USERS)) \
+	  $(if $(OBJECTS),BENCH_RECORDS=$(OBJECTS)) $(if $(PROFILE),BENCH_PROFILE=$(PROFILE)) \
+	  sh bench/run.sh
 
+# The trend across commits from bench/history.jsonl: bench/report.html and a text summary.
 bench-report:
 	@python3 bench/report.py
 

@@ -134,6 +134,7 @@ def main():
     parser.add_argument("--runs-dir")
     parser.add_argument("--external", action="store_true")
     parser.add_argument("--nice", type=int)
+    parser.add_argument("--stamp", help="the run's name (default: now, 20261207T011448Z)")
     args = parser.parse_args()
 
     weave = load(args.weave)
@@ -141,7 +142,7 @@ def main():
     sqlite = load(args.sqlite)
     mysql = load(args.mysql)
     runs = {"fixed": fixed, "sqlite": sqlite, "mysql": mysql}
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = args.stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     mix = timed(weave)
     target = TARGETS[args.db]
     db_name = DATABASE_NAMES[args.db]

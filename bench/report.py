@@ -1,56 +1,34 @@
 #!/usr/bin/env python3
-"""make bench-report: renders bench/runs/*.json as one self-contained HTML page (inline SVG,
-no external assets): throughput and latency per request type across the saved runs.
+"""make bench-report: the trend across commits from the benchmark's history
+(bench/history.jsonl, one line per `make bench`, see bench/history.py), as one
+self-contained HTML page with inline SVG (no scripts, no external assets, well-formed XML):
+throughput and its share of the run's ceiling per commit, p99 per commit, one series per
+(database, cache, users x records), and p99 per request type of the newest run's series.
+Prints a text summary per series and a WARNING when a series' newest run is more than 10 %
+below the best of its previous five (throughput, or its share of the ceiling).
 
-usage: report.py [RUNS_DIR] [OUTPUT]   (defaults: bench/runs, bench/report.html)"""
+usage: report.py [HISTORY] [OUTPUT]   (defaults: bench/history.jsonl, bench/report.html)"""
 
-import glob
 import html
-import json
 import math
 import os
+import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import history  # noqa: E402  (bench/history.py, next to this file)
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"]
 # The request types of the load mix, in the order they occur in a session.
 MIX_TYPES = ["info_collections", "meta_global", "get_collection", "post_collection",
              "delete_ids", "verify_deleted", "delete_storage", "verify_wiped"]
-
-
-def load_runs(directory):
-    runs = []
-    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                run = json.load(handle)
-        except (OSError, ValueError) as error:
-            print(f"report: skipping {path}: {error}", file=sys.stderr)
-            continue
-        run["_file"] = os.path.basename(path)
-        runs.append(run)
-    return runs
-
-
-def mix_of(run):
-    weave = run.get("weave") or {}
-    return (weave.get("phases") or {}).get("mix")
-
-
-def ceiling_of(run, name):
-    ceiling = (run.get("ceilings") or {}).get(name) or {}
-    return (ceiling.get("phases") or {}).get("timed")
-
-
-def database_of(run):
-    """"sqlite" or "mysql"; runs saved before DB=mysql existed are SQLite runs."""
-    return (run.get("database") or {}).get("driver") or "sqlite"
-
-
-# Ceiling (b) per database: its key under "ceilings" and in the summary.
-SELECT_CEILINGS = {"sqlite": ("sqlite_pk", "sqlite"), "mysql": ("mysql_pk", "mysql")}
 DATABASE_NAMES = {"sqlite": "SQLite", "mysql": "MariaDB"}
+CEILING_NAMES = {"fixed": "fixed-body", "sqlite": "one-SELECT", "mysql": "one-SELECT"}
+# A series' newest run this far below the best of its previous PREVIOUS runs is reported.
+SLOWDOWN = 0.10
+PREVIOUS = 5
 
 
 def nice_max(value):
@@ -64,11 +42,15 @@ def nice_max(value):
     return 10 ** (exponent + 1)
 
 
-def line_chart(title, unit, labels, series, log_scale=False, width=860, height=320):
-    """series: list of (name, values, dashed); values may hold None."""
-    left, right, top, bottom = 80, 190, 34, 58
+def line_chart(title, unit, labels, series, log_scale=False, width=860, height=320,
+               reference=None, right=190):
+    """series: list of (name, values, dashed[, color]); values may hold None. reference:
+    (value, label) drawn as a red horizontal line, e.g. a target."""
+    left, top, bottom = 80, 34, 58
     plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for _, vals, _ in series for v in vals if v is not None and v > 0]
+    values = [v for _, vals, *_ in series for v in vals if v is not None and v > 0]
+    if reference is not None and values:
+        values.append(reference[0])
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
            f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
            f'<text x="{left}" y="18" font-size="14" font-weight="bold">{html.escape(title)}</text>']
@@ -117,8 +99,14 @@ def line_chart(title, unit, labels, series, log_scale=False, width=860, height=3
                        f'{html.escape(label)}</text>')
     out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none"'
                ' stroke="#999"/>')
-    for index, (name, vals, dashed) in enumerate(series):
-        color = PALETTE[index % len(PALETTE)]
+    if reference is not None:
+        y = y_of(reference[0])
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}"'
+                   ' stroke="#d00" stroke-dasharray="2 3"/>')
+        out.append(f'<text x="{left + plot_w - 4}" y="{y - 4:.1f}" text-anchor="end"'
+                   f' fill="#d00">{html.escape(reference[1])}</text>')
+    for index, (name, vals, dashed, *color) in enumerate(series):
+        color = color[0] if color else PALETTE[index % len(PALETTE)]
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         points = [(x_of(i), y_of(v)) for i, v in enumerate(vals)
                   if v is not None and (v > 0 or not log_scale)]
@@ -184,109 +172,182 @@ def fmt(value, pattern="{:.1f}"):
     return "–" if value is None else pattern.format(value)
 
 
-def short_label(run):
-    """"20261127T180717Z" -> "11-27 18:07"."""
-    stamp = run.get("timestamp", run["_file"])
-    suffix = "" if database_of(run) == "sqlite" else f" {DATABASE_NAMES[database_of(run)]}"
-    if len(stamp) >= 13 and stamp[8] == "T":
-        return f"{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}{suffix}"
-    return stamp + suffix
+def series_key(line):
+    """Runs under perf (PROFILE=1) are slower by the profiling: a series of their own."""
+    return (line.get("database") or "sqlite", line.get("cache") or "none",
+            line.get("users"), line.get("records"), bool(line.get("profiled")))
 
 
-def render(runs):
-    labels = [short_label(run) for run in runs]
-    types = [t for t in MIX_TYPES if any(t in ((mix_of(r) or {}).get("types") or {}) for r in runs)]
+def series_name(key):
+    database, cache, users, records, profiled = key
+    cache_text = "no cache" if cache == "none" else cache
+    return (f"{DATABASE_NAMES.get(database, database)}, {cache_text}, {users}×{records}"
+            + (", under perf" if profiled else ""))
 
-    def per_type(metric):
-        series = []
-        for t in types:
-            series.append((t, [((mix_of(r) or {}).get("types") or {}).get(t, {}).get(metric)
-                               for r in runs], False))
-        return series
 
-    throughput = [("all requests", [(mix_of(r) or {}).get("rps") for r in runs], False)]
-    throughput += per_type("rps")
-    throughput.append(("ceiling: fixed body",
-                       [(ceiling_of(r, "fixed") or {}).get("rps") for r in runs], True))
-    for database, (key, _) in SELECT_CEILINGS.items():
-        values = [(ceiling_of(r, key) or {}).get("rps") for r in runs]
-        if database == "sqlite" or any(value is not None for value in values):
-            throughput.append((f"ceiling: one SELECT, {DATABASE_NAMES[database]}", values, True))
-    p99 = [("all requests", [((mix_of(r) or {}).get("all") or {}).get("p99_ms") for r in runs],
-            False)] + per_type("p99_ms")
-    p50 = [("all requests", [((mix_of(r) or {}).get("all") or {}).get("p50_ms") for r in runs],
-            False)] + per_type("p50_ms")
+def by_series(lines):
+    """{series key: its runs, oldest first}, series in order of their newest run."""
+    groups = {}
+    for line in sorted(lines, key=lambda value: value.get("date") or ""):
+        groups.setdefault(series_key(line), []).append(line)
+    return dict(sorted(groups.items(), key=lambda item: item[1][-1].get("date") or ""))
 
+
+def commits_in_order(lines):
+    """Commits in the order of their first run."""
+    seen = []
+    for line in sorted(lines, key=lambda value: value.get("date") or ""):
+        if line.get("commit") not in seen:
+            seen.append(line.get("commit"))
+    return seen
+
+
+def per_commit(runs, commits, value_of):
+    """One value per commit for a series: the median of its runs there (None if none)."""
+    values = []
+    for commit in commits:
+        found = [value_of(run) for run in runs if run.get("commit") == commit]
+        found = [value for value in found if value is not None]
+        values.append(statistics.median(found) if found else None)
+    return values
+
+
+def ratio_pct(run):
+    ratio = run.get("target_ratio")
+    return None if ratio is None else 100 * ratio
+
+
+MEASURES = (("throughput", "req/s", lambda run: run.get("rps"), "{:.0f} req/s"),
+            ("share of the ceiling", "%", ratio_pct, "{:.1f} %"))
+
+
+def slowdowns(groups):
+    """Warnings: a series' newest good run more than SLOWDOWN below the best of the
+    PREVIOUS good runs before it, in throughput or in its share of the ceiling."""
+    warnings = []
+    for key, runs in groups.items():
+        good = [run for run in runs if run.get("ok")]
+        if len(good) < 2:
+            continue
+        newest, previous = good[-1], good[-1 - PREVIOUS:-1]
+        for name, _, value_of, pattern in MEASURES:
+            best = max(previous, key=lambda run: value_of(run) or 0)
+            now, then = value_of(newest), value_of(best)
+            if now is None or not then or now >= (1 - SLOWDOWN) * then:
+                continue
+            warnings.append(
+                f"WARNING: {series_name(key)}: {name} {pattern.format(now)} at"
+                f" {newest.get('commit')} ({newest.get('date')}) is"
+                f" {100 * (1 - now / then):.0f} % below the best of the previous"
+                f" {len(previous)} run(s): {pattern.format(then)} at {best.get('commit')}"
+                f" ({best.get('date')})")
+    return warnings
+
+
+def summary_lines(groups):
+    lines = []
+    for key, runs in groups.items():
+        newest = runs[-1]
+        met = newest.get("targets_met")
+        lines.append(
+            f"{series_name(key)}: {len(runs)} run(s); newest {newest.get('commit')}"
+            f" ({newest.get('date')}): {fmt(newest.get('rps'), '{:.0f}')} req/s,"
+            f" {fmt(ratio_pct(newest), '{:.1f} %')} of the"
+            f" {CEILING_NAMES.get(newest.get('target_ceiling'), '?')} ceiling, p50"
+            f" {fmt(newest.get('p50_ms'), '{:.2f}')} ms, p99 {fmt(newest.get('p99_ms'), '{:.2f}')}"
+            f" ms; targets {'met' if met else 'not judged' if met is None else 'MISSED'}"
+            f"{'' if newest.get('ok') else '; verification FAILED'}")
+    return lines
+
+
+def table(lines):
+    header = ["date", "commit", "series", "req/s", "ceiling req/s", "share of it", "p50 ms",
+              "p99 ms", "worker RSS MB", "seeding s", "accounts s", "targets", "verification"]
     rows = []
-    for run in reversed(runs):
-        s = run.get("summary") or {}
-        m = run.get("machine") or {}
-        ratio = s.get("ratio_fixed")
-        database = database_of(run)
-        select_name = SELECT_CEILINGS.get(database, (None, None))[1]
-        select_ratio = s.get(f"ratio_{select_name}")
-        rows.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in [
-                run.get("timestamp", run["_file"]), m.get("git", ""),
-                f"{m.get('nproc', '?')} × {m.get('cpu', '?')}",
-                DATABASE_NAMES.get(database, database),
-                fmt(s.get("throughput_rps"), "{:.0f}"), fmt(s.get("ceiling_fixed_rps"), "{:.0f}"),
-                fmt(None if ratio is None else 100 * ratio, "{:.1f} %"),
-                fmt(s.get(f"ceiling_{select_name}_rps"), "{:.0f}"),
-                fmt(None if select_ratio is None else 100 * select_ratio, "{:.1f} %"),
-                fmt(s.get("p50_ms"), "{:.2f}"), fmt(s.get("p99_ms"), "{:.2f}"),
-                fmt(None if s.get("worker_peak_rss_kb") is None
-                    else s["worker_peak_rss_kb"] / 1024, "{:.1f}"),
-                fmt(s.get("seed_seconds"), "{:.1f}"),
-                fmt(s.get("other_cpu_pct_without_db", s.get("other_cpu_pct")), "{:.0f} %"),
-                "ok" if s.get("ok") else "FAILED"]) + "</tr>")
+    for line in sorted(lines, key=lambda value: value.get("date") or "", reverse=True)[:60]:
+        met = line.get("targets_met")
+        ceiling = (line.get("ceilings") or {}).get(line.get("target_ceiling"))
+        rss = line.get("worker_peak_rss_kb")
+        cells = [line.get("date"), line.get("commit"), series_name(series_key(line)),
+                 fmt(line.get("rps"), "{:.0f}"), fmt(ceiling, "{:.0f}"),
+                 fmt(ratio_pct(line), "{:.1f} %"), fmt(line.get("p50_ms"), "{:.2f}"),
+                 fmt(line.get("p99_ms"), "{:.2f}"), fmt(None if rss is None else rss / 1024),
+                 fmt(line.get("seed_seconds")), fmt(line.get("accounts_seconds")),
+                 "met" if met else "–" if met is None else "missed",
+                 "ok" if line.get("ok") else "FAILED"]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in cells)
+                    + "</tr>")
+    return (f"<table><tr>{''.join(f'<th>{html.escape(h)}</th>' for h in header)}</tr>\n"
+            + "\n".join(rows) + "</table>")
 
-    latest = runs[-1]
-    latest_types = [t for t in MIX_TYPES if t in ((mix_of(latest) or {}).get("types") or {})]
-    latest_bars = ""
-    if latest_types:
-        stats = mix_of(latest)["types"]
-        latest_bars = bar_chart(
-            f"Latency per request type, latest run ({latest.get('timestamp', '')})", "ms",
-            latest_types,
-            [(p, [stats[t].get(f"{p}_ms") for t in latest_types]) for p in ("p50", "p90", "p99")])
 
-    header = ["run", "git", "machine", "database", "server req/s", "fixed ceiling req/s",
-              "share of it", "one-SELECT ceiling req/s", "share of it", "p50 ms", "p99 ms",
-              "worker RSS MB", "seeding s", "other load", "verification"]
+def render(lines, warnings):
+    groups = by_series(lines)
+    commits = commits_in_order(lines)
+    throughput, ratio, p99 = [], [], []
+    for index, (key, runs) in enumerate(groups.items()):
+        name, color = series_name(key), PALETTE[index % len(PALETTE)]
+        throughput.append((name, per_commit(runs, commits, lambda run: run.get("rps")), False,
+                           color))
+        ceiling = per_commit(runs, commits, lambda run: (run.get("ceilings") or {}).get(
+            run.get("target_ceiling")))
+        if any(value is not None for value in ceiling):
+            throughput.append((f"ceiling: {name}", ceiling, True, color))
+        ratio.append((name, per_commit(runs, commits, ratio_pct), False, color))
+        p99.append((name, per_commit(runs, commits, lambda run: run.get("p99_ms")), False,
+                    color))
+    newest_key = list(groups)[-1]
+    newest_runs = groups[newest_key]
+    types = [t for t in MIX_TYPES if any(t in (run.get("types") or {}) for run in newest_runs)]
+    per_type = [(t, per_commit(newest_runs, commits, lambda run, t=t: (
+        (run.get("types") or {}).get(t) or {}).get("p99_ms")), False) for t in types]
+    warning_html = "".join(f'<p class="warning">{html.escape(text)}</p>' for text in warnings)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Weave server benchmark</title>
+<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
+<title>Weave server benchmark history</title>
 <style>
 body {{ font-family: sans-serif; margin: 24px; color: #222; }}
 table {{ border-collapse: collapse; font-size: 13px; margin-bottom: 24px; }}
 td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
 th {{ background: #f3f3f3; }}
 svg {{ display: block; margin: 12px 0 28px; }}
+.warning {{ color: #b00; font-weight: bold; }}
 </style></head><body>
-<h1>Weave server benchmark</h1>
-<p>{len(runs)} saved run(s) from bench/runs. Load: Mozilla's Sync load-test mix, every answer
-checked; ceilings: a fixed-body and a one-SELECT FastCGI responder behind the same nginx (the
-SELECT on the run's own database: SQLite, or MariaDB for runs labelled MariaDB).</p>
-<table><tr>{''.join(f'<th>{html.escape(h)}</th>' for h in header)}</tr>
-{''.join(rows)}</table>
-{line_chart("Throughput per request type", "requests/s", labels, throughput, log_scale=True)}
-{line_chart("p99 latency per request type", "ms", labels, p99, log_scale=True)}
-{line_chart("p50 latency per request type", "ms", labels, p50, log_scale=True)}
-{latest_bars}
+<h1>Weave server benchmark history</h1>
+<p>{len(lines)} run(s) of <code>make bench</code> on {len(commits)} commit(s), from
+bench/history.jsonl. Load: Mozilla's Sync load-test mix, every answer checked; ceiling: the
+fixed-body FastCGI responder (SQLite) or the one-SELECT responder on the same MariaDB
+(MariaDB), behind the same nginx in the same run. One point per commit and series (the median
+of its runs there); a slowdown shows as a drop.</p>
+{warning_html}
+{line_chart("Throughput per commit (dashed: the run's ceiling)", "requests/s", commits,
+            throughput, log_scale=True, width=1100, right=300)}
+{line_chart("Share of the ceiling per commit", "% of the ceiling", commits, ratio,
+            reference=(50.0, "target 50 %"), width=1100, right=300)}
+{line_chart("p99 latency per commit", "ms", commits, p99, log_scale=True, width=1100, right=300)}
+{line_chart(f"p99 per request type: {series_name(newest_key)}", "ms", commits, per_type,
+            log_scale=True, width=1100, right=300)}
+{table(lines)}
 </body></html>
 """
 
 
 def main():
-    runs_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "runs")
+    history_path = sys.argv[1] if len(sys.argv) > 1 else history.DEFAULT_HISTORY
     output = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "report.html")
-    runs = load_runs(runs_dir)
-    if not runs:
-        print(f"report: no runs in {runs_dir}; run make bench first", file=sys.stderr)
+    lines = [line for line in history.load(history_path) if line.get("rps") is not None]
+    if not lines:
+        print(f"report: no runs in {history_path}; run make bench first", file=sys.stderr)
         return 1
+    groups = by_series(lines)
+    for text in summary_lines(groups):
+        print(text)
+    warnings = slowdowns(groups)
+    for text in warnings:
+        print(text)
     with open(output, "w", encoding="utf-8") as handle:
-        handle.write(render(runs))
-    print(f"report: {len(runs)} run(s) -> {os.path.relpath(output)}")
+        handle.write(render(lines, warnings))
+    print(f"report: {len(lines)} run(s), {len(groups)} series -> {os.path.relpath(output)}")
     return 0
 
 

@@ -2,7 +2,8 @@
 # make bench: seed a Sync server through its API, replay Mozilla's load-test mix against it
 # with answer checking, then measure two ceilings (a fixed-body and a one-SELECT FastCGI
 # responder) behind the same nginx configuration. Results: a table on stdout and
-# bench/runs/<timestamp>.json; `make bench-report` renders them.
+# bench/runs/<timestamp>.json, plus one line in bench/history.jsonl (kept in git);
+# `make bench-report` draws that history's trend across commits.
 #
 # Environment (all optional):
 #   DB=sqlite                   the server's database: sqlite, or mysql: a throwaway MariaDB
@@ -26,13 +27,23 @@
 #   SERVER_PID, NGINX_PID       with URL: master pids, for CPU and worker RSS readings
 #   BENCH_SECONDS=30            length of the timed mix
 #   BENCH_CONNECTIONS=16        concurrent clients
-#   BENCH_USERS=100 BENCH_RECORDS=6000   accounts and records per account
+#   BENCH_USERS=100 BENCH_RECORDS=6000   accounts and records per account (make bench
+#                               USERS=N OBJECTS=M sets them)
+#   BENCH_SEED_TIMEOUT          cap on the seeding, in seconds (default: 300, plus 1 s per
+#                               2,000 records and per 5 accounts, each paying a login)
 #   BENCH_WORKERS=4             server workers (own stack) and ceiling processes
 #   BENCH_CEILING=1             0 skips the ceilings
 #   BENCH_CEILING_SECONDS=10    length of each ceiling run
 #   BENCH_MAX_REQUESTS=5000000  cap on the requests of one timed phase
 #   BENCH_SEED=1                random seed of the mix
-#   BENCH_RUNS_DIR=bench/runs   where the JSON goes ("" : not saved)
+#   BENCH_RUNS_DIR=bench/runs   where the JSON goes ("" : not saved, and no history line)
+#   BENCH_HISTORY=bench/history.jsonl  the history a saved run appends its line to ("":
+#                               none, for experiments whose JSON is still wanted)
+#   BENCH_PROFILE=0             1 (make bench PROFILE=1): perf record of the server's workers,
+#                               nginx and mariadbd during the timed mix; a summary lands next
+#                               to the run's JSON as <timestamp>.profile.txt, perf's data as
+#                               <timestamp>.perf.data (bench/profile.py summarises)
+#   BENCH_PROFILE_CALL_GRAPH=dwarf  perf's --call-graph (fp needs -fno-omit-frame-pointer)
 #   BENCH_KEEP=0                1 keeps the temporary data folder
 #   BENCH_NICE=                 e.g. -10: run server, nginx, ceilings and load tool at this
 #                               priority (and the session's autogroup, as root), to shield
@@ -43,7 +54,8 @@
 #   BENCH_TOOLS=$BUILD/bench    where weave-load and the ceiling responders are
 #   BENCH_EXTRA_YAML=           top-level YAML appended to the server's configuration (own stack),
 #                               e.g. "upkeep: {enabled: false}", for experiments
-#   BENCH_GIT_REV               the commit to record (for a build from an exported tree)
+#   BENCH_GIT_REV               the commit to record (for a build from an exported tree);
+#                               default: the short hash, +dirty with changed tracked files
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
@@ -62,6 +74,12 @@ ceiling_seconds=${BENCH_CEILING_SECONDS:-10}
 max_requests=${BENCH_MAX_REQUESTS:-5000000}
 seed=${BENCH_SEED:-1}
 runs_dir=${BENCH_RUNS_DIR-$root/bench/runs}
+history=${BENCH_HISTORY-$root/bench/history.jsonl}
+profile=${BENCH_PROFILE:-0}
+seed_timeout=${BENCH_SEED_TIMEOUT:-$((300 + users * records / 2000 + users / 5))}
+# The commit as it is when the run starts (the binaries were built from it).
+BENCH_GIT_REV=${BENCH_GIT_REV:-$(python3 "$root/bench/history.py" commit)}
+export BENCH_GIT_REV
 db=${DB:-sqlite}
 cache=${CACHE:-none}
 mysql_buffer_pool_mb=${BENCH_MYSQL_BUFFER_POOL_MB:-1024}
@@ -108,6 +126,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-bench.XXXXXX")
 chmod 755 "$tmp"  # nginx workers (user nobody when started as root) reach the sockets here
 server_pid="" nginx_pid="" ceiling_pid="" ceiling_status=0 autogroup_before=""
+load_pid="" tail_pid="" perf_pid=""
 mariadb_dir="" sampler_pid="" cache_pid=""
 
 stop_pid() {
@@ -126,6 +145,9 @@ cleanup() {
   stop_pid "$ceiling_pid"; ceiling_pid=""
   stop_pid "$sampler_pid"; sampler_pid=""
   stop_pid "$cache_pid"; cache_pid=""
+  stop_pid "$perf_pid"; perf_pid=""
+  stop_pid "$load_pid"; load_pid=""
+  stop_pid "$tail_pid"; tail_pid=""
   if [ -n "$mariadb_dir" ]; then
     sh "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
     mariadb_dir=""
@@ -190,6 +212,49 @@ start_nginx() { # NAME PORT UPSTREAM
 }
 
 now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
+
+# PROFILE=1 needs perf, allowed to record (kernel.perf_event_paranoid, or root); without
+# them the bench runs unprofiled and says why.
+call_graph=${BENCH_PROFILE_CALL_GRAPH:-dwarf}
+if [ "$profile" = 1 ]; then
+  paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+  if ! command -v perf >/dev/null 2>&1; then
+    echo "bench: PROFILE=1: perf is not installed (Debian: linux-perf); running without a profile" >&2
+    profile=0
+  elif ! perf record -q -F 499 --call-graph "$call_graph" -o "$tmp/perf-probe.data" -- true \
+      > "$tmp/perf-probe.log" 2>&1; then
+    echo "bench: PROFILE=1: perf cannot record here (kernel.perf_event_paranoid=$paranoid;" \
+      "run as root or lower it, e.g. sysctl kernel.perf_event_paranoid=1):" \
+      "$(head -n 2 "$tmp/perf-probe.log" | tr '\n' ' ')- running without a profile" >&2
+    profile=0
+  elif [ "$(id -u)" != 0 ] && [ "$paranoid" != "?" ] && [ "$paranoid" -gt 1 ]; then
+    echo "bench: PROFILE=1: kernel.perf_event_paranoid=$paranoid: user space only (no kernel share)" >&2
+  fi
+fi
+
+# PROFILE=1: once the load tool says the mix started, records the server's processes (master
+# and workers), nginx's and mariadbd for the mix's length; sets perf_pid.
+start_profile() {
+  while kill -0 "$load_pid" 2>/dev/null && ! grep -q '^mix: started' "$tmp/weave.out"; do
+    sleep 0.1
+  done
+  grep -q '^mix: started' "$tmp/weave.out" || return 0
+  pids=""
+  for parent in ${server_pid:-${SERVER_PID:-}} ${nginx_pid:-${NGINX_PID:-}} \
+      $([ -n "$mariadb_dir" ] && cat "$mariadb_dir/mariadbd.pid"); do
+    [ "$parent" != 0 ] || continue
+    pids="$pids,$parent$(pgrep -P "$parent" | sed 's/^/,/' | tr -d '\n')"
+  done
+  if [ -z "$pids" ]; then
+    echo "bench: PROFILE=1: no server process to profile (with URL, set SERVER_PID)" >&2
+    return 0
+  fi
+  echo "profile: perf record -F 499 --call-graph $call_graph of processes ${pids#,} for ${seconds}s"
+  # SIGINT ends perf record cleanly (it writes its data); the mix lasts $seconds.
+  timeout -s INT "$seconds" perf record -q -F 499 --call-graph "$call_graph" -p "${pids#,}" \
+    -o "$tmp/perf.data" > "$tmp/perf.log" 2>&1 &
+  perf_pid=$!
+}
 
 # --- DB=mysql: a throwaway MariaDB for the server and ceiling (b), as scripts/run.sh starts
 # one for make run DB=mysql (a random password in a file; the accounts live there too)
@@ -359,13 +424,26 @@ if [ -n "$config" ]; then
     printf '%s\n' "$name"
     i=$((i + 1))
   done > "$tmp/accounts"
-  # Existing accounts (a rerun against the same server) are fine.
-  xargs -P 4 -I NAME sh -c 'printf "%s\n" "NAME-bench-pw" | "$1" -c "$2" add NAME >/dev/null 2>"$3/admin-NAME.log" || grep -q exists "$3/admin-NAME.log"' \
-    _ "$build/weave-admin" "$config" "$tmp" < "$tmp/accounts" || {
-    echo "bench: creating accounts failed:" >&2
-    cat "$tmp"/admin-*.log >&2
-    exit 2
-  }
+  if [ -z "${URL:-}" ]; then
+    # A fresh database: one weave-admin import of all the accounts (bench/accounts.py
+    # hashes the passwords as weave-admin add would, on every CPU), not one process each.
+    if ! python3 "$root/bench/accounts.py" "$tmp/accounts" "$tmp/accounts.jsonl" \
+        > "$tmp/admin-import.log" 2>&1 ||
+      ! "$build/weave-admin" -c "$config" import weave "$tmp/accounts.jsonl" \
+        >> "$tmp/admin-import.log" 2>&1; then
+      echo "bench: creating accounts failed:" >&2
+      cat "$tmp/admin-import.log" >&2
+      exit 2
+    fi
+  else
+    # Existing accounts (a rerun against the same server) are fine.
+    xargs -P 4 -I NAME sh -c 'printf "%s\n" "NAME-bench-pw" | "$1" -c "$2" add NAME >/dev/null 2>"$3/admin-NAME.log" || grep -q exists "$3/admin-NAME.log"' \
+      _ "$build/weave-admin" "$config" "$tmp" < "$tmp/accounts" || {
+      echo "bench: creating accounts failed:" >&2
+      cat "$tmp"/admin-*.log >&2
+      exit 2
+    }
+  fi
 fi
 t1=$(now)
 accounts_seconds=$(python3 -c "print(round($t1 - $t0, 3))")
@@ -375,14 +453,32 @@ echo "accounts: $((users + scratch)) created with weave-admin in ${accounts_seco
 if [ -n "$sampler_pid" ]; then
   echo "(weave-load counts mariadbd's CPU among \"other processes\"; the summary shows it apart)"
 fi
-set +e
-timeout $((seconds + 900)) $nice_cmd "$tools/weave-load" weave --url "$url" \
+# The load tool writes to a file, shown as it grows, so that a profile can start when the
+# mix does ("mix: started").
+timeout $((seconds + seed_timeout + 1500)) $nice_cmd "$tools/weave-load" weave \
+  --url "$url" \
   --connections "$connections" --seconds "$seconds" --users "$users" --records "$records" \
   --scratch "$scratch" --seed "$seed" --max-requests "$max_requests" \
+  --seed-timeout "$seed_timeout" \
   --server-pid "${server_pid:-${server_pid_arg:-0}}" --nginx-pid "${nginx_pid:-${NGINX_PID:-0}}" \
-  --json "$tmp/weave.json"
+  --json "$tmp/weave.json" > "$tmp/weave.out" 2>&1 &
+load_pid=$!
+tail -n +1 -f --pid="$load_pid" "$tmp/weave.out" &
+tail_pid=$!
+if [ "$profile" = 1 ]; then
+  start_profile
+fi
+set +e
+wait "$load_pid"
 status=$?
 set -e
+load_pid=""
+wait "$tail_pid" 2>/dev/null || true
+tail_pid=""
+if [ -n "$perf_pid" ]; then
+  wait "$perf_pid" 2>/dev/null || true
+  perf_pid=""
+fi
 now > "$tmp/weave.end"
 [ "$ceiling_status" = 0 ] || status=1
 if [ -n "$server_pid" ]; then
@@ -420,5 +516,38 @@ fi
 [ -n "$runs_dir" ] && set -- "$@" --runs-dir "$runs_dir"
 [ -n "${URL:-}" ] && set -- "$@" --external
 [ -n "${BENCH_NICE:-}" ] && set -- "$@" --nice "$BENCH_NICE"
-python3 "$root/bench/combine.py" "$@" || status=1
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+python3 "$root/bench/combine.py" "$@" --stamp "$stamp" || status=1
+
+# --- the history line (saved runs only) and the profile's summary
+if [ -n "$runs_dir" ] && [ -f "$runs_dir/$stamp.json" ]; then
+  case $history in "" | 0) ;; *)
+    set -- --history "$history"
+    [ "$profile" = 1 ] && [ -s "$tmp/perf.data" ] && set -- "$@" --profiled
+    python3 "$root/bench/history.py" append "$runs_dir/$stamp.json" "$@" || status=1 ;;
+  esac
+fi
+if [ "$profile" = 1 ]; then
+  if [ -s "$tmp/perf.data" ]; then
+    echo "profile: summarising (perf script) ..."
+    profile_out="$tmp/profile.txt"
+    if [ -n "$runs_dir" ]; then
+      mkdir -p "$runs_dir"
+      profile_out="$runs_dir/$stamp.profile.txt"
+      mv "$tmp/perf.data" "$runs_dir/$stamp.perf.data"
+      perf_data="$runs_dir/$stamp.perf.data"
+    else
+      perf_data="$tmp/perf.data"
+    fi
+    if python3 "$root/bench/profile.py" "$perf_data" --frequency 499 > "$profile_out"; then
+      cat "$profile_out"
+      echo "profile: summary $profile_out; perf data $perf_data (perf report -i ...)"
+    else
+      echo "bench: PROFILE=1: the profile could not be summarised (perf data $perf_data)" >&2
+    fi
+  else
+    echo "bench: PROFILE=1: perf recorded nothing:" >&2
+    cat "$tmp/perf.log" >&2 2>/dev/null || true
+  fi
+fi
 exit $status

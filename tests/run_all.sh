@@ -100,6 +100,7 @@ if [ "$with_mysql" = 1 ]; then
 else
   echo "== MySQL storage: skipped (built with WITH_MYSQL=0)"
 fi
+run_suite "benchmark history and its report (fixtures)" python3 bench/test_report.py
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
 run_suite "fault campaign under load (60 s soak, SQLite)" sh bench/test_soak.sh "$build"
 # The soak over LDAP accounts (slapd paused and stopped) is make soak SOAK_AUTH=ldap, left
