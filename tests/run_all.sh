@@ -78,6 +78,7 @@ run_suite "importers: foreign servers' databases through weave-admin import" \
   sh tests/functional/test_import_sources.sh "$build"
 if [ "$with_cache" = 1 ]; then
   run_suite "shared cache (memcached, Redis)" python3 tests/functional/test_cache.py "$build"
+  run_suite "tabs only in the cache" python3 tests/functional/test_tabs.py "$build"
 else
   echo "== shared cache: skipped (built with WITH_CACHE=0)"
 fi

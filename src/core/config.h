@@ -330,6 +330,9 @@ struct CacheConfig {
   // verified logins are kept in the cache, shared by every server of the cluster. Empty:
   // verified logins stay in each machine's shared memory (auth.shared_logins).
   std::string login_secret;
+  // With servers: keep every user's tabs collection only in the cache, never in the
+  // database (storage/cached_tabs.h); tabs are lost when the cache loses them.
+  bool tabs_only_in_cache = false;
 };
 
 struct LogConfig {

@@ -584,7 +584,11 @@ void ApplyCache(const YAML::Node& node, CacheConfig& cache) {
       .Int("timeout_ms", &cache.timeout_ms, 1, 60000)
       .Text("prefix", &cache.prefix)
       .Secret("login_secret", &cache.login_secret)
+      .Bool("tabs_only_in_cache", &cache.tabs_only_in_cache)
       .Apply(node);
+  if (cache.tabs_only_in_cache && cache.servers.empty()) {
+    throw ConfigError("cache.tabs_only_in_cache", "needs a cache: set cache.servers");
+  }
   // memcached keys are printable ASCII without spaces.
   const bool printable = std::all_of(cache.prefix.begin(), cache.prefix.end(),
                                      [](char c) { return c > ' ' && c < 0x7f; });

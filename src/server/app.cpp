@@ -77,7 +77,13 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                                       connection_->BeginRequest();
                                     })
                               : nullptr),
-      storage_(caching_storage_ ? static_cast<Storage&>(*caching_storage_) : sql_storage_),
+      tabs_storage_(caching_storage_ && config_.cache.tabs_only_in_cache
+                        ? std::make_unique<CachedTabsStorage>(*caching_storage_, *cache_,
+                                                              config_.cache.prefix)
+                        : nullptr),
+      storage_(tabs_storage_      ? static_cast<Storage&>(*tabs_storage_)
+               : caching_storage_ ? static_cast<Storage&>(*caching_storage_)
+                                  : sql_storage_),
       storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(AccountsConnection(), clock_),
       mailer_(config_.mail),
@@ -89,7 +95,7 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                     logins_,
                     login_failures_,
                     mailer_,
-                    [this](UserId user) { storage_.DeleteStorage(user); },
+                    [this](UserId user) { EraseUserData(user); },
                     nodes_},
       dispatcher_(config_, BuildRoutes(), logins_, clock_, LoginRidersOf(config_, riders_),
                   &login_failures_),
@@ -99,6 +105,16 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
               ? std::optional<Dispatcher>(std::in_place, config_, BuildRoutes(true), logins_,
                                           clock_, LoginRidersOf(config_, riders_), &login_failures_)
               : std::nullopt) {}
+
+// An account's id is never given again, so tabs that an unreachable cache still holds for a
+// deleted account are never seen again (they expire): the deletion goes on without them.
+void App::EraseUserData(UserId user) {
+  try {
+    storage_.DeleteStorage(user);
+  } catch (const TabsUnavailable& error) {
+    Log(LogLevel::kWarning) << "deleting an account: " << error.what() << "; left to expire";
+  }
+}
 
 RouteTable<Endpoint> App::BuildRoutes(bool with_metrics) {
   const RoleParts parts = PartsOf(config_.server.role);

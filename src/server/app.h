@@ -20,6 +20,7 @@
 #include "reg/registration_api.h"
 #include "server/dispatcher.h"
 #include "server/metrics_endpoint.h"
+#include "storage/cached_tabs.h"
 #include "storage/caching_storage.h"
 #include "storage/sql_storage.h"
 #include "storage/storage_api.h"
@@ -75,6 +76,8 @@ class App {
  private:
   // with_metrics: also /__metrics__ (for the addresses metrics.allow lets see it).
   RouteTable<Endpoint> BuildRoutes(bool with_metrics = false);
+  // Deletes an account's records (for the account's deletion).
+  void EraseUserData(UserId user);
 
   // Destroyed in reverse order: dispatcher, parts, back ends, connection, config.
   const Config config_;
@@ -95,7 +98,9 @@ class App {
   // With cache.servers: the cache in front of sql_storage_.
   CacheMarks cache_marks_;
   std::unique_ptr<CachingStorage> caching_storage_;
-  Storage& storage_;  // the caching storage if there is one, else sql_storage_
+  // With cache.tabs_only_in_cache: the tabs in the cache, the rest in caching_storage_.
+  std::unique_ptr<CachedTabsStorage> tabs_storage_;
+  Storage& storage_;  // the outermost of tabs_storage_, caching_storage_, sql_storage_
   const StorageLimits storage_limits_;
   AccountState account_state_;
   SmtpMailer mailer_;
