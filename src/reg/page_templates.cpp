@@ -14,6 +14,7 @@
 #include <ctemplate/template_cache.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "http/accept_language.h"
 
 namespace weave {
@@ -41,6 +42,12 @@ constexpr std::uintmax_t kMaxFileBytes = 256 * 1024;
 
 bool EndsWith(std::string_view text, std::string_view end) {
   return text.size() >= end.size() && text.substr(text.size() - end.size()) == end;
+}
+
+// HTML: lines left blank by the template's markers (sections not shown) are dropped. Mail
+// text: kept as written.
+ctemplate::Strip StripFor(std::string_view name) {
+  return EndsWith(name, ".html") ? ctemplate::STRIP_BLANK_LINES : ctemplate::DO_NOT_STRIP;
 }
 
 std::optional<std::string_view> Builtin(std::string_view path) {
@@ -127,7 +134,7 @@ std::optional<std::string> LoadFirstUsable(ctemplate::TemplateCache& cache,
       }
       if (const std::string why = Refusal(name, *text); !why.empty()) {
         problems.push_back(path.string() + ": " + why + "; not used");
-      } else if (!cache.StringToTemplateCache(key, *text, ctemplate::DO_NOT_STRIP)) {
+      } else if (!cache.StringToTemplateCache(key, *text, StripFor(name))) {
         problems.push_back(path.string() + ": does not parse; not used");
       } else {
         return text;
@@ -136,7 +143,7 @@ std::optional<std::string> LoadFirstUsable(ctemplate::TemplateCache& cache,
   }
   for (const std::string& path : {key, std::string(name)}) {
     const auto text = Builtin(path);
-    if (text && cache.StringToTemplateCache(key, std::string(*text), ctemplate::DO_NOT_STRIP)) {
+    if (text && cache.StringToTemplateCache(key, std::string(*text), StripFor(name))) {
       return std::string(*text);
     }
   }
@@ -174,7 +181,7 @@ PageTemplates::PageTemplates(const std::string& operator_dir, std::vector<std::s
         found.push_back("templates: " + language + " has no usable " + std::string(name) +
                         "; using the " + std::string(kDefaultLanguage) + " one");
         cache_->StringToTemplateCache(language + "/" + std::string(name), defaults[name],
-                                      ctemplate::DO_NOT_STRIP);
+                                      StripFor(name));
       }
     }
   }
@@ -195,11 +202,15 @@ std::string PageTemplates::Render(const std::string& language, std::string_view 
   const std::string chosen = known ? language : std::string(kDefaultLanguage);
   values.SetValue("LANG", chosen);
   if (EndsWith(name, ".html")) {
-    values.AddIncludeDictionary("HEAD")->SetFilename(chosen + "/head.html");
-    values.AddIncludeDictionary("FOOTER")->SetFilename(chosen + "/footer.html");
+    // An included template sees only its own dictionary's values.
+    for (const char* include : {"HEAD", "FOOTER"}) {
+      ctemplate::TemplateDictionary* part = values.AddIncludeDictionary(include);
+      part->SetFilename(chosen + "/" + LowerAscii(include) + ".html");
+      part->SetValue("LANG", chosen);
+    }
   }
   std::string output;
-  if (!cache_->ExpandWithData(chosen + "/" + std::string(name), ctemplate::DO_NOT_STRIP, &values,
+  if (!cache_->ExpandWithData(chosen + "/" + std::string(name), StripFor(name), &values,
                               nullptr, &output)) {
     Log(LogLevel::kError) << "templates: cannot expand " << chosen << "/" << name;
   }
