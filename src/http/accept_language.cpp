@@ -141,10 +141,9 @@ std::string ChooseLanguage(std::string_view header, const std::vector<std::strin
       allowed.push_back(tag);
     }
   }
-  std::stable_sort(ranges.begin(), ranges.end(),
-                   [](const LanguageRange& a, const LanguageRange& b) {
-                     return a.quality > b.quality;
-                   });
+  std::stable_sort(
+      ranges.begin(), ranges.end(),
+      [](const LanguageRange& a, const LanguageRange& b) { return a.quality > b.quality; });
   for (const LanguageRange& range : ranges) {
     if (range.quality == 0) {
       break;

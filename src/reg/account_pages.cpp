@@ -161,13 +161,13 @@ Response ManagedElsewhere(const PageCall& page, const std::string& notice) {
 
 Response NewPasswordForm(const PageCall& page, int status, const std::string& username,
                          const std::string& key, std::string_view error = "") {
-  return Page(
-      page, status, "reset_choose.html",
-      {{"USERNAME", username},
-       {"KEY", key},
-       {"MIN_PASSWORD_BYTES", std::to_string(page.call.services.config.accounts.min_password_bytes)},
-       {"MAX_PASSWORD_BYTES", std::to_string(kMaxPasswordBytes)}},
-      error);
+  return Page(page, status, "reset_choose.html",
+              {{"USERNAME", username},
+               {"KEY", key},
+               {"MIN_PASSWORD_BYTES",
+                std::to_string(page.call.services.config.accounts.min_password_bytes)},
+               {"MAX_PASSWORD_BYTES", std::to_string(kMaxPasswordBytes)}},
+              error);
 }
 
 }  // namespace
@@ -229,8 +229,8 @@ Response MailResetLink(const PageCall& page, const std::string& typed) {
     }
   }
   return Page(page, 200, "reset_sent.html",
-              {{"HOURS", std::to_string(call.services.config.accounts.reset_code_lifetime_seconds /
-                                        3600)}});
+              {{"HOURS",
+                std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600)}});
 }
 
 // Step 2: set the new password with the code from the mail.

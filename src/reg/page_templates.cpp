@@ -31,11 +31,20 @@ constexpr BuiltinTemplate kBuiltin[] = {
 };
 
 // Every template the server renders (account_pages.cpp, user_handlers.cpp) or includes.
-constexpr std::array<std::string_view, 14> kNames = {
-    "head.html",         "footer.html",           "reset_request.html",     "reset_choose.html",
-    "reset_invalid.html", "reset_sent.html",      "reset_done.html",        "reset_no_mail.html",
-    "reset_managed.html", "delete_form.html",     "delete_done.html",       "form_expired.html",
-    "reset_mail_subject.txt", "reset_mail_body.txt"};
+constexpr std::array<std::string_view, 14> kNames = {"head.html",
+                                                     "footer.html",
+                                                     "reset_request.html",
+                                                     "reset_choose.html",
+                                                     "reset_invalid.html",
+                                                     "reset_sent.html",
+                                                     "reset_done.html",
+                                                     "reset_no_mail.html",
+                                                     "reset_managed.html",
+                                                     "delete_form.html",
+                                                     "delete_done.html",
+                                                     "form_expired.html",
+                                                     "reset_mail_subject.txt",
+                                                     "reset_mail_body.txt"};
 
 constexpr std::string_view kPragma = "{{%AUTOESCAPE context=\"HTML\"}}";
 constexpr std::uintmax_t kMaxFileBytes = 256 * 1024;
@@ -109,8 +118,7 @@ std::vector<std::string> OperatorLanguages(const std::filesystem::path& dir) {
        it.increment(error)) {
     const std::string name = it->path().filename().string();
     const auto ranges = ParseAcceptLanguage(name);
-    if (it->is_directory(error) && ranges.size() == 1 && ranges[0].range == name &&
-        name != "*") {
+    if (it->is_directory(error) && ranges.size() == 1 && ranges[0].range == name && name != "*") {
       found.push_back(name);
     }
   }
@@ -163,8 +171,8 @@ PageTemplates::PageTemplates(const std::string& operator_dir, std::vector<std::s
       languages_.push_back(language);
     }
   }
-  for (const std::string& language : operator_dir.empty() ? std::vector<std::string>()
-                                                           : OperatorLanguages(operator_dir)) {
+  for (const std::string& language :
+       operator_dir.empty() ? std::vector<std::string>() : OperatorLanguages(operator_dir)) {
     if (std::find(languages_.begin(), languages_.end(), language) == languages_.end()) {
       languages_.push_back(language);
     }
@@ -210,8 +218,8 @@ std::string PageTemplates::Render(const std::string& language, std::string_view 
     }
   }
   std::string output;
-  if (!cache_->ExpandWithData(chosen + "/" + std::string(name), StripFor(name), &values,
-                              nullptr, &output)) {
+  if (!cache_->ExpandWithData(chosen + "/" + std::string(name), StripFor(name), &values, nullptr,
+                              &output)) {
     Log(LogLevel::kError) << "templates: cannot expand " << chosen << "/" << name;
   }
   return output;
