@@ -60,7 +60,8 @@ void AppendQpLine(std::string_view line, std::string& out) {
   for (size_t i = 0; i < line.size(); ++i) {
     const auto c = static_cast<unsigned char>(line[i]);
     const bool last = i + 1 == line.size();
-    const bool literal = (IsPrintableAscii(c) && c != '=') || ((c == ' ' || c == '\t') && !last);
+    const bool blank = c == ' ' || c == '\t';
+    const bool literal = (IsPrintableAscii(c) && c != '=' && !blank) || (blank && !last);
     const std::string piece = literal ? std::string(1, static_cast<char>(c)) : HexByte(c);
     if (column + piece.size() > kMaxQpLine - 1) {
       out += "=\r\n";
@@ -75,7 +76,7 @@ void AppendQpLine(std::string_view line, std::string& out) {
 }  // namespace
 
 std::string EncodeHeaderText(std::string_view text) {
-  const std::string line = OneLine(text);
+  std::string line = OneLine(text);
   if (!NeedsEncoding(line)) {
     return line;
   }

@@ -47,7 +47,7 @@ constexpr std::array<std::string_view, 14> kNames = {"head.html",
                                                      "reset_mail_body.txt"};
 
 constexpr std::string_view kPragma = "{{%AUTOESCAPE context=\"HTML\"}}";
-constexpr std::uintmax_t kMaxFileBytes = 256 * 1024;
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{256} * 1024;
 
 bool EndsWith(std::string_view text, std::string_view end) {
   return text.size() >= end.size() && text.substr(text.size() - end.size()) == end;
@@ -76,8 +76,9 @@ std::string Refusal(std::string_view name, const std::string& text) {
   // A variable marker {{NAME:modifier:...}} with the modifier "none".
   for (size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", open + 2)) {
     const size_t close = text.find("}}", open);
-    const std::string_view marker = std::string_view(text).substr(
-        open, close == std::string::npos ? std::string::npos : close - open);
+    const std::string_view whole = text;
+    const std::string_view marker =
+        whole.substr(open, close == std::string::npos ? std::string::npos : close - open);
     for (size_t at = marker.find(":none"); at != std::string_view::npos;
          at = marker.find(":none", at + 1)) {
       const size_t after = at + 5;
@@ -136,7 +137,7 @@ std::optional<std::string> LoadFirstUsable(ctemplate::TemplateCache& cache,
   if (!operator_dir.empty()) {
     const std::filesystem::path dir(operator_dir);
     for (const std::filesystem::path& path : {dir / language / name, dir / name}) {
-      const auto text = ReadOperatorFile(path, problems);
+      auto text = ReadOperatorFile(path, problems);
       if (!text) {
         continue;
       }

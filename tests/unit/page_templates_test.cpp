@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kPragma = "{{%AUTOESCAPE context=\"HTML\"}}";
 
-void Write(const TempDir& dir, const std::string& name, const std::string& text) {
+void Write(const testing::TempDir& dir, const std::string& name, const std::string& text) {
   const std::filesystem::path path = dir.File(name);
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << text;
@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(every_built_in_page_escapes_values) {
 }
 
 BOOST_AUTO_TEST_CASE(operator_files_replace_built_in_ones) {
-  const TempDir dir;
+  const testing::TempDir dir;
   Write(dir, "footer.html", std::string(kPragma) + "<footer>ours {{LANG}}</footer>");
   Write(dir, "de/reset_sent.html", std::string(kPragma) + "<p>Post ist unterwegs</p>");
   Write(dir, "reset_sent.html", std::string(kPragma) + "<p>shared</p>");
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(operator_files_replace_built_in_ones) {
 }
 
 BOOST_AUTO_TEST_CASE(unsafe_or_broken_operator_files_fall_back_with_a_problem) {
-  const TempDir dir;
+  const testing::TempDir dir;
   Write(dir, "en/delete_done.html", "<p>{{USERNAME}}</p>");  // no pragma
   Write(dir, "en/reset_done.html", std::string(kPragma) + "<p>{{USERNAME:none}}</p>");
   Write(dir, "en/form_expired.html", std::string(kPragma) + "{{#OPEN}}");  // no parse
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(unsafe_or_broken_operator_files_fall_back_with_a_problem) {
 }
 
 BOOST_AUTO_TEST_CASE(a_language_folder_adds_a_language) {
-  const TempDir dir;
+  const testing::TempDir dir;
   Write(dir, "fr/delete_form.html", std::string(kPragma) + "<h1>Supprimer {{USERNAME}}</h1>");
   Write(dir, "en/reset_sent.html", std::string(kPragma) + "<p>operator english</p>");
   Write(dir, "Not_A_Tag/delete_form.html", std::string(kPragma) + "x");
