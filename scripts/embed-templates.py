@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the built-in page and mail templates (templates/**/*.html, *.txt) as C++ table
-rows for src/reg/page_templates.cpp: {"en/page.html", R"weave_tpl(...)weave_tpl"},
+rows for src/reg/page_templates.cpp: {"en/delete_form.html", R"weave_tpl(...)weave_tpl"},
 
 Usage: embed-templates.py TEMPLATES_DIR > builtin_templates.inc
 """

@@ -21,7 +21,7 @@ namespace weave {
 namespace {
 
 struct BuiltinTemplate {
-  std::string_view path;  // "en/page.html" or "head.html" (every language's)
+  std::string_view path;  // "en/delete_form.html", or "head.html" (every language's)
   std::string_view text;
 };
 
