@@ -18,7 +18,7 @@ WITH_CACHE ?= 1
 # WITH_SYSTEMD=0 leaves out libsystemd (readiness notification, the journal's fields).
 WITH_SYSTEMD ?= 1
 FLAVOUR  := $(if $(filter 1,$(WITH_MYSQL)),,-nomysql)$(if $(filter 1,$(WITH_LDAP)),,-noldap)$(if $(filter 1,$(WITH_CACHE)),,-nocache)$(if $(filter 1,$(WITH_SYSTEMD)),,-nosystemd)
-LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt
+LIBS     := -lfcgi++ -lfcgi -lyaml-cpp -lsqlite3 -lcurl -lssl -lcrypto -lcrypt -lctemplate
 ifeq ($(WITH_LDAP),1)
 LIBS     += -lldap -llber
 endif
@@ -68,7 +68,8 @@ OFF_TESTS := $(if $(strip $(OFF_INCLUDES)),$(shell grep -lE \
 TEST_SRC  := $(filter-out $(OFF_TESTS),$(sort $(wildcard tests/unit/*.cpp)))
 FUZZ_SRC  := $(filter-out $(OFF_TESTS),$(sort $(wildcard tests/fuzz/fuzz_*.cpp)))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
-GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h
+GENERATED := $(GEN)/sqlite_schema.inc $(GEN)/mysql_schema.inc $(GEN)/version.h \
+             $(GEN)/builtin_templates.inc
 VERSION    := $(shell cat VERSION)
 
 CPPFLAGS := -Isrc -MMD -MP
@@ -121,6 +122,12 @@ FORCE:
 $(GEN)/%_schema.inc: sql/%/schema.sql
 	@mkdir -p $(dir $@)
 	@{ printf 'R"SQL('; cat $<; printf ')SQL"\n'; } > $@
+
+# The built-in page and mail templates (templates/), so a server never lacks a page.
+TEMPLATE_FILES := $(shell find templates -type f \( -name '*.html' -o -name '*.txt' \) | sort)
+$(GEN)/builtin_templates.inc: $(TEMPLATE_FILES) scripts/embed-templates.py
+	@mkdir -p $(dir $@)
+	@python3 scripts/embed-templates.py templates > $@.tmp && mv $@.tmp $@
 
 # The release number (the file VERSION), for --version; rewritten only when it changes.
 $(GEN)/version.h: VERSION
@@ -213,7 +220,8 @@ SHARE         := $(DESTDIR)$(datadir)/weave
 install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
 	  $(SHARE)/nginx $(SHARE)/apache $(DESTDIR)$(systemdunitdir) $(SHARE)/sql/sqlite $(SHARE)/sql/mysql \
-	  $(SHARE)/ldap $(SHARE)/examples $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/weave
+	  $(SHARE)/ldap $(SHARE)/examples $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/weave \
+	  $(addprefix $(SHARE)/,$(sort $(dir $(TEMPLATE_FILES))))
 	$(INSTALL) -m 755 $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(DESTDIR)$(bindir)/
 	$(INSTALL) -m 644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man8/
 	$(INSTALL) -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man5/
@@ -223,6 +231,7 @@ install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
 	$(INSTALL) -m 644 sql/mysql/*.sql $(SHARE)/sql/mysql/
 	$(INSTALL) -m 644 ldap/*.ldif $(SHARE)/ldap/
 	$(INSTALL) -m 644 conf/*.yaml $(SHARE)/examples/
+	for file in $(TEMPLATE_FILES); do $(INSTALL) -m 644 "$$file" "$(SHARE)/$$file"; done
 	for unit in conf/systemd/*; do \
 	  sed -e 's|/usr/bin/weave-|$(bindir)/weave-|g' -e 's|/etc/weave/|$(sysconfdir)/weave/|g' \
 	    -e 's|/var/lib/weave|$(localstatedir)/lib/weave|g' \
@@ -230,7 +239,8 @@ install: $(INSTALL_FROM)/weave-server $(INSTALL_FROM)/weave-admin $(MAN_PAGES)
 	done
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(docdir)/
 	test -e $(DESTDIR)$(sysconfdir)/weave/weave.yaml || \
-	  sed 's|/var/lib/weave|$(localstatedir)/lib/weave|g' conf/weave.yaml | \
+	  sed -e 's|/var/lib/weave|$(localstatedir)/lib/weave|g' -e 's|/etc/weave/|$(sysconfdir)/weave/|g' \
+	    conf/weave.yaml | \
 	  $(INSTALL) -m 640 /dev/stdin $(DESTDIR)$(sysconfdir)/weave/weave.yaml
 
 # Removes what install put there, except the configuration (it may hold local changes).

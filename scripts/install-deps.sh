@@ -21,7 +21,7 @@ for arg in "$@"; do
 done
 
 BUILD_PACKAGES="g++ make pkg-config libfcgi-dev libyaml-cpp-dev libboost-test-dev rapidjson-dev
-libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev scdoc python3"
+libsqlite3-dev libssl-dev libcrypt-dev libcurl4-openssl-dev libctemplate-dev scdoc python3"
 [ "${WITH_LDAP:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libldap-dev"
 [ "${WITH_MYSQL:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmysqlcppconn-dev"
 [ "${WITH_CACHE:-1}" = 1 ] && BUILD_PACKAGES="$BUILD_PACKAGES libmemcached-dev libhiredis-dev"

@@ -83,6 +83,14 @@ struct MailConfig {
   int timeout_seconds = 20;
 };
 
+// The account pages and the reset mail (reg/page_templates.h).
+struct PagesConfig {
+  // The operator's templates: a file here (in a language's folder such as de/, or at the
+  // top for every language) replaces the built-in one of the same name; a new language
+  // folder adds a language. A missing folder is fine: the built-in templates are used.
+  std::string templates_dir = "/etc/weave/templates";
+};
+
 struct AccountsConfig {
   // How long a password-reset code stays valid.
   int64_t reset_code_lifetime_seconds = int64_t{6} * 3600;
@@ -359,6 +367,7 @@ struct Config {
   MaintenanceConfig maintenance;
   RegistrationConfig registration;
   MailConfig mail;
+  PagesConfig pages;
   AccountsConfig accounts;
   SecurityLogConfig security_log;
   UpkeepConfig upkeep;

@@ -494,6 +494,10 @@ void ApplyMail(const YAML::Node& node, MailConfig& mail) {
       .Apply(node);
 }
 
+void ApplyPages(const YAML::Node& node, PagesConfig& pages) {
+  Section("pages").Text("templates_dir", &pages.templates_dir).Apply(node);
+}
+
 void ApplyAccounts(const YAML::Node& node, AccountsConfig& accounts) {
   Section("accounts")
       .Int("reset_code_lifetime_seconds", &accounts.reset_code_lifetime_seconds, 60, 30LL * 86400)
@@ -641,6 +645,7 @@ Config Load(const YAML::Node& root) {
       .Child("maintenance", apply(ApplyMaintenance, config.maintenance))
       .Child("registration", apply(ApplyRegistration, config.registration))
       .Child("mail", apply(ApplyMail, config.mail))
+      .Child("pages", apply(ApplyPages, config.pages))
       .Child("accounts", apply(ApplyAccounts, config.accounts))
       .Child("security_log", apply(ApplySecurityLog, config.security_log))
       .Child("upkeep", apply(ApplyUpkeep, config.upkeep))

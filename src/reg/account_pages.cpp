@@ -2,7 +2,9 @@
 // resetting a forgotten password (the link in the reset mail) and deleting an account.
 // No JavaScript and no external assets. Every form is protected against cross-site
 // submission by a double-submit token: a random value in the weave_csrf cookie and the
-// same value in a hidden field; a POST where the two are missing or differ gets 403.
+// same value in a hidden field; a POST where the two are missing or differ gets 403. The
+// HTML comes from templates (reg/page_templates.h) in the language Accept-Language asks for.
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "core/user_name.h"
+#include "http/accept_language.h"
 #include "http/query_string.h"
 #include "reg/registration_rules.h"
 
@@ -72,32 +75,6 @@ std::optional<std::string> CookieValue(const Request& request, std::string_view 
   return std::nullopt;
 }
 
-constexpr std::string_view kStyle =
-    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5;color:#222;background:#fff}"
-    "h1{font-size:1.4rem}[hidden]{display:none!important}"
-    "label{display:block;margin-top:1rem;font-weight:600}"
-    "label.check{font-weight:normal}"
-    "input[type=text],input[type=email],input[type=password]{display:block;width:100%;"
-    "box-sizing:border-box;padding:.4rem;font-size:1rem;margin-top:.2rem}"
-    "button{margin-top:1.2rem;padding:.5rem 1.2rem;font-size:1rem}"
-    ".error{color:#a00000;border-left:4px solid #a00000;padding-left:.6rem}"
-    ".hint{color:#555;font-size:.9rem}"
-    "@media (prefers-color-scheme:dark){body{color:#eee;background:#181818}"
-    ".error{color:#ff8080;border-color:#ff8080}.hint{color:#bbb}}";
-
-std::string ErrorBlock(std::string_view message) {
-  if (message.empty()) {
-    return {};
-  }
-  return R"(<p class="error" role="alert" id="form-error">)" + HtmlEscape(message) + "</p>";
-}
-
-std::string HiddenField(std::string_view name, std::string_view value) {
-  return R"(<input type="hidden" name=")" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) +
-         "\">";
-}
-
 // The CSRF token for this response: the browser's current one when it sent a well-formed
 // cookie (so several open tabs keep working), else a fresh random one.
 std::string CsrfTokenFor(const Request& request) {
@@ -114,21 +91,43 @@ bool CsrfTokenMatches(const Request& request, const Fields& form) {
   return cookie && field && IsToken(*cookie) && ConstantTimeEquals(*cookie, *field);
 }
 
-// A complete page with the security headers every account page carries and the CSRF
-// cookie set to token.
-Response HtmlPage(const Request& request, const Config& config, int status, std::string_view title,
-                  std::string_view content, std::string_view token) {
+// What every page of one request shares: the CSRF token it sets and its language.
+struct PageCall {
+  const RegContext& call;
+  std::string token;
+  std::string language;
+};
+
+PageCall PageCallFor(const RegContext& call, std::string token) {
+  const std::string* accept = call.context.request.Header("ACCEPT_LANGUAGE");
+  return {call, std::move(token),
+          ChooseLanguage(accept != nullptr ? *accept : "", call.services.pages.Languages(),
+                         std::string(PageTemplates::kDefaultLanguage))};
+}
+
+using PageValues = std::initializer_list<std::pair<const char*, std::string>>;
+
+// The template name rendered into a complete answer, with the security headers every account
+// page carries and the CSRF cookie set to the page's token. section: one {{#SECTION}} to show
+// (an error message), or empty. The template engine escapes every value.
+Response Page(const PageCall& page, int status, std::string_view name, PageValues values = {},
+              std::string_view section = "") {
+  const Request& request = page.call.context.request;
+  const Config& config = page.call.services.config;
+  ctemplate::TemplateDictionary dictionary("page");
+  dictionary.SetValue("CSRF_TOKEN", page.token);
+  for (const auto& [key, value] : values) {
+    dictionary.SetValue(key, value);
+  }
+  if (!section.empty()) {
+    dictionary.ShowSection(std::string(section));
+  }
   Response response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
-  response.body =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<meta name=\"referrer\" content=\"no-referrer\">"
-      "<title>" +
-      HtmlEscape(title) + " - Sync</title><style>" + std::string(kStyle) +
-      "</style></head>\n<body><main><h1>" + HtmlEscape(title) + "</h1>\n" + std::string(content) +
-      "\n</main></body></html>\n";
+  response.body = page.call.services.pages.Render(page.language, name, dictionary);
+  response.SetHeader("Content-Language", page.language);
+  response.SetHeader("Vary", "Accept-Language");
   response.SetHeader("Cache-Control", "no-store");
   response.SetHeader("Pragma", "no-cache");
   response.SetHeader("X-Frame-Options", "DENY");
@@ -145,85 +144,30 @@ Response HtmlPage(const Request& request, const Config& config, int status, std:
       secure = true;
     }
   }
-  response.SetHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + std::string(token) +
+  response.SetHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + page.token +
                                        "; Path=/; HttpOnly; SameSite=Strict" +
                                        (secure ? "; Secure" : ""));
   return response;
 }
 
-std::string CsrfField(std::string_view token) {
-  return HiddenField(kCsrfField, token);
+Response CsrfRefused(const RegContext& call) {
+  return Page(PageCallFor(call, HexEncode(RandomBytes(kCsrfTokenChars / 2))), 403,
+              "form_expired.html");
 }
 
-std::string RequestResetForm(std::string_view token, std::string_view username,
-                             std::string_view error) {
-  return ErrorBlock(error) +
-         "<p>Forgot the password of your Sync account? Enter your user name or the e-mail "
-         "address you signed up with, and we will mail you a link to choose a new one.</p>"
-         "<form method=\"post\">" +
-         CsrfField(token) +
-         "<label for=\"username\">User name or e-mail address</label>"
-         "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
-         "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-         HtmlEscape(username) + R"("><button type="submit">Send reset link</button></form>)";
+Response ManagedElsewhere(const PageCall& page, const std::string& notice) {
+  return Page(page, 403, "reset_managed.html", {{"NOTICE", notice}});
 }
 
-std::string NewPasswordForm(std::string_view token, std::string_view username, std::string_view key,
-                            int min_bytes, std::string_view error) {
-  return ErrorBlock(error) + "<p>Choose a new password for the Sync account <strong>" +
-         HtmlEscape(username) +
-         "</strong>.</p>"
-         "<form method=\"post\">" +
-         CsrfField(token) + HiddenField("key", key) +
-         // Visible to password managers, so they store the new password for this account.
-         R"(<input type="text" name="username" value=")" + HtmlEscape(username) +
-         "\" autocomplete=\"username\" readonly hidden>"
-         "<label for=\"password\">New password</label>"
-         "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"new-password\" "
-         "required minlength=\"" +
-         std::to_string(min_bytes) + R"(" aria-describedby="password-hint">)" +
-         R"(<p class="hint" id="password-hint">At least )" + std::to_string(min_bytes) +
-         " characters, and not your user name.</p>"
-         "<label for=\"confirm\">New password again</label>"
-         "<input type=\"password\" id=\"confirm\" name=\"confirm\" autocomplete=\"new-password\" "
-         "required>"
-         "<button type=\"submit\">Change password</button></form>";
-}
-
-std::string InvalidLinkContent() {
-  return "<p class=\"error\" role=\"alert\">This password reset link is invalid or has "
-         "expired. Each link works only once.</p>"
-         "<p><a href=\"weave-password-reset\">Ask for a new link</a></p>";
-}
-
-std::string DeleteForm(std::string_view token, std::string_view username, std::string_view error) {
-  return ErrorBlock(error) +
-         "<p>This deletes your Sync account and all the data stored with it on this server "
-         "(bookmarks, history, passwords, tabs and settings synced here). The data on your "
-         "devices stays. This cannot be undone.</p>"
-         "<form method=\"post\">" +
-         CsrfField(token) +
-         "<label for=\"username\">User name or e-mail address</label>"
-         "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
-         "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-         HtmlEscape(username) +
-         "\">"
-         "<label for=\"password\">Password</label>"
-         "<input type=\"password\" id=\"password\" name=\"password\" "
-         "autocomplete=\"current-password\" required>"
-         "<label class=\"check\" for=\"confirm\"><input type=\"checkbox\" id=\"confirm\" "
-         "name=\"confirm\" value=\"yes\" required> I understand that my account and its "
-         "synced data will be deleted for good.</label>"
-         "<button type=\"submit\">Delete my account</button></form>";
-}
-
-Response CsrfRefused(const Request& request, const Config& config) {
-  const std::string token = HexEncode(RandomBytes(kCsrfTokenChars / 2));
-  return HtmlPage(request, config, 403, "Form expired",
-                  "<p class=\"error\" role=\"alert\">This form was too old or did not come "
-                  "from this site, so nothing was changed. Please go back, reload the page "
-                  "and try again.</p>",
-                  token);
+Response NewPasswordForm(const PageCall& page, int status, const std::string& username,
+                         const std::string& key, std::string_view error = "") {
+  return Page(page, status, "reset_choose.html",
+              {{"USERNAME", username},
+               {"KEY", key},
+               {"MIN_PASSWORD_BYTES",
+                std::to_string(page.call.services.config.accounts.min_password_bytes)},
+               {"MAX_PASSWORD_BYTES", std::to_string(kMaxPasswordBytes)}},
+              error);
 }
 
 }  // namespace
@@ -242,47 +186,34 @@ std::string ResolveAccountName(const RegContext& call, std::string_view input) {
 
 Response GetPasswordResetPage(const RegContext& call) {
   const Request& request = call.context.request;
-  const Config& config = call.services.config;
-  const std::string token = CsrfTokenFor(request);
+  const PageCall page = PageCallFor(call, CsrfTokenFor(request));
   if (const auto notice = call.services.accounts.ExternalPasswordNotice()) {
-    return HtmlPage(request, config, 403, "Reset your password",
-                    "<p>" + HtmlEscape(*notice) + "</p>", token);
+    return ManagedElsewhere(page, *notice);
   }
   const Fields query(request.query);
   const auto username = query.Find("username");
   const auto key = query.Find("key");
   if (!username && !key) {
-    return HtmlPage(request, config, 200, "Reset your password", RequestResetForm(token, "", ""),
-                    token);
+    return Page(page, 200, "reset_request.html", {{"USERNAME", ""}});
   }
-  if (!username || !key) {
-    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
+  if (!username || !key || !IsValidUsername(*username) ||
+      !CheckResetCode(call, *username, *key, false)) {
+    return Page(page, 400, "reset_invalid.html");
   }
-  if (!IsValidUsername(*username) || !CheckResetCode(call, *username, *key, false)) {
-    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
-  }
-  return HtmlPage(request, config, 200, "Choose a new password",
-                  NewPasswordForm(token, *username, *key, config.accounts.min_password_bytes, ""),
-                  token);
+  return NewPasswordForm(page, 200, *username, *key);
 }
 
 namespace {
 
 // Step 1 of a reset by page: mail a link to the account typed, if it exists. The answer is
 // the same whether or not it does.
-Response MailResetLink(const RegContext& call, std::string_view token, const std::string& typed) {
-  const Request& request = call.context.request;
-  const Config& config = call.services.config;
+Response MailResetLink(const PageCall& page, const std::string& typed) {
+  const RegContext& call = page.call;
   if (TrimSpace(typed).empty()) {
-    return HtmlPage(request, config, 400, "Reset your password",
-                    RequestResetForm(token, typed, "Please enter your user name."), token);
+    return Page(page, 400, "reset_request.html", {{"USERNAME", typed}}, "ERROR_EMPTY");
   }
   if (!CanSendResetMail(call)) {
-    return HtmlPage(request, config, 503, "Reset your password",
-                    "<p class=\"error\" role=\"alert\">This server cannot send mail, so "
-                    "passwords cannot be reset here. Please ask the server's "
-                    "administrator.</p>",
-                    token);
+    return Page(page, 503, "reset_no_mail.html");
   }
   const std::string username = ResolveAccountName(call, typed);
   if (IsValidUsername(username)) {
@@ -297,134 +228,101 @@ Response MailResetLink(const RegContext& call, std::string_view token, const std
       }
     }
   }
-  return HtmlPage(request, config, 200, "Check your mail",
-                  "<p>If an account with that name or address exists and has an e-mail "
-                  "address on file, a message with a link to choose a new password has "
-                  "been sent to it. The link works once and expires in " +
-                      std::to_string(config.accounts.reset_code_lifetime_seconds / 3600) +
-                      " hours.</p>",
-                  token);
+  return Page(page, 200, "reset_sent.html",
+              {{"HOURS",
+                std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600)}});
 }
 
 // Step 2: set the new password with the code from the mail.
-Response SetPasswordWithCode(const RegContext& call, std::string_view token, const Fields& form,
-                             const std::string& username, const std::string& key) {
-  const Request& request = call.context.request;
-  const Config& config = call.services.config;
-  const auto invalid = [&] {
-    return HtmlPage(request, config, 400, "Reset your password", InvalidLinkContent(), token);
-  };
+Response SetPasswordWithCode(const PageCall& page, const Fields& form, const std::string& username,
+                             const std::string& key) {
+  const RegContext& call = page.call;
   if (!IsValidUsername(username) || !CheckResetCode(call, username, key, false)) {
-    return invalid();
+    return Page(page, 400, "reset_invalid.html");
   }
   const std::string password = form.Get("password");
-  const auto again = [&](std::string_view error) {
-    return HtmlPage(
-        request, config, 400, "Choose a new password",
-        NewPasswordForm(token, username, key, config.accounts.min_password_bytes, error), token);
-  };
   if (password.empty()) {
-    return again("Please enter a new password.");
+    return NewPasswordForm(page, 400, username, key, "ERROR_EMPTY");
   }
   if (password != form.Get("confirm")) {
-    return again("The two passwords do not match.");
+    return NewPasswordForm(page, 400, username, key, "ERROR_MISMATCH");
   }
   try {
     CheckPasswordStrength(call, username, password);
   } catch (const BadRequest&) {
-    return again("That password is too weak or too long: use at least " +
-                 std::to_string(config.accounts.min_password_bytes) + " characters (at most " +
-                 std::to_string(kMaxPasswordBytes) + " bytes), and not your user name.");
+    return NewPasswordForm(page, 400, username, key, "ERROR_WEAK");
   }
   if (!call.services.state.ConsumeResetCode(username, key)) {
-    return invalid();  // used up by a concurrent request
+    return Page(page, 400, "reset_invalid.html");  // used up by a concurrent request
   }
   if (call.services.accounts.SetPassword(username, password) != ChangeOutcome::kChanged) {
-    return invalid();  // the account is gone
+    return Page(page, 400, "reset_invalid.html");  // the account is gone
   }
   call.services.state.ClearResetCode(username);
   // Proving control of the mailbox lifts a lockout of the account name.
   call.services.logins.ClearUserFailures(username);
   Audit(call, SecurityEvent::kPasswordReset, username);
-  return HtmlPage(request, config, 200, "Password changed",
-                  "<p>The password of <strong>" + HtmlEscape(username) +
-                      "</strong> has been changed. Enter the new password in the Sync "
-                      "settings of each of your devices.</p>",
-                  token);
+  return Page(page, 200, "reset_done.html", {{"USERNAME", username}});
 }
 
 }  // namespace
 
 Response PostPasswordResetPage(const RegContext& call) {
   const Request& request = call.context.request;
-  const Config& config = call.services.config;
   if (const auto notice = call.services.accounts.ExternalPasswordNotice()) {
-    const std::string token = CsrfTokenFor(request);
-    return HtmlPage(request, config, 403, "Reset your password",
-                    "<p>" + HtmlEscape(*notice) + "</p>", token);
+    return ManagedElsewhere(PageCallFor(call, CsrfTokenFor(request)), *notice);
   }
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
-    return CsrfRefused(request, config);
+    return CsrfRefused(call);
   }
-  const std::string token = CsrfTokenFor(request);
+  const PageCall page = PageCallFor(call, CsrfTokenFor(request));
   const std::string typed = form.Get("username");
   const auto key = form.Find("key");
   if (!key) {
-    return MailResetLink(call, token, typed);
+    return MailResetLink(page, typed);
   }
-  return SetPasswordWithCode(call, token, form, typed, *key);
+  return SetPasswordWithCode(page, form, typed, *key);
 }
 
 Response GetDeleteAccountPage(const RegContext& call) {
-  const Request& request = call.context.request;
-  const Config& config = call.services.config;
-  const std::string token = CsrfTokenFor(request);
-  return HtmlPage(request, config, 200, "Delete your Sync account", DeleteForm(token, "", ""),
-                  token);
+  return Page(PageCallFor(call, CsrfTokenFor(call.context.request)), 200, "delete_form.html",
+              {{"USERNAME", ""}});
 }
 
 Response PostDeleteAccountPage(const RegContext& call) {
   const Request& request = call.context.request;
-  const Config& config = call.services.config;
   const Fields form(request.body);
   if (!CsrfTokenMatches(request, form)) {
-    return CsrfRefused(request, config);
+    return CsrfRefused(call);
   }
-  const std::string token = CsrfTokenFor(request);
+  const PageCall page = PageCallFor(call, CsrfTokenFor(request));
   const std::string typed = form.Get("username");
   const std::string password = form.Get("password");
   const auto again = [&](int status, std::string_view error) {
-    return HtmlPage(request, config, status, "Delete your Sync account",
-                    DeleteForm(token, typed, error), token);
+    return Page(page, status, "delete_form.html", {{"USERNAME", typed}}, error);
   };
   if (TrimSpace(typed).empty() || password.empty()) {
-    return again(400, "Please enter your user name and password.");
+    return again(400, "ERROR_EMPTY");
   }
   if (form.Get("confirm") != "yes") {
-    return again(400, "Please tick the box to confirm that the account should be deleted.");
+    return again(400, "ERROR_UNCONFIRMED");
   }
   const std::string username = ResolveAccountName(call, typed);
   if (!IsValidUsername(username)) {
-    return again(401, "Wrong user name or password.");
+    return again(401, "ERROR_WRONG");
   }
   const LoginResult login = call.services.logins.Check(
       username, password, EventSourceOf(request, call.context.client_address));
   if (login.status == LoginStatus::kLocked) {
-    return again(401,
-                 "Too many failed attempts: this account is locked for a while. "
-                 "Please try again later.");
+    return again(401, "ERROR_LOCKED");
   }
   if (login.status != LoginStatus::kAccepted) {
-    return again(401, "Wrong user name or password.");
+    return again(401, "ERROR_WRONG");
   }
   DeleteAccount(call.services, username, login.user_id);
   Audit(call, SecurityEvent::kAccountDeleted, username);
-  return HtmlPage(request, config, 200, "Account deleted",
-                  "<p>The Sync account <strong>" + HtmlEscape(username) +
-                      "</strong> and all its data on this server have been deleted. Turn off "
-                      "Sync on your devices, or set them up with another account.</p>",
-                  token);
+  return Page(page, 200, "delete_done.html", {{"USERNAME", username}});
 }
 
 }  // namespace weave

@@ -1,5 +1,4 @@
 // The only user of libcurl: SMTP for mail, HTTPS POST for captcha verification.
-#include <ctime>
 #include <memory>
 #include <string>
 
@@ -7,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/json_object.h"
+#include "core/mail_text.h"
 #include "reg/mailer.h"
 
 namespace weave {
@@ -59,7 +59,7 @@ size_t AppendBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// Header values never carry a line break (no header injection through a subject or address).
+// Envelope addresses never carry a line break (no command injection through an address).
 std::string OneLine(std::string_view text) {
   std::string out;
   for (const char c : text) {
@@ -68,33 +68,17 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-std::string DateHeader() {
-  char text[64];
-  const time_t now = time(nullptr);
-  tm utc{};
-  gmtime_r(&now, &utc);
-  strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return text;
-}
-
 }  // namespace
+
+SmtpMailer::SmtpMailer(MailConfig config, std::string_view public_url)
+    : config_(std::move(config)), message_id_domain_(MessageIdDomain(public_url, config_.from)) {}
 
 void SmtpMailer::Send(std::string_view to, std::string_view subject, std::string_view text) {
   CurlHandle handle = NewHandle();
   CURL* curl = handle.get();
   Upload message;
-  message.data = "Date: " + DateHeader() + "\r\nFrom: " + OneLine(config_.from) +
-                 "\r\nTo: " + OneLine(to) + "\r\nSubject: " + OneLine(subject) +
-                 "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                 "Content-Transfer-Encoding: 8bit\r\n\r\n";
-  for (const char c : text) {
-    if (c == '\n') {
-      message.data += "\r\n";
-    } else {
-      message.data.push_back(c);
-    }
-  }
-  message.data += "\r\n";
+  message.data = ComposeTextMail({config_.from, std::string(to), std::string(subject),
+                                  std::string(text), MailDate(), NewMessageId(message_id_domain_)});
   const std::string from = "<" + OneLine(config_.from) + ">";
   const std::string recipient = "<" + OneLine(to) + ">";
   CurlList recipients(curl_slist_append(nullptr, recipient.c_str()));

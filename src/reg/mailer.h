@@ -1,6 +1,7 @@
 // Sending mail (password-reset codes) through an SMTP relay.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "core/config.h"
@@ -15,19 +16,22 @@ class Mailer {
   virtual ~Mailer() = default;
 
   // False when no relay is configured. Send throws BackendError when the relay refuses.
+  // subject and text are UTF-8 (text's lines end in "\n"); the mailer encodes them for SMTP.
   virtual bool IsConfigured() const = 0;
   virtual void Send(std::string_view to, std::string_view subject, std::string_view text) = 0;
 };
 
-// SMTP through libcurl (smtp://, smtps://, optional STARTTLS and login).
+// SMTP through libcurl (smtp://, smtps://, optional STARTTLS and login). Each mail carries
+// Date and a Message-ID in the domain of public_url (else of the from address).
 class SmtpMailer final : public Mailer {
  public:
-  explicit SmtpMailer(MailConfig config) : config_(std::move(config)) {}
+  SmtpMailer(MailConfig config, std::string_view public_url);
   bool IsConfigured() const override { return !config_.smtp_url.empty(); }
   void Send(std::string_view to, std::string_view subject, std::string_view text) override;
 
  private:
   const MailConfig config_;
+  const std::string message_id_domain_;
 };
 
 // Asks a reCAPTCHA-compatible service whether response is a solved challenge.

@@ -17,6 +17,7 @@
 #include "http/router.h"
 #include "reg/account_state.h"
 #include "reg/mailer.h"
+#include "reg/page_templates.h"
 
 namespace weave {
 
@@ -32,6 +33,8 @@ struct RegServices {
   std::function<void(UserId)> erase_user_data;
   // Storage nodes and assignments; with none listed, node/weave answers server.public_url.
   NodeDirectory& nodes;
+  // The account pages' and the reset mail's templates, per language.
+  const PageTemplates& pages;
 };
 
 // Deletes the account username, whose storage key is id, and what is kept about it: its

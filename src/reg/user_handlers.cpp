@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "core/user_name.h"
 #include "core/utf8.h"
+#include "http/accept_language.h"
 #include "http/query_string.h"
 #include "reg/registration_rules.h"
 
@@ -336,13 +337,20 @@ void SendResetMail(const RegContext& call, const AccountInfo& account) {
     link.push_back('/');
   }
   link += "weave-password-reset?username=" + account.username + "&key=" + code;
-  call.services.mailer.Send(
-      account.email, "Resetting your Sync password",
-      "Someone (hopefully you) asked to reset the password of the Sync account\n" +
-          account.username + ".\n\nTo choose a new password, open\n\n  " + link +
-          "\n\nor enter this code: " + code + "\n\nThe code works once and expires in " +
-          std::to_string(call.services.config.accounts.reset_code_lifetime_seconds / 3600) +
-          " hours. If you did not ask for this, ignore this message.\n");
+  // In the language of the request that asked for it (the page's, or the browser's).
+  const std::string* accept = call.context.request.Header("ACCEPT_LANGUAGE");
+  const std::string language =
+      ChooseLanguage(accept != nullptr ? *accept : "", call.services.pages.Languages(),
+                     std::string(PageTemplates::kDefaultLanguage));
+  ctemplate::TemplateDictionary values("mail");
+  values.SetValue("USERNAME", account.username);
+  values.SetValue("LINK", link);
+  values.SetValue("CODE", code);
+  values.SetIntValue("HOURS", call.services.config.accounts.reset_code_lifetime_seconds / 3600);
+  const std::string subject(
+      TrimSpace(call.services.pages.Render(language, "reset_mail_subject.txt", values)));
+  call.services.mailer.Send(account.email, subject,
+                            call.services.pages.Render(language, "reset_mail_body.txt", values));
   Audit(call, SecurityEvent::kPasswordResetRequested, account.username);
 }
 

@@ -48,10 +48,11 @@ RoleParts PartsOf(std::string_view role) {
                     "unknown role \"" + std::string(role) + "\" (valid: all, user, storage)");
 }
 
-App::App(Config config, VerifiedLogins* shared_logins)
-    : App(std::move(config), system_clock_, shared_logins) {}
+App::App(Config config, VerifiedLogins* shared_logins, std::shared_ptr<const PageTemplates> pages)
+    : App(std::move(config), system_clock_, shared_logins, std::move(pages)) {}
 
-App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
+App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins,
+         std::shared_ptr<const PageTemplates> pages)
     : config_(std::move(config)),
       clock_(clock),
       connection_(MakeConnection(config_.database)),
@@ -86,7 +87,9 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                                   : sql_storage_),
       storage_limits_(StorageLimitsFrom(config_.limits)),
       account_state_(AccountsConnection(), clock_),
-      mailer_(config_.mail),
+      mailer_(config_.mail, config_.server.public_url),
+      pages_(pages ? std::move(pages)
+                   : std::make_shared<const PageTemplates>(config_.pages.templates_dir)),
       // Deleting an account deletes its records in this server's database. A user-only
       // server on a database of its own has none there.
       reg_services_{config_,
@@ -96,7 +99,8 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins)
                     login_failures_,
                     mailer_,
                     [this](UserId user) { EraseUserData(user); },
-                    nodes_},
+                    nodes_,
+                    *pages_},
       dispatcher_(config_, BuildRoutes(), logins_, clock_, LoginRidersOf(config_, riders_),
                   &login_failures_),
       metrics_access_(config_.metrics),

@@ -17,6 +17,7 @@
 #include "db/sql_connection.h"
 #include "reg/account_state.h"
 #include "reg/mailer.h"
+#include "reg/page_templates.h"
 #include "reg/registration_api.h"
 #include "server/dispatcher.h"
 #include "server/metrics_endpoint.h"
@@ -42,9 +43,12 @@ class App {
   // Borrows clock (the system clock when none is given) and shared_logins (the verified
   // logins the server's workers share; none: a table of this App's own), which must outlive
   // the App. With cache.servers and cache.login_secret, verified logins are kept in the
-  // cache instead, and shared_logins is not used.
-  explicit App(Config config, VerifiedLogins* shared_logins = nullptr);
-  App(Config config, const Clock& clock, VerifiedLogins* shared_logins = nullptr);
+  // cache instead, and shared_logins is not used. pages: the page and mail templates (the
+  // server loads them once before its workers fork; none: loaded from pages.templates_dir).
+  explicit App(Config config, VerifiedLogins* shared_logins = nullptr,
+               std::shared_ptr<const PageTemplates> pages = nullptr);
+  App(Config config, const Clock& clock, VerifiedLogins* shared_logins = nullptr,
+      std::shared_ptr<const PageTemplates> pages = nullptr);
 
   // Answers one request; the database sees it as one request (see SqlConnection).
   Response Serve(const Request& request);
@@ -104,6 +108,7 @@ class App {
   const StorageLimits storage_limits_;
   AccountState account_state_;
   SmtpMailer mailer_;
+  const std::shared_ptr<const PageTemplates> pages_;
   RegServices reg_services_;
   const Dispatcher dispatcher_;
   // With metrics.enabled: the same routes and /__metrics__, for allowed addresses only; the

@@ -49,11 +49,13 @@ std::string DefaultConfigPath() {
 weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
                                  const std::shared_ptr<weave::UpkeepTurn>& upkeep,
                                  weave::VerifiedLogins* logins) {
-  return [config, listen_fd, upkeep, logins](const weave::WorkerHooks& hooks) {
+  // Read once here, in the master (at start and on each reload), not by each worker.
+  auto pages = std::make_shared<const weave::PageTemplates>(config.pages.templates_dir);
+  return [config, listen_fd, upkeep, logins, pages](const weave::WorkerHooks& hooks) {
     try {
       weave::InitLog(config.log.level, config.log.file, config.log.format);
       weave::InitSecurityLog(config.security_log.target, config.security_log.file);
-      weave::App app(config, logins);  // each worker owns its own database connection
+      weave::App app(config, logins, pages);  // each worker owns its own database connection
       weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                    config.server.max_requests_per_worker, hooks.retire_gate};
       options.on_ready = hooks.ready;
@@ -88,6 +90,11 @@ weave::Config LoadAndPrepare(const std::string& config_path, bool check_only) {
   }
   const auto connection = weave::MakeConnection(config.database);
   if (check_only) {
+    std::vector<std::string> problems;
+    weave::PageTemplates pages(config.pages.templates_dir, &problems);
+    for (const std::string& problem : problems) {
+      std::cerr << "warning: " << problem << '\n';
+    }
     std::cout << "durability: an acknowledged write is on stable storage "
               << connection->DescribeDurability() << '\n';
   }

@@ -24,6 +24,7 @@ MODULES = [
     "test_client",
     "test_quota",
     "test_user_api",
+    "test_templates",  # its own server
     "test_lockout",
     "test_shared_logins",  # its own server
     "test_hostile",  # its own server: the reruns on other back ends leave it out

@@ -41,6 +41,8 @@ for file in usr/bin/weave-server usr/bin/weave-admin usr/share/man/man8/weave-se
             usr/share/weave/nginx/weave.conf usr/share/weave/apache/weave-fcgid.conf \
             usr/share/weave/systemd/weave-server.service usr/share/weave/sql/sqlite/schema.sql \
             usr/share/weave/ldap/weave-schema.ldif usr/share/weave/examples/weave.yaml \
+            usr/share/weave/templates/en/reset_request.html \
+            usr/share/weave/templates/de/reset_mail_body.txt usr/share/weave/templates/head.html \
             usr/share/doc/weave-server/README.md etc/weave/weave.yaml; do
   check "installed: /$file" test -s "$stage/$file"
 done
@@ -83,6 +85,8 @@ install_into "$local_stage" prefix=/usr/local
 check "prefix=/usr/local: binaries in /usr/local/bin" test -x "$local_stage/usr/local/bin/weave-server"
 check "prefix=/usr/local: configuration in /usr/local/etc/weave" \
   test -s "$local_stage/usr/local/etc/weave/weave.yaml"
+check "prefix=/usr/local: the operator's templates in /usr/local/etc/weave/templates" \
+  grep -q 'templates_dir: "/usr/local/etc/weave/templates"' "$local_stage/usr/local/etc/weave/weave.yaml"
 check "prefix=/usr/local: the unit names /usr/local/bin and /usr/local/etc" \
   grep -q '^ExecStart=/usr/local/bin/weave-server -c /usr/local/etc/weave/weave.yaml$' \
   "$local_stage/usr/local/share/weave/systemd/weave-server.service"

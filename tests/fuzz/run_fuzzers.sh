@@ -41,6 +41,11 @@ for schema in sql/*/schema.sql; do
     { printf 'R"SQL('; cat "$schema"; printf ')SQL"\n'; } > "$inc"
   fi
 done
+# And the built-in templates.
+templates_inc=$gen/builtin_templates.inc
+if [ ! -f "$templates_inc" ] || [ -n "$(find templates scripts/embed-templates.py -newer "$templates_inc")" ]; then
+  python3 scripts/embed-templates.py templates > "$templates_inc"
+fi
 
 # pointer-overflow stays recoverable only so that ubsan.supp can silence a known RapidJSON
 # report; halt_on_error makes every other report, of any check, end the run as a crash.
