@@ -74,14 +74,14 @@ VERSION    := $(shell cat VERSION)
 
 CPPFLAGS := -Isrc -MMD -MP
 # The build switches and the generated files' folder go only on the command lines of the
-# files that use them (a WITH_ test, an include of version.h or of a schema): every other
+# files that use them (a WITH_ test, an include of version.h or of a generated .inc): every other
 # file compiles with the same command line in every flavour and build folder, so ccache
 # (.ci/run's second build) gives its object back in direct mode, without preprocessing it.
 # -Wundef makes a WITH_ test in any other file (a header's, say) an error, not a silent 0.
 SWITCH_FLAGS := -I$(GEN) -DWITH_MYSQL=$(WITH_MYSQL) -DWITH_LDAP=$(WITH_LDAP) \
                 -DWITH_CACHE=$(WITH_CACHE) -DWITH_SYSTEMD=$(WITH_SYSTEMD)
 SWITCHED_SRC := $(shell grep -rlE --include='*.cpp' \
-                  'WITH_(MYSQL|LDAP|CACHE|SYSTEMD)|"(version\.h|[a-z]+_schema\.inc)"' src tests)
+                  'WITH_(MYSQL|LDAP|CACHE|SYSTEMD)|"(version\.h|[a-z_]+\.inc)"' src tests)
 $(SWITCHED_SRC:%.cpp=$(BUILD)/obj/%.o) $(SWITCHED_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o): \
   CPPFLAGS += $(SWITCH_FLAGS)
 
