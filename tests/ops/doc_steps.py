@@ -22,10 +22,10 @@ def readme_block(name, readme=os.path.join(ROOT, "README.md")):
     found = [i for i, line in enumerate(lines) if line.strip() == marker]
     assert len(found) == 1, "README.md has %d blocks marked %s" % (len(found), marker)
     start = found[0] + 1
-    assert lines[start].startswith("```"), "no code block right after " + marker
+    assert lines[start].strip().startswith("```"), "no code block right after " + marker
     body = []
     for line in lines[start + 1:]:
-        if line.startswith("```"):
+        if line.strip().startswith("```"):
             return "\n".join(body) + "\n"
         body.append(line)
     raise AssertionError("the block after %s never ends" % marker)

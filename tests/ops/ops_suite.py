@@ -4,7 +4,6 @@ weave-server behind nginx (tests/ops/run.sh). Each check reads its commands from
 served after its restore, a database of the first schema is upgraded with every record and
 login kept, a certificate chain from a private CA serves Sync over HTTPS."""
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -47,7 +46,8 @@ def machine_for(inst, var_lib, extra_paths=None, extra_env=None):
 def stop_everything(inst, machine):
     """Stops the server the shim may have started, then the instance (nginx)."""
     pidfile = machine.env["OPS_PIDFILE"]
-    subprocess.run(["systemctl", "stop", "weave-server.service"], env=machine.env,
+    subprocess.run([os.path.join(doc_steps.SHIMS, "systemctl"), "stop", "weave-server.service"],
+                   env=machine.env,
                    timeout=60, check=False)
     inst.stop()
     assert not os.path.getsize(pidfile), "weave-server did not stop"
@@ -277,10 +277,9 @@ def sync_over_https(base, resolve, cafile):
 
 def check_redirect_and_challenge(http_base, resolve, webroot):
     challenge = os.path.join(webroot, ".well-known", "acme-challenge")
-    os.makedirs(challenge)
-    os.chmod(os.path.dirname(webroot), 0o755)
-    for folder in (webroot, os.path.dirname(challenge), challenge):
-        os.chmod(folder, 0o755)
+    os.makedirs(challenge, exist_ok=True)
+    for folder in (os.path.dirname(webroot), webroot, os.path.dirname(challenge), challenge):
+        os.chmod(folder, 0o755)  # the web server's workers may run as www-data or nobody
     with open(os.path.join(challenge, "token123"), "w") as out:
         out.write("token123.proof")
     os.chmod(os.path.join(challenge, "token123"), 0o644)
@@ -347,6 +346,97 @@ def nginx_serves_sync_over_tls_with_a_private_ca_chain():
         stop_everything(inst, machine)
 
 
+APACHE_MODULES = ("mpm_event", "authz_core", "setenvif", "alias", "headers", "ssl", "proxy",
+                  "proxy_fcgi")
+
+
+def apache_conf(folder, http_port, https_port, site):
+    """A self-contained httpd.conf for the test's Apache, with the shipped site included."""
+    for sub in ("run", "logs"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    lines = ['ServerRoot "%s"' % folder, "ServerName 127.0.0.1",
+             'PidFile "%s/run/httpd.pid"' % folder, 'DefaultRuntimeDir "%s/run"' % folder,
+             'ErrorLog "%s/logs/error.log"' % folder, "LogLevel warn",
+             "Listen 127.0.0.1:%d" % http_port, "Listen 127.0.0.1:%d" % https_port,
+             "StartServers 1", "ServerLimit 2", "ThreadsPerChild 16",
+             "Define WEAVE_ACCESS_LOG %s/logs/weave-access.log" % folder]
+    lines += ["LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so" % (m, m)
+              for m in APACHE_MODULES]
+    if os.getuid() == 0:  # children as www-data, as on Debian
+        lines += ["User www-data", "Group www-data"]
+    with open(os.path.join(folder, "site.conf"), "w") as out:
+        out.write(site)
+    lines.append('Include "%s/site.conf"' % folder)
+    path = os.path.join(folder, "httpd.conf")
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return path
+
+
+def wait_https(base, resolve, cafile):
+    for _ in range(300):
+        if curl("--resolve", resolve, "--cacert", cafile, "-f", base + "/__heartbeat__")[0] == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("no answer from " + base)
+
+
+def apache_serves_sync_over_tls_with_the_shipped_site():
+    inst = Instance(TMP, "tls-apache", workers=2)
+    https_port, http_port = weave_instance.free_port(), weave_instance.free_port()
+    inst.settings["server"]["public_url"] = "https://sync.example.org:%d/" % https_port
+    inst.start()
+    inst.add_user("alice", PASSWORD)
+    pki = os.path.join(inst.dir, "pki")
+    make_pki(pki)
+    etc_ssl = os.path.join(inst.dir, "etc-ssl")
+    os.makedirs(os.path.join(etc_ssl, "certs"))
+    os.makedirs(os.path.join(etc_ssl, "private"), mode=0o700)
+    with open(os.path.join(etc_ssl, "certs", "sync.example.org.pem"), "w") as chain:
+        for name in ("sync.example.org.crt", "intermediate-ca.crt"):
+            with open(os.path.join(pki, name)) as part:
+                chain.write(part.read())
+    key = os.path.join(etc_ssl, "private", "sync.example.org.key")
+    with open(os.path.join(pki, "sync.example.org.key")) as source:
+        with open(key, "w") as out:
+            out.write(source.read())
+    os.chmod(key, 0o600)
+    webroot = os.path.join(inst.dir, "www", "html")
+    folder = os.path.join(inst.dir, "apache")
+    site = shipped("conf/apache/weave-site.conf", [
+        ("<VirtualHost *:80>", "<VirtualHost 127.0.0.1:%d>" % http_port),
+        ("<VirtualHost *:443>", "<VirtualHost 127.0.0.1:%d>" % https_port),
+        ('"https://sync.example.org/$1"', '"https://sync.example.org:%d/$1"' % https_port),
+        ("/etc/ssl", etc_ssl), ("/var/www/html", webroot),
+        ("Include /usr/share/weave/apache/weave-proxy-fcgi.conf",
+         "Define WEAVE_SOCKET %s\n    Include %s" % (
+             inst.socket, os.path.join(doc_steps.ROOT, "conf/apache/weave-proxy-fcgi.conf")))])
+    conf = apache_conf(folder, http_port, https_port, site)
+    apache = None
+    try:
+        os.makedirs(webroot)
+        test = subprocess.run(["/usr/sbin/apache2", "-t", "-f", conf], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=60)
+        assert test.returncode == 0, test.stdout.decode(errors="replace")
+        with open(os.path.join(folder, "stderr.log"), "wb") as log:
+            apache = subprocess.Popen(["/usr/sbin/apache2", "-f", conf, "-DFOREGROUND"],
+                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        base = "https://sync.example.org:%d" % https_port
+        resolve = "sync.example.org:%d:127.0.0.1" % https_port
+        wait_https(base, resolve, os.path.join(pki, "root-ca.crt"))
+        sync_over_https(base, resolve, os.path.join(pki, "root-ca.crt"))
+        status, output = curl("--resolve", resolve, "--cacert",
+                              os.path.join(pki, "other-ca.crt"), base + "/__heartbeat__")
+        assert status != 0 and "certificate" in output.lower(), output
+        check_redirect_and_challenge("http://sync.example.org:%d" % http_port,
+                                     "sync.example.org:%d:127.0.0.1" % http_port, webroot)
+    finally:
+        if apache is not None:
+            apache.terminate()
+            apache.wait(30)
+        inst.stop()
+
+
 class Skip(Exception):
     """A check that cannot run in this build (counted as neither passed nor failed)."""
 
@@ -410,12 +500,70 @@ def writes_acknowledged_before_a_mariadb_dump_survive_its_restore():
         stop_everything(inst, machine)
 
 
+def php_mysql(user, password, statement):
+    """Runs statement on the PHP database as the PHP server's account; its status."""
+    socket_path = os.path.join(os.environ["OPS_MYSQL_DIR"], "mysqld.sock")
+    return subprocess.run(["mariadb", "--no-defaults", "--socket=" + socket_path, "-u", user,
+                           "-p" + password, "phpdb", "-e", statement],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+
+
+def the_php_runbook_freezes_imports_verifies_and_rolls_back():
+    if not os.environ.get("OPS_MYSQL_DIR"):
+        raise Skip("built without MySQL (WITH_MYSQL=0)")
+    os.environ.setdefault("MYSQL_DIR", os.environ["OPS_MYSQL_DIR"])
+    os.environ.setdefault("MYSQL_PORT", os.environ["OPS_MYSQL_PORT"])
+    sys.path.insert(0, os.path.join(HERE, "..", "mysql"))
+    import mysql_suite  # noqa: E402  pylint: disable=import-outside-toplevel
+    mysql_suite.load_php_database("phpdb")
+    mysql_suite.sql(None, "CREATE USER 'phpserver'@'localhost' IDENTIFIED BY 'php-secret';"
+                    "GRANT ALL ON phpdb.* TO 'phpserver'@'localhost';")
+    assert php_mysql("phpserver", "php-secret", "DELETE FROM wbo WHERE 0").returncode == 0
+    inst = Instance(TMP, "php", workers=2)
+    inst.start()
+    shims = mariadb_shims(os.path.join(inst.dir, "bin"))
+    machine = machine_for(inst, os.path.join(inst.dir, "unused"), extra_paths={
+        "/etc/weave/php-import-password": os.path.join(inst.dir, "php-import-password"),
+        "db.example.org/weave": "127.0.0.1:%s/phpdb" % os.environ["OPS_MYSQL_PORT"],
+        "weave.*": "phpdb.*", "'weave'@'localhost'": "'phpserver'@'localhost'"},
+        extra_env={"PATH": shims + os.pathsep + os.path.dirname(inst.server_bin) + os.pathsep
+                   + os.environ["PATH"]})
+    try:
+        machine.run("php-freeze")
+        frozen = php_mysql("phpserver", "php-secret", "DELETE FROM wbo WHERE 0")
+        assert frozen.returncode != 0, "the PHP account still writes after the freeze"
+        assert php_mysql("phpserver", "php-secret", "SELECT COUNT(*) FROM wbo").returncode == 0
+        output = machine.run("php-import")
+        assert "verify: 0 differences" in output, output
+        user = weave.Account(weave.Server(inst.url), mysql_suite.PHP_USER,
+                             mysql_suite.PHP_PASSWORD)
+        answer = user.get("info/collections")
+        assert answer.status == 200 and answer.json()["custom1"] == 1266000000.77, answer
+        record = user.get("storage/bookmarks/menu").json()
+        assert record["modified"] == 1265000000.12 and record["sortindex"] == 100, record
+        with sqlite3.connect(inst.settings["database"]["sqlite"]["path"]) as db:
+            stored = db.execute("SELECT password_hash FROM users WHERE username = ?",
+                                (mysql_suite.PHP_USER,)).fetchone()[0]
+        assert stored.startswith("$y$"), "the first login did not replace the PHP hash"
+        source = mysql_suite.sql("phpdb", "SELECT password_hash FROM users WHERE id = %d"
+                                 % mysql_suite.PHP_USER_ID)
+        assert source[0][0].startswith("{SSHA-256}"), "the import wrote to the source"
+        machine.run("php-rollback")
+        assert php_mysql("phpserver", "php-secret", "DELETE FROM wbo WHERE 0").returncode == 0
+    finally:
+        mysql_suite.sql(None, "DROP USER IF EXISTS 'phpserver'@'localhost';"
+                        "DROP USER IF EXISTS 'weave_import'@'%';")
+        stop_everything(inst, machine)
+
+
 def main():
     results = {"passed": 0, "failed": 0}
     checks = [writes_acknowledged_before_a_sqlite_backup_survive_its_restore,
               a_database_of_the_first_schema_is_upgraded_keeping_records_and_logins,
               nginx_serves_sync_over_tls_with_a_private_ca_chain,
-              writes_acknowledged_before_a_mariadb_dump_survive_its_restore]
+              apache_serves_sync_over_tls_with_the_shipped_site,
+              writes_acknowledged_before_a_mariadb_dump_survive_its_restore,
+              the_php_runbook_freezes_imports_verifies_and_rolls_back]
     check_runner.run_checks(checks, sys.argv[1:], results, skip=(Skip,))
     return check_runner.write_counts(results)
 
