@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -138,8 +139,7 @@ def writes_acknowledged_before_a_sqlite_backup_survive_its_restore():
 
 def password_hash(password):
     """A hash the server checks, made by weave-admin in a scratch database."""
-    scratch = os.path.join(TMP, "scratch")
-    os.makedirs(scratch, exist_ok=True)
+    scratch = tempfile.mkdtemp(dir=TMP, prefix="scratch-")
     config = os.path.join(scratch, "weave.yaml")
     with open(config, "w") as out:
         out.write("database:\n  sqlite:\n    path: %s/weave.db\n" % scratch)
@@ -184,6 +184,32 @@ def columns(path, table):
         return [row[1] for row in db.execute("PRAGMA table_info(%s)" % table)]
 
 
+def check_v1_data_after_upgrade(inst, user_ids):
+    """What the first version's data must look like through the upgraded server; user_ids
+    gives the id of an account by name."""
+    alice = weave.Account(weave.Server(inst.url), "alice", PASSWORD)
+    answer = alice.get("info/collections")
+    assert answer.status == 200, answer
+    assert answer.json() == {"history": 1765000000.34, "custom": 1765000000.56}, answer.json()
+    for _, collection, record_id, modified, payload in V1_RECORDS[:3]:
+        name = "custom" if collection == 101 else "history"
+        record = alice.get("storage/%s/%s" % (name, record_id)).json()
+        assert record["payload"] == payload and record["modified"] == modified / 100, record
+        assert record["sortindex"] == 5, record
+    assert weave.Account(weave.Server(inst.url), "alice", "wrong password").get(
+        "info/collections").status == 401
+    assert alice.put("storage/history/h3", {"payload": "after the upgrade"}).status == 200
+    assert alice.get("info/collection_counts").json() == {"history": 3, "custom": 1}
+    inst.add_user("bob", PASSWORD)
+    bob = user_ids("bob")
+    assert bob > 7, "a new account got id %d, at or below a deleted account's" % bob
+    bob_account = weave.Account(weave.Server(inst.url), "bob", PASSWORD)
+    assert bob_account.get("storage/history/gone").status == 404
+    changed = inst.admin("passwd", "alice", stdin="a new password for alice\n")
+    assert changed.returncode == 0, changed.stderr
+    assert alice.get("info/collections").status == 401
+
+
 def a_database_of_the_first_schema_is_upgraded_keeping_records_and_logins():
     inst = Instance(TMP, "sqlite-upgrade", workers=2)
     var_lib = os.path.join(inst.dir, "var-lib-weave")
@@ -201,27 +227,12 @@ def a_database_of_the_first_schema_is_upgraded_keeping_records_and_logins():
         assert "generation" not in columns(backup, "users"), "the backup is not the old database"
         assert "generation" in columns(database, "users")
         assert "records" in output.lower(), output
-        alice = weave.Account(weave.Server(inst.url), "alice", PASSWORD)
-        answer = alice.get("info/collections")
-        assert answer.status == 200, answer
-        assert answer.json() == {"history": 1765000000.34, "custom": 1765000000.56}, answer.json()
-        for _, collection, record_id, modified, payload in V1_RECORDS[:3]:
-            name = "custom" if collection == 101 else "history"
-            record = alice.get("storage/%s/%s" % (name, record_id)).json()
-            assert record["payload"] == payload and record["modified"] == modified / 100, record
-            assert record["sortindex"] == 5, record
-        assert weave.Account(weave.Server(inst.url), "alice", "wrong password").get(
-            "info/collections").status == 401
-        assert alice.put("storage/history/h3", {"payload": "after the upgrade"}).status == 200
-        inst.add_user("bob", PASSWORD)
-        with sqlite3.connect(database) as db:
-            bob = db.execute("SELECT id FROM users WHERE username = 'bob'").fetchone()[0]
-        assert bob > 7, "a new account got id %d, at or below a deleted account's" % bob
-        bob_account = weave.Account(weave.Server(inst.url), "bob", PASSWORD)
-        assert bob_account.get("storage/history/gone").status == 404
-        changed = inst.admin("passwd", "alice", stdin="a new password for alice\n")
-        assert changed.returncode == 0, changed.stderr
-        assert alice.get("info/collections").status == 401
+
+        def user_ids(name):
+            with sqlite3.connect(database) as db:
+                return db.execute("SELECT id FROM users WHERE username = ?", (name,)).fetchone()[0]
+
+        check_v1_data_after_upgrade(inst, user_ids)
     finally:
         stop_everything(inst, machine)
 
@@ -441,6 +452,16 @@ class Skip(Exception):
     """A check that cannot run in this build (counted as neither passed nor failed)."""
 
 
+def import_mysql_suite():
+    """tests/mysql/mysql_suite.py, for its MariaDB helpers and PHP-era database, on the
+    test's MariaDB."""
+    os.environ.setdefault("MYSQL_DIR", os.environ["OPS_MYSQL_DIR"])
+    os.environ.setdefault("MYSQL_PORT", os.environ["OPS_MYSQL_PORT"])
+    sys.path.insert(0, os.path.join(HERE, "..", "mysql"))
+    import mysql_suite  # noqa: E402  pylint: disable=import-outside-toplevel
+    return mysql_suite
+
+
 def mariadb_shims(folder):
     """mariadb and mariadb-dump as the README runs them (root, MariaDB's administrator by
     its unix socket), aimed at the test's MariaDB."""
@@ -500,6 +521,42 @@ def writes_acknowledged_before_a_mariadb_dump_survive_its_restore():
         stop_everything(inst, machine)
 
 
+def a_mariadb_database_of_the_first_schema_is_upgraded_keeping_records_and_logins():
+    if not os.environ.get("OPS_MYSQL_DIR"):
+        raise Skip("built without MySQL (WITH_MYSQL=0)")
+    mysql_suite = import_mysql_suite()
+    mysql_suite.create_database("weave_v1")
+    with open(os.path.join(HERE, "schema-v1-mysql.sql")) as schema:
+        mysql_suite.sql("weave_v1", schema.read())
+    statements = ["INSERT INTO users (id, username, password_hash, email) VALUES "
+                  "(3, 'alice', %s, 'alice@example.org');" % mysql_suite.quote(
+                      password_hash(PASSWORD)),
+                  "INSERT INTO collections VALUES (3, 101, 'custom');"]
+    for user, collection, record_id, modified, payload in V1_RECORDS:
+        statements.append(
+            "INSERT INTO wbo (username, collection, id, modified, payload, payload_size, "
+            "sortindex) VALUES (%d, %d, '%s', %d, '%s', %d, 5);"
+            % (user, collection, record_id, modified, payload, len(payload)))
+    mysql_suite.sql("weave_v1", "\n".join(statements))
+    assert ["generation"] not in mysql_suite.sql(
+        "weave_v1", "SELECT column_name FROM information_schema.columns WHERE "
+        "table_schema = 'weave_v1' AND table_name = 'users'")
+    inst = Instance(TMP, "mariadb-upgrade", {"database": {"driver": "mysql", "mysql": {
+        "host": "127.0.0.1", "port": int(os.environ["OPS_MYSQL_PORT"]), "user": "weave",
+        "password": os.environ["OPS_MYSQL_PASSWORD"], "database": "weave_v1"}}}, workers=2)
+    inst.start()
+    try:
+        def user_ids(name):
+            return int(mysql_suite.sql("weave_v1", "SELECT id FROM users WHERE username = '%s'"
+                                       % name)[0][0])
+
+        check_v1_data_after_upgrade(inst, user_ids)
+    finally:
+        inst.stop()
+        report = inst.sanitizer_report()
+        assert report is None, report
+
+
 def php_mysql(user, password, statement):
     """Runs statement on the PHP database as the PHP server's account; its status."""
     socket_path = os.path.join(os.environ["OPS_MYSQL_DIR"], "mysqld.sock")
@@ -511,10 +568,7 @@ def php_mysql(user, password, statement):
 def the_php_runbook_freezes_imports_verifies_and_rolls_back():
     if not os.environ.get("OPS_MYSQL_DIR"):
         raise Skip("built without MySQL (WITH_MYSQL=0)")
-    os.environ.setdefault("MYSQL_DIR", os.environ["OPS_MYSQL_DIR"])
-    os.environ.setdefault("MYSQL_PORT", os.environ["OPS_MYSQL_PORT"])
-    sys.path.insert(0, os.path.join(HERE, "..", "mysql"))
-    import mysql_suite  # noqa: E402  pylint: disable=import-outside-toplevel
+    mysql_suite = import_mysql_suite()
     mysql_suite.load_php_database("phpdb")
     mysql_suite.sql(None, "CREATE USER 'phpserver'@'localhost' IDENTIFIED BY 'php-secret';"
                     "GRANT ALL ON phpdb.* TO 'phpserver'@'localhost';")
@@ -563,6 +617,7 @@ def main():
               nginx_serves_sync_over_tls_with_a_private_ca_chain,
               apache_serves_sync_over_tls_with_the_shipped_site,
               writes_acknowledged_before_a_mariadb_dump_survive_its_restore,
+              a_mariadb_database_of_the_first_schema_is_upgraded_keeping_records_and_logins,
               the_php_runbook_freezes_imports_verifies_and_rolls_back]
     check_runner.run_checks(checks, sys.argv[1:], results, skip=(Skip,))
     return check_runner.write_counts(results)
