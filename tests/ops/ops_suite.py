@@ -1,8 +1,11 @@
-"""The README's operator procedures (backup, restore, upgrade, TLS), run as written against
-weave-server behind nginx (tests/ops/run.sh). Each check reads its commands from README.md
-(doc_steps.py) and checks what they promise: every write acknowledged before a backup is
-served after its restore, a database of the first schema is upgraded with every record and
-login kept, a certificate chain from a private CA serves Sync over HTTPS."""
+"""The README's operator procedures (backup, restore, upgrade, TLS, moving from the PHP
+server), run as written against weave-server behind nginx (tests/ops/run.sh). Each check
+reads its commands from README.md (doc_steps.py) and checks what they promise: every write
+acknowledged before a backup (SQLite, MariaDB) is served after its restore and none made
+after it; a database of the first schema (SQLite, MariaDB) is upgraded with every record
+and login kept; a certificate chain from a private CA serves Sync over HTTPS behind the
+shipped nginx and Apache sites; the PHP runbook freezes, imports, verifies and rolls back.
+Arguments: substrings; only checks whose name contains one of them run."""
 
 import os
 import sqlite3
@@ -47,9 +50,8 @@ def machine_for(inst, var_lib, extra_paths=None, extra_env=None):
 def stop_everything(inst, machine):
     """Stops the server the shim may have started, then the instance (nginx)."""
     pidfile = machine.env["OPS_PIDFILE"]
-    subprocess.run([os.path.join(doc_steps.SHIMS, "systemctl"), "stop", "weave-server.service"],
-                   env=machine.env,
-                   timeout=60, check=False)
+    subprocess.run([os.path.join(doc_steps.SHIMS, "systemctl"), "stop",
+                    "weave-server.service"], env=machine.env, timeout=60, check=False)
     inst.stop()
     assert not os.path.getsize(pidfile), "weave-server did not stop"
     report = inst.sanitizer_report()
