@@ -28,6 +28,8 @@ PROGRAMS = {
     "mod_proxy_fcgi": "apache2",
     "mod_fcgid": "libapache2-mod-fcgid",
     "mariadb": "mariadb-client",
+    "mariadb-dump": "mariadb-client",
+    "sqlite3": "sqlite3",
     "mysql": "mariadb-client",
     "mariadbd": "mariadb-server",
     "mysqld": "mariadb-server",

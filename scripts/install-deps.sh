@@ -42,12 +42,13 @@ RUN_PACKAGES="nginx-light"
 # (galera-4; a rejoining node's transfer script needs socat and mariadb-backup). CI compiles
 # through ccache, so that its second build (without MySQL and LDAP) reuses the first's objects.
 # The metrics test parses /__metrics__ with the Prometheus client's own parser
-# (python3-prometheus-client). The benchmark's history names the commit (git).
+# (python3-prometheus-client). tests/ops runs the README's backups with the sqlite3 shell.
+# The benchmark's history names the commit (git).
 TEST_PACKAGES="nginx-light apache2 libapache2-mod-fcgid $MARIADB_PACKAGES $LDAP_PACKAGES
 chromium python3 curl wrk clang libclang-rt-14-dev clang-format clang-tidy systemd
 strace e2fsprogs mount groff-base dpkg-dev debhelper lintian libfaketime galera-4 socat
 mariadb-backup memcached redis-server ccache
-python3-prometheus-client git"
+python3-prometheus-client sqlite3 git"
 # The browser test runs playwright-core on Node.js; use the machine's node if it has one.
 node_packages="nodejs npm"
 

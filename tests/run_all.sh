@@ -85,6 +85,8 @@ fi
 run_suite "make install and uninstall (DESTDIR)" sh tests/functional/test_install.sh "$build"
 run_suite "Debian package: build, lintian, install, sync, remove, purge" \
   sh tests/functional/test_package.sh "$build"
+run_suite "the README's operator procedures: backup, restore, upgrade, TLS" \
+  sh tests/ops/run.sh "$build"
 run_suite "behind Apache (mod_fcgid, mod_proxy_fcgi)" sh tests/functional/run_apache.sh "$build"
 if [ "$with_ldap" = 1 ]; then
   run_suite "LDAP authentication (slapd)" sh tests/ldap/run.sh "$build"

@@ -144,6 +144,13 @@ class Instance:
         self.nginx_proc = None
 
     def start(self, timeout=30):
+        self.start_nginx()
+        self.start_server(timeout)
+        return self
+
+    def start_nginx(self):
+        """Writes the configuration and starts nginx alone (start_server starts the server;
+        start does both)."""
         with open(self.config, "w") as out:
             out.write("# Written by weave_instance.py\n" + to_yaml(self.settings) + "\n")
         nginx_dir = os.path.join(self.dir, "nginx")
@@ -156,14 +163,18 @@ class Instance:
             conf = conf[:conf.rfind(b"}")] + self.nginx_extra.encode() + b"\n}\n"
         with open(os.path.join(nginx_dir, "nginx.conf"), "wb") as out:
             out.write(conf)
-        with open(self.server_log, "ab") as log:
-            self.server_proc = subprocess.Popen([self.server_bin, "-c", self.config],
-                                                stdout=log, stderr=log,
-                                                stdin=subprocess.DEVNULL, env=self.env)
         with open(os.path.join(nginx_dir, "stderr.log"), "ab") as log:
             self.nginx_proc = subprocess.Popen(
                 ["nginx", "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"),
                  "-g", "daemon off;"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+
+    def start_server(self, timeout=30):
+        """Starts weave-server (nginx runs: start_nginx) and waits until /__heartbeat__
+        answers through nginx."""
+        with open(self.server_log, "ab") as log:
+            self.server_proc = subprocess.Popen([self.server_bin, "-c", self.config],
+                                                stdout=log, stderr=log,
+                                                stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.server_proc.poll() is not None:
