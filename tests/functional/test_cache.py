@@ -362,17 +362,7 @@ class Redis(SharedLoginCase):
 
 
 def main():
-    if len(sys.argv) > 1:
-        os.environ.setdefault("WEAVE_SERVER_BIN", os.path.join(sys.argv[1], "weave-server"))
-        os.environ.setdefault("WEAVE_ADMIN", os.path.join(sys.argv[1], "weave-admin"))
-    suite = unittest.TestSuite()
-    for case in (Memcached, Redis):
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return weave_instance.run_cases((Memcached, Redis))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,29 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "ERROR: UndefinedBehaviorSanitizer", "runtime error:")
+
+
+def run_cases(cases):
+    """A suite's main(): binaries from the build folder named as the first argument (if
+    any), each unittest case class run, "N passed, N failed" printed; the exit status."""
+    if len(sys.argv) > 1:
+        os.environ.setdefault("WEAVE_SERVER_BIN", os.path.join(sys.argv[1], "weave-server"))
+        os.environ.setdefault("WEAVE_ADMIN", os.path.join(sys.argv[1], "weave-admin"))
+    suite = unittest.TestSuite()
+    for case in cases:
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
 
 
 def binaries():
