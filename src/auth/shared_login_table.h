@@ -3,6 +3,7 @@
 // reload or a recycle) sees the logins the others verified.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,8 +14,10 @@
 
 namespace weave {
 
-// A set-associative hash table: a key's first bytes pick a bucket of kWays slots; a full
-// bucket replaces its slot closest to expiry (expired slots first). Memory is fixed at
+// A set-associative hash table with two choices: two pieces of a key pick two buckets of
+// kWays slots, and the key lives in either; a new key takes a free (or expired) slot of the
+// emptier one, and only when both are full replaces their slot closest to expiry. So the
+// table holds nearly `entries` logins before dropping any. Memory is fixed at
 // construction: about 80 bytes per slot. The MAC secret is made here (random) and lives
 // only in this process's memory, which the workers inherit; it never reaches the mapping.
 //
@@ -54,7 +57,9 @@ class SharedLoginTable final : public VerifiedLogins {
   struct Slot;
   class Guard;
 
-  Slot* BucketOf(std::string_view key) const;
+  std::array<Slot*, 2> BucketsOf(std::string_view key) const;
+  Slot* Find(std::string_view key) const;                     // the key's slot, or nullptr
+  Slot* SlotFor(std::string_view key, int64_t now_ms) const;  // where Remember writes
 
   void* mapping_ = nullptr;
   size_t mapping_bytes_ = 0;

@@ -3,7 +3,11 @@
 // thrown away otherwise, an account made again under its old name reads its own records, and
 // a lockout that a trusted address passes still gets complete answers. On SQLite, and on
 // MariaDB when WEAVE_TEST_MYSQL_HOST names a server (tests/mysql/run.sh).
+// Also: a worker's full map of user ids drops one name, not all.
+#include "auth/login_rider.h"
+
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -182,6 +186,27 @@ BOOST_AUTO_TEST_CASE(mysql_riding_logins) {
     RiderBench bench(*config);
     scenario(bench);
   }
+}
+
+// A worker that knows more user names than it keeps drops one, not all of them: the
+// others' reads can still ride on their logins.
+BOOST_AUTO_TEST_CASE(full_id_map_drops_one_name_not_all) {
+  LoginRiders riders;
+  const int names = static_cast<int>(LoginRiders::kMaxKnownIds) + 1;
+  for (int n = 0; n < names; ++n) {
+    riders.Remember("user" + std::to_string(n), n + 1);
+  }
+  int known = 0;
+  for (int n = 0; n < names; ++n) {
+    const auto id = riders.KnownId("user" + std::to_string(n));
+    BOOST_TEST((!id || *id == n + 1));
+    known += id ? 1 : 0;
+  }
+  BOOST_TEST(known == static_cast<int>(LoginRiders::kMaxKnownIds));
+  BOOST_TEST((riders.KnownId("user" + std::to_string(names - 1)) == std::optional<UserId>(names)));
+  // Remembering a known name again when full keeps every name.
+  riders.Remember("user" + std::to_string(names - 1), names);
+  BOOST_TEST((riders.KnownId("user" + std::to_string(names - 1)) == std::optional<UserId>(names)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
