@@ -203,20 +203,11 @@ void SqlStorage::RunRead(const Read& read, const std::function<int(SqlStatement&
   }
 }
 
-// Runs a read whose rows are (collection id, value, custom name or NULL); binds the user
-// and, when given, the current time.
-std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user, const Read& read,
-                                                                   std::optional<int64_t> now_s) {
+// Runs a read whose rows are (collection id, value, custom name or NULL).
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
+    const Read& read, const std::function<int(SqlStatement&)>& bind) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
-  const auto bind = [user, now_s](SqlStatement& query) {
-    query.BindInt(0, user);
-    if (now_s) {
-      query.BindInt(1, *now_s);
-      return 2;
-    }
-    return 1;
-  };
   RunRead(read, bind, true, [&rows](SqlStatement& query) {
     const int id = static_cast<int>(query.ColumnInt(0));
     std::string name;
@@ -233,46 +224,66 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(UserId user, 
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps(UserId user) {
-  return NamedRows(user,
-                   {"s.collection, s.modified, c.name", 3,
+  return NamedRows({"s.collection, s.modified, c.name", 3,
                     " FROM collection_stats s LEFT JOIN collections c ON c.userid = s.userid"
                     " AND c.collectionid = s.collection"
                     " WHERE s.userid = ? AND s.item_count > 0"},
-                   std::nullopt);
+                   [user](SqlStatement& query) {
+                     query.BindInt(0, user);
+                     return 1;
+                   });
 }
 
+// The stats rows count every stored record; the user's expired ones not purged yet are
+// found through the (username, ttl) index without reading the live ones. So the cost
+// follows the collections and the expired records, not the records stored: counting a
+// user's 6,000 rows on MariaDB, once they no longer fit its buffer pool, took seconds.
 std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId user,
-                                                                       const char* aggregate,
+                                                                       const char* stat,
+                                                                       const char* expired,
                                                                        int64_t now_s) {
-  return NamedRows(user,
-                   {std::string("w.collection, ") + aggregate + ", c.name", 3,
-                    " FROM " + dialect_.WboTable(user) +
-                        " w LEFT JOIN collections c ON c.userid = w.username"
-                        " AND c.collectionid = w.collection"
-                        " WHERE w.username = ? AND w.ttl > ? GROUP BY w.collection, c.name"},
-                   now_s);
+  const std::string live_count = "s.item_count - coalesce(e.records, 0)";
+  return NamedRows(
+      {std::string("s.collection, s.") + stat + " - coalesce(e.amount, 0) AS live, c.name", 3,
+       " FROM collection_stats s LEFT JOIN (SELECT collection, count(*) AS records, " +
+           std::string(expired) + " AS amount FROM " + dialect_.WboTable(user) +
+           " WHERE username = ? AND ttl <= ? GROUP BY collection) e"
+           " ON e.collection = s.collection"
+           " LEFT JOIN collections c ON c.userid = s.userid AND c.collectionid = s.collection"
+           " WHERE s.userid = ? AND " +
+           live_count + " > 0"},
+      [user, now_s](SqlStatement& query) {
+        query.BindInt(0, user);
+        query.BindInt(1, now_s);
+        query.BindInt(2, user);
+        return 3;
+      });
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionCounts(UserId user,
                                                                              int64_t now_s) {
-  return PerCollection(user, "count(*)", now_s);
+  return PerCollection(user, "item_count", "count(*)", now_s);
 }
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(UserId user,
                                                                             int64_t now_s) {
-  return PerCollection(user, "sum(w.payload_size)", now_s);
+  return PerCollection(user, "payload_bytes", "sum(payload_size)", now_s);
 }
 
+// As PerCollection: the stored total less the expired records' bytes.
 int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   db_.TrimStatementCache();
   int64_t usage = 0;
   RunRead(
-      {"coalesce(sum(payload_size), 0)", 1,
-       " FROM " + dialect_.WboTable(user) + " WHERE username = ? AND ttl > ?"},
+      {"(SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?)"
+       " - (SELECT coalesce(sum(payload_size), 0) FROM " +
+           dialect_.WboTable(user) + " WHERE username = ? AND ttl <= ?) AS live_bytes",
+       1, ""},
       [user, now_s](SqlStatement& query) {
         query.BindInt(0, user);
-        query.BindInt(1, now_s);
-        return 2;
+        query.BindInt(1, user);
+        query.BindInt(2, now_s);
+        return 3;
       },
       true, [&usage](SqlStatement& query) { usage = query.ColumnInt(0); });
   return usage;

@@ -59,11 +59,13 @@ class SqlStorage final : public Storage {
   };
   void RunRead(const Read& read, const std::function<int(SqlStatement&)>& bind, bool may_carry,
                const std::function<void(SqlStatement&)>& visit_row);
-  std::vector<std::pair<std::string, int64_t>> NamedRows(UserId user, const Read& read,
-                                                         std::optional<int64_t> now_s);
-  // Counts or sums per collection over the user's unexpired records.
-  std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* aggregate,
-                                                             int64_t now_s);
+  std::vector<std::pair<std::string, int64_t>> NamedRows(
+      const Read& read, const std::function<int(SqlStatement&)>& bind);
+  // Per collection with unexpired records: its stats row's `stat` (item_count or
+  // payload_bytes, which count every stored record) less `expired` (count(*) or
+  // sum(payload_size)) over its records expired by now_s and not purged yet.
+  std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* stat,
+                                                             const char* expired, int64_t now_s);
   // What a write reads before it changes anything.
   struct CollectionState {
     int64_t last_change_cs = 0;  // collection_stats.modified (0: no row yet)
