@@ -57,7 +57,7 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return out;
 }
 
-HmacSha256Key::HmacSha256Key(std::string_view key) : keyed_(nullptr) {
+HmacSha256Key::HmacSha256Key(std::string_view key) {
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   if (mac != nullptr) {
     keyed_ = EVP_MAC_CTX_new(mac);  // holds its own reference to mac
@@ -67,7 +67,7 @@ HmacSha256Key::HmacSha256Key(std::string_view key) : keyed_(nullptr) {
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                OSSL_PARAM_construct_end()};
   // A key pointer that is never null, also for an empty key.
-  static const unsigned char kNoKey = 0;
+  static constexpr unsigned char kNoKey = 0;
   const unsigned char* key_bytes = key.empty() ? &kNoKey : Bytes(key);
   if (keyed_ == nullptr || EVP_MAC_init(keyed_, key_bytes, key.size(), params) != 1) {
     EVP_MAC_CTX_free(keyed_);

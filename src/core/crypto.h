@@ -34,7 +34,7 @@ class HmacSha256Key {
   std::string Mac(std::string_view data) const;
 
  private:
-  evp_mac_ctx_st* keyed_;  // after EVP_MAC_init with the key; only ever copied
+  evp_mac_ctx_st* keyed_ = nullptr;  // after EVP_MAC_init with the key; only ever copied
 };
 std::string Md5Hex(std::string_view data);
 std::string HexEncode(std::string_view raw);
