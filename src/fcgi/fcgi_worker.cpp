@@ -139,7 +139,7 @@ bool ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& reques
 
 void AppendNumber(std::string& out, int64_t value) {
   char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  char* const end = std::to_chars(digits, digits + sizeof digits, value).ptr;
   out.append(digits, end);
 }
 
