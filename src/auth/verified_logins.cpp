@@ -25,7 +25,7 @@ std::string VerifiedLogins::LoginKey(std::string_view username, std::string_view
   AppendField(message, password);
   message.push_back(generation ? 'g' : 'n');
   AppendField(message, generation.value_or(""));
-  return HmacSha256(secret_, message);
+  return key_.Mac(message);
 }
 
 std::string RecheckDigest(const std::optional<std::string>& recheck_stamp) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/crypto.h"
 #include "core/user_name.h"
 
 namespace weave {
@@ -32,7 +33,7 @@ struct VerifiedLogin {
 class VerifiedLogins {
  public:
   // secret: the MAC key (at least 32 random bytes).
-  explicit VerifiedLogins(std::string secret) : secret_(std::move(secret)) {}
+  explicit VerifiedLogins(std::string_view secret) : key_(secret) {}
   VerifiedLogins(const VerifiedLogins&) = delete;
   VerifiedLogins& operator=(const VerifiedLogins&) = delete;
   virtual ~VerifiedLogins() = default;
@@ -52,7 +53,7 @@ class VerifiedLogins {
   virtual void Forget(std::string_view key) = 0;
 
  private:
-  const std::string secret_;
+  const HmacSha256Key key_;  // keyed once: a key is made per request
 };
 
 // The digest VerifiedLogin::recheck_digest holds for a RecheckStamp: 16 bytes of its

@@ -1,12 +1,15 @@
 // Hashing, HMAC, randomness and encodings through OpenSSL.
 #include "core/crypto.h"
 
+#include <memory>
 #include <stdexcept>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/md5.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -48,6 +51,42 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(),
            reinterpret_cast<unsigned char*>(out.data()), &length) == nullptr ||
+      length != out.size()) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return out;
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac != nullptr) {
+    keyed_ = EVP_MAC_CTX_new(mac);  // holds its own reference to mac
+    EVP_MAC_free(mac);
+  }
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  // A key pointer that is never null, also for an empty key.
+  static constexpr unsigned char kNoKey = 0;
+  const unsigned char* key_bytes = key.empty() ? &kNoKey : Bytes(key);
+  if (keyed_ == nullptr || EVP_MAC_init(keyed_, key_bytes, key.size(), params) != 1) {
+    EVP_MAC_CTX_free(keyed_);
+    throw std::runtime_error("HMAC-SHA256: cannot make the key ready");
+  }
+}
+
+HmacSha256Key::~HmacSha256Key() {
+  EVP_MAC_CTX_free(keyed_);
+}
+
+std::string HmacSha256Key::Mac(std::string_view data) const {
+  const std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> mac(EVP_MAC_CTX_dup(keyed_),
+                                                                      &EVP_MAC_CTX_free);
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  size_t length = 0;
+  if (mac == nullptr || EVP_MAC_update(mac.get(), Bytes(data), data.size()) != 1 ||
+      EVP_MAC_final(mac.get(), reinterpret_cast<unsigned char*>(out.data()), &length, out.size()) !=
+          1 ||
       length != out.size()) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }

@@ -67,6 +67,15 @@ std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
   return columns;
 }
 
+// SQLite counts every allocation in global statistics under a mutex (Debian builds it without
+// lookaside memory, so a statement allocates often); nothing here reads them. Must come
+// before SQLite initialises: once it has (another handle opened first), SQLite refuses the
+// call and keeps counting, which is only slower.
+void StopMemoryStatistics() {
+  static const int once = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  static_cast<void>(once);
+}
+
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
   ThrowDatabaseError(SqliteErrorText(db, what));
 }
@@ -139,6 +148,7 @@ SqliteConnection::WriteLockHold SqliteConnection::LoneWriteLock(bool read_only) 
 }
 
 SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
+  StopMemoryStatistics();
   sqlite3* raw = nullptr;
   // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
   const int rc =

@@ -2,7 +2,6 @@
 #include "fcgi/fcgi_worker.h"
 
 #include <fcgiapp.h>
-#include <fcgio.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -13,8 +12,8 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
-#include <ostream>
 #include <random>
+#include <string>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -138,19 +137,33 @@ bool ReadRequestBody(FCGX_Request& fcgi, int64_t max_body_bytes, Request& reques
   return DrainInput(fcgi.in);
 }
 
+void AppendNumber(std::string& out, int64_t value) {
+  char digits[24];
+  char* const end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+// The CGI header block and the body, each handed to libfcgi's output buffer in one piece
+// (a C++ stream over it would pass numbers on character by character); FCGX_Finish_r then
+// sends an answer that fits the buffer, with the end records, in one write().
 void WriteResponse(FCGX_Stream* out, const Response& response) {
-  // libfcgi's C++ stream buffer over the request's output stream.
-  fcgi_streambuf buffer(out);
-  std::ostream stream(&buffer);
-  stream << "Status: " << response.status << ' ' << StatusReason(response.status) << "\r\n"
-         << "Content-Type: " << response.content_type << "\r\n"
-         << "Content-Length: " << response.body.size() << "\r\n";
+  std::string head;
+  head.reserve(256);
+  head.append("Status: ");
+  AppendNumber(head, response.status);
+  head.append(" ").append(StatusReason(response.status)).append("\r\n");
+  head.append("Content-Type: ").append(response.content_type).append("\r\n");
+  head.append("Content-Length: ");
+  AppendNumber(head, static_cast<int64_t>(response.body.size()));
+  head.append("\r\n");
   for (const auto& [name, value] : response.headers) {
-    stream << name << ": " << value << "\r\n";
+    head.append(name).append(": ").append(value).append("\r\n");
   }
-  stream << "\r\n";
-  stream.write(response.body.data(), static_cast<std::streamsize>(response.body.size()));
-  stream.flush();
+  head.append("\r\n");
+  FCGX_PutStr(head.data(), static_cast<int>(head.size()), out);
+  if (!response.body.empty()) {
+    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), out);
+  }
 }
 
 // True when a worker that has served its limit may exit now.

@@ -94,22 +94,34 @@ Response Dispatcher::Handle(const Request& request) const {
   return response;
 }
 
+// Built without a stream: one line per request.
 void Dispatcher::LogAccess(const Request& request, const std::string& client_address,
                            UserId user_id, const std::string& path_user, int status,
                            int64_t elapsed_us) const {
-  Log line(LogLevel::kInfo);
-  line.Field("event", "request")
-      .Field("client", client_address)
-      .Field("method", request.method)
-      .Field("path", request.path)
-      .Field("status", std::to_string(status))
-      .Field("user_id", std::to_string(user_id))
-      .Field("duration_us", std::to_string(elapsed_us));
+  LogFields fields{{"event", "request"},
+                   {"client", client_address},
+                   {"method", request.method},
+                   {"path", request.path},
+                   {"status", std::to_string(status)},
+                   {"user_id", std::to_string(user_id)},
+                   {"duration_us", std::to_string(elapsed_us)}};
+  std::string message;
+  message.reserve(64 + client_address.size() + request.path.size());
+  message.append(client_address)
+      .append(" ")
+      .append(request.method)
+      .append(" ")
+      .append(request.path)
+      .append(" -> ")
+      .append(fields[4].second)
+      .append(" user=")
+      .append(fields[5].second)
+      .append(" us=")
+      .append(fields[6].second);
   if (!path_user.empty()) {
-    line.Field("user", path_user);
+    fields.emplace_back("user", path_user);
   }
-  line << client_address << ' ' << request.method << ' ' << request.path << " -> " << status
-       << " user=" << user_id << " us=" << elapsed_us;
+  LogLine(LogLevel::kInfo, message, fields);
 }
 
 Response Dispatcher::Dispatch(const Request& request, int64_t request_time_cs,

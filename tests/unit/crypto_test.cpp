@@ -24,6 +24,23 @@ BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc_4231) {
              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+BOOST_AUTO_TEST_CASE(hmac_sha256_key_gives_the_same_macs_again_and_again) {
+  // RFC 4231 test cases 1, 2 and 6 (a key longer than SHA-256's block), each MAC twice from
+  // one key: a copy of the keyed state is used up per MAC, never the state itself.
+  const HmacSha256Key short_key(std::string(20, '\x0b'));
+  const HmacSha256Key jefe("Jefe");
+  const HmacSha256Key long_key(std::string(131, '\xaa'));
+  for (int round = 0; round < 2; ++round) {
+    BOOST_TEST(HexEncode(short_key.Mac("Hi There")) ==
+               "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    BOOST_TEST(HexEncode(jefe.Mac("what do ya want for nothing?")) ==
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    BOOST_TEST(HexEncode(long_key.Mac("Test Using Larger Than Block-Size Key - Hash Key First")) ==
+               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  }
+  BOOST_TEST(HmacSha256Key("").Mac("data") == HmacSha256("", "data"));
+}
+
 BOOST_AUTO_TEST_CASE(hex_encode_is_lower_case_two_digits_per_byte) {
   BOOST_TEST(HexEncode(std::string("\x00\x0f\xf0\xff", 4)) == "000ff0ff");
   BOOST_TEST(HexEncode("") == "");
