@@ -2,6 +2,7 @@
 #include "fcgi/fcgi_worker.h"
 
 #include <fcgiapp.h>
+#include <fcgio.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <string>
 
@@ -143,9 +145,10 @@ void AppendNumber(std::string& out, int64_t value) {
   out.append(digits, end);
 }
 
-// The CGI header block and the body, each handed to libfcgi's output buffer in one piece
-// (a C++ stream over it would pass numbers on character by character); FCGX_Finish_r then
-// sends an answer that fits the buffer, with the end records, in one write().
+// The CGI header block is built in one string (an ostream would pass numbers on character by
+// character), then head and body go through libfcgi's C++ stream buffer in two pieces.
+// Nothing flushes it: FCGX_Finish_r then sends an answer that fits libfcgi's buffer, with the
+// end records, in one write() (a flush here made it two).
 void WriteResponse(FCGX_Stream* out, const Response& response) {
   std::string head;
   head.reserve(256);
@@ -160,10 +163,10 @@ void WriteResponse(FCGX_Stream* out, const Response& response) {
     head.append(name).append(": ").append(value).append("\r\n");
   }
   head.append("\r\n");
-  FCGX_PutStr(head.data(), static_cast<int>(head.size()), out);
-  if (!response.body.empty()) {
-    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), out);
-  }
+  fcgi_streambuf buffer(out);
+  std::ostream stream(&buffer);
+  stream.write(head.data(), static_cast<std::streamsize>(head.size()));
+  stream.write(response.body.data(), static_cast<std::streamsize>(response.body.size()));
 }
 
 // True when a worker that has served its limit may exit now.
