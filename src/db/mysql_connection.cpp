@@ -89,8 +89,15 @@ bool ReturnsRows(std::string_view sql) {
   for (size_t i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
     word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
   }
-  return word == "SELECT" || word == "SHOW" || word == "WITH" || word == "EXPLAIN" ||
-         word == "VALUES";
+  if (word == "SELECT" || word == "SHOW" || word == "WITH" || word == "EXPLAIN" ||
+      word == "VALUES") {
+    return true;
+  }
+  // INSERT, DELETE or REPLACE ... RETURNING (MariaDB 10.5): the clause ends the statement.
+  std::string upper(sql);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return upper.find(" RETURNING ") != std::string::npos;
 }
 
 // Rewrites ?N parameters to ?, recording which interface parameter each mark takes.
@@ -504,6 +511,9 @@ void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
                     std::to_string(config_.lock_wait_timeout_seconds));
     direct->execute("SET SESSION lock_wait_timeout = " +
                     std::to_string(config_.lock_wait_timeout_seconds));
+    // The records tables' triggers skip this session's writes: the server keeps
+    // collection_stats itself, one change per write (see sql/mysql/schema.sql).
+    direct->execute("SET @weave_server_write = 1");
     connection_ = std::move(connection);
     direct_ = std::move(direct);
     ++generation_;
