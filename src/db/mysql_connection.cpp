@@ -462,6 +462,8 @@ void MysqlConnection::Connect() {
   }
 }
 
+// Every session sets @weave_server_write: the records tables' triggers skip its writes, as
+// the server keeps collection_stats itself, one change per write (sql/mysql/schema.sql).
 void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
   sql::ConnectOptionsMap options;
   if (!config_.unix_socket.empty()) {
@@ -509,11 +511,9 @@ void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
     // connection.
     direct->execute("SET SESSION innodb_lock_wait_timeout = " +
                     std::to_string(config_.lock_wait_timeout_seconds));
-    direct->execute("SET SESSION lock_wait_timeout = " +
-                    std::to_string(config_.lock_wait_timeout_seconds));
-    // The records tables' triggers skip this session's writes: the server keeps
-    // collection_stats itself, one change per write (see sql/mysql/schema.sql).
-    direct->execute("SET @weave_server_write = 1");
+    direct->execute(
+        "SET SESSION lock_wait_timeout = " + std::to_string(config_.lock_wait_timeout_seconds) +
+        ", @weave_server_write = 1");
     connection_ = std::move(connection);
     direct_ = std::move(direct);
     ++generation_;
