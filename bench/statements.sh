@@ -16,7 +16,7 @@ db=${DB:-sqlite}
 show() {
   status=0
   "$@" --log_level=error > "$tmp/out" 2>&1 || status=$?
-  grep -E '^(statements per request|  )' "$tmp/out" || true
+  grep -E '^(statements per request|rows per request|  )' "$tmp/out" || true
   if [ "$status" -ne 0 ]; then
     echo "bench-statements: the counts differ from the pinned ones:" >&2
     grep -E 'error' "$tmp/out" >&2 || cat "$tmp/out" >&2

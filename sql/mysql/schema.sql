@@ -2,7 +2,7 @@
 -- EXISTS forms below; Debian 12 ships 10.11). Applied at every start; every statement is
 -- idempotent, and safe on a live database of Mozilla's PHP storage node: its tables are
 -- kept as they are, and only the ttl column, its index, users.generation and the triggers
--- are added.
+-- (which skip this server's own writes, see below) are added.
 -- Times in wbo.modified and collection_stats.modified are centiseconds since the epoch
 -- (Weave's two-decimal seconds times 100); wbo.ttl is an absolute expiry in seconds.
 --
@@ -69,9 +69,9 @@ CREATE TABLE IF NOT EXISTS collections (
 
 -- One row per user and collection, so info/collections and the quota check read a few
 -- rows instead of scanning records. modified is the time of the last change (write or
--- delete) and is set by the server; item_count and payload_bytes are kept exact by the
--- triggers below and include expired records that have not been purged yet. Shared by
--- all records tables.
+-- delete); item_count and payload_bytes include expired records that have not been purged
+-- yet. The server keeps all three exact for its own writes, the triggers below for other
+-- writers' (a PHP server's). Shared by all records tables.
 CREATE TABLE IF NOT EXISTS collection_stats (
   userid        INT(11)     NOT NULL,
   collection    SMALLINT(6) NOT NULL,
@@ -120,31 +120,17 @@ ALTER TABLE wbo ADD INDEX IF NOT EXISTS ttl_index (username, ttl);
 -- bounded DELETEs then lock only the rows they remove.
 ALTER TABLE wbo ADD INDEX IF NOT EXISTS expiry_index (ttl);
 
--- The triggers see every write, also a PHP server's sharing the database during a move,
--- which is why they also carry modified forward. NULLs are PHP-era rows.
+-- The triggers keep collection_stats right for writers other than this server: Mozilla's
+-- PHP server sharing the database (also during a move), an older release of this one, the
+-- mariadb client. They also carry modified forward; NULLs are PHP-era rows. This server's
+-- sessions set @weave_server_write and keep the stats themselves, one change of a
+-- collection's row per write instead of one per record (storage/collection_stats.h), so
+-- the triggers skip their rows. CREATE OR REPLACE: a database made before that gets the
+-- bodies that skip (in one step, with no moment without triggers).
 DELIMITER $$
-CREATE TRIGGER IF NOT EXISTS wbo_after_insert AFTER INSERT ON wbo FOR EACH ROW
-  INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)
-  VALUES (NEW.username, NEW.collection, COALESCE(NEW.modified, 0), 1,
-          COALESCE(NEW.payload_size, 0))
-  ON DUPLICATE KEY UPDATE
-    modified = GREATEST(modified, VALUES(modified)),
-    item_count = item_count + 1,
-    payload_bytes = payload_bytes + VALUES(payload_bytes)$$
-
-CREATE TRIGGER IF NOT EXISTS wbo_after_delete AFTER DELETE ON wbo FOR EACH ROW
-  UPDATE collection_stats
-     SET item_count = item_count - 1,
-         payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
-   WHERE userid = OLD.username AND collection = OLD.collection$$
-
-CREATE TRIGGER IF NOT EXISTS wbo_after_update AFTER UPDATE ON wbo FOR EACH ROW
+CREATE OR REPLACE TRIGGER wbo_after_insert AFTER INSERT ON wbo FOR EACH ROW
 BEGIN
-  IF OLD.username <> NEW.username OR OLD.collection <> NEW.collection THEN
-    UPDATE collection_stats
-       SET item_count = item_count - 1,
-           payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
-     WHERE userid = OLD.username AND collection = OLD.collection;
+  IF @weave_server_write IS NULL THEN
     INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)
     VALUES (NEW.username, NEW.collection, COALESCE(NEW.modified, 0), 1,
             COALESCE(NEW.payload_size, 0))
@@ -152,12 +138,42 @@ BEGIN
       modified = GREATEST(modified, VALUES(modified)),
       item_count = item_count + 1,
       payload_bytes = payload_bytes + VALUES(payload_bytes);
-  ELSEIF NOT (OLD.payload_size <=> NEW.payload_size) OR NOT (OLD.modified <=> NEW.modified) THEN
+  END IF;
+END$$
+
+CREATE OR REPLACE TRIGGER wbo_after_delete AFTER DELETE ON wbo FOR EACH ROW
+BEGIN
+  IF @weave_server_write IS NULL THEN
     UPDATE collection_stats
-       SET payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
-                           + COALESCE(NEW.payload_size, 0),
-           modified = GREATEST(modified, COALESCE(NEW.modified, 0))
-     WHERE userid = NEW.username AND collection = NEW.collection;
+       SET item_count = item_count - 1,
+           payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
+     WHERE userid = OLD.username AND collection = OLD.collection;
+  END IF;
+END$$
+
+CREATE OR REPLACE TRIGGER wbo_after_update AFTER UPDATE ON wbo FOR EACH ROW
+BEGIN
+  IF @weave_server_write IS NULL THEN
+    IF OLD.username <> NEW.username OR OLD.collection <> NEW.collection THEN
+      UPDATE collection_stats
+         SET item_count = item_count - 1,
+             payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
+       WHERE userid = OLD.username AND collection = OLD.collection;
+      INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)
+      VALUES (NEW.username, NEW.collection, COALESCE(NEW.modified, 0), 1,
+              COALESCE(NEW.payload_size, 0))
+      ON DUPLICATE KEY UPDATE
+        modified = GREATEST(modified, VALUES(modified)),
+        item_count = item_count + 1,
+        payload_bytes = payload_bytes + VALUES(payload_bytes);
+    ELSEIF NOT (OLD.payload_size <=> NEW.payload_size)
+        OR NOT (OLD.modified <=> NEW.modified) THEN
+      UPDATE collection_stats
+         SET payload_bytes = payload_bytes - COALESCE(OLD.payload_size, 0)
+                             + COALESCE(NEW.payload_size, 0),
+             modified = GREATEST(modified, COALESCE(NEW.modified, 0))
+       WHERE userid = NEW.username AND collection = NEW.collection;
+    END IF;
   END IF;
 END$$
 DELIMITER ;

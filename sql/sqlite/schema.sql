@@ -54,8 +54,9 @@ CREATE INDEX IF NOT EXISTS wbo_expiry ON wbo (ttl) WHERE ttl < 2100000000;
 
 -- One row per user and collection, so info/collections and the quota check read a few
 -- rows instead of scanning records. modified is the time of the last change (write or
--- delete) and is set by the server; item_count and payload_bytes are kept exact by the
--- triggers below and include expired records that have not been purged yet.
+-- delete); item_count and payload_bytes include expired records that have not been purged
+-- yet. The server keeps all three exact itself (storage/collection_stats.h): each write
+-- changes its row once, with what its statements did.
 CREATE TABLE IF NOT EXISTS collection_stats (
   userid        INTEGER NOT NULL,
   collection    INTEGER NOT NULL,
@@ -65,25 +66,13 @@ CREATE TABLE IF NOT EXISTS collection_stats (
   PRIMARY KEY (userid, collection)
 ) WITHOUT ROWID;
 
-CREATE TRIGGER IF NOT EXISTS wbo_after_insert AFTER INSERT ON wbo BEGIN
-  INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)
-  VALUES (NEW.username, NEW.collection, NEW.modified, 1, NEW.payload_size)
-  ON CONFLICT (userid, collection) DO UPDATE SET
-    item_count = item_count + 1,
-    payload_bytes = payload_bytes + excluded.payload_bytes;
-END;
-
-CREATE TRIGGER IF NOT EXISTS wbo_after_delete AFTER DELETE ON wbo BEGIN
-  UPDATE collection_stats
-     SET item_count = item_count - 1, payload_bytes = payload_bytes - OLD.payload_size
-   WHERE userid = OLD.username AND collection = OLD.collection;
-END;
-
-CREATE TRIGGER IF NOT EXISTS wbo_after_update_size AFTER UPDATE OF payload_size ON wbo BEGIN
-  UPDATE collection_stats
-     SET payload_bytes = payload_bytes - OLD.payload_size + NEW.payload_size
-   WHERE userid = OLD.username AND collection = OLD.collection;
-END;
+-- Databases made before that had per-record triggers on wbo keeping the counts (a 10-record
+-- POST ran ten trigger programs, each changing the same row). Only this server and its
+-- tools write an SQLite database, and every one of their writers keeps the counts now, so
+-- the triggers go rather than stay behind a switch.
+DROP TRIGGER IF EXISTS wbo_after_insert;
+DROP TRIGGER IF EXISTS wbo_after_delete;
+DROP TRIGGER IF EXISTS wbo_after_update_size;
 
 -- Sync's own account state, kept here whatever the authentication back end (also LDAP).
 

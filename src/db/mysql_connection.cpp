@@ -89,8 +89,15 @@ bool ReturnsRows(std::string_view sql) {
   for (size_t i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
     word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
   }
-  return word == "SELECT" || word == "SHOW" || word == "WITH" || word == "EXPLAIN" ||
-         word == "VALUES";
+  if (word == "SELECT" || word == "SHOW" || word == "WITH" || word == "EXPLAIN" ||
+      word == "VALUES") {
+    return true;
+  }
+  // INSERT, DELETE or REPLACE ... RETURNING (MariaDB 10.5): the clause ends the statement.
+  std::string upper(sql);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return upper.find(" RETURNING ") != std::string::npos;
 }
 
 // Rewrites ?N parameters to ?, recording which interface parameter each mark takes.
@@ -455,6 +462,8 @@ void MysqlConnection::Connect() {
   }
 }
 
+// Every session sets @weave_server_write: the records tables' triggers skip its writes, as
+// the server keeps collection_stats itself, one change per write (sql/mysql/schema.sql).
 void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
   sql::ConnectOptionsMap options;
   if (!config_.unix_socket.empty()) {
@@ -502,8 +511,9 @@ void MysqlConnection::ConnectTo(const MysqlEndpoint& server) {
     // connection.
     direct->execute("SET SESSION innodb_lock_wait_timeout = " +
                     std::to_string(config_.lock_wait_timeout_seconds));
-    direct->execute("SET SESSION lock_wait_timeout = " +
-                    std::to_string(config_.lock_wait_timeout_seconds));
+    direct->execute(
+        "SET SESSION lock_wait_timeout = " + std::to_string(config_.lock_wait_timeout_seconds) +
+        ", @weave_server_write = 1");
     connection_ = std::move(connection);
     direct_ = std::move(direct);
     ++generation_;

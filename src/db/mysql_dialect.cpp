@@ -60,6 +60,14 @@ std::string MysqlDialect::StampCollectionSql() const {
          " ON DUPLICATE KEY UPDATE modified = VALUES(modified)";
 }
 
+std::string MysqlDialect::ChangeCollectionStatsSql() const {
+  return "INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)"
+         " VALUES (?1, ?2, ?3, ?4, ?5) ON DUPLICATE KEY UPDATE"
+         " modified = GREATEST(modified, VALUES(modified)),"
+         " item_count = item_count + VALUES(item_count),"
+         " payload_bytes = payload_bytes + VALUES(payload_bytes)";
+}
+
 // Creates the row if missing (the no-op update leaves an existing one alone). Run in
 // autocommit by SqlStorage, never inside a transaction that read the missing row FOR UPDATE:
 // that read's gap lock, held while inserting, deadlocked two first writers.

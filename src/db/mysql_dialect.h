@@ -17,6 +17,7 @@ class MysqlDialect final : public SqlDialect {
   std::string UpsertItemsSql(std::string_view table, size_t rows) const override;
   std::string InsertCollectionSql() const override;
   std::string StampCollectionSql() const override;
+  std::string ChangeCollectionStatsSql() const override;
   std::string InsertIgnoreSql(std::string_view rest) const override;
   std::string InsertOrReplaceSql(std::string_view table, std::string_view columns,
                                  std::string_view placeholders, std::string_view key_columns,
@@ -25,7 +26,6 @@ class MysqlDialect final : public SqlDialect {
   // derived table when an offset is given.
   bool DeleteTakesLimit() const override { return true; }
   std::string LockCollectionSql() const override;
-  bool TriggersCarryModified() const override { return true; }
   std::string_view LockingReadSuffix() const override { return " FOR UPDATE"; }
 
   // 0, or the number of wbo<N> tables.

@@ -60,6 +60,9 @@ class SqlDialect {
   virtual std::string InsertCollectionSql() const = 0;
   // Sets collection_stats.modified (?3) for (userid ?1, collection ?2), creating the row.
   virtual std::string StampCollectionSql() const = 0;
+  // Adds ?4 to item_count and ?5 to payload_bytes of (userid ?1, collection ?2), creating the
+  // row, and raises its modified to ?3 (0 keeps it): a write's one change of its row.
+  virtual std::string ChangeCollectionStatsSql() const = 0;
   // INSERT that silently does nothing when the unique key exists; `rest` is everything after
   // "INSERT ": "INTO t (a, b) VALUES (?, ?)".
   virtual std::string InsertIgnoreSql(std::string_view rest) const = 0;
@@ -78,10 +81,6 @@ class SqlDialect {
   // collection ?2) if missing (run on its own, outside the write transaction). Empty:
   // nothing to do.
   virtual std::string LockCollectionSql() const { return ""; }
-  // True if the records table's triggers raise collection_stats.modified to the modified
-  // time of every record an upsert inserts or changes (MySQL's do; SQLite's count only),
-  // so a write whose every record takes the new time needs no StampCollectionSql.
-  virtual bool TriggersCarryModified() const { return false; }
   virtual std::string_view LockingReadSuffix() const { return ""; }
 
  protected:

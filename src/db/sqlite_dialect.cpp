@@ -36,6 +36,14 @@ std::string SqliteDialect::StampCollectionSql() const {
          " ON CONFLICT (userid, collection) DO UPDATE SET modified = excluded.modified";
 }
 
+std::string SqliteDialect::ChangeCollectionStatsSql() const {
+  return "INSERT INTO collection_stats (userid, collection, modified, item_count, payload_bytes)"
+         " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (userid, collection) DO UPDATE SET"
+         " modified = max(modified, excluded.modified),"
+         " item_count = item_count + excluded.item_count,"
+         " payload_bytes = payload_bytes + excluded.payload_bytes";
+}
+
 std::string SqliteDialect::InsertIgnoreSql(std::string_view rest) const {
   return "INSERT OR IGNORE " + std::string(rest);
 }

@@ -17,6 +17,7 @@
 #include "db/sql_dialect.h"
 #include "storage/cache_marks.h"
 #include "storage/collection_ids.h"
+#include "storage/collection_stats.h"
 
 namespace weave {
 namespace {
@@ -266,6 +267,8 @@ Counters WriteUser(MigrationSource& source, SqlConnection& db, UserId user, cons
     }
   });
   write.Flush();
+  // The counts from what was written (a source may name a record twice), then the times.
+  RecountCollectionStats(db, user);
   write.StampCollections(collections);
   if (options.mark_cache_dirty) {
     CacheMarks(db).Mark(user);

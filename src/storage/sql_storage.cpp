@@ -2,12 +2,15 @@
 #include "storage/sql_storage.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <variant>
 
 #include "core/errors.h"
 #include "db/conflict_retry.h"
 #include "storage/cache_marks.h"
 #include "storage/collection_ids.h"
+#include "storage/collection_stats.h"
 
 namespace weave {
 namespace {
@@ -389,24 +392,99 @@ struct CollectionRowMissing {
 
 }  // namespace
 
+SqlStorage::WrittenIds SqlStorage::TallyIds(std::span<const ItemWrite> items) {
+  // Per id, the size of the last payload written to it: a record named twice is written in
+  // order, and a later write without payload keeps the earlier one's.
+  std::map<std::string_view, std::optional<int64_t>> last_payload;
+  for (const ItemWrite& item : items) {
+    std::optional<int64_t>& size = last_payload[item.id];
+    if (item.payload) {
+      size = static_cast<int64_t>(item.payload->size());
+    }
+  }
+  WrittenIds written;
+  for (const auto& [id, size] : last_payload) {
+    written.all.push_back(id);
+    if (size) {
+      written.with_payload.push_back(id);
+      written.payload_bytes += *size;
+    }
+  }
+  return written;
+}
+
+namespace {
+
+// "?first, ?first+1, ..." for `slots` parameters.
+std::string NumberedList(size_t first, size_t slots) {
+  std::string list;
+  for (size_t slot = 0; slot < slots; ++slot) {
+    list += (slot == 0 ? "?" : ", ?") + std::to_string(first + slot);
+  }
+  return list;
+}
+
+// Binds ids from parameter index `first` on, NULLs (which match nothing) in the rest of the
+// slots.
+void BindIdSlots(SqlStatement& query, int first, size_t slots,
+                 const std::vector<std::string_view>& ids) {
+  for (size_t slot = 0; slot < slots; ++slot) {
+    const int index = first + static_cast<int>(slot);
+    if (slot < ids.size()) {
+      query.BindText(index, ids[slot]);
+    } else {
+      query.BindNull(index);
+    }
+  }
+}
+
+}  // namespace
+
+// The written ids' stored state rides in the locking read as plain reads, which MariaDB
+// and MySQL do not lock (see below) and which see every commit made before the stats row's
+// lock was granted: InnoDB takes a transaction's snapshot at its first plain read, and these
+// subqueries name the outer (locked) row, so they run only once it is locked. From then on no
+// other writer's change to the collection's records commits before ours: this server's
+// writers lock the row first, and another writer's change (a PHP server's) needs the row for
+// its trigger (a deadlock, which one of the two runs again). Id lists are padded to a power
+// of two (few statement texts).
 SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collection_id,
-                                                       bool want_usage) {
+                                                       bool want_usage, const WrittenIds* written) {
   // The usage is a plain (consistent, not locking) read also under FOR UPDATE: MariaDB and
   // MySQL lock only the rows of the outer query.
-  const std::string sql =
-      std::string("SELECT modified, item_count") +
-      (want_usage ? ", (SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats"
-                    " WHERE userid = ?1)"
-                  : "") +
-      " FROM collection_stats WHERE userid = ?1 AND collection = ?2" +
-      std::string(dialect_.LockingReadSuffix());
+  std::string sql = std::string("SELECT s.modified, s.item_count") +
+                    (want_usage ? ", (SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats"
+                                  " WHERE userid = ?1)"
+                                : "");
+  size_t slots = 0;
+  if (written != nullptr && !written->all.empty()) {
+    slots = 1;
+    while (slots < written->all.size()) {
+      slots *= 2;
+    }
+    const std::string stored = " FROM " + dialect_.WboTable(user) +
+                               " w WHERE w.username = s.userid AND w.collection = s.collection"
+                               " AND w.id IN (";
+    sql += ", (SELECT count(*)" + stored + NumberedList(3, slots) + "))";
+    sql += ", (SELECT coalesce(sum(w.payload_size), 0)" + stored + NumberedList(3 + slots, slots) +
+           "))";
+  }
+  sql += " FROM collection_stats s WHERE s.userid = ?1 AND s.collection = ?2" +
+         std::string(dialect_.LockingReadSuffix());
   {
     StatementScope query(db_.Prepare(sql));
     query->BindInt(0, user);
     query->BindInt(1, collection_id);
+    if (slots > 0) {
+      BindIdSlots(*query, 2, slots, written->all);
+      BindIdSlots(*query, 2 + static_cast<int>(slots), slots, written->with_payload);
+    }
     if (query->Step()) {
+      const int stored_column = want_usage ? 3 : 2;
       return CollectionState{query->ColumnInt(0), query->ColumnInt(1) > 0,
-                             want_usage ? query->ColumnInt(2) : 0};
+                             want_usage ? query->ColumnInt(2) : 0,
+                             slots > 0 ? query->ColumnInt(stored_column) : 0,
+                             slots > 0 ? query->ColumnInt(stored_column + 1) : 0};
     }
   }
   if (!dialect_.LockCollectionSql().empty()) {
@@ -416,8 +494,9 @@ SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collecti
     // the transaction is rolled back (the gap lock goes) and the row made on its own.
     throw CollectionRowMissing{user, collection_id};
   }
-  // No row (where writers exclude each other, as in SQLite): nothing written yet.
-  return CollectionState{0, false, want_usage ? StoredUsageBytes(user) : 0};
+  // No row (where writers exclude each other, as in SQLite): nothing written yet, so none
+  // of the ids is stored (every writer of records keeps the row).
+  return CollectionState{0, false, want_usage ? StoredUsageBytes(user) : 0, 0, 0};
 }
 
 // Autocommit: the insert holds its locks only for itself, so writers whose rows share a gap
@@ -479,17 +558,23 @@ int64_t SqlStorage::StoredUsageBytes(UserId user) {
 // The stored totals include expired records not yet purged, so they can only overstate
 // usage. Only when they reach the quota are the user's expired records purged and the
 // totals read again: exact answers, and no scan on the common path.
-bool SqlStorage::IsOverQuota(UserId user, const WriteContext& context, int64_t stored_usage_bytes) {
+bool SqlStorage::IsOverQuota(UserId user, int collection_id, const WriteContext& context,
+                             int64_t stored_usage_bytes, bool* purged_collection) {
+  *purged_collection = false;
   if (context.quota_bytes <= 0 || stored_usage_bytes < context.quota_bytes) {
     return false;
   }
+  StatsTally purged;
   {
-    StatementScope purge(
-        db_.Prepare("DELETE FROM " + dialect_.WboTable(user) + " WHERE username = ? AND ttl <= ?"));
+    StatementScope purge(db_.Prepare("DELETE FROM " + dialect_.WboTable(user) +
+                                     " WHERE username = ? AND ttl <= ?" +
+                                     std::string(kReturningDeleted)));
     purge->BindInt(0, user);
     purge->BindInt(1, context.request_time_cs / 100);
-    purge->Step();
+    purged.TakeDeleted(*purge);
   }
+  *purged_collection = purged.Touches(user, collection_id);
+  purged.Apply(db_);
   return StoredUsageBytes(user) >= context.quota_bytes;
 }
 
@@ -498,14 +583,6 @@ int64_t SqlStorage::UsageAfter(UserId user, const WriteContext& context, int64_t
     return upper_bound;
   }
   return StoredUsageBytes(user);
-}
-
-void SqlStorage::StampCollection(UserId user, int collection_id, int64_t timestamp_cs) {
-  StatementScope stamp(db_.Prepare(dialect_.StampCollectionSql()));
-  stamp->BindInt(0, user);
-  stamp->BindInt(1, collection_id);
-  stamp->BindInt(2, timestamp_cs);
-  stamp->Step();
 }
 
 WriteResult SqlStorage::PutItems(UserId user, std::string_view collection,
@@ -561,22 +638,30 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   SqlTransaction transaction(db_);
   RefuseIfFrozen(user);
   const bool want_usage = context.quota_bytes > 0 || context.exact_usage_from_bytes > 0;
-  const CollectionState state = LockCollection(user, collection_id, want_usage);
+  const WrittenIds written = TallyIds(items);
+  CollectionState state = LockCollection(user, collection_id, want_usage, &written);
   int64_t timestamp_cs = 0;
   if (auto refused = CheckPrecondition(state, context, &timestamp_cs)) {
     return *refused;
   }
-  if (IsOverQuota(user, context, state.usage_bytes)) {
+  bool purged_collection = false;
+  if (IsOverQuota(user, collection_id, context, state.usage_bytes, &purged_collection)) {
     return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0, std::nullopt};
   }
+  if (purged_collection) {
+    // Expired records of this collection are gone: what the ids hold is read again.
+    const CollectionState again = LockCollection(user, collection_id, false, &written);
+    state.stored_ids = again.stored_ids;
+    state.stored_id_bytes = again.stored_id_bytes;
+  }
   UpsertItems(user, collection_id, items, timestamp_cs, context.request_time_cs / 100);
-  // A record without payload or parentid keeps its modified time, which the triggers would
-  // then not carry to the collection.
-  const bool all_take_the_time = std::all_of(items.begin(), items.end(), [](const ItemWrite& item) {
-    return item.payload.has_value() || item.parentid.has_value();
-  });
-  if (!items.empty() && !(dialect_.TriggersCarryModified() && all_take_the_time)) {
-    StampCollection(user, collection_id, timestamp_cs);
+  if (!items.empty()) {
+    // The write's one change of its row: new ids counted, the written ids' bytes replaced,
+    // and the time stamped (also for records without payload or parentid, which keep
+    // their own modified time).
+    ChangeCollectionStats(db_, user, collection_id, timestamp_cs,
+                          static_cast<int64_t>(written.all.size()) - state.stored_ids,
+                          written.payload_bytes - state.stored_id_bytes);
   }
   // Replacing records can only lower the usage by what they held: the old usage plus the
   // new payloads bound it from above.
@@ -629,16 +714,21 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
       AppendOrderAndLimit(filter, sql);
     }
   }
+  // The rows come back with their sizes, so the stats row changes once, with the stamp.
+  sql.text += " RETURNING coalesce(payload_size, 0)";
   int64_t deleted = 0;
+  int64_t deleted_bytes = 0;
   {
     StatementScope statement(db_.Prepare(sql.text));
     sql.BindTo(*statement);
-    statement->Step();
-    deleted = statement->AffectedRows();
+    while (statement->Step()) {
+      deleted += 1;
+      deleted_bytes += statement->ColumnInt(0);
+    }
   }
   WriteResult result{WriteStatus::kDone, timestamp_cs, 0, std::nullopt};
   if (deleted > 0) {
-    StampCollection(user, *collection_id, timestamp_cs);
+    ChangeCollectionStats(db_, user, *collection_id, timestamp_cs, -deleted, -deleted_bytes);
     if (context.mark_cache_dirty) {
       result.cache_mark = CacheMarks(db_).Mark(user);
     }

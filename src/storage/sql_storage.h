@@ -4,6 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "auth/login_rider.h"
 #include "db/sql_connection.h"
@@ -66,17 +69,28 @@ class SqlStorage final : public Storage {
   // sum(payload_size)) over its records expired by now_s and not purged yet.
   std::vector<std::pair<std::string, int64_t>> PerCollection(UserId user, const char* stat,
                                                              const char* expired, int64_t now_s);
+  // The ids a write names, for its one change of the collection's stats row.
+  struct WrittenIds {
+    std::vector<std::string_view> all;           // each id once
+    std::vector<std::string_view> with_payload;  // those the write gives a payload
+    int64_t payload_bytes = 0;  // what those end with (the last payload each is given)
+  };
+  static WrittenIds TallyIds(std::span<const ItemWrite> items);
   // What a write reads before it changes anything.
   struct CollectionState {
     int64_t last_change_cs = 0;  // collection_stats.modified (0: no row yet)
     bool has_items = false;
-    int64_t usage_bytes = 0;  // the user's stored usage, when asked for
+    int64_t usage_bytes = 0;      // the user's stored usage, when asked for
+    int64_t stored_ids = 0;       // how many of the written ids are stored (expired too)
+    int64_t stored_id_bytes = 0;  // the payload bytes stored under written.with_payload
   };
   // Reads the collection's stats row, locked until the commit where the dialect locks rows,
-  // and with want_usage the user's stored usage: one statement. Where the dialect locks
-  // rows and the row is missing, throws CollectionRowMissing (the caller's transaction
-  // then rolls back, which ends the gap lock the read took; see WithCollectionRow).
-  CollectionState LockCollection(UserId user, int collection_id, bool want_usage);
+  // with want_usage the user's stored usage, and with written what is stored under those
+  // ids: one statement. Where the dialect locks rows and the row is missing, throws
+  // CollectionRowMissing (the caller's transaction then rolls back, which ends the gap lock
+  // the read took; see WithCollectionRow).
+  CollectionState LockCollection(UserId user, int collection_id, bool want_usage,
+                                 const WrittenIds* written = nullptr);
   // Runs write (a whole write transaction) and, when it found its collection's stats row
   // missing, creates the row outside any transaction and runs write again.
   template <typename Write>
@@ -90,14 +104,15 @@ class SqlStorage final : public Storage {
   // move that freezes the user waits for writes under way, and sees them).
   void RefuseIfFrozen(UserId user);
   int64_t StoredUsageBytes(UserId user);
-  bool IsOverQuota(UserId user, const WriteContext& context, int64_t stored_usage_bytes);
+  // Sets *purged_collection when purging expired records changed collection_id's records.
+  bool IsOverQuota(UserId user, int collection_id, const WriteContext& context,
+                   int64_t stored_usage_bytes, bool* purged_collection);
   // The usage to report after a write: upper_bound when that stays below
   // context.exact_usage_from_bytes, else read.
   int64_t UsageAfter(UserId user, const WriteContext& context, int64_t upper_bound);
   // Writes items with timestamp_cs in one upsert statement.
   void UpsertItems(UserId user, int collection_id, std::span<const ItemWrite> items,
                    int64_t timestamp_cs, int64_t now_s);
-  void StampCollection(UserId user, int collection_id, int64_t timestamp_cs);
   // One run of each write transaction.
   WriteResult PutItemsOnce(UserId user, std::string_view collection,
                            std::span<const ItemWrite> items, const WriteContext& context);

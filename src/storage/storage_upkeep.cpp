@@ -3,9 +3,11 @@
 
 #include <map>
 
+#include "db/conflict_retry.h"
 #include "db/sql_dialect.h"
 #include "db/sqlite_dialect.h"
 #include "storage/collection_ids.h"
+#include "storage/collection_stats.h"
 
 namespace weave {
 namespace {
@@ -73,15 +75,31 @@ std::vector<CollectionUsage> UsageRows(SqlConnection& db, bool one_user, UserId 
   return rows;
 }
 
+// Runs a bounded DELETE (its one parameter bound to `value`) and takes what it removed off
+// the collections' stats, in one transaction. It locks records before their stats rows (a
+// write locks them the other way round), so it may be a deadlock's victim: run again.
+int64_t DeleteCounted(SqlConnection& db, const std::string& sql, int64_t value) {
+  return RetryConflicts("deleting records", [&] {
+    SqlTransaction transaction(db);
+    StatsTally removed;
+    int64_t deleted = 0;
+    {
+      StatementScope remove(db.Prepare(sql + std::string(kReturningDeleted)));
+      remove->BindInt(0, value);
+      deleted = removed.TakeDeleted(*remove);
+    }
+    removed.Apply(db);
+    transaction.Commit();
+    return deleted;
+  });
+}
+
 }  // namespace
 
 int64_t PurgeExpiredRecords(SqlConnection& db, std::string_view table, int64_t now_s,
                             int batch_rows) {
-  StatementScope purge(
-      db.Prepare(BoundedDeleteSql(db.Dialect(), table, ExpiredCondition(), batch_rows)));
-  purge->BindInt(0, now_s);
-  purge->Step();
-  return purge->AffectedRows();
+  return DeleteCounted(db, BoundedDeleteSql(db.Dialect(), table, ExpiredCondition(), batch_rows),
+                       now_s);
 }
 
 int64_t CountExpiredRecords(SqlConnection& db, int64_t now_s) {
@@ -97,11 +115,8 @@ int64_t CountExpiredRecords(SqlConnection& db, int64_t now_s) {
 
 int64_t DeleteRecordBatch(SqlConnection& db, UserId user, int batch_rows) {
   const SqlDialect& dialect = db.Dialect();
-  StatementScope remove(
-      db.Prepare(BoundedDeleteSql(dialect, dialect.WboTable(user), "username = ?", batch_rows)));
-  remove->BindInt(0, user);
-  remove->Step();
-  return remove->AffectedRows();
+  return DeleteCounted(
+      db, BoundedDeleteSql(dialect, dialect.WboTable(user), "username = ?", batch_rows), user);
 }
 
 std::vector<CollectionUsage> UserUsage(SqlConnection& db, UserId user) {

@@ -13,8 +13,9 @@
 namespace weave {
 
 // Deletes at most batch_rows expired records (ttl at or before now_s) from the records table
-// `table`, in one statement: one short transaction, so a concurrent writer waits for one
-// batch at most. Returns the rows deleted (fewer than batch_rows: the table has no more).
+// `table`, in one statement and the change of each collection's stats it touched: one short
+// transaction, so a concurrent writer waits for one batch at most. Returns the rows deleted
+// (fewer than batch_rows: the table has no more).
 int64_t PurgeExpiredRecords(SqlConnection& db, std::string_view table, int64_t now_s,
                             int batch_rows);
 
@@ -22,7 +23,8 @@ int64_t PurgeExpiredRecords(SqlConnection& db, std::string_view table, int64_t n
 int64_t CountExpiredRecords(SqlConnection& db, int64_t now_s);
 
 // Deletes at most batch_rows of the user's records in one statement, whatever their
-// collection; the caller finishes with Storage::DeleteStorage. Returns the rows deleted.
+// collection, and takes them off its collections' stats; the caller finishes with
+// Storage::DeleteStorage. Returns the rows deleted.
 int64_t DeleteRecordBatch(SqlConnection& db, UserId user, int batch_rows);
 
 struct CollectionUsage {

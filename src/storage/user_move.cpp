@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "db/sql_dialect.h"
+#include "storage/collection_stats.h"
 
 namespace weave {
 namespace {
@@ -92,18 +93,21 @@ std::optional<RecordRow> ReadOne(SqlConnection& db, UserId user, const RecordKey
   return ReadRecord(*query);
 }
 
-void DeleteRecord(SqlConnection& db, UserId user, const RecordKey& key) {
+// Deletes the record if stored, tallying it for the target's collection_stats.
+void DeleteRecord(SqlConnection& db, UserId user, const RecordKey& key, StatsTally& tally) {
   StatementScope remove(db.Prepare("DELETE FROM " + db.Dialect().WboTable(user) +
-                                   " WHERE username = ? AND collection = ? AND id = ?"));
+                                   " WHERE username = ? AND collection = ? AND id = ?" +
+                                   std::string(kReturningDeleted)));
   remove->BindInt(0, user);
   remove->BindInt(1, key.first);
   remove->BindText(2, key.second);
-  remove->Step();
+  tally.TakeDeleted(*remove);
 }
 
-// Replaces the record (the triggers keep the target's collection_stats counts right).
-void WriteRecord(SqlConnection& db, UserId user, const RecordRow& record) {
-  DeleteRecord(db, user, {record.collection, record.id});
+// Replaces the record, tallying the change for the target's collection_stats (the counts
+// are right at every commit, also when the move stops half way).
+void WriteRecord(SqlConnection& db, UserId user, const RecordRow& record, StatsTally& tally) {
+  DeleteRecord(db, user, {record.collection, record.id}, tally);
   StatementScope insert(db.Prepare("INSERT INTO " + db.Dialect().WboTable(user) + " (username, " +
                                    kRecordColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   insert->BindInt(0, user);
@@ -121,6 +125,7 @@ void WriteRecord(SqlConnection& db, UserId user, const RecordRow& record) {
   BindOptional(*insert, 8, record.payload_size);
   insert->BindInt(9, record.ttl);
   insert->Step();
+  tally.Add(user, record.collection, 1, record.payload_size.value_or(0));
 }
 
 Snapshot ReadSnapshot(SqlConnection& db, UserId user) {
@@ -162,16 +167,18 @@ int64_t CopyDifferences(SqlConnection& from, SqlConnection& to, UserId user) {
     }
   }
   SqlTransaction transaction(to);
+  StatsTally tally;
   for (const RecordKey& key : changed) {
     if (auto record = ReadOne(from, user, key)) {
-      WriteRecord(to, user, *record);
+      WriteRecord(to, user, *record, tally);
     } else {
-      DeleteRecord(to, user, key);  // deleted since the snapshot: the next round agrees
+      DeleteRecord(to, user, key, tally);  // deleted since the snapshot: the next round agrees
     }
   }
   for (const RecordKey& key : gone) {
-    DeleteRecord(to, user, key);
+    DeleteRecord(to, user, key, tally);
   }
+  tally.Apply(to);
   transaction.Commit();
   return static_cast<int64_t>(changed.size() + gone.size());
 }
@@ -215,9 +222,11 @@ int64_t CopyAll(SqlConnection& from, SqlConnection& to, UserId user, const MoveO
       break;
     }
     SqlTransaction transaction(to);
+    StatsTally tally;
     for (const RecordRow& row : rows) {
-      WriteRecord(to, user, row);
+      WriteRecord(to, user, row, tally);
     }
+    tally.Apply(to);
     transaction.Commit();
     copied += static_cast<int64_t>(rows.size());
     after = {rows.back().collection, rows.back().id};
