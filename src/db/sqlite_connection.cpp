@@ -71,6 +71,29 @@ std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
   ThrowDatabaseError(SqliteErrorText(db, what));
 }
 
+// Times a checkpoint for its line in the log (at debug level): what it did, how long it held
+// the writers' lock and how long it took in all (syncs outside the lock included).
+class CheckpointClock {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void Report(const char* kind, int log_frames, int copied_frames, Clock::duration held,
+              const char* outcome) const {
+    if (!LogEnabled(LogLevel::kDebug)) {
+      return;
+    }
+    const auto us = [](Clock::duration duration) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+    };
+    Log(LogLevel::kDebug) << "sqlite: checkpoint " << kind << ": log " << log_frames
+                          << " frames, " << copied_frames << " copied, " << us(held)
+                          << " us under the writers' lock, " << us(Clock::now() - started_)
+                          << " us in all" << (*outcome != '\0' ? ", " : "") << outcome;
+  }
+
+ private:
+  Clock::time_point started_ = Clock::now();
+};
+
 }  // namespace
 
 void SqliteConnection::CloseDatabase::operator()(sqlite3* db) const {
@@ -437,6 +460,7 @@ bool SqliteConnection::SyncFile(int file_op) {
 // database file synced. 5. The snapshot ends: until then no writer could restart the log,
 // as a restart waits for every reader of it. False when nothing was copied.
 bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
+  const CheckpointClock clock;
   // The syncs are wasted if the lock is taken after them: first a look at it (released at
   // once), and a second until the next try if it was taken after all.
   if (!write_lock_->TryLock()) {
@@ -460,9 +484,11 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     return false;
   }
   int copied_frames = 0;
+  std::chrono::steady_clock::duration held{};
   {
     const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
-    last_checkpoint_ = std::chrono::steady_clock::now();
+    const auto locked = std::chrono::steady_clock::now();
+    last_checkpoint_ = locked;
     if (!hold.Owns()) {
       return false;  // left to a later Idle() (see RestartingCheckpoint)
     }
@@ -470,6 +496,7 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              log_frames, &copied_frames);
     sqlite3_exec(db_.get(), synchronous_sql_, nullptr, nullptr, nullptr);
+    held = std::chrono::steady_clock::now() - locked;
     if (rc != SQLITE_OK) {
       return false;  // another process is checkpointing
     }
@@ -481,6 +508,7 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     return false;
   }
   checkpointed_frames_ = copied_frames;
+  clock.Report("pinned", *log_frames, copied_frames, held, "");
   return true;
 }
 
@@ -488,11 +516,13 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
 // queue for it: queued checkpointers (after a log restart every worker's count says one is
 // due) and the writers behind them made convoys of 30-50 ms that held up every worker.
 void SqliteConnection::RestartingCheckpoint() {
+  const CheckpointClock clock;
   const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
   if (!hold.Owns()) {
     return;
   }
-  last_checkpoint_ = std::chrono::steady_clock::now();
+  const auto locked = std::chrono::steady_clock::now();
+  last_checkpoint_ = locked;
   int log_frames = 0;
   int copied_frames = 0;
   for (int pass = 0; pass < 2; ++pass) {
@@ -502,7 +532,10 @@ void SqliteConnection::RestartingCheckpoint() {
     }
     checkpointed_frames_ = copied_frames;
     if (copied_frames < log_frames || log_frames < restart_frames_ || write_lock_ == nullptr) {
-      return;  // readers still need some frames, or the log is short enough
+      // Readers still need some frames, or the log is short enough.
+      clock.Report("restart", log_frames, copied_frames,
+                   std::chrono::steady_clock::now() - locked, "not restarted");
+      return;
     }
     // A second pass copies what readers still held on to during the first.
   }
@@ -512,9 +545,12 @@ void SqliteConnection::RestartingCheckpoint() {
     return;
   }
   sqlite3_busy_timeout(db_.get(), kRestartWaitMs);
-  sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  const bool restarted = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                                   nullptr, nullptr) == SQLITE_OK;
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
   checkpointed_frames_ = 0;
+  clock.Report("restart", log_frames, copied_frames, std::chrono::steady_clock::now() - locked,
+               restarted ? "restarted" : "readers stayed: not restarted");
 }
 
 void SqliteConnection::CountStatements() {
