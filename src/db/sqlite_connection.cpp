@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/file.h>
@@ -26,8 +27,10 @@ namespace {
 constexpr size_t kMaxCachedStatements = 256;
 
 // A restart of the WAL (the next commit writes from its start again) waits at most this
-// long for readers, holding back writers meanwhile; it is retried after a later commit.
-constexpr int kRestartWaitMs = 20;
+// long for readers, holding back writers meanwhile, looking every kRestartPoll; it is
+// retried at a later checkpoint.
+constexpr std::chrono::milliseconds kRestartWait{20};
+constexpr std::chrono::microseconds kRestartPoll{200};
 
 // While requests come in, a worker checkpoints at least this long after its last commit,
 // keeping the database file close behind the log (durability is the WalSyncer's job).
@@ -79,6 +82,29 @@ void StopMemoryStatistics() {
 [[noreturn]] void ThrowSqlite(sqlite3* db, const std::string& what) {
   ThrowDatabaseError(SqliteErrorText(db, what));
 }
+
+// Times a checkpoint for its line in the log (at debug level): what it did, how long it held
+// the writers' lock and how long it took in all (syncs outside the lock included).
+class CheckpointClock {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void Report(const char* kind, int log_frames, int copied_frames, Clock::duration held,
+              const char* outcome) const {
+    if (!LogEnabled(LogLevel::kDebug)) {
+      return;
+    }
+    const auto us = [](Clock::duration duration) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+    };
+    Log(LogLevel::kDebug) << "sqlite: checkpoint " << kind << ": log " << log_frames << " frames, "
+                          << copied_frames << " copied, " << us(held)
+                          << " us under the writers' lock, " << us(Clock::now() - started_)
+                          << " us in all" << (*outcome != '\0' ? ", " : "") << outcome;
+  }
+
+ private:
+  Clock::time_point started_ = Clock::now();
+};
 
 }  // namespace
 
@@ -382,15 +408,18 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
 //
 // What the lock must not cover is a disk sync: SQLite's own checkpoint syncs the log before
 // copying and the database file after, and on a busy disk one sync took up to 200 ms, with
-// every writer (and soon every worker) waiting. So the checkpoint that normally runs, a
-// second after a commit, copies without syncing (PinnedCheckpoint) and syncs around the
-// lock, keeping the order that makes a copy safe: the log's frames are on disk before any
-// copy of them can be, and the copies are on disk before the log can be restarted over them.
+// every writer (and soon every worker) waiting. So the checkpoint copies without syncing
+// (PinnedCheckpoint) and syncs around the lock, keeping the order that makes a copy safe:
+// the log's frames are on disk before any copy of them can be, and the copies are on disk
+// before the log can be restarted over them.
 //
 // Passive checkpoints copy what no reader still needs. Once the log is long, a restart
 // makes the next commit write from its start again: otherwise, with readers always
-// overlapping, it never would (RestartingCheckpoint: syncs under the lock, as rarely as
-// wal_restart_pages makes it).
+// overlapping, it never would. A restart needs every frame copied, so it follows a pinned
+// checkpoint, and under the lock it only copies (and syncs) what was committed since that
+// checkpoint's snapshot: a few milliseconds of commits instead of a second's
+// (RestartingCheckpoint). Without a second handle (pin) every checkpoint syncs under the
+// lock, as SQLite's own does.
 void SqliteConnection::Idle() {
   if (pin_held_) {
     if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
@@ -398,6 +427,15 @@ void SqliteConnection::Idle() {
     }
     sqlite3_exec(pin_.get(), "COMMIT", nullptr, nullptr, nullptr);
     pin_held_ = false;
+  }
+  if (restart_due_ && !in_request_) {
+    // A try of the lock, cheap while it is taken; none once another worker has restarted
+    // the log since (its header's sequence number changed).
+    restart_due_ = LogGeneration() == pinned_generation_;
+    if (restart_due_) {
+      RestartingCheckpoint(true);
+    }
+    return;
   }
   const int pending = wal_frames_ - checkpointed_frames_;
   const auto now = std::chrono::steady_clock::now();
@@ -408,12 +446,13 @@ void SqliteConnection::Idle() {
     return;
   }
   int log_frames = wal_frames_;
-  if (write_lock_ != nullptr && log_frames < restart_frames_ && OpenPin()) {
-    if (!PinnedCheckpoint(&log_frames) || log_frames < restart_frames_) {
-      return;
-    }
+  const bool pinned = write_lock_ != nullptr && OpenPin();
+  if (pinned && (!PinnedCheckpoint(&log_frames) || log_frames < restart_frames_)) {
+    return;
   }
-  RestartingCheckpoint();
+  pinned_log_frames_ = log_frames;
+  pinned_generation_ = LogGeneration();
+  RestartingCheckpoint(pinned);
 }
 
 bool SqliteConnection::OpenPin() {
@@ -441,12 +480,25 @@ bool SqliteConnection::SyncFile(int file_op) {
   return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) == SQLITE_OK;
 }
 
+int64_t SqliteConnection::LogGeneration() {
+  sqlite3_file* file = nullptr;
+  unsigned char header[16] = {};
+  if (sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr ||
+      file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) {
+    return -1;
+  }
+  return (int64_t{header[12]} << 24) | (int64_t{header[13]} << 16) | (int64_t{header[14]} << 8) |
+         int64_t{header[15]};
+}
+
 // 1. A read snapshot on the pin: passive checkpoints copy no frame past it. 2. The log is
 // synced (every frame of the snapshot is on disk). 3. Under the writers' lock, a passive
 // checkpoint at synchronous=OFF copies without syncing. 4. The lock is released and the
 // database file synced. 5. The snapshot ends: until then no writer could restart the log,
-// as a restart waits for every reader of it. False when nothing was copied.
+// as a restart waits for every reader of it. False when it could not run or failed.
 bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
+  const CheckpointClock clock;
   // The syncs are wasted if the lock is taken after them: first a look at it (released at
   // once), and a second until the next try if it was taken after all.
   if (!write_lock_->TryLock()) {
@@ -470,9 +522,11 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     return false;
   }
   int copied_frames = 0;
+  std::chrono::steady_clock::duration held{};
   {
     const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
-    last_checkpoint_ = std::chrono::steady_clock::now();
+    const auto locked = std::chrono::steady_clock::now();
+    last_checkpoint_ = locked;
     if (!hold.Owns()) {
       return false;  // left to a later Idle() (see RestartingCheckpoint)
     }
@@ -480,6 +534,7 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              log_frames, &copied_frames);
     sqlite3_exec(db_.get(), synchronous_sql_, nullptr, nullptr, nullptr);
+    held = std::chrono::steady_clock::now() - locked;
     if (rc != SQLITE_OK) {
       return false;  // another process is checkpointing
     }
@@ -491,40 +546,86 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     return false;
   }
   checkpointed_frames_ = copied_frames;
+  clock.Report("pinned", *log_frames, copied_frames, held, "");
   return true;
 }
 
 // A worker that finds the lock taken leaves the checkpoint to a later Idle() rather than
 // queue for it: queued checkpointers (after a log restart every worker's count says one is
 // due) and the writers behind them made convoys of 30-50 ms that held up every worker.
-void SqliteConnection::RestartingCheckpoint() {
+//
+// After a pinned checkpoint (after_pinned), the log is copied and the database file synced
+// up to that checkpoint's snapshot; what remains are the frames committed since, usually a
+// few milliseconds' worth. A FULL checkpoint copies them: it waits (briefly, see
+// ReaderWait) for the readers of older frames, which would hold a passive one back, and
+// syncs the log before copying and the database file after, under the lock, but only when
+// something was left to copy. Without a pin, this is also the regular checkpoint: a passive
+// one, with SQLite's own syncs.
+void SqliteConnection::RestartingCheckpoint(bool after_pinned) {
+  const CheckpointClock clock;
   const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
+  // Taken (writers hold it most of the time under load): after a pinned checkpoint, tried
+  // again at the next Idle(), before the frames to copy under the lock pile up.
+  restart_due_ = after_pinned && !hold.Owns();
   if (!hold.Owns()) {
     return;
   }
-  last_checkpoint_ = std::chrono::steady_clock::now();
+  const auto locked = std::chrono::steady_clock::now();
+  last_checkpoint_ = locked;
+  const ReaderWait wait(db_.get(), busy_timeout_ms_);
+  const int synced_before = after_pinned ? checkpointed_frames_ : -1;
   int log_frames = 0;
   int copied_frames = 0;
-  for (int pass = 0; pass < 2; ++pass) {
-    if (sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                  &copied_frames) != SQLITE_OK) {
-      return;  // another process is checkpointing
-    }
-    checkpointed_frames_ = copied_frames;
-    if (copied_frames < log_frames || log_frames < restart_frames_ || write_lock_ == nullptr) {
-      return;  // readers still need some frames, or the log is short enough
-    }
-    // A second pass copies what readers still held on to during the first.
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_.get(), nullptr, after_pinned ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE,
+      &log_frames, &copied_frames);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return;  // another process is checkpointing
   }
-  // Pinned checkpoints may have copied frames without a sync since; a pass that found
-  // nothing left to copy did not sync either.
-  if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
+  checkpointed_frames_ = copied_frames;
+  if (copied_frames < log_frames || log_frames < restart_frames_ || write_lock_ == nullptr) {
+    // Readers still need some frames, or the log is short enough.
+    clock.Report(after_pinned ? "before restart" : "unpinned", log_frames, copied_frames,
+                 std::chrono::steady_clock::now() - locked, "not restarted");
     return;
   }
-  sqlite3_busy_timeout(db_.get(), kRestartWaitMs);
-  sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
-  sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
-  checkpointed_frames_ = 0;
+  // The copies must be on disk before the log is restarted over them. A pass that copied
+  // something synced the database file itself; one that found nothing left to copy did
+  // not, and frames copied since this worker's own sync (by another worker's checkpoint)
+  // may not be on disk yet: only a log untouched since the pinned checkpoint (no commit,
+  // no copy) skips the sync (which costs little when nothing is left to write).
+  const bool untouched = copied_frames == synced_before && log_frames == pinned_log_frames_;
+  if (!untouched && !SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
+    return;
+  }
+  // Waits for the readers of the log (until the same deadline), so that the next commit
+  // writes from its start.
+  const bool restarted = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                                   nullptr, nullptr) == SQLITE_OK;
+  if (restarted) {
+    checkpointed_frames_ = 0;
+  }
+  clock.Report("restart", log_frames, copied_frames, std::chrono::steady_clock::now() - locked,
+               restarted ? "restarted" : "readers stayed: not restarted");
+}
+
+SqliteConnection::ReaderWait::ReaderWait(sqlite3* db, int busy_timeout_ms)
+    : db_(db),
+      busy_timeout_ms_(busy_timeout_ms),
+      deadline_(std::chrono::steady_clock::now() + kRestartWait) {
+  sqlite3_busy_handler(db_, &ReaderWait::Retry, this);
+}
+
+SqliteConnection::ReaderWait::~ReaderWait() {
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);  // SQLite's own handler again
+}
+
+int SqliteConnection::ReaderWait::Retry(void* self, int /*count*/) {
+  if (std::chrono::steady_clock::now() >= static_cast<ReaderWait*>(self)->deadline_) {
+    return 0;
+  }
+  std::this_thread::sleep_for(kRestartPoll);
+  return 1;
 }
 
 void SqliteConnection::CountStatements() {

@@ -98,8 +98,28 @@ class SqliteConnection final : public SqlConnection {
   void EndRead();
   // Idle()'s two kinds of checkpoint (see the comment there).
   bool PinnedCheckpoint(int* log_frames);
-  void RestartingCheckpoint();
+  void RestartingCheckpoint(bool after_pinned);
+  // While alive, SQLite's waits on this connection (for readers, in a FULL or RESTART
+  // checkpoint) look again every 200 us, until 20 ms after its start, where SQLite's own
+  // busy handler sleeps 1, 2, 5, 10 ms apart: readers end within a request, and writers
+  // queue on the lock meanwhile. Restores busy_timeout_ms when destroyed.
+  class ReaderWait {
+   public:
+    ReaderWait(sqlite3* db, int busy_timeout_ms);
+    ReaderWait(const ReaderWait&) = delete;
+    ReaderWait& operator=(const ReaderWait&) = delete;
+    ~ReaderWait();
+
+   private:
+    static int Retry(void* self, int count);
+    sqlite3* db_;
+    int busy_timeout_ms_;
+    std::chrono::steady_clock::time_point deadline_;
+  };
   bool OpenPin();
+  // The log's checkpoint sequence number (its header's bytes 12-15), which changes when the
+  // log is restarted and written from its start again; -1 when it cannot be read.
+  int64_t LogGeneration();
   // Syncs the database file (SQLITE_FCNTL_FILE_POINTER) or its log
   // (SQLITE_FCNTL_JOURNAL_POINTER) through SQLite's own handle of it; true on success.
   bool SyncFile(int file_op);
@@ -132,13 +152,16 @@ class SqliteConnection final : public SqlConnection {
       statements_;
   std::string durability_;  // DescribeDurability()
   int busy_timeout_ms_ = 0;
-  int checkpoint_frames_ = 0;    // SqliteConfig::checkpoint_pages
-  int restart_frames_ = 0;       // SqliteConfig::wal_restart_pages
-  bool in_request_ = false;      // between BeginRequest and EndRequest
-  bool read_open_ = false;       // the request's read transaction is open
-  int wal_frames_ = 0;           // frames in the WAL after this connection's last commit
-  int checkpointed_frames_ = 0;  // of those, copied as of this connection's last checkpoint
-  uint64_t statements_run_ = 0;  // CountStatements()
+  int checkpoint_frames_ = 0;       // SqliteConfig::checkpoint_pages
+  int restart_frames_ = 0;          // SqliteConfig::wal_restart_pages
+  bool in_request_ = false;         // between BeginRequest and EndRequest
+  bool read_open_ = false;          // the request's read transaction is open
+  int wal_frames_ = 0;              // frames in the WAL after this connection's last commit
+  int checkpointed_frames_ = 0;     // of those, copied as of this connection's last checkpoint
+  int pinned_log_frames_ = -1;      // the log's length at this connection's last pinned checkpoint
+  bool restart_due_ = false;        // a restart found the writers' lock taken: try at next Idle()
+  int64_t pinned_generation_ = -1;  // LogGeneration() at the last pinned checkpoint
+  uint64_t statements_run_ = 0;     // CountStatements()
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   // Last: destroyed first, so its final sync runs while the connection (and so the -wal
   // file) is still open.

@@ -7,10 +7,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -200,13 +204,15 @@ bool WaitsFor(OtherWriter& writer, const std::function<void()>& work) {
 }
 
 // While alive, the default VFS is "unix" with every file's sync counted, and counted apart
-// when the writers' lock of lock_path is held at that moment (a worker checkpointing).
+// when the writers' lock of lock_path is held at that moment (a worker checkpointing). Each
+// sync is also noted in Events(), in order: 'w' for the log, 'd' for the database file,
+// in capitals under the lock. OnSync() runs a function before the next sync outside the
+// lock (another worker at work meanwhile).
 class SyncWatch {
  public:
   explicit SyncWatch(std::string lock_path) {
     lock_path_ = std::move(lock_path);
-    syncs_ = 0;
-    syncs_under_lock_ = 0;
+    Reset();
     real_ = sqlite3_vfs_find("unix");
     BOOST_REQUIRE(real_ != nullptr);
     vfs_ = *real_;
@@ -219,10 +225,16 @@ class SyncWatch {
   ~SyncWatch() {
     sqlite3_vfs_unregister(&vfs_);
     sqlite3_vfs_register(real_, 1);
+    on_sync_ = nullptr;
   }
-  static void Reset() { syncs_ = syncs_under_lock_ = 0; }
+  static void Reset() {
+    syncs_ = syncs_under_lock_ = 0;
+    events_.clear();
+  }
   static int Syncs() { return syncs_; }
   static int SyncsUnderLock() { return syncs_under_lock_; }
+  static const std::string& Events() { return events_; }
+  static void OnSync(std::function<void()> work) { on_sync_ = std::move(work); }
 
  private:
   // The lock is held when another open file cannot take it (flock locks belong to the file).
@@ -238,8 +250,16 @@ class SyncWatch {
   // for the log): each gets a copy whose xSync counts, then calls the original.
   static constexpr int kTables = 4;
   static int Sync(sqlite3_file* file, int flags) {
+    const bool held = LockHeld();
+    if (!held && on_sync_) {
+      const std::function<void()> work = std::move(on_sync_);
+      on_sync_ = nullptr;
+      work();
+    }
     ++syncs_;
-    syncs_under_lock_ += LockHeld() ? 1 : 0;
+    syncs_under_lock_ += held ? 1 : 0;
+    const char kind = kinds_.count(file) > 0 ? kinds_[file] : '?';
+    events_ += held ? static_cast<char>(std::toupper(kind)) : kind;
     for (int i = 0; i < kTables; ++i) {
       if (file->pMethods == &copies_[i]) {
         return originals_[i]->xSync(file, flags);
@@ -250,6 +270,9 @@ class SyncWatch {
   static int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int flags,
                   int* out_flags) {
     const int rc = real_->xOpen(real_, name, file, flags, out_flags);
+    kinds_[file] = (flags & SQLITE_OPEN_WAL) != 0       ? 'w'
+                   : (flags & SQLITE_OPEN_MAIN_DB) != 0 ? 'd'
+                                                        : '?';
     for (int i = 0; rc == SQLITE_OK && file->pMethods != nullptr && i < kTables; ++i) {
       if (originals_[i] == nullptr) {
         originals_[i] = file->pMethods;
@@ -269,9 +292,23 @@ class SyncWatch {
   static inline sqlite3_vfs vfs_{};
   static inline const sqlite3_io_methods* originals_[kTables] = {};
   static inline sqlite3_io_methods copies_[kTables] = {};
+  static inline std::map<const sqlite3_file*, char> kinds_;
   static inline int syncs_ = 0;
   static inline int syncs_under_lock_ = 0;
+  static inline std::string events_;
+  static inline std::function<void()> on_sync_;
 };
+
+// The log's checkpoint sequence number (its header's bytes 12-15): it grows by one each
+// time the log is restarted and written from its start again.
+uint32_t LogRestarts(const std::string& database_path) {
+  std::ifstream wal(database_path + "-wal", std::ios::binary);
+  unsigned char header[16] = {};
+  wal.read(reinterpret_cast<char*>(header), sizeof header);
+  BOOST_REQUIRE(wal.gcount() == sizeof header);
+  return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) | (uint32_t{header[14]} << 8) |
+         uint32_t{header[15]};
+}
 
 // A sync under the writers' lock holds up every writer for as long as the disk takes (up to
 // 200 ms seen under load): the checkpoint that runs a second after a commit syncs the log
@@ -291,6 +328,58 @@ BOOST_FIXTURE_TEST_CASE(checkpoints_sync_outside_the_writers_lock, TwoWorkers) {
   BOOST_TEST(SyncWatch::Syncs() >= 2);
   BOOST_TEST(SyncWatch::SyncsUnderLock() == 0);
   BOOST_TEST(Count(reader) == 1);
+}
+
+// A restart of the log needs all of it copied. The copying, with its syncs, runs as in the
+// checkpoint above, outside the lock; under it, a restart copies only what was committed
+// since: here nothing, so nothing is synced under the lock (before, the whole log was
+// copied there, with a sync of each file and one more of the database file).
+BOOST_FIXTURE_TEST_CASE(restarts_of_the_log_sync_outside_the_writers_lock, TwoWorkers) {
+  config.checkpoint_pages = 1;  // due after any commit
+  config.wal_restart_pages = 8;
+  const SyncWatch watch(config.path + "-writelock");
+  SqliteConnection worker(config, kSchema);
+  SqliteConnection reader(config, kSchema);
+  for (int i = 0; i < 12; ++i) {
+    Insert(worker, std::string(3000, 'x'));
+  }
+  const uint32_t restarts = LogRestarts(config.path);
+  SyncWatch::Reset();
+  worker.Idle();
+  BOOST_TEST(SyncWatch::Events() == "wd");  // the log, then the database file, unlocked
+  BOOST_TEST(SyncWatch::SyncsUnderLock() == 0);
+  Insert(worker, "after");  // the next commit writes the log from its start
+  BOOST_TEST(LogRestarts(config.path) == restarts + 1);
+  BOOST_TEST(Count(reader) == 13);
+}
+
+// Frames committed after the copy outside the lock (another worker's, while this one synced)
+// are not known to be on disk: under the lock, the restart syncs the log before copying them
+// and the database file before the log is restarted over them.
+BOOST_FIXTURE_TEST_CASE(restarts_sync_what_was_committed_since_before_copying_it, TwoWorkers) {
+  config.checkpoint_pages = 1;
+  config.wal_restart_pages = 8;
+  const SyncWatch watch(config.path + "-writelock");
+  SqliteConnection worker(config, kSchema);
+  SqliteConnection other(config, kSchema);
+  for (int i = 0; i < 12; ++i) {
+    Insert(worker, std::string(3000, 'x'));
+  }
+  const uint32_t restarts = LogRestarts(config.path);
+  SyncWatch::Reset();
+  SyncWatch::OnSync([&other] { Insert(other, std::string(3000, 'y')); });
+  worker.Idle();
+  SyncWatch::OnSync(nullptr);  // not left for a later sync, if none ran outside the lock
+  const std::string events = SyncWatch::Events();
+  BOOST_TEST_INFO("syncs: " << events);
+  const size_t locked = events.find_first_of("WD");
+  BOOST_REQUIRE(locked != std::string::npos);
+  BOOST_TEST(events.substr(0, locked) == "wd");
+  BOOST_TEST(events.substr(locked, 2) == "WD");  // the log before the copy, then the file
+  BOOST_TEST(events.find_first_of("wd", locked) == std::string::npos);
+  Insert(worker, "after");
+  BOOST_TEST(LogRestarts(config.path) == restarts + 1);
+  BOOST_TEST(Count(other) == 14);
 }
 
 // SQLite up to 3.51.2 loses committed frames when a checkpoint overlaps a commit that
