@@ -46,6 +46,11 @@ class Authenticator {
     return std::nullopt;
   }
 
+  // A hint that Authenticate(username, password) follows within this request, with what
+  // CredentialStamp reads already at hand (read ahead, auth/login_failures.h): a login
+  // cache may start looking the login up. Never throws. Here: nothing.
+  virtual void Anticipate(std::string_view /*username*/, std::string_view /*password*/) {}
+
   // Returns if the back end can answer; throws BackendError otherwise.
   virtual void CheckHealth() = 0;
 };

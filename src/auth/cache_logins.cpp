@@ -153,6 +153,12 @@ void CacheLogins::Remember(std::string_view key, const VerifiedLogin& login, int
   }
 }
 
+void CacheLogins::Anticipate(std::string_view key) {
+  if (key.size() == kKeyBytes) {
+    cache_.Want(CacheKey(key));
+  }
+}
+
 void CacheLogins::Forget(std::string_view key) {
   if (key.size() != kKeyBytes) {
     return;

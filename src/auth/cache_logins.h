@@ -35,6 +35,8 @@ class CacheLogins final : public VerifiedLogins {
   std::optional<VerifiedLogin> Check(std::string_view key, int64_t now_ms) override;
   void Remember(std::string_view key, const VerifiedLogin& login, int64_t now_ms) override;
   void Forget(std::string_view key) override;
+  // Asks the cache to fetch the entry with its next read (Cache::Want).
+  void Anticipate(std::string_view key) override;
 
   // Cache operations that failed (each is logged at debug level): tests and diagnostics.
   int64_t Failures() const { return failures_; }

@@ -89,6 +89,16 @@ std::optional<std::string> CachingAccountBackend::CredentialStamp(std::string_vi
   return backend_.CredentialStamp(username);
 }
 
+void CachingAccountBackend::Anticipate(std::string_view username, std::string_view password) {
+  if (ttl_seconds_ <= 0) {
+    return;
+  }
+  try {
+    logins_.Anticipate(logins_.LoginKey(username, password, backend_.CredentialStamp(username)));
+  } catch (const BackendError&) {  // only a hint: Authenticate reads the stamp again
+  }
+}
+
 void CachingAccountBackend::CheckHealth() {
   backend_.CheckHealth();
 }

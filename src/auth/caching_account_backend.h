@@ -49,6 +49,8 @@ class CachingAccountBackend final : public AccountBackend {
 
   std::optional<UserId> Authenticate(std::string_view username, std::string_view password) override;
   std::optional<std::string> CredentialStamp(std::string_view username) override;
+  // Hands the store the key Authenticate will look up (VerifiedLogins::Anticipate).
+  void Anticipate(std::string_view username, std::string_view password) override;
   void CheckHealth() override;
 
   std::optional<AccountInfo> FindUser(std::string_view username) override;

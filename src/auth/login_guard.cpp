@@ -169,6 +169,16 @@ LoginResult LoginGuard::CheckRead(std::string_view username, std::string_view pa
   return CheckWith(username, password, source, std::move(reads));
 }
 
+void LoginGuard::Anticipate(std::string_view username, std::string_view password,
+                            const std::optional<AccountRow>& account) {
+  if (read_ahead_ == nullptr) {
+    return;
+  }
+  const ReadAheadScope read_ahead(read_ahead_);
+  read_ahead_->UseReadAhead(username, account);
+  authenticator_.Anticipate(username, password);
+}
+
 LoginResult LoginGuard::CheckWith(std::string_view username, std::string_view password,
                                   const EventSource& source, std::optional<LoginReads> reads) {
   const AttemptKeys keys = KeysOf(username, source);

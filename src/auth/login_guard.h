@@ -65,6 +65,11 @@ class LoginGuard {
   // Check with its reads already done (only when ReadsCanRide()).
   LoginResult CheckRead(std::string_view username, std::string_view password,
                         const EventSource& source, LoginReads reads);
+  // Tells the authenticator that CheckRead follows with this account row (so that a cache
+  // of verified logins can fetch the login along with the request's next cache read;
+  // Authenticator::Anticipate). Never throws.
+  void Anticipate(std::string_view username, std::string_view password,
+                  const std::optional<AccountRow>& account);
 
   // For password checks made elsewhere (a directory bind while enrolling): true if the
   // attempt may go ahead; false (and a security event) when locked out.

@@ -31,8 +31,19 @@ int LoginRider::Bind(SqlStatement& statement, int first) const {
   return failures_.BindLoginRead(statement, next, keys_, username_);
 }
 
+int LoginRider::BindBranches(SqlStatement& statement, int first) const {
+  return failures_.BindLoginRead(statement, first, keys_, username_);
+}
+
 bool LoginRider::TakeRow(SqlStatement& row, int width) {
   return LoginFailures::TakeLoginRow(row, width, &reads_.locked, &reads_.account);
+}
+
+void LoginRider::Carried() {
+  carried_ = true;
+  if (!FoundLocked()) {
+    guard_.Anticipate(username_, password_, reads_.account);
+  }
 }
 
 LoginResult LoginRider::Finish() {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,16 +40,25 @@ class LoginRider {
   std::string Gate() const;
   std::string Branches(int width) const;
   int Bind(SqlStatement& statement, int first) const;
+  // A carrier whose own reads are no data of the user (the cache mark) may instead add them
+  // as further branches, ungated: "<Branches(width)> UNION ALL <its SELECT, width columns,
+  // the last kDataRow>", the login's parameters bound by BindBranches from index first on
+  // (it returns the index after them). Once Carried, it throws LoginHeldBack if
+  // FoundLocked(), so that nothing more is read before the lockout is decided.
+  int BindBranches(SqlStatement& statement, int first) const;
+  bool FoundLocked() const { return !reads_.locked.empty(); }
   // True (and the row kept) if the row is one of the login's; false for the carrier's rows.
   bool TakeRow(SqlStatement& row, int width);
-  // The carrying statement ran to its end: the reads are complete.
-  void Carried() { carried_ = true; }
+  // The carrying statement ran to its end: the reads are complete. Unless a lockout key
+  // was found, the guard is told the login is coming (LoginGuard::Anticipate).
+  void Carried();
 
   // Checks the login with the carried reads, or by itself when no statement carried them
   // (or one failed on the way). Throws BackendError when the back end cannot answer.
   LoginResult Finish();
   // After Finish: the carried reads found a lockout key (one the login passed, from a
-  // trusted address), so the gate kept the carrier's rows back: its answer is incomplete.
+  // trusted address), so the gate kept the carrier's rows back, or the carrier stopped the
+  // handler (LoginHeldBack): its answer is incomplete.
   bool CarrierWithheld() const { return withheld_; }
 
  private:
@@ -61,6 +71,14 @@ class LoginRider {
   LoginGuard::LoginReads reads_;
   bool carried_ = false;
   bool withheld_ = false;
+};
+
+// Thrown by a carrier whose login found a lockout key locked (LoginRider::FoundLocked), to stop
+// the handler: its answer is dropped when the login is refused, and the handler runs again
+// when the login passes all the same (from a trusted address; LoginRider::CarrierWithheld).
+class LoginHeldBack : public std::runtime_error {
+ public:
+  LoginHeldBack() : std::runtime_error("a read waits for a login under lockout") {}
 };
 
 // Per worker: the rider of the request under way, handed to the first read that asks, and

@@ -51,6 +51,9 @@ class VerifiedLogins {
   virtual void Remember(std::string_view key, const VerifiedLogin& login, int64_t now_ms) = 0;
   // Forgets the login under key, if any. Never throws.
   virtual void Forget(std::string_view key) = 0;
+  // A hint that Check(key) follows within this request: a store in a network cache may
+  // fetch it along with the request's next cache read. Never throws. Here: nothing.
+  virtual void Anticipate(std::string_view /*key*/) {}
 
  private:
   const HmacSha256Key key_;  // keyed once: a key is made per request

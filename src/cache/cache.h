@@ -46,6 +46,9 @@ class Cache {
                               std::string_view value, int ttl_seconds) = 0;
   // Removes the key; false if it was absent.
   virtual bool Delete(std::string_view key) = 0;
+  // A hint that this request will read key soon: a cache may fetch it along with its next
+  // read (cache/read_ahead_cache.h). Never fails. Here: nothing.
+  virtual void Want(std::string_view /*key*/) {}
 
   std::optional<std::string> Get(const std::string& key) { return GetMany({key}).front(); }
 };

@@ -25,11 +25,14 @@ RouteRow<Endpoint> HeartbeatRoute(Storage& storage, Authenticator& authenticator
   return {"GET", "/__heartbeat__", std::move(check), false};
 }
 
-// A login's reads can ride on a storage read when both are in one database, and no cache
-// answers reads instead of the database (see auth/login_rider.h).
+// A login's reads can ride on a storage read when both are in one database (see
+// auth/login_rider.h); with a cache, on the read of the user's cache mark.
 LoginRiders* LoginRidersOf(const Config& config, LoginRiders& riders) {
-  const bool one_database = !config.accounts_database.has_value();
-  return one_database && config.cache.servers.empty() ? &riders : nullptr;
+  return config.accounts_database.has_value() ? nullptr : &riders;
+}
+
+std::unique_ptr<ReadAheadCache> WithReadAhead(std::unique_ptr<Cache> cache) {
+  return cache ? std::make_unique<ReadAheadCache>(std::move(cache)) : nullptr;
 }
 
 }  // namespace
@@ -58,7 +61,7 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins,
       connection_(MakeConnection(config_.database)),
       accounts_connection_(config_.accounts_database ? MakeConnection(*config_.accounts_database)
                                                      : nullptr),
-      cache_(MakeCache(config_.cache, clock_)),
+      cache_(WithReadAhead(MakeCache(config_.cache, clock_))),
       cache_logins_(cache_ && !config_.cache.login_secret.empty()
                         ? std::make_unique<CacheLogins>(*cache_, config_.cache.prefix,
                                                         config_.cache.login_secret)
@@ -70,7 +73,7 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins,
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
       sql_storage_(*connection_, !config_.server.node_url.empty(), LoginRidersOf(config_, riders_)),
-      cache_marks_(*connection_),
+      cache_marks_(*connection_, LoginRidersOf(config_, riders_)),
       caching_storage_(cache_ ? std::make_unique<CachingStorage>(
                                     sql_storage_, cache_marks_, *cache_, config_.cache.prefix,
                                     [this] {  // a new read snapshot within the request
@@ -146,6 +149,9 @@ RouteTable<Endpoint> App::BuildRoutes(bool with_metrics) {
 }
 
 Response App::Serve(const Request& request) {
+  if (cache_) {
+    cache_->Forget();  // nothing fetched for an earlier request is taken for this one
+  }
   const RequestScope scope(*connection_);
   std::optional<RequestScope> accounts_scope;
   if (accounts_connection_) {

@@ -11,7 +11,7 @@
 #include "auth/make_account_backend.h"
 #include "auth/node_directory.h"
 #include "auth/verified_logins.h"
-#include "cache/cache.h"
+#include "cache/read_ahead_cache.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "db/sql_connection.h"
@@ -89,8 +89,9 @@ class App {
   const Clock& clock_;
   std::unique_ptr<SqlConnection> connection_;
   std::unique_ptr<SqlConnection> accounts_connection_;  // null: accounts in connection_
-  // With cache.servers: the shared cache (logins and storage/caching_storage.h use it).
-  std::unique_ptr<Cache> cache_;
+  // With cache.servers: the shared cache (logins and storage/caching_storage.h use it),
+  // fetching what a request will read with its next read (dropped at each request's start).
+  std::unique_ptr<ReadAheadCache> cache_;
   // With cache.servers and cache.login_secret: the verified logins in that cache.
   std::unique_ptr<VerifiedLogins> cache_logins_;
   AccountBackends accounts_;

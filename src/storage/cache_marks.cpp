@@ -2,6 +2,7 @@
 #include "storage/cache_marks.h"
 
 #include <cstring>
+#include <string>
 
 #include "core/crypto.h"
 #include "db/sql_dialect.h"
@@ -22,12 +23,41 @@ int64_t CacheMarks::Mark(UserId user) {
 }
 
 std::optional<int64_t> CacheMarks::Find(UserId user) {
+  if (LoginRider* rider = riders_ != nullptr ? riders_->Claim() : nullptr) {
+    return FindCarrying(user, *rider);
+  }
   StatementScope query(db_.Prepare("SELECT token FROM cache_dirty WHERE userid = ?"));
   query->BindInt(0, user);
   if (!query->Step()) {
     return std::nullopt;
   }
   return query->ColumnInt(0);
+}
+
+// The mark is no data of the user: it rides ungated, in the login's own columns (the token
+// where the account's id is, an integer column in every branch).
+std::optional<int64_t> CacheMarks::FindCarrying(UserId user, LoginRider& rider) {
+  const int width = LoginRider::Width(2);
+  std::string sql = rider.Branches(width) + " UNION ALL SELECT NULL, token";
+  for (int column = 2; column < width - 1; ++column) {
+    sql += ", NULL";
+  }
+  sql += ", " + std::to_string(LoginRider::kDataRow) + " FROM cache_dirty WHERE userid = ?";
+  std::optional<int64_t> token;
+  {
+    StatementScope query(db_.Prepare(sql));
+    query->BindInt(rider.BindBranches(*query, 0), user);
+    while (query->Step()) {
+      if (!rider.TakeRow(*query, width)) {
+        token = query->ColumnInt(1);
+      }
+    }
+  }
+  rider.Carried();
+  if (rider.FoundLocked()) {
+    throw LoginHeldBack();
+  }
+  return token;
 }
 
 bool CacheMarks::Clear(UserId user, int64_t token) {

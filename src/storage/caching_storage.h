@@ -27,8 +27,10 @@
 //   worker killed in between leaves the mark behind: the cache stays unused for that user
 //   until the next request repairs it.
 // The cost of this: one primary-key read in the database per cached read (the mark), and
-// two extra statements per write (the mark and its removal). Any cache failure is logged
-// and answered from the database; the request never fails because of the cache.
+// two extra statements per write (the mark and its removal). The mark's read carries the
+// request's login when one waits (storage/cache_marks.h): a read the cache answers is then
+// one statement in all, the login's, read before the generation as every mark is. Any cache failure
+// is logged and answered from the database; the request never fails because of the cache.
 //
 // The cache must not outlive its database: a database restored from a backup or replaced
 // while the cache keeps its entries needs a flush of the cache (or a new cache.prefix).

@@ -1078,15 +1078,15 @@ INSERT INTO collections VALUES (60, 101, 'orphaned');
 
 @check
 def account_id_unit_suites_on_mysql():
-    """The unit binary's account_ids, upkeep and ldap_enrolments suites, their MySQL cases
-    against this MariaDB."""
+    """The unit binary's account_ids, upkeep, login_rider and ldap_enrolments suites, their
+    MySQL cases against this MariaDB."""
     binary = os.path.join(BUILD, "unit_tests")
     assert os.access(binary, os.X_OK), "%s is missing (build it first)" % binary
     create_database("weave_ids_unit")
     env = dict(os.environ, WEAVE_TEST_MYSQL_HOST="127.0.0.1", WEAVE_TEST_MYSQL_PORT=str(MYSQL_PORT),
                WEAVE_TEST_MYSQL_USER="weave", WEAVE_TEST_MYSQL_PASSWORD=MYSQL_PASSWORD,
                WEAVE_TEST_MYSQL_DATABASE="weave_ids_unit", ASAN_OPTIONS="detect_leaks=1")
-    suites = "account_ids:upkeep" + (":ldap_enrolments" if os.environ.get("WITH_LDAP", "1") == "1" else "")
+    suites = "account_ids:upkeep:login_rider" + (":ldap_enrolments" if os.environ.get("WITH_LDAP", "1") == "1" else "")
     done = subprocess.run([binary, "--run_test=" + suites, "--log_level=message"], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
     output = done.stdout.decode(errors="replace")

@@ -1,10 +1,11 @@
 // Contract tests of the Cache interface, run over every client against real servers that
 // the tests start (tests/unit/cache_servers.h): memcached on two loopback ports, Redis on
-// a Unix socket and on a TCP port with a database number. Also the back-off decorator and
-// the URL parser.
+// a Unix socket and on a TCP port with a database number. Also the back-off and read-ahead
+// decorators and the URL parser.
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "cache/backoff_cache.h"
 #include "cache/cache_url.h"
 #include "cache/make_cache.h"
+#include "cache/read_ahead_cache.h"
 #include "cache_servers.h"
 #include "core/errors.h"
 
@@ -330,6 +332,117 @@ BOOST_AUTO_TEST_CASE(backoff_leaves_a_failed_cache_alone_for_a_while) {
   BOOST_TEST(cache.Get("k").has_value());
   BOOST_TEST(cache.Delete("k"));
   BOOST_TEST(inner.calls == 5);
+}
+
+// Keeps values in a map; records every read (its keys) and can fail.
+class MapCache final : public Cache {
+ public:
+  std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    Call();
+    reads.push_back(keys);
+    std::vector<std::optional<std::string>> values;
+    for (const std::string& key : keys) {
+      const auto found = map.find(key);
+      values.push_back(found == map.end() ? std::nullopt : std::optional(found->second));
+    }
+    return values;
+  }
+  void Set(std::string_view key, std::string_view value, int) override {
+    Call();
+    map[std::string(key)] = value;
+  }
+  bool Add(std::string_view key, std::string_view value, int) override {
+    Call();
+    return map.emplace(key, value).second;
+  }
+  bool CompareAndSwap(std::string_view key, std::string_view expected, std::string_view value,
+                      int) override {
+    Call();
+    const auto found = map.find(std::string(key));
+    if (found == map.end() || found->second != expected) {
+      return false;
+    }
+    found->second = value;
+    return true;
+  }
+  bool Delete(std::string_view key) override {
+    Call();
+    return map.erase(std::string(key)) > 0;
+  }
+
+  std::map<std::string, std::string> map;
+  std::vector<std::vector<std::string>> reads;
+  bool failing = false;
+
+ private:
+  void Call() const {
+    if (failing) {
+      throw CacheUnavailable("down");
+    }
+  }
+};
+
+using Keys = std::vector<std::string>;
+
+BOOST_AUTO_TEST_CASE(read_ahead_fetches_wanted_keys_with_the_next_read) {
+  auto owned = std::make_unique<MapCache>();
+  MapCache& inner = *owned;
+  inner.map = {{"gen", "g1"}, {"login", "L1"}};
+  ReadAheadCache cache(std::move(owned));
+  cache.Want("login");
+  cache.Want("login");  // once is enough
+  cache.Want("absent");
+  const auto values = cache.GetMany({"gen", "entry"});
+  BOOST_TEST((values == std::vector<std::optional<std::string>>{"g1", std::nullopt}));
+  BOOST_TEST_REQUIRE(inner.reads.size() == 1U);
+  BOOST_TEST((inner.reads[0] == Keys{"gen", "entry", "login", "absent"}));
+  BOOST_TEST(cache.Get("login").value_or("") == "L1");  // fetched ahead: no read of its own
+  BOOST_TEST(!cache.Get("absent").has_value());
+  BOOST_TEST(inner.reads.size() == 1U);
+  BOOST_TEST(cache.Get("login").value_or("") == "L1");  // handed out once: read again
+  BOOST_TEST(inner.reads.size() == 2U);
+  BOOST_TEST((inner.reads[1] == Keys{"login"}));
+}
+
+BOOST_AUTO_TEST_CASE(read_ahead_gives_way_to_writes_and_to_the_next_request) {
+  auto owned = std::make_unique<MapCache>();
+  MapCache& inner = *owned;
+  inner.map = {{"gen", "g1"}, {"login", "L1"}};
+  ReadAheadCache cache(std::move(owned));
+  // A write of a key fetched ahead: the reader reads the written value.
+  cache.Want("login");
+  cache.Get("gen");
+  cache.Set("login", "L2", 60);
+  BOOST_TEST(cache.Get("login").value_or("") == "L2");
+  for (const auto& write : std::vector<std::function<void()>>{
+           [&cache] { cache.Delete("login"); }, [&cache] { cache.Add("login", "L3", 60); },
+           [&cache] {
+             cache.CompareAndSwap("login", "L3", "L4", 60);
+           }}) {
+    cache.Want("login");
+    cache.Get("gen");
+    write();
+    BOOST_TEST(cache.Get("login").value_or("(none)") ==
+               (inner.map.contains("login") ? inner.map["login"] : "(none)"));
+  }
+  // Forget (a new request) drops what was fetched and what was wanted.
+  cache.Want("login");
+  cache.Get("gen");
+  inner.map["login"] = "L5";
+  cache.Forget();
+  BOOST_TEST(cache.Get("login").value_or("") == "L5");
+  cache.Want("login");
+  cache.Forget();
+  const size_t reads = inner.reads.size();
+  cache.Get("gen");
+  BOOST_TEST((inner.reads.at(reads) == Keys{"gen"}));
+  // A failed read loses what was wanted with it; the reader then reads for itself.
+  cache.Want("login");
+  inner.failing = true;
+  BOOST_CHECK_THROW(cache.Get("gen"), CacheUnavailable);
+  inner.failing = false;
+  BOOST_TEST(cache.Get("login").value_or("") == "L5");
+  BOOST_TEST((inner.reads.back() == Keys{"login"}));
 }
 
 BOOST_AUTO_TEST_CASE(cache_urls) {

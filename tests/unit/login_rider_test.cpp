@@ -1,21 +1,27 @@
 // Logins that ride on the first read of a read-only request (auth/login_rider.h), through the
 // server's App: the answer is held until the login is accepted, what the read found is
 // thrown away otherwise, an account made again under its old name reads its own records, and
-// a lockout that a trusted address passes still gets complete answers. On SQLite, and on
-// MariaDB when WEAVE_TEST_MYSQL_HOST names a server (tests/mysql/run.sh).
+// a lockout that a trusted address passes still gets complete answers. The same with a
+// shared cache (a real memcached), where the login rides on the read of the user's cache
+// mark, and a marked user is answered from the database. On SQLite, and on MariaDB when
+// WEAVE_TEST_MYSQL_HOST names a server (tests/mysql/run.sh).
 // Also: a worker's full map of user ids drops one name, not all.
 #include "auth/login_rider.h"
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include "auth/sql_user_store.h"
+#include "cache_servers.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "server/app.h"
+#include "storage/cache_marks.h"
+#include "storage/sql_storage.h"
 #include "test_support.h"
 
 namespace weave {
@@ -130,6 +136,48 @@ void LockedUserFromATrustedAddressGetsFullAnswers(RiderBench& bench) {
   BOOST_TEST(collections.body.find("bookmarks") != std::string::npos);
 }
 
+#if WITH_CACHE
+// With a cache: an answer the cache holds is not served once the user is marked (a write
+// the cache missed), although the mark is read in the login's statement.
+void MarkedUserIsAnsweredFromTheDatabase(RiderBench& bench) {
+  LogInAndStore(bench);
+  for (int round = 0; round < 2; ++round) {  // the second is answered by the cache
+    const Response cached = bench.Send("GET", "info/collections", "pw-1");
+    BOOST_TEST_REQUIRE(cached.status == 200);
+    BOOST_TEST(cached.body.find("forms") == std::string::npos);
+  }
+  // A write behind the cache's back, as one whose new generation never reached the cache.
+  const UserId user = bench.Service().Accounts().FindUser(bench.User()).value().id;
+  SqlStorage database(bench.Service().Connection());
+  ItemWrite item;
+  item.id = "f1";
+  item.payload = "form";
+  WriteContext context;
+  context.request_time_cs = kStartMs / 10 + 100000;
+  database.PutItems(user, "forms", std::span(&item, 1), context);
+  CacheMarks marks(bench.Service().Connection());
+  marks.Mark(user);
+  const Response fresh = bench.Send("GET", "info/collections", "pw-1");
+  BOOST_TEST(fresh.status == 200);
+  BOOST_TEST(fresh.body.find("forms") != std::string::npos);
+  BOOST_TEST(!marks.Find(user).has_value());  // repaired: a new generation, the mark gone
+  const Response again = bench.Send("GET", "info/collections", "pw-1");
+  BOOST_TEST(again.body == fresh.body);
+  // A wrong password is refused as ever, the answer held.
+  const Response wrong = bench.Send("GET", "info/collections", "wrong");
+  BOOST_TEST(wrong.status == 401);
+  BOOST_TEST(wrong.body.find("forms") == std::string::npos);
+}
+
+// A prefix of its own: another case's database gives the same ids to other accounts.
+Config WithCache(Config config, const testing::MemcachedServer& memcached) {
+  config.cache.servers = {memcached.Url()};
+  config.cache.prefix = "rider" + HexEncode(RandomBytes(4)) + ":";
+  config.cache.login_secret = "login-rider-test-login-secret-0123456789";
+  return config;
+}
+#endif
+
 Config ConfigOnSqlite(const testing::TempDir& dir) {
   Config config;
   config.database.sqlite.path = dir.File("weave.db");
@@ -175,6 +223,20 @@ BOOST_AUTO_TEST_CASE(sqlite_locked_user_from_a_trusted_address_gets_full_answers
   LockedUserFromATrustedAddressGetsFullAnswers(bench);
 }
 
+#if WITH_CACHE
+BOOST_AUTO_TEST_CASE(sqlite_with_a_cache) {
+  const testing::MemcachedServer memcached;
+  for (const auto& scenario :
+       {&WrongPasswordGetsNothingOfWhatWasRead, &HandlerErrorUnderAWrongPasswordIs401,
+        &AccountMadeAgainReadsItsOwnRecords, &LockedUserFromATrustedAddressGetsFullAnswers,
+        &MarkedUserIsAnsweredFromTheDatabase}) {
+    const testing::TempDir dir;
+    RiderBench bench(WithCache(ConfigOnSqlite(dir), memcached));
+    scenario(bench);
+  }
+}
+#endif
+
 BOOST_AUTO_TEST_CASE(mysql_riding_logins) {
   const auto config = ConfigOnMysql();
   if (!config) {
@@ -186,6 +248,16 @@ BOOST_AUTO_TEST_CASE(mysql_riding_logins) {
     RiderBench bench(*config);
     scenario(bench);
   }
+#if WITH_CACHE
+  const testing::MemcachedServer memcached;
+  for (const auto& scenario :
+       {&WrongPasswordGetsNothingOfWhatWasRead, &HandlerErrorUnderAWrongPasswordIs401,
+        &AccountMadeAgainReadsItsOwnRecords, &LockedUserFromATrustedAddressGetsFullAnswers,
+        &MarkedUserIsAnsweredFromTheDatabase}) {
+    RiderBench bench(WithCache(*config, memcached));
+    scenario(bench);
+  }
+#endif
 }
 
 // A worker that knows more user names than it keeps drops one, not all of them: the

@@ -1,7 +1,9 @@
 // How many SQL statements each kind of request costs, counted by the database itself:
 // SQLite's statement trace (sqlite3_trace_v2) and MariaDB's Questions status counter. Runs
 // the request types of the benchmark's mix (and a few more) through the server's App,
-// prints the table and pins every count, so a change that adds a round trip fails here.
+// prints the table and pins every count, so a change that adds a round trip fails here;
+// then the same with a shared cache (a real memcached), every read counted when the cache
+// answers it; and the round trips to the cache (a real redis-server's command counter).
 // The MySQL case runs when WEAVE_TEST_MYSQL_HOST names a server (tests/mysql/run.sh).
 #include <cstdio>
 #include <functional>
@@ -13,7 +15,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#if WITH_CACHE
+#include <hiredis/hiredis.h>
+#endif
+
 #include "auth/sql_user_store.h"
+#include "cache_servers.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "db/make_connection.h"
@@ -128,6 +135,38 @@ class MysqlCounter final : public StatementCounter {
   RowCounts rows_;
 };
 
+#if WITH_CACHE
+// Commands a redis-server has run (each a round trip: the server's client sends one at a
+// time, a multi-get as one MGET), its own readings (INFO) taken off.
+class RedisCommandCounter final : public StatementCounter {
+ public:
+  explicit RedisCommandCounter(const std::string& socket)
+      : context_(redisConnectUnix(socket.c_str())) {
+    BOOST_REQUIRE((context_ != nullptr && context_->err == 0));
+  }
+  RedisCommandCounter(const RedisCommandCounter&) = delete;
+  RedisCommandCounter& operator=(const RedisCommandCounter&) = delete;
+  ~RedisCommandCounter() override { redisFree(context_); }
+  // A reading counts the INFO before it (Redis counts a command once it has run).
+  int64_t Read() override { return Raw() - reads_++; }
+
+ private:
+  int64_t Raw() {
+    auto* reply = static_cast<redisReply*>(redisCommand(context_, "INFO stats"));
+    BOOST_REQUIRE(reply != nullptr);
+    const std::string text(reply->str != nullptr ? reply->str : "", reply->len);
+    freeReplyObject(reply);
+    const std::string field = "total_commands_processed:";
+    const size_t at = text.find(field);
+    BOOST_REQUIRE(at != std::string::npos);
+    return std::stoll(text.substr(at + field.size()));
+  }
+
+  redisContext* context_;
+  int64_t reads_ = 0;
+};
+#endif
+
 // The benchmark's mix (bench/load/main.cpp, Session): per sync session one info/collections,
 // meta/global with probability 0.6, 0.53 collection downloads and 0.56 POSTs of ten records
 // on average, and with probability 0.01 each a DELETE of a few ids (then a GET of them) and
@@ -201,6 +240,7 @@ struct RequestType {
   std::string name;
   std::function<void(Bench&)> send;
   std::function<void(Bench&)> after;  // restocks what the request removed (not counted)
+  bool read = false;                  // a GET: with a cache, sent once more before counting
 };
 
 std::vector<RequestType> RequestTypes() {
@@ -212,33 +252,34 @@ std::vector<RequestType> RequestTypes() {
   // The wipe comes last: after it, the restock leaves every collection as the first round
   // found it (a collection's first write costs more, see SqlStorage::LockCollection).
   return {
-      {"info_collections", get("info/collections"), {}},
-      {"meta_global", get("storage/meta/global"), {}},
-      {"get_collection", get("storage/history", "full=1&newer=1300000005.00"), {}},
-      {"get_collection_ids", get("storage/history"), {}},
+      {"info_collections", get("info/collections"), {}, true},
+      {"meta_global", get("storage/meta/global"), {}, true},
+      {"get_collection", get("storage/history", "full=1&newer=1300000005.00"), {}, true},
+      {"get_collection_ids", get("storage/history"), {}, true},
       {"post_collection",
        [](Bench& bench) { bench.Send("POST", "storage/history", bench.TenRecords()); },
-       {}},
+       {},
+       false},
       {"put_record",
        [](Bench& bench) { bench.Send("PUT", "storage/tabs/t1", R"({"payload":"tab"})"); },
-       {}},
+       {},
+       false},
       {"delete_ids",
        [](Bench& bench) { bench.Send("DELETE", "storage/history", "", "ids=old5,old6,old7"); },
-       [](Bench& bench) {
-         bench.Send("POST", "storage/history", bench.TenRecords());
-       }},
-      {"info_quota", get("info/quota"), {}},
-      {"info_collection_counts", get("info/collection_counts"), {}},
+       [](Bench& bench) { bench.Send("POST", "storage/history", bench.TenRecords()); }, false},
+      {"info_quota", get("info/quota"), {}, true},
+      {"info_collection_counts", get("info/collection_counts"), {}, true},
       {"delete_storage", [](Bench& bench) { bench.Send("DELETE", "storage", "", "", true); },
-       [](Bench& bench) {
-         bench.Seed();
-       }},
+       [](Bench& bench) { bench.Seed(); }, false},
   };
 }
 
 // Runs every request type once to warm up (prepared statements, the password check, the
 // trusted address), then kRepeats times counted; returns statements per request by type.
-std::map<std::string, int64_t> Measure(Bench& bench, StatementCounter& counter) {
+// warm_reads: each read is sent once uncounted right before it is counted, so that a cache
+// holds its answer (the counted one is a hit).
+std::map<std::string, int64_t> Measure(Bench& bench, StatementCounter& counter,
+                                       bool warm_reads = false) {
   bench.Seed();
   const std::vector<RequestType> types = RequestTypes();
   for (const RequestType& type : types) {
@@ -253,6 +294,9 @@ std::map<std::string, int64_t> Measure(Bench& bench, StatementCounter& counter) 
   const std::optional<int64_t> prepares = counter.Prepares();
   for (const RequestType& type : types) {
     for (int repeat = 0; repeat < kRepeats; ++repeat) {
+      if (warm_reads && type.read) {
+        type.send(bench);
+      }
       const int64_t before = counter.Read();
       const std::optional<RowCounts> rows_before = counter.Rows();
       type.send(bench);
@@ -285,10 +329,11 @@ std::map<std::string, int64_t> Measure(Bench& bench, StatementCounter& counter) 
 
 // Prints the table, with the mix's weighted average, and compares with the pinned counts.
 void Report(const std::string& database, const std::map<std::string, int64_t>& counts,
-            const std::map<std::string, int64_t>& expected) {
+            const std::map<std::string, int64_t>& expected,
+            const char* what = "statements per request") {
   double weighted = 0;
   double weights = 0;
-  std::printf("statements per request, %s:\n", database.c_str());
+  std::printf("%s, %s:\n", what, database.c_str());
   for (const auto& [name, count] : counts) {
     std::printf("  %-24s %lld\n", name.c_str(), static_cast<long long>(count));
     if (const auto weight = kMixWeights.find(name); weight != kMixWeights.end()) {
@@ -304,6 +349,16 @@ void Report(const std::string& database, const std::map<std::string, int64_t>& c
     BOOST_TEST(found->second == count, database << " " << name);
   }
 }
+
+#if WITH_CACHE
+// The configuration with a shared cache in front of the database, verified logins in it too.
+Config WithCache(Config config, const testing::MemcachedServer& memcached) {
+  config.cache.servers = {memcached.Url()};
+  config.cache.prefix = "stmt" + HexEncode(RandomBytes(4)) + ":";
+  config.cache.login_secret = "statement-counts-login-secret-0123456789";
+  return config;
+}
+#endif
 
 }  // namespace
 
@@ -326,7 +381,54 @@ BOOST_AUTO_TEST_CASE(sqlite_statements_per_request_type) {
           {"put_record", 8},
           {"info_quota", 3},
           {"info_collection_counts", 3}});
+#if WITH_CACHE
+  // With the cache: a read it answers is the login's statement, which carries the read of
+  // the user's cache mark; a write marks and clears (see storage/caching_storage.h).
+  const testing::MemcachedServer memcached;
+  Config cached = WithCache(config, memcached);
+  cached.database.sqlite.path = dir.File("cached.db");
+  Bench cached_bench(cached);
+  SqliteCounter cached_counter(cached_bench.Service().Connection());
+  Report("SQLite with memcached", Measure(cached_bench, cached_counter, true),
+         {{"info_collections", 3},
+          {"meta_global", 3},
+          {"get_collection", 3},
+          {"post_collection", 10},
+          {"delete_ids", 10},
+          {"delete_storage", 10},
+          {"get_collection_ids", 3},
+          {"put_record", 10},
+          {"info_quota", 3},
+          {"info_collection_counts", 3}});
+#endif
 }
+
+#if WITH_CACHE
+// Round trips to the cache per request type, each read counted when the cache answers it:
+// one multi-get holds the user's generation, the entry and the verified login.
+BOOST_AUTO_TEST_CASE(cache_round_trips_per_request_type) {
+  testing::TempDir dir;
+  const testing::RedisServer redis;
+  Config config;
+  config.database.sqlite.path = dir.File("weave.db");
+  config.cache.servers = {redis.Url()};
+  config.cache.login_secret = "statement-counts-login-secret-0123456789";
+  Bench bench(config);
+  RedisCommandCounter counter(redis.socket);
+  Report("SQLite with Redis", Measure(bench, counter, true),
+         {{"info_collections", 1},
+          {"meta_global", 1},
+          {"get_collection", 1},
+          {"post_collection", 2},
+          {"delete_ids", 2},
+          {"delete_storage", 2},
+          {"get_collection_ids", 1},
+          {"put_record", 2},
+          {"info_quota", 1},
+          {"info_collection_counts", 1}},
+         "cache round trips per request");
+}
+#endif
 
 BOOST_AUTO_TEST_CASE(mysql_statements_per_request_type) {
   const auto database = testing::MysqlTestConfig("weave_statements");
@@ -351,6 +453,21 @@ BOOST_AUTO_TEST_CASE(mysql_statements_per_request_type) {
           {"put_record", 6},
           {"info_quota", 1},
           {"info_collection_counts", 1}});
+#if WITH_CACHE
+  const testing::MemcachedServer memcached;
+  Bench cached_bench(WithCache(config, memcached));
+  Report("MariaDB with memcached", Measure(cached_bench, counter, true),
+         {{"info_collections", 1},
+          {"meta_global", 1},
+          {"get_collection", 1},
+          {"post_collection", 7},
+          {"delete_ids", 8},
+          {"delete_storage", 8},
+          {"get_collection_ids", 1},
+          {"put_record", 7},
+          {"info_quota", 1},
+          {"info_collection_counts", 1}});
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()
