@@ -57,9 +57,9 @@ std::string LoginFailures::NoneLockedSql(size_t keys) {
 }
 
 int LoginFailures::BindLockedKeys(SqlStatement& statement, int first,
-                                  const std::vector<std::string>& keys) const {
+                                  const std::vector<std::string>& keys, int64_t now_s) const {
   int index = first;
-  statement.BindInt(index++, NowSeconds());
+  statement.BindInt(index++, now_s);
   for (const std::string& key : keys) {
     statement.BindText(index++, key);
   }
@@ -67,9 +67,9 @@ int LoginFailures::BindLockedKeys(SqlStatement& statement, int first,
 }
 
 int LoginFailures::BindLoginRead(SqlStatement& statement, int first,
-                                 const std::vector<std::string>& keys,
-                                 std::string_view username) const {
-  const int index = BindLockedKeys(statement, first, keys);
+                                 const std::vector<std::string>& keys, std::string_view username,
+                                 int64_t now_s) const {
+  const int index = BindLockedKeys(statement, first, keys, now_s);
   statement.BindText(index, username);
   return index + 1;
 }
@@ -93,7 +93,7 @@ std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<s
                                                              std::string_view username,
                                                              std::optional<AccountRow>* account) {
   StatementScope query(db_.Prepare(LoginReadSql(keys.size(), kLoginReadWidth)));
-  BindLoginRead(*query, 0, keys, username);
+  BindLoginRead(*query, 0, keys, username, NowSeconds());
   std::vector<std::string> locked;
   account->reset();
   while (query->Step()) {

@@ -58,9 +58,12 @@ class LoginFailures {
   // last one the row's kind (kLockedKeyRow, kAccountRow). Parameters, from `first` on: the
   // time, the keys, the user name (BindLoginRead).
   static std::string LoginReadSql(size_t keys, int width);
-  // Binds LoginReadSql's parameters from index first on; returns the index after them.
+  // Binds LoginReadSql's parameters from index first on, for the time now_s; returns the
+  // index after them. A statement with a NoneLockedSql gate too must bind both with the
+  // same now_s: read a second apart, a lock ending between them would keep the data back
+  // at the gate yet not be reported by the branch, and an empty answer would pass as real.
   int BindLoginRead(SqlStatement& statement, int first, const std::vector<std::string>& keys,
-                    std::string_view username) const;
+                    std::string_view username, int64_t now_s) const;
   // Takes a row of LoginReadSql's branches into *locked or *account; false (and nothing
   // taken) when its kind column says it is another branch's.
   static bool TakeLoginRow(SqlStatement& row, int width, std::vector<std::string>* locked,
@@ -68,8 +71,10 @@ class LoginFailures {
   // A condition true while none of `keys` keys is locked; parameters: the time, the keys
   // (BindLockedKeys, which returns the index after them).
   static std::string NoneLockedSql(size_t keys);
-  int BindLockedKeys(SqlStatement& statement, int first,
-                     const std::vector<std::string>& keys) const;
+  int BindLockedKeys(SqlStatement& statement, int first, const std::vector<std::string>& keys,
+                     int64_t now_s) const;
+  // The time, in seconds, that the Bind functions are to be given.
+  int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
   static constexpr int kLoginReadWidth = 6;
   static constexpr int64_t kLockedKeyRow = 1;
   static constexpr int64_t kAccountRow = 2;
@@ -98,7 +103,6 @@ class LoginFailures {
   int64_t ExpireOldRows(int64_t max_window_seconds, int64_t max_trust_seconds, int batch_rows);
 
  private:
-  int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
   // One run of each write transaction (the public ones retry lock conflicts).
   void RecordFailureOnce(std::string_view key, const LockoutPolicy& policy);
   void RememberTrustedAddressOnce(std::string_view username, std::string_view address);

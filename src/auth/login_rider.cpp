@@ -27,12 +27,13 @@ std::string LoginRider::Branches(int width) const {
 }
 
 int LoginRider::Bind(SqlStatement& statement, int first) const {
-  const int next = failures_.BindLockedKeys(statement, first, keys_);
-  return failures_.BindLoginRead(statement, next, keys_, username_);
+  const int64_t now_s = failures_.NowSeconds();  // one time for the gate and the branches
+  const int next = failures_.BindLockedKeys(statement, first, keys_, now_s);
+  return failures_.BindLoginRead(statement, next, keys_, username_, now_s);
 }
 
 int LoginRider::BindBranches(SqlStatement& statement, int first) const {
-  return failures_.BindLoginRead(statement, first, keys_, username_);
+  return failures_.BindLoginRead(statement, first, keys_, username_, failures_.NowSeconds());
 }
 
 bool LoginRider::TakeRow(SqlStatement& row, int width) {
