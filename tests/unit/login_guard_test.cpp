@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_riding_login_judges_its_lock_at_one_time) {
   }
   TickingClock ticking(start_s * 1000);
   LoginFailures ticking_failures(*connection, ticking);
-  LoginGuard ticking_guard(*users, ticking_failures, policy, ticking);
+  LoginGuard ticking_guard(*users, ticking_failures, policy, ticking, users.get());
   LoginRider rider(ticking_guard, ticking_failures, "owner", "the right one", source);
   const int width = LoginRider::Width(1);
   std::string carrier = "SELECT 'data' AS d";
