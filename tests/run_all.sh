@@ -105,7 +105,7 @@ else
 fi
 run_suite "benchmark history and its report (fixtures)" python3 bench/test_report.py
 run_suite "benchmark catches a server that drops writes" sh bench/test_broken.sh "$build"
-run_suite "fault campaign under load (60 s soak, SQLite)" sh bench/test_soak.sh "$build"
+run_suite "fault campaign under load (40 s soak, SQLite)" sh bench/test_soak.sh "$build"
 # The soak over LDAP accounts (slapd paused and stopped) is make soak SOAK_AUTH=ldap, left
 # out for CI's time; tests/ldap covers the directory paused and stopped under load within
 # make check.
