@@ -18,6 +18,8 @@
 namespace weave {
 namespace {
 
+using testing::Full;
+
 constexpr int64_t kT0 = 130000000000;
 constexpr int kForms = 3;  // the standard id of "forms"
 
@@ -43,13 +45,6 @@ WriteContext At(int64_t time_cs) {
   WriteContext context;
   context.request_time_cs = time_cs;
   return context;
-}
-
-ItemWrite Full(std::string_view id, std::string_view payload) {
-  ItemWrite write;
-  write.id = id;
-  write.payload = payload;
-  return write;
 }
 
 }  // namespace

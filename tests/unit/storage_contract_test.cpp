@@ -21,6 +21,8 @@
 namespace weave {
 namespace {
 
+using testing::Full;
+
 // SqlStorage over SQLite on a file in a private temporary directory.
 struct SqliteFileBackend {
   static DatabaseConfig MakeConfig(const testing::TempDir& dir) {
@@ -202,13 +204,6 @@ WriteContext At(int64_t request_time_cs, std::optional<int64_t> since = std::nul
   context.if_unmodified_since_cs = since;
   context.quota_bytes = quota_bytes;
   return context;
-}
-
-ItemWrite Full(std::string_view id, std::string_view payload) {
-  ItemWrite write;
-  write.id = id;
-  write.payload = payload;
-  return write;
 }
 
 ItemWrite WithIndex(std::string_view id, int64_t sortindex, std::string_view payload = "x") {

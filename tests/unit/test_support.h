@@ -1,5 +1,5 @@
-// Helpers shared by the unit tests: a private temporary directory per test, and the test
-// MySQL server's settings.
+// Helpers shared by the unit tests: a private temporary directory per test, the test
+// MySQL server's settings, and a record to write.
 #pragma once
 
 #include <stdlib.h>
@@ -8,10 +8,20 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "core/config.h"
+#include "storage/storage.h"
 
 namespace weave::testing {
+
+// A record write that sets its payload and nothing else (no sortindex, no ttl).
+inline ItemWrite Full(std::string_view id, std::string_view payload) {
+  ItemWrite write;
+  write.id = id;
+  write.payload = payload;
+  return write;
+}
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it at scope end.
 class TempDir {
