@@ -91,6 +91,19 @@ CREATE TABLE IF NOT EXISTS weave_migrations (
 -- BEGIN PER RECORDS TABLE
 -- The records: the PHP schema column for column, plus ttl. Ids are VARBINARY (byte for
 -- byte); payload_size is the payload's length in bytes (quota and usage).
+--
+-- The secondary indexes are the ones this server's statements use, each ending in id so
+-- that it delivers rows in the order the reads ask for (ORDER BY ..., id: no filesort; an
+-- InnoDB secondary index holds the primary key anyway, so the id costs no space):
+--   modified     sort=newest/oldest and newer/older, the collection's records by time;
+--   weightindex  sort=index and index_above/below;
+--   ttl_index    a user's expired records not purged yet (counts, usage, quota, purge);
+--   expiry_index every user's expired records (the background purge).
+-- ids=, parentid= and predecessorid= filters, and the writes, go through the primary key
+-- (bounded by the user's collection). PHP's parentindex, predecessorindex and size_index
+-- are not created: every secondary index costs each write, takes space in the buffer pool,
+-- and is one more candidate the optimiser weighs at each execution. A PHP-era table, or
+-- one made by an earlier release, keeps them until `weave-admin drop-unused-indexes`.
 CREATE TABLE IF NOT EXISTS wbo (
   username      INT(11)       NOT NULL,
   collection    SMALLINT(6)   NOT NULL DEFAULT 0,
@@ -103,11 +116,8 @@ CREATE TABLE IF NOT EXISTS wbo (
   payload_size  INT(11)       DEFAULT NULL,
   ttl           INT(11)       NOT NULL DEFAULT 2100000000,
   PRIMARY KEY (username, collection, id),
-  KEY parentindex (username, collection, parentid),
-  KEY modified (username, collection, modified),
-  KEY weightindex (username, collection, sortindex),
-  KEY predecessorindex (username, collection, predecessorid),
-  KEY size_index (username, payload_size),
+  KEY modified (username, collection, modified, id),
+  KEY weightindex (username, collection, sortindex, id),
   KEY ttl_index (username, ttl),
   KEY expiry_index (ttl)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

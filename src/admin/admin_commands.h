@@ -46,5 +46,7 @@ int RunStatsCommand(App& app, const std::vector<std::string>& args);
 int RunExportCommand(App& app, const std::vector<std::string>& args);
 // import KIND SOURCE [--password-file F] [--on-conflict skip|replace|fail] [--verify].
 int RunImportCommand(App& app, const std::vector<std::string>& args);
+// drop-unused-indexes [--dry-run]: the records tables' indexes no statement uses.
+int RunDropUnusedIndexesCommand(App& app, const std::vector<std::string>& args);
 
 }  // namespace weave

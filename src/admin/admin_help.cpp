@@ -50,6 +50,9 @@ const std::vector<AdminCommand>& AdminCommands() {
        "the source with this server record by record (exit 1 on a difference).\n"
        "Ends with a summary: accounts, records, bytes, skipped with reasons, and the\n"
        "accounts whose password could not be carried over. SQL accounts only.\n"},
+      {"drop-unused-indexes", "[--dry-run]", "MariaDB: drop the records tables' unused indexes",
+       "PHP's parentindex, predecessorindex, size_index; no copy, writes go on. --dry-run\n"
+       "only names them. See weave-admin(8) and the README, \"Upgrades\".\n"},
       {"nodes",
        "add URL CAPACITY | list | set-capacity URL N | drain URL | down URL | up URL |\n"
        "        backoff URL SECONDS | evacuate URL",

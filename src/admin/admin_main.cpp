@@ -213,6 +213,9 @@ int Run(weave::App& app, const std::vector<std::string>& args,
   if (command == "import") {
     return weave::RunImportCommand(app, args);
   }
+  if (command == "drop-unused-indexes") {
+    return weave::RunDropUnusedIndexesCommand(app, args);
+  }
   std::cerr << Usage();
   return 2;
 }

@@ -23,6 +23,12 @@ std::vector<std::string> MysqlDialect::WboTables() const {
   return tables;
 }
 
+// The parentid= and predecessorid= filters read the collection through the primary key,
+// and usage comes from collection_stats, not from a sum over size_index.
+std::vector<std::string> MysqlDialect::UnusedRecordIndexes() const {
+  return {"parentindex", "predecessorindex", "size_index"};
+}
+
 // ON DUPLICATE KEY UPDATE assigns left to right and a later assignment sees the new value of
 // an earlier column, so every decision reads VALUES() (the row we tried to insert), never a
 // column that this statement has already changed.

@@ -82,6 +82,15 @@ class SqlDialect {
   // nothing to do.
   virtual std::string LockCollectionSql() const { return ""; }
   virtual std::string_view LockingReadSuffix() const { return ""; }
+  // Written after the records table in reads of one user's records by expiry (username =
+  // ? AND ttl ...), so that they go through the (username, ttl) index and read only the
+  // records the range selects. Empty: the planner's choice.
+  virtual std::string_view UserExpiryIndexHint() const { return ""; }
+  // Indexes that earlier schemas made on the records tables (Mozilla's PHP server's, and
+  // this server's own until it stopped making them) and that no statement here uses. The
+  // schema keeps them on the tables that have them; weave-admin drop-unused-indexes drops
+  // them (storage/record_indexes.h). Empty where no schema ever made one (SQLite).
+  virtual std::vector<std::string> UnusedRecordIndexes() const { return {}; }
 
  protected:
   // "(?1, ..., ?10), (?11, ..., ?20), ...": the VALUES of an UpsertItemsSql statement.

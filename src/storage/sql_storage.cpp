@@ -250,6 +250,7 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId us
       {std::string("s.collection, s.") + stat + " - coalesce(e.amount, 0) AS live, c.name", 3,
        " FROM collection_stats s LEFT JOIN (SELECT collection, count(*) AS records, " +
            std::string(expired) + " AS amount FROM " + dialect_.WboTable(user) +
+           std::string(dialect_.UserExpiryIndexHint()) +
            " WHERE username = ? AND ttl <= ? GROUP BY collection) e"
            " ON e.collection = s.collection"
            " LEFT JOIN collections c ON c.userid = s.userid AND c.collectionid = s.collection"
@@ -280,7 +281,8 @@ int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   RunRead(
       {"(SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?)"
        " - (SELECT coalesce(sum(payload_size), 0) FROM " +
-           dialect_.WboTable(user) + " WHERE username = ? AND ttl <= ?) AS live_bytes",
+           dialect_.WboTable(user) + std::string(dialect_.UserExpiryIndexHint()) +
+           " WHERE username = ? AND ttl <= ?) AS live_bytes",
        1, ""},
       [user, now_s](SqlStatement& query) {
         query.BindInt(0, user);
@@ -295,6 +297,7 @@ int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
 std::optional<int64_t> SqlStorage::NextExpiry(UserId user, int64_t now_s) {
   db_.TrimStatementCache();
   StatementScope query(db_.Prepare("SELECT min(ttl) FROM " + dialect_.WboTable(user) +
+                                   std::string(dialect_.UserExpiryIndexHint()) +
                                    " WHERE username = ? AND ttl > ? AND ttl < ?"));
   query->BindInt(0, user);
   query->BindInt(1, now_s);

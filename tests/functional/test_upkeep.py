@@ -18,7 +18,7 @@ import weave_instance
 from weave import Account, Server, WeaveTestCase, wbo
 
 COMMANDS = ("add", "passwd", "delete", "disable", "enable", "list", "wipe", "invite",
-            "invites", "purge", "usage", "stats")
+            "invites", "purge", "usage", "stats", "drop-unused-indexes")
 
 
 def count(db_path, sql, *params):
@@ -183,6 +183,14 @@ class AdminCommands(UpkeepCase):
         self.assertNotIn("\r", result.stderr.decode())
         self.assertEqual(count(self.db, "SELECT count(*) FROM wbo WHERE username = ?", user), 1)
         self.assertAudited("purge")
+
+    def test_drop_unused_indexes_has_nothing_to_do_on_sqlite(self):
+        # Only MariaDB tables ever had them (tests/mysql drops them there).
+        for args in (("drop-unused-indexes",), ("drop-unused-indexes", "--dry-run")):
+            result = self.admin(*args)
+            self.assertEqual((result.returncode, result.stdout), (0, b"no unused indexes\n"),
+                             result.stderr)
+        self.assertEqual(self.admin("drop-unused-indexes", "--now").returncode, 2)
 
     def test_usage_and_stats(self):
         self.instance.add_user("counted", "password-1")

@@ -609,6 +609,219 @@ def sharding_puts_each_user_in_wbo_user_mod_n():
         instance.stop()
 
 
+# The indexes of a records table this server creates, with their columns: the primary key and
+# the four its statements use (sql/mysql/schema.sql says which statement uses which).
+OWN_RECORD_INDEXES = {
+    "PRIMARY": ["username", "collection", "id"],
+    "modified": ["username", "collection", "modified", "id"],
+    "weightindex": ["username", "collection", "sortindex", "id"],
+    "ttl_index": ["username", "ttl"],
+    "expiry_index": ["ttl"],
+}
+# PHP's indexes that no statement of this server reads: weave-admin drop-unused-indexes.
+UNUSED_RECORD_INDEXES = ["parentindex", "predecessorindex", "size_index"]
+
+
+def record_indexes(database, table="wbo"):
+    """{index name: [column, ...]} of a table."""
+    indexes = {}
+    for name, column in sql(None, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS"
+                                  " WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'"
+                                  " ORDER BY INDEX_NAME, SEQ_IN_INDEX" % (database, table)):
+        indexes.setdefault(name, []).append(column)
+    return indexes
+
+
+def weave_admin(instance, *args):
+    """(exit status, standard output) of weave-admin on instance's configuration."""
+    done = subprocess.run([os.path.join(BUILD, "weave-admin"), "-c", instance.config] + list(args),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120)
+    return done.returncode, done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
+
+
+def executed_record_statements():
+    """The statements on a records table that clients executed (server-side prepared, so the
+    general log shows them with their values) since the log was emptied: reads and deletes."""
+    rows = sql(None, "SELECT HEX(argument) FROM mysql.general_log"
+                     " WHERE command_type = 'Execute'")
+    statements = []
+    for (encoded,) in rows:
+        text = bytes.fromhex(encoded).decode("utf-8", "replace")
+        words = text.split()
+        if words and words[0].upper() in ("SELECT", "DELETE") and (
+                " wbo " in text or " wbo\n" in text or text.rstrip().endswith(" wbo")):
+            statements.append(text)
+    return statements
+
+
+def record_plan(database, statement):
+    """EXPLAIN's rows for the records table (its alias w too): dicts of EXPLAIN's columns."""
+    # EXPLAIN takes no RETURNING clause; the plan is the DELETE's.
+    statement = statement.split(" RETURNING ")[0]
+    columns = ["id", "select_type", "table", "type", "possible_keys", "key", "key_len", "ref",
+               "rows", "Extra"]
+    plan = [dict(zip(columns, row)) for row in sql(database, "EXPLAIN " + statement)]
+    return [row for row in plan if row["table"] in ("wbo", "w")]
+
+
+@check
+def own_records_table_has_only_the_indexes_its_reads_use():
+    """A records table this server creates has the primary key and the four indexes its
+    statements use, no more; and the plans MariaDB makes for the statements each request
+    type runs (taken from the general log, with their values) read through the intended
+    index, never sort a user's records (filesort) nor scan the table."""
+    database = "weave_plans"
+    create_database(database)
+    instance = Instance("plans", database, workers=1,
+                        extra_yaml="upkeep:\n  enabled: false").start()
+    try:
+        assert record_indexes(database) == OWN_RECORD_INDEXES, record_indexes(database)
+        instance.add_user("planner", "planner-password")
+        auth = ("planner", "planner-password")
+        user = int(sql(database, "SELECT id FROM users WHERE username = 'planner'")[0][0])
+        # Other users' records (so the statistics look like a shared node's: a few expired
+        # ones not purged yet), then the user's: 600 bookmarks and 600 history records a second apart from 1300000000 s
+        # (children of 20 folders, each the predecessor of the next), and 20 tabs, half of
+        # them expired.
+        sql(database, """
+SET @now = UNIX_TIMESTAMP();
+INSERT INTO wbo (username, collection, id, parentid, predecessorid, sortindex, modified,
+                 payload, payload_size, ttl)
+SELECT 100000 + seq DIV 400, IF(seq MOD 2, 7, 4), CONCAT('o', seq), CONCAT('folder', seq MOD 20),
+       NULL, seq MOD 100, 130000000000 + seq * 100, REPEAT('x', 60), 60,
+       IF(seq MOD 50 = 0, @now - 60, 2100000000)
+  FROM seq_0_to_39999;
+INSERT INTO wbo (username, collection, id, parentid, predecessorid, sortindex, modified,
+                 payload, payload_size, ttl)
+SELECT %(user)d, c.collection, CONCAT(c.prefix, LPAD(s.seq, 4, '0')),
+       CONCAT('folder', s.seq MOD 20), CONCAT(c.prefix, LPAD(CAST(s.seq AS SIGNED) - 1, 4, '0')),
+       s.seq MOD 100,
+       130000000000 + s.seq * 100, REPEAT('x', 60), 60, 2100000000
+  FROM seq_1_to_600 s JOIN (SELECT 7 AS collection, 'b' AS prefix
+                            UNION ALL SELECT 4, 'h') c;
+INSERT INTO wbo (username, collection, id, modified, payload, payload_size, ttl)
+SELECT %(user)d, 9, CONCAT('t', seq), 130000000000 + seq, 'tab', 3,
+       IF(seq < 10, @now - 3600, @now + 86400) FROM seq_0_to_19;
+ANALYZE TABLE wbo;
+""" % {"user": user})
+        ok_json(instance, "GET", "/1.1/planner/info/collections", auth)  # the login, cached
+        # (method, path, the indexes the plan may read the records through); a filesort
+        # is allowed only for the counts, which group the user's expired records.
+        collection_keys = ("PRIMARY", "modified", "weightindex")
+        cases = [
+            ("GET", "storage/bookmarks?full=1&newer=1300000590&sort=newest&limit=5", ("modified",)),
+            ("GET", "storage/bookmarks?full=1&newer=1300000590&sort=oldest", ("modified",)),
+            ("GET", "storage/bookmarks?full=1&newer=1300000590", ("modified",)),
+            ("GET", "storage/history?full=1&sort=newest&limit=50", ("modified",)),
+            ("GET", "storage/bookmarks?full=1&sort=index&limit=20", ("weightindex",)),
+            ("GET", "storage/bookmarks?index_above=97&sort=index", ("weightindex",)),
+            ("GET", "storage/bookmarks?ids=b0001,b0002,b0003", ("PRIMARY",)),
+            ("GET", "storage/bookmarks/b0005", ("PRIMARY",)),
+            ("GET", "storage/bookmarks?parentid=folder3&full=1", collection_keys),
+            ("GET", "storage/bookmarks?predecessorid=b0010", collection_keys),
+            ("GET", "info/collection_counts", ("ttl_index",)),
+            ("GET", "info/collection_usage", ("ttl_index",)),
+            ("GET", "info/quota", ("ttl_index",)),
+            ("POST", "storage/history", ("PRIMARY",)),
+            ("DELETE", "storage/history?ids=h0001,h0002", ("PRIMARY",)),
+            ("DELETE", "storage/history?older=1300000010", ("modified",)),
+            ("ADMIN", "purge", ("expiry_index",)),
+        ]
+        grouped = ("info/collection_counts", "info/collection_usage")
+        sql(None, "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log;"
+                  " SET GLOBAL general_log = ON;")
+        try:
+            problems = []
+            for method, path, keys in cases:
+                sql(None, "TRUNCATE mysql.general_log")
+                if method == "ADMIN":
+                    status, output = weave_admin(instance, path)
+                    assert status == 0, output
+                elif method == "POST":
+                    ok_json(instance, method, "/1.1/planner/" + path, auth,
+                            [{"id": "h0003", "payload": "new"}, {"id": "hnew", "payload": "new"}])
+                else:
+                    ok_json(instance, method, "/1.1/planner/" + path, auth)
+                statements = executed_record_statements()
+                if not statements:
+                    problems.append("%s %s: no statement on wbo was logged" % (method, path))
+                for statement in statements:
+                    for row in record_plan(database, statement):
+                        print("      %-6s %-58s %-12s %-6s rows %-5s %s | candidates %s" % (
+                            method, path[:58], row["key"], row["type"], row["rows"],
+                            row["Extra"], row["possible_keys"]), flush=True)
+                        if (row["key"] not in keys or row["type"] in ("ALL", "index")
+                                or ("filesort" in row["Extra"] and path not in grouped)):
+                            problems.append("%s %s: %r for %s" % (method, path, row, statement))
+            assert not problems, "\n".join(problems)
+        finally:
+            sql(None, "SET GLOBAL general_log = OFF; SET GLOBAL log_output = 'FILE';"
+                      " TRUNCATE mysql.general_log;")
+    finally:
+        instance.stop()
+
+
+@check
+def drop_unused_indexes_keeps_what_the_reads_use():
+    """weave-admin drop-unused-indexes on a PHP-era database (served meanwhile): --dry-run
+    names PHP's three unused indexes and changes nothing; then they go, without a copy, and
+    the other indexes stay as they were; the records, parentid and predecessorid filters
+    included, are served as before; the schema applied at the next start does not bring
+    them back, and a second run has nothing to do. With shards, each wbo<N> table that has
+    one is named."""
+    database = "weave_php_indexes"
+    load_php_database(database)
+    instance = Instance("php-indexes", database, workers=2).start()
+    try:
+        before = record_indexes(database)
+        assert set(UNUSED_RECORD_INDEXES) <= set(before), before
+        assert set(before) - set(UNUSED_RECORD_INDEXES) == set(OWN_RECORD_INDEXES), before
+        status, output = weave_admin(instance, "drop-unused-indexes", "--dry-run")
+        assert (status, output) == (0, "wbo: would drop parentindex, predecessorindex, "
+                                       "size_index\n"), (status, output)
+        assert record_indexes(database) == before
+        auth = (PHP_USER, PHP_PASSWORD)
+        status, output = weave_admin(instance, "drop-unused-indexes")
+        assert (status, output) == (0, "wbo: dropped parentindex, predecessorindex, "
+                                       "size_index\n"), (status, output)
+        after = record_indexes(database)
+        assert after == {name: columns for name, columns in before.items()
+                         if name not in UNUSED_RECORD_INDEXES}, after
+        with open(os.path.join(instance.dir, "security.log")) as log:
+            assert "act=drop-unused-indexes" in log.read()
+        children, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks?parentid=menu",
+                              auth)
+        assert sorted(children) == ["ABC", "abc"], children
+        follower, _ = ok_json(instance, "GET",
+                              "/1.1/phpuser/storage/bookmarks?predecessorid=ABC", auth)
+        assert follower == ["abc"], follower
+        items, _ = ok_json(instance, "GET", "/1.1/phpuser/storage/bookmarks?full=1&sort=index",
+                           auth)
+        assert [item["id"] for item in items] == ["menu", "ABC", "abc"], items
+        instance.stop()
+        instance.start()
+        assert record_indexes(database) == after
+        assert weave_admin(instance, "drop-unused-indexes") == (0, "no unused indexes\n")
+    finally:
+        instance.stop()
+
+    database = "weave_shard_indexes"
+    create_database(database)
+    instance = Instance("shard-indexes", database, workers=1, mysql_extra={"shards": 3}).start()
+    try:
+        sql(database, "ALTER TABLE wbo1 ADD INDEX size_index (username, payload_size);"
+                      " ALTER TABLE wbo2 ADD INDEX parentindex (username, collection, parentid),"
+                      " ADD INDEX predecessorindex (username, collection, predecessorid);")
+        status, output = weave_admin(instance, "drop-unused-indexes")
+        assert (status, output) == (0, "wbo1: dropped size_index\n"
+                                       "wbo2: dropped parentindex, predecessorindex\n"), output
+        for table in ("wbo0", "wbo1", "wbo2"):
+            assert record_indexes(database, table) == OWN_RECORD_INDEXES, table
+    finally:
+        instance.stop()
+
+
 def load_worker(instance, user, password, stop_at, index, log, lock):
     """Writes records one by one (and reads) until stop_at; logs every outcome."""
     auth = (user, password)
