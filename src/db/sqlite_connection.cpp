@@ -37,7 +37,7 @@ constexpr std::chrono::microseconds kRestartPoll{200};
 constexpr std::chrono::seconds kCheckpointInterval{1};
 
 // Before a restart, pinned checkpoints (outside the writers' lock) run again, at most this
-// many more times, until at most kRestartCopyFrames frames (about a millisecond of copying)
+// many more times, until at most kRestartCopyFrames frames (a few milliseconds of copying)
 // are left for the restart to copy under the lock.
 constexpr int kMaxExtraRounds = 3;
 constexpr uint32_t kRestartCopyFrames = 256;
