@@ -36,6 +36,12 @@ constexpr std::chrono::microseconds kRestartPoll{200};
 // keeping the database file close behind the log (durability is the WalSyncer's job).
 constexpr std::chrono::seconds kCheckpointInterval{1};
 
+// Before a restart, pinned checkpoints (outside the writers' lock) run again, at most this
+// many more times, until at most kRestartCopyFrames frames (a few milliseconds of copying)
+// are left for the restart to copy under the lock.
+constexpr int kMaxExtraRounds = 3;
+constexpr uint32_t kRestartCopyFrames = 256;
+
 // One "-- add-column: TABLE COLUMN DEFINITION" line of a schema (see sql/sqlite/schema.sql).
 struct AddedColumn {
   std::string table;
@@ -254,6 +260,9 @@ void SqliteConnection::ApplySchema(std::string_view schema_sql) {
 SqliteConnection::~SqliteConnection() {
   statements_.clear();  // finalize statements before the handle closes
   control_.clear();
+  if (shm_fd_ >= 0) {
+    close(shm_fd_);
+  }
 }
 
 void SqliteConnection::FinalizeStatement::operator()(sqlite3_stmt* statement) const {
@@ -397,29 +406,31 @@ int SqliteConnection::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*nam
   return SQLITE_OK;
 }
 
-// Checkpoints run under the writers' lock, and so never overlap a commit. SQLite up to
-// 3.51.2 has a race there (its "WAL-reset bug", fixed in 3.51.3): a checkpoint that starts
-// on a fully copied log, while another process commits and thereby restarts the log from
-// its start, can record the old log's length as copied; the next checkpoint then skips the
-// new frames up to that length, and those committed pages are lost when the log restarts
-// again: an acknowledged record goes missing, with no error anywhere. Every write in this
-// process holds the lock (transactions from BeginWrite to Commit, lone writes for their
-// step), so while a worker checkpoints, nothing restarts the log.
+// SQLite up to 3.51.2 has a race between checkpoints and commits (its "WAL-reset bug",
+// fixed in 3.51.3): a checkpoint that starts on a fully copied log, while another process
+// commits and thereby restarts the log from its start, can record the old log's length as
+// copied; the next checkpoint then skips the new frames up to that length, and those
+// committed pages are lost when the log restarts again: an acknowledged record goes missing,
+// with no error anywhere. So no checkpoint here may overlap a commit that restarts the log.
+// Every write in this process holds the writers' lock (transactions from BeginWrite to
+// Commit, lone writes for their step). The regular checkpoint (PinnedCheckpoint) copies
+// outside that lock, but with a read snapshot that keeps any commit from restarting the log
+// meanwhile (see there); the restart's checkpoint (RestartingCheckpoint) holds the lock.
 //
-// What the lock must not cover is a disk sync: SQLite's own checkpoint syncs the log before
-// copying and the database file after, and on a busy disk one sync took up to 200 ms, with
-// every writer (and soon every worker) waiting. So the checkpoint copies without syncing
-// (PinnedCheckpoint) and syncs around the lock, keeping the order that makes a copy safe:
-// the log's frames are on disk before any copy of them can be, and the copies are on disk
-// before the log can be restarted over them.
+// What the lock must not cover is a disk sync or a long copy: SQLite's own checkpoint syncs
+// the log before copying and the database file after, and on a busy disk one sync took up
+// to 200 ms; a second's worth of commits took 75-160 ms to copy on a loaded machine. Under
+// the lock every writer (and soon every worker) waited that long. So the regular checkpoint
+// copies without syncing and without the lock, and syncs around the copy, keeping the order
+// that makes a copy safe: the log's frames are on disk before any copy of them can be, and
+// the copies are on disk before the log can be restarted over them.
 //
 // Passive checkpoints copy what no reader still needs. Once the log is long, a restart
 // makes the next commit write from its start again: otherwise, with readers always
-// overlapping, it never would. A restart needs every frame copied, so it follows a pinned
-// checkpoint, and under the lock it only copies (and syncs) what was committed since that
-// checkpoint's snapshot: a few milliseconds of commits instead of a second's
-// (RestartingCheckpoint). Without a second handle (pin) every checkpoint syncs under the
-// lock, as SQLite's own does.
+// overlapping, it never would. A restart needs every frame copied, so it follows pinned
+// checkpoints, and under the lock it only copies (and syncs) what was committed since the
+// last one's snapshot: a few milliseconds of commits instead of a second's. Without a second
+// handle (pin) every checkpoint holds the lock and syncs under it, as SQLite's own does.
 void SqliteConnection::Idle() {
   if (pin_held_) {
     if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
@@ -447,8 +458,25 @@ void SqliteConnection::Idle() {
   }
   int log_frames = wal_frames_;
   const bool pinned = write_lock_ != nullptr && OpenPin();
-  if (pinned && (!PinnedCheckpoint(&log_frames) || log_frames < restart_frames_)) {
+  if (pinned && (!PinnedCheckpoint(&log_frames, false) || log_frames < restart_frames_)) {
     return;
+  }
+  // What the restart copies under the lock was committed during the pinned checkpoint's
+  // syncs: while that is much, another pinned round (outside the lock) first.
+  for (int round = 0; pinned && round < kMaxExtraRounds; ++round) {
+    const WalIndex index = ReadWalIndex();
+    if (!index.valid || index.frames <= index.backfilled + kRestartCopyFrames) {
+      break;
+    }
+    int frames = log_frames;
+    // Queued for the lock, held only for a look: a try would mostly find it taken by writers.
+    if (!PinnedCheckpoint(&frames, true)) {
+      if (pin_held_) {
+        return;  // the database file could not be synced: no restart
+      }
+      break;  // the restart copies the rest, if it finds the lock free
+    }
+    log_frames = frames;
   }
   pinned_log_frames_ = log_frames;
   pinned_generation_ = LogGeneration();
@@ -492,23 +520,42 @@ int64_t SqliteConnection::LogGeneration() {
          int64_t{header[15]};
 }
 
-// 1. A read snapshot on the pin: passive checkpoints copy no frame past it. 2. The log is
-// synced (every frame of the snapshot is on disk). 3. Under the writers' lock, a passive
-// checkpoint at synchronous=OFF copies without syncing. 4. The lock is released and the
-// database file synced. 5. The snapshot ends: until then no writer could restart the log,
-// as a restart waits for every reader of it. False when it could not run or failed.
-bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
+// 1. Under the writers' lock, held only for this: a read snapshot on the pin, and a look at
+// the log's index. 2. The lock is released; the log is synced (every frame of the snapshot is
+// on disk). 3. A passive checkpoint at synchronous=OFF copies without syncing, while writers
+// go on committing. 4. The database file is synced. 5. The snapshot ends. False when it could
+// not run or failed.
+//
+// Why the copy needs no lock: the checkpoint is safe from the WAL-reset bug as long as no
+// commit restarts the log while it runs, and a commit restarts the log only when it can lock
+// every reader slot of the log (WAL_READ_LOCK 1 to 4): the pin's snapshot holds one of them
+// until step 5 whenever the log held frames not yet copied as it began. That is checked
+// under the lock, where no commit (so no restart) can come between the snapshot and the look:
+// copied frames (nBackfill) below the log's length means SQLite gave the snapshot a slot of
+// the log, not slot 0 (the one for a fully copied log, which holds no restart back). The
+// same snapshot bounds the copy to the frames the sync in step 2 put on disk, and keeps the
+// log from being restarted over the copies before step 4 (a restart waits for every reader).
+// A fully copied log leaves nothing to copy: then only the database file is synced (another
+// worker's copies may not be on disk yet), for a restart that may follow.
+bool SqliteConnection::PinnedCheckpoint(int* log_frames, bool wait_for_lock) {
   const CheckpointClock clock;
-  // The syncs are wasted if the lock is taken after them: first a look at it (released at
-  // once), and a second until the next try if it was taken after all.
-  if (!write_lock_->TryLock()) {
-    return false;
-  }
-  write_lock_->Unlock();
-  if (sqlite3_exec(pin_.get(), "BEGIN; SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
-                   nullptr) != SQLITE_OK) {
-    sqlite3_exec(pin_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    return false;
+  WalIndex index;
+  std::chrono::steady_clock::duration held{};
+  {
+    const WriteLockHold hold = wait_for_lock ? WriteLockHold(write_lock_.get())
+                                             : WriteLockHold(write_lock_.get(), std::try_to_lock);
+    const auto locked = std::chrono::steady_clock::now();
+    last_checkpoint_ = locked;
+    if (!hold.Owns()) {
+      return false;  // left to a later Idle() (see RestartingCheckpoint)
+    }
+    if (sqlite3_exec(pin_.get(), "BEGIN; SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
+                     nullptr) != SQLITE_OK) {
+      sqlite3_exec(pin_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      return false;
+    }
+    index = ReadWalIndex();
+    held = std::chrono::steady_clock::now() - locked;
   }
   struct EndSnapshot {
     SqliteConnection& self;
@@ -518,25 +565,27 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
       }
     }
   } end_snapshot{*this};
-  if (!SyncFile(SQLITE_FCNTL_JOURNAL_POINTER)) {
+  if (!index.valid) {
     return false;
   }
-  int copied_frames = 0;
-  std::chrono::steady_clock::duration held{};
-  {
-    const WriteLockHold hold(write_lock_.get(), std::try_to_lock);
-    const auto locked = std::chrono::steady_clock::now();
-    last_checkpoint_ = locked;
-    if (!hold.Owns()) {
-      return false;  // left to a later Idle() (see RestartingCheckpoint)
+  int copied_frames = static_cast<int>(index.backfilled);
+  *log_frames = static_cast<int>(index.frames);
+  const bool fully_copied = index.backfilled >= index.frames;
+  if (fully_copied && *log_frames < restart_frames_) {
+    checkpointed_frames_ = copied_frames;  // nothing to copy, and no restart to prepare
+    return true;
+  }
+  if (!fully_copied) {
+    if (!SyncFile(SQLITE_FCNTL_JOURNAL_POINTER)) {
+      return false;
     }
     sqlite3_exec(db_.get(), "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);
     const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              log_frames, &copied_frames);
     sqlite3_exec(db_.get(), synchronous_sql_, nullptr, nullptr, nullptr);
-    held = std::chrono::steady_clock::now() - locked;
     if (rc != SQLITE_OK) {
-      return false;  // another process is checkpointing
+      clock.Report("pinned", *log_frames, copied_frames, held, "another worker was copying");
+      return false;
     }
   }
   if (!SyncFile(SQLITE_FCNTL_FILE_POINTER)) {
@@ -546,8 +595,32 @@ bool SqliteConnection::PinnedCheckpoint(int* log_frames) {
     return false;
   }
   checkpointed_frames_ = copied_frames;
-  clock.Report("pinned", *log_frames, copied_frames, held, "");
+  clock.Report("pinned", *log_frames, copied_frames, held, fully_copied ? "nothing to copy" : "");
   return true;
+}
+
+SqliteConnection::WalIndex SqliteConnection::ReadWalIndex() {
+  if (shm_fd_ < 0) {
+    const char* database = sqlite3_db_filename(db_.get(), "main");
+    if (database == nullptr) {
+      return {};
+    }
+    shm_fd_ = open((std::string(database) + "-shm").c_str(), O_RDONLY | O_CLOEXEC);
+    if (shm_fd_ < 0) {
+      return {};
+    }
+  }
+  // The wal-index (https://sqlite.org/walformat.html): the header's first copy at 0, with
+  // mxFrame at 16; the checkpoint's record at 96, nBackfill first. Native byte order.
+  unsigned char bytes[100] = {};
+  if (pread(shm_fd_, bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    return {};
+  }
+  WalIndex index;
+  std::memcpy(&index.frames, bytes + 16, sizeof index.frames);
+  std::memcpy(&index.backfilled, bytes + 96, sizeof index.backfilled);
+  index.valid = true;
+  return index;
 }
 
 // A worker that finds the lock taken leaves the checkpoint to a later Idle() rather than

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -97,7 +98,9 @@ class SqliteConnection final : public SqlConnection {
   void Control(const char* sql);
   void EndRead();
   // Idle()'s two kinds of checkpoint (see the comment there).
-  bool PinnedCheckpoint(int* log_frames);
+  // wait_for_lock: queues for the writers' lock (held for microseconds) instead of leaving
+  // the checkpoint for later when it is taken.
+  bool PinnedCheckpoint(int* log_frames, bool wait_for_lock);
   void RestartingCheckpoint(bool after_pinned);
   // While alive, SQLite's waits on this connection (for readers, in a FULL or RESTART
   // checkpoint) look again every 200 us, until 20 ms after its start, where SQLite's own
@@ -117,6 +120,14 @@ class SqliteConnection final : public SqlConnection {
     std::chrono::steady_clock::time_point deadline_;
   };
   bool OpenPin();
+  // The log's length and how much of it is copied, as SQLite's shared index of the log
+  // (the -shm file) says at this moment; valid false when it cannot be read.
+  struct WalIndex {
+    bool valid = false;
+    uint32_t frames = 0;      // mxFrame
+    uint32_t backfilled = 0;  // nBackfill
+  };
+  WalIndex ReadWalIndex();
   // The log's checkpoint sequence number (its header's bytes 12-15), which changes when the
   // log is restarted and written from its start again; -1 when it cannot be read.
   int64_t LogGeneration();
@@ -133,8 +144,10 @@ class SqliteConnection final : public SqlConnection {
   std::unique_ptr<sqlite3, CloseDatabase> db_;
   // A second handle on the file that holds a read snapshot while Idle() checkpoints: the
   // checkpoint then copies no frame newer than the snapshot, i.e. none the log sync before
-  // it missed, and no writer restarts the log before the database file is synced.
+  // it missed, and no writer restarts the log while it copies (outside the writers' lock)
+  // or before the database file is synced.
   std::unique_ptr<sqlite3, CloseDatabase> pin_;
+  int shm_fd_ = -1;          // the -shm file, read-only, for ReadWalIndex()
   bool pin_failed_ = false;  // it could not be opened: checkpoints sync under the lock
   bool pin_held_ = false;    // a database sync failed: the snapshot is kept until one succeeds
   const char* synchronous_sql_ = "PRAGMA synchronous=NORMAL";  // the configured level
