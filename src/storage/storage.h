@@ -76,8 +76,8 @@ struct WriteContext {
   // it may be an upper bound that stays below (which saves a read: the quota header is
   // only sent near the quota). 0: always exact.
   int64_t exact_usage_from_bytes = 0;
-  // Mark the user's cache entries as possibly stale (storage/cache_marks.h) in the write's
-  // own transaction, if it writes anything.
+  // Give the user a new cache token (storage/cache_marks.h) in the write's own
+  // transaction, if it writes anything: every cache entry of the user is then out of date.
   bool mark_cache_dirty = false;
 };
 
@@ -95,8 +95,6 @@ struct WriteResult {
   // The user's usage after the write, in payload bytes (unexpired records); see
   // WriteContext::exact_usage_from_bytes.
   int64_t usage_bytes = 0;
-  // The token of the cache mark written with the write (WriteContext::mark_cache_dirty).
-  std::optional<int64_t> cache_mark;
 };
 
 // One instance per worker; not thread-safe. Every method is atomic, and every method
