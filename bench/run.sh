@@ -495,6 +495,7 @@ fi
 stop_pid "$nginx_pid"; nginx_pid=""
 stop_pid "$server_pid"; server_pid=""
 stop_pid "$sampler_pid"; sampler_pid=""
+stop_pid "$cache_sampler_pid"; cache_sampler_pid=""
 stop_pid "$cache_pid"; cache_pid=""
 
 # --- summary and the saved run
@@ -520,7 +521,7 @@ if [ -n "$mariadb_dir" ]; then
     --db-cpu-log "$tmp/mariadb-cpu.log" \
     --db-peak-rss-kb "$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$mariadb_pid/status")"
 fi
-[ -n "$cache_pid" ] && set -- "$@" --cache-cpu-log "$tmp/cache-cpu.log"
+[ -s "$tmp/cache-cpu.log" ] && set -- "$@" --cache-cpu-log "$tmp/cache-cpu.log"
 [ -n "$runs_dir" ] && set -- "$@" --runs-dir "$runs_dir"
 [ -n "${URL:-}" ] && set -- "$@" --external
 [ -n "${BENCH_NICE:-}" ] && set -- "$@" --nice "$BENCH_NICE"

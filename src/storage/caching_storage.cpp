@@ -259,12 +259,14 @@ bool CachingStorage::GetItem(UserId user, std::string_view collection, std::stri
   if (collection != "meta" || id != "global") {
     return inner_.GetItem(user, collection, id, now_s, visit);
   }
+  // The entry holds while the record does: only a write (a new token) or its own expiry
+  // changes it, whatever the user's other records do.
   const std::string text = Cached(user, kMetaGlobal, now_s, [&] {
-    const int64_t valid_until = ValidUntil(user, now_s);
-    std::string encoded = EncodeItem(nullptr);
-    inner_.GetItem(user, collection, id, now_s,
-                   [&encoded](const ItemView& item) { encoded = EncodeItem(&item); });
-    return Computed{std::move(encoded), valid_until};
+    Computed computed{EncodeItem(nullptr), kForever};
+    inner_.GetItem(user, collection, id, now_s, [&computed](const ItemView& item) {
+      computed = Computed{EncodeItem(&item), item.expires_s.value_or(kForever)};
+    });
+    return computed;
   });
   ItemView item;
   bool found = false;

@@ -18,8 +18,9 @@
 //   so a cache that is down or slow changes nothing for them.
 // - A user without a token (nobody wrote since the cache came in, or since a wipe, which
 //   removes it) is answered from the database; the next write gives them one.
-// - Entries that depend on time (counts, usage, records with a ttl) also carry the
-//   earliest expiry among the user's records and are not used past it.
+// - Entries that depend on time also carry when they stop being true and are not used
+//   past it: counts and usage the earliest expiry among the user's records, meta/global
+//   its own record's.
 // The cost of this: one primary-key read in the database per cached read (the token), and
 // one more statement per write (the new token, in the write's transaction). The token's
 // read carries the request's login when one waits (storage/cache_marks.h): a read the

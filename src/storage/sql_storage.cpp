@@ -124,7 +124,8 @@ constexpr std::string_view kFullColumns =
     "id, modified, sortindex, payload, parentid, predecessorid";
 constexpr int kFullColumnCount = 6;
 
-void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
+// with_ttl: the row has one more column, the ttl (ItemView::expires_s).
+void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit, bool with_ttl = false) {
   ItemView item;
   item.id = row.ColumnText(0);
   if (full) {
@@ -135,6 +136,9 @@ void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
     item.payload = OptionalText(row, 3);
     item.parentid = OptionalText(row, 4);
     item.predecessorid = OptionalText(row, 5);
+  }
+  if (with_ttl && row.ColumnInt(kFullColumnCount) < kNoExpiry) {
+    item.expires_s = row.ColumnInt(kFullColumnCount);
   }
   visit(item);
 }
@@ -332,7 +336,7 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   }
   bool found = false;
   RunRead(
-      {std::string(kFullColumns), kFullColumnCount,
+      {std::string(kFullColumns) + ", ttl", kFullColumnCount + 1,
        " FROM " + dialect_.WboTable(user) +
            " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"},
       [&](SqlStatement& query) {
@@ -345,7 +349,7 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
       true,
       [&](SqlStatement& query) {
         // The primary key: at most one row.
-        VisitRow(query, true, visit);
+        VisitRow(query, true, visit, true);
         found = true;
       });
   return found;

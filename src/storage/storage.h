@@ -31,6 +31,9 @@ struct ItemView {
   std::optional<std::string_view> payload;
   std::optional<std::string_view> parentid;
   std::optional<std::string_view> predecessorid;
+  // When the record expires (seconds), if it has a ttl. Set by GetItem; other reads may
+  // leave it out.
+  std::optional<int64_t> expires_s;
 };
 using ItemVisitor = std::function<void(const ItemView&)>;
 
@@ -124,7 +127,7 @@ class Storage {
   virtual std::optional<int64_t> GetCollectionTimestamp(UserId user,
                                                         std::string_view collection) = 0;
 
-  // Visits the unexpired record, returning false if there is none.
+  // Visits the unexpired record (with its expires_s), returning false if there is none.
   virtual bool GetItem(UserId user, std::string_view collection, std::string_view id, int64_t now_s,
                        const ItemVisitor& visit) = 0;
   // Visits the selected unexpired records; full=false reads ids only. Returns the count.

@@ -333,6 +333,38 @@ BOOST_AUTO_TEST_CASE(an_entry_carries_the_token_of_the_snapshot_it_was_computed_
   }
 }
 
+// The meta/global entry holds until its own record expires, whatever the user's other
+// records do (counts and usage end at the first expiry among them all).
+BOOST_AUTO_TEST_CASE(meta_global_ends_at_its_own_expiry_only) {
+  for (const Target& target : Targets()) {
+    BOOST_TEST_CONTEXT(target.name) {
+      Setup setup(target.url);
+      MetricsTable table;
+      InstallMetrics(&table, nullptr);
+      Storage& a = setup.a->storage;
+      Put(a, "forms", "short", "aa", kNowS * 100, 10);
+      Put(a, "meta", "global", "g1", kNowS * 100 + 1);
+      BOOST_TEST(MetaGlobal(a) == "g1");  // computed
+      BOOST_TEST(MetaGlobal(a) == "g1");
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
+      std::string payload = "(none)";
+      a.GetItem(kUser, "meta", "global", kNowS + 20,
+                [&payload](const ItemView& item) { payload = std::string(*item.payload); });
+      BOOST_TEST(payload == "g1");
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 2U);  // past the forms record
+      Put(a, "meta", "global", "g2", kNowS * 100 + 2, 30);
+      BOOST_TEST(MetaGlobal(a) == "g2");
+      BOOST_TEST(MetaGlobal(a) == "g2");
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 3U);
+      bool found = a.GetItem(kUser, "meta", "global", kNowS + 29, [](const ItemView&) {});
+      BOOST_TEST(found);
+      found = a.GetItem(kUser, "meta", "global", kNowS + 30, [](const ItemView&) {});
+      BOOST_TEST(!found);  // its own expiry ends the entry
+      InstallMetrics(nullptr, nullptr);
+    }
+  }
+}
+
 // Metrics: a first read computes (a miss), the same read again comes from the cache (a hit),
 // a read after a write computes again. A user without a token (no write since the cache
 // came in, or since a wipe) is always answered from the database.
