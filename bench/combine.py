@@ -125,6 +125,7 @@ def main():
     parser.add_argument("--db-settings")
     parser.add_argument("--db-cpu-log")
     parser.add_argument("--db-peak-rss-kb", type=int)
+    parser.add_argument("--cache-cpu-log")
     parser.add_argument("--data-kb", type=int)
     parser.add_argument("--weave-end", type=float)
     parser.add_argument("--fixed-end", type=float)
@@ -180,6 +181,12 @@ def main():
                 # What is left for other processes once mariadbd is taken out.
                 summary[key.replace("db_cpu_pct", "other_cpu_pct_without_db")] = round(
                     max(0.0, other - summary[key]), 1)
+    # CACHE=: the cache server's own CPU during the mix (also "other" to weave-load).
+    cache_samples = cpu_samples(args.cache_cpu_log)
+    if cache_samples and weave and mix and args.weave_end:
+        mix_end = args.weave_end - ((weave.get("phases") or {}).get("final_verify") or {}).get(
+            "seconds", 0)
+        summary["cache_cpu_pct"] = cpu_pct(cache_samples, mix_end - mix["seconds"], mix_end)
     if args.db_peak_rss_kb:
         summary["db_peak_rss_kb"] = args.db_peak_rss_kb
     for name, _, _ in CEILINGS:
@@ -238,6 +245,8 @@ def main():
             if "db_peak_rss_kb" in summary:
                 parts.append(f"peak RSS {summary['db_peak_rss_kb'] / 1024:.0f} MB")
             print(f"mariadbd: {', '.join(parts)}")
+        if summary.get("cache_cpu_pct") is not None:
+            print(f"{args.cache}: CPU {summary['cache_cpu_pct']:.0f} % of a core during the mix")
     for name, _, label in CEILINGS:
         if f"ceiling_{name}_rps" in summary:
             ratio = summary.get(f"ratio_{name}")

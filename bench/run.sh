@@ -127,7 +127,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/weave-bench.XXXXXX")
 chmod 755 "$tmp"  # nginx workers (user nobody when started as root) reach the sockets here
 server_pid="" nginx_pid="" ceiling_pid="" ceiling_status=0 autogroup_before=""
 load_pid="" tail_pid="" perf_pid=""
-mariadb_dir="" sampler_pid="" cache_pid=""
+mariadb_dir="" sampler_pid="" cache_pid="" cache_sampler_pid=""
 
 stop_pid() {
   # Stops one process this script started, and waits for it.
@@ -135,6 +135,25 @@ stop_pid() {
     kill -TERM "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
   fi
+}
+sample_cpu() { # PID LOG: the process's CPU time every 0.25 s, in the background
+  python3 - "$1" "$2" <<'PY' &
+import os
+import sys
+import time
+pid, path = sys.argv[1], sys.argv[2]
+tick = os.sysconf("SC_CLK_TCK")
+with open(path, "w", encoding="utf-8") as out:
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            break
+        out.write(f"{time.time():.3f} {(int(fields[11]) + int(fields[12])) / tick:.2f}\n")
+        out.flush()
+        time.sleep(0.25)
+PY
 }
 cleanup() {
   if [ -n "$autogroup_before" ]; then
@@ -144,6 +163,7 @@ cleanup() {
   stop_pid "$server_pid"; server_pid=""
   stop_pid "$ceiling_pid"; ceiling_pid=""
   stop_pid "$sampler_pid"; sampler_pid=""
+  stop_pid "$cache_sampler_pid"; cache_sampler_pid=""
   stop_pid "$cache_pid"; cache_pid=""
   stop_pid "$perf_pid"; perf_pid=""
   stop_pid "$load_pid"; load_pid=""
@@ -286,23 +306,7 @@ SQL
   echo "MariaDB $mariadb_version: $mariadb_settings"
   # mariadbd's CPU time every 0.25 s, so the summary can tell it from other processes
   # (weave-load counts it among them).
-  python3 - "$(cat "$mariadb_dir/mariadbd.pid")" "$tmp/mariadb-cpu.log" <<'PY' &
-import os
-import sys
-import time
-pid, path = sys.argv[1], sys.argv[2]
-tick = os.sysconf("SC_CLK_TCK")
-with open(path, "w", encoding="utf-8") as out:
-    while True:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            break
-        out.write(f"{time.time():.3f} {(int(fields[11]) + int(fields[12])) / tick:.2f}\n")
-        out.flush()
-        time.sleep(0.25)
-PY
+  sample_cpu "$(cat "$mariadb_dir/mariadbd.pid")" "$tmp/mariadb-cpu.log"
   sampler_pid=$!
 fi
 
@@ -384,6 +388,9 @@ YAML
         --dir "$tmp/cache" > "$tmp/cache/cache.log" 2>&1 &
     fi
     cache_pid=$!
+    # The cache's CPU too: with CACHE=, work moves from the database to it.
+    sample_cpu "$cache_pid" "$tmp/cache-cpu.log"
+    cache_sampler_pid=$!
     i=0
     until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
         "$cache_port" 2>/dev/null; do
@@ -488,6 +495,7 @@ fi
 stop_pid "$nginx_pid"; nginx_pid=""
 stop_pid "$server_pid"; server_pid=""
 stop_pid "$sampler_pid"; sampler_pid=""
+stop_pid "$cache_sampler_pid"; cache_sampler_pid=""
 stop_pid "$cache_pid"; cache_pid=""
 
 # --- summary and the saved run
@@ -513,6 +521,7 @@ if [ -n "$mariadb_dir" ]; then
     --db-cpu-log "$tmp/mariadb-cpu.log" \
     --db-peak-rss-kb "$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$mariadb_pid/status")"
 fi
+[ -s "$tmp/cache-cpu.log" ] && set -- "$@" --cache-cpu-log "$tmp/cache-cpu.log"
 [ -n "$runs_dir" ] && set -- "$@" --runs-dir "$runs_dir"
 [ -n "${URL:-}" ] && set -- "$@" --external
 [ -n "${BENCH_NICE:-}" ] && set -- "$@" --nice "$BENCH_NICE"

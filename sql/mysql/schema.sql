@@ -306,12 +306,13 @@ CREATE TABLE IF NOT EXISTS frozen_users (
   PRIMARY KEY (userid)
 ) ENGINE=InnoDB;
 
--- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
--- row is written in the same transaction as the user's data, and deleted once the cache
--- entries were replaced. While it exists, the cache is not used for that user.
+-- The users' tokens in the shared cache (src/storage/caching_storage.h; the name is from
+-- when a row marked stale entries): a new random token is written in the transaction of
+-- every write of the user's data, and a cache entry is used only while it carries the
+-- user's current token. A wipe removes the row; without one the cache is not used.
 CREATE TABLE IF NOT EXISTS cache_dirty (
   userid INT(11) NOT NULL PRIMARY KEY,
-  token  BIGINT  NOT NULL             -- random, new with each mark
+  token  BIGINT  NOT NULL             -- random, new with each write
 ) ENGINE=InnoDB;
 
 -- Kept with the accounts: the accounts weave-admin import created or replaced, and whether

@@ -184,12 +184,13 @@ CREATE TABLE IF NOT EXISTS frozen_users (
   since   INTEGER NOT NULL               -- seconds
 );
 
--- Users whose entries in the shared cache may be stale (src/storage/caching_storage.h): a
--- row is written in the same transaction as the user's data, and deleted once the cache
--- entries were replaced. While it exists, the cache is not used for that user.
+-- The users' tokens in the shared cache (src/storage/caching_storage.h; the name is from
+-- when a row marked stale entries): a new random token is written in the transaction of
+-- every write of the user's data, and a cache entry is used only while it carries the
+-- user's current token. A wipe removes the row; without one the cache is not used.
 CREATE TABLE IF NOT EXISTS cache_dirty (
   userid INTEGER NOT NULL PRIMARY KEY,
-  token  INTEGER NOT NULL             -- random, new with each mark
+  token  INTEGER NOT NULL             -- random, new with each write
 ) WITHOUT ROWID;
 
 -- Kept with the accounts: the accounts weave-admin import created or replaced, and whether

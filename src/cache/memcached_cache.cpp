@@ -5,7 +5,7 @@
 // (RETRY_TIMEOUT) before it is tried again, so a dead server costs one timeout a second.
 #include "cache/memcached_cache.h"
 
-#include <cstdlib>
+#include <string_view>
 
 #include <libmemcached/memcached.h>
 
@@ -69,25 +69,39 @@ MemcachedCache::MemcachedCache(const std::vector<CacheServer>& servers, int time
 
 MemcachedCache::~MemcachedCache() = default;
 
-// One get per key: libmemcached's multi-get reports a server that stops answering as the
-// end of the results (the keys look absent), while a single get names the failure.
+// One multi-get: every key in one round trip per server. A server that fails meanwhile
+// (refused, timed out, frozen) ends the results with its error code, never with END: the
+// keys it did not answer are not taken for absent.
 std::vector<std::optional<std::string>> MemcachedCache::GetMany(
     const std::vector<std::string>& keys) {
   memcached_st* handle = handle_.get();
   std::vector<std::optional<std::string>> values(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    size_t length = 0;
-    uint32_t flags = 0;
-    memcached_return_t code = MEMCACHED_SUCCESS;
-    char* value = memcached_get(handle, keys[i].data(), keys[i].size(), &length, &flags, &code);
-    if (value != nullptr) {
-      values[i].emplace(value, length);
-      free(value);  // NOLINT(cppcoreguidelines-no-malloc): libmemcached allocates with malloc
-    } else if (code == MEMCACHED_SUCCESS) {
-      values[i].emplace();  // an empty value
-    } else if (code != MEMCACHED_NOTFOUND) {
-      Fail(handle, code, "get");
+  if (keys.empty()) {
+    return values;
+  }
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+  for (const std::string& key : keys) {
+    pointers.push_back(key.data());
+    lengths.push_back(key.size());
+  }
+  memcached_return_t code = memcached_mget(handle, pointers.data(), lengths.data(), keys.size());
+  if (code != MEMCACHED_SUCCESS) {
+    Fail(handle, code, "get");
+  }
+  memcached_result_st* result = nullptr;
+  while ((result = memcached_fetch_result(handle, nullptr, &code)) != nullptr) {
+    const std::string_view key(memcached_result_key_value(result),
+                               memcached_result_key_length(result));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) {
+        values[i].emplace(memcached_result_value(result), memcached_result_length(result));
+      }
     }
+    memcached_result_free(result);
+  }
+  if (code != MEMCACHED_END && code != MEMCACHED_NOTFOUND && code != MEMCACHED_SUCCESS) {
+    Fail(handle, code, "get");
   }
   return values;
 }

@@ -36,8 +36,8 @@ ConflictRule ParseConflictRule(const std::string& text);
 struct ImportOptions {
   ConflictRule on_conflict = ConflictRule::kFail;
   std::string source_label;  // "KIND SOURCE", kept with each imported account
-  // Mark each imported user in cache_dirty (with cache.servers), so the server's shared
-  // cache is not used for them until it is filled again from the database.
+  // Give each imported user a new token in cache_dirty (with cache.servers), so no entry
+  // of the server's shared cache from before the import is used for them.
   bool mark_cache_dirty = false;
   bool show_progress = true;  // on standard error (a bar on a terminal)
 };

@@ -72,14 +72,11 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins,
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,
               dynamic_cast<AccountReadAhead*>(accounts_.direct.get())),
-      sql_storage_(*connection_, !config_.server.node_url.empty(), LoginRidersOf(config_, riders_)),
+      sql_storage_(*connection_, !config_.server.node_url.empty(), LoginRidersOf(config_, riders_),
+                   cache_ != nullptr),
       cache_marks_(*connection_, LoginRidersOf(config_, riders_)),
-      caching_storage_(cache_ ? std::make_unique<CachingStorage>(
-                                    sql_storage_, cache_marks_, *cache_, config_.cache.prefix,
-                                    [this] {  // a new read snapshot within the request
-                                      connection_->EndRequest();
-                                      connection_->BeginRequest();
-                                    })
+      caching_storage_(cache_ ? std::make_unique<CachingStorage>(sql_storage_, cache_marks_,
+                                                                 *cache_, config_.cache.prefix)
                               : nullptr),
       tabs_storage_(caching_storage_ && config_.cache.tabs_only_in_cache
                         ? std::make_unique<CachedTabsStorage>(*caching_storage_, *cache_,

@@ -1,4 +1,4 @@
-// The cache_dirty table: one row per user whose cache entries may be stale.
+// The cache_dirty table: one row per user, the token of the user's data in the cache.
 #include "storage/cache_marks.h"
 
 #include <cstring>
@@ -34,7 +34,7 @@ std::optional<int64_t> CacheMarks::Find(UserId user) {
   return query->ColumnInt(0);
 }
 
-// The mark is no data of the user: it rides ungated, in the login's own columns (the token
+// The token is no data of the user: it rides ungated, in the login's own columns (the token
 // where the account's id is, an integer column in every branch).
 std::optional<int64_t> CacheMarks::FindCarrying(UserId user, LoginRider& rider) {
   const int width = LoginRider::Width(2);
@@ -60,12 +60,10 @@ std::optional<int64_t> CacheMarks::FindCarrying(UserId user, LoginRider& rider) 
   return token;
 }
 
-bool CacheMarks::Clear(UserId user, int64_t token) {
-  StatementScope remove(db_.Prepare("DELETE FROM cache_dirty WHERE userid = ? AND token = ?"));
+void CacheMarks::Remove(UserId user) {
+  StatementScope remove(db_.Prepare("DELETE FROM cache_dirty WHERE userid = ?"));
   remove->BindInt(0, user);
-  remove->BindInt(1, token);
   remove->Step();
-  return remove->AffectedRows() > 0;
 }
 
 }  // namespace weave

@@ -1,6 +1,8 @@
-// The durable "cache may be stale" marks of users (table cache_dirty), kept in the storage
-// database next to the users' data: a user's data lives on one storage node, so the marks
-// of that node's database are all that matter for it. See storage/caching_storage.h.
+// The users' cache versions (table cache_dirty, a name from when a row marked a user whose
+// cache entries might be stale): one random token per user, replaced in the transaction of
+// every write of the user's data, kept in the storage database next to that data (a user's
+// data lives on one storage node, so that node's database is all that matters for it).
+// Cache entries carry the token they were computed under: see storage/caching_storage.h.
 #pragma once
 
 #include <cstdint>
@@ -19,17 +21,17 @@ class CacheMarks {
   explicit CacheMarks(SqlConnection& connection, LoginRiders* riders = nullptr)
       : db_(connection), riders_(riders) {}
 
-  // Marks the user, with a new random token that Clear must name. Inside a write
-  // transaction it commits (or rolls back) with the write. Returns the token.
+  // Gives the user a new random token (63 bits: never one an older entry carries).
+  // Inside a write transaction it commits (or rolls back) with the write. Returns it.
   int64_t Mark(UserId user);
-  // The token of the user's mark, or nullopt when the user is not marked. A waiting login's
-  // reads ride in the same statement (the mark is one more branch of their UNION ALL), so a
-  // cached read costs one statement in all; throws LoginHeldBack when they found the login
-  // locked out.
+  // The user's token, or nullopt when the user has none (no write since the cache came in,
+  // or since a wipe). A waiting login's reads ride in the same statement (the token is one
+  // more branch of their UNION ALL), so a cached read costs one statement in all; throws
+  // LoginHeldBack when they found the login locked out.
   std::optional<int64_t> Find(UserId user);
-  // Removes the mark if it still has this token: a mark renewed since (by a write that
-  // committed in between) stays. Returns whether a mark was removed.
-  bool Clear(UserId user, int64_t token);
+  // Removes the user's token, in the caller's transaction (a wipe): until the next write
+  // the user has none, and no entry is current.
+  void Remove(UserId user);
 
  private:
   std::optional<int64_t> FindCarrying(UserId user, LoginRider& rider);

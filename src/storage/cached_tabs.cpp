@@ -28,7 +28,7 @@ std::optional<WriteResult> CheckPrecondition(const TabsValue& value, const Write
                                              int64_t* timestamp_cs) {
   if (value.HasRecords() && context.if_unmodified_since_cs &&
       value.LastChange() > *context.if_unmodified_since_cs) {
-    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0, std::nullopt};
+    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
   }
   *timestamp_cs = std::max(context.request_time_cs, value.LastChange() + 1);
   return std::nullopt;
@@ -216,7 +216,7 @@ WriteResult CachedTabsStorage::PutItems(UserId user, std::string_view collection
     int64_t tabs_bytes = 0;
     const WriteContext adjusted = WithoutTabsUsage(user, context, &tabs_bytes);
     if (context.quota_bytes > 0 && adjusted.quota_bytes <= 0) {  // inner takes 0 as no quota
-      return WriteResult{WriteStatus::kOverQuota, context.request_time_cs, 0, std::nullopt};
+      return WriteResult{WriteStatus::kOverQuota, context.request_time_cs, 0};
     }
     WriteResult result = inner_.PutItems(user, collection, items, adjusted);
     result.usage_bytes += tabs_bytes;
@@ -230,7 +230,7 @@ WriteResult CachedTabsStorage::PutItems(UserId user, std::string_view collection
       return *refused;
     }
     if (context.quota_bytes > 0 && other_bytes + value.UsageBytes(now_s) >= context.quota_bytes) {
-      return WriteResult{WriteStatus::kOverQuota, result.timestamp_cs, 0, std::nullopt};
+      return WriteResult{WriteStatus::kOverQuota, result.timestamp_cs, 0};
     }
     // Written anyway: expired records go, as the database's purge would take them.
     value.DropExpired(now_s);

@@ -1,23 +1,21 @@
-// The cache in front of the database: generations, marks and entry encodings (see the
-// header for why an entry is never served stale).
+// The cache in front of the database: tokens, entries and their encodings (see the header
+// for why an entry is never served stale).
 #include "storage/caching_storage.h"
 
 #include <charconv>
 #include <limits>
 
-#include "core/crypto.h"
-#include "core/errors.h"
-#include "core/log.h"
 #include "core/metrics.h"
 
 namespace weave {
 namespace {
 
-constexpr char kGeneration = 'g';
-constexpr char kTimestamps = 't';
-constexpr char kCounts = 'c';
-constexpr char kUsage = 'u';
-constexpr char kMetaGlobal = 'm';
+// Upper case: the lower-case kinds held entries under the cache's own generation keys (the
+// design before the tokens); a server of that time never reads these, nor this one those.
+constexpr char kTimestamps = 'T';
+constexpr char kCounts = 'C';
+constexpr char kUsage = 'U';
+constexpr char kMetaGlobal = 'M';
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 
 using NamedValues = std::vector<std::pair<std::string, int64_t>>;
@@ -149,10 +147,6 @@ bool DecodeItem(std::string_view text, bool* found, ItemView* item) {
   return true;
 }
 
-std::string NewGeneration() {
-  return HexEncode(RandomBytes(8));
-}
-
 }  // namespace
 
 std::string CachingStorage::Key(char kind, UserId user) const {
@@ -163,60 +157,30 @@ std::string CachingStorage::Key(char kind, UserId user) const {
   return key;
 }
 
-bool CachingStorage::Renew(UserId user, std::optional<int64_t> mark) {
-  try {
-    cache_.Set(Key(kGeneration, user), NewGeneration(), kEntryTtlSeconds);
-  } catch (const CacheUnavailable& error) {
-    CountMetric(MetricEvent::kCacheError);
-    Log(LogLevel::kDebug) << "cache: user " << user << " stays marked: " << error.what();
-    return false;
-  }
-  if (mark) {
-    try {
-      marks_.Clear(user, *mark);
-    } catch (const BackendError& error) {  // the mark stays: a later request clears it
-      Log(LogLevel::kWarning) << "cache: clearing the mark of user " << user << ": "
-                              << error.what();
-    }
-  }
-  return true;
-}
-
-bool CachingStorage::Trusted(UserId user) {
-  const std::optional<int64_t> mark = marks_.Find(user);
-  return !mark || Renew(user, mark);
-}
-
 int64_t CachingStorage::ValidUntil(UserId user, int64_t now_s) {
   return inner_.NextExpiry(user, now_s).value_or(kForever);
 }
 
-// An entry is "<generation> <valid until>\n<text>".
+// An entry is "<token> <valid until>\n<text>".
 std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
                                    const std::function<Computed()>& compute) {
-  if (!Trusted(user)) {
-    CountMetric(MetricEvent::kCacheMiss);  // a mark: the cache is not used for this user
+  const std::optional<int64_t> token = marks_.Find(user);
+  if (!token) {
+    CountMetric(MetricEvent::kCacheMiss);  // no token: the cache is not used for this user
     return compute().text;
   }
-  const std::string generation_key = Key(kGeneration, user);
+  const std::string tag = std::to_string(*token) + " ";
   const std::string entry_key = Key(kind, user);
-  std::string generation;
   try {
-    auto values = cache_.GetMany({generation_key, entry_key});
-    if (values[0]) {
-      generation = std::move(*values[0]);
-    } else if (std::string fresh = NewGeneration();
-               cache_.Add(generation_key, fresh, kEntryTtlSeconds)) {
-      generation = std::move(fresh);
-    }
-    if (!generation.empty() && values[1]) {
-      std::string_view entry = *values[1];
-      const bool same = entry.starts_with(generation + " ");
-      entry.remove_prefix(same ? generation.size() + 1 : entry.size());
-      const auto valid_until = TakeInt(entry, '\n');
-      if (same && valid_until && now_s < *valid_until) {
-        CountMetric(MetricEvent::kCacheHit);
-        return std::string(entry);
+    if (const std::optional<std::string> value = cache_.Get(entry_key)) {
+      std::string_view entry = *value;
+      if (entry.starts_with(tag)) {
+        entry.remove_prefix(tag.size());
+        const auto valid_until = TakeInt(entry, '\n');
+        if (valid_until && now_s < *valid_until) {
+          CountMetric(MetricEvent::kCacheHit);
+          return std::string(entry);
+        }
       }
     }
   } catch (const CacheUnavailable&) {
@@ -225,18 +189,12 @@ std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
     return compute().text;  // the back-off logged it
   }
   CountMetric(MetricEvent::kCacheMiss);
-  if (!generation.empty() && fresh_reads_) {
-    fresh_reads_();  // the entry must include every write whose generation was replaced
-  }
   Computed computed = compute();
-  if (!generation.empty()) {
-    try {
-      cache_.Set(entry_key,
-                 generation + " " + std::to_string(computed.valid_until_s) + "\n" + computed.text,
-                 kEntryTtlSeconds);
-    } catch (const CacheUnavailable&) {  // the next reader computes it
-      CountMetric(MetricEvent::kCacheError);
-    }
+  try {
+    cache_.Set(entry_key, tag + std::to_string(computed.valid_until_s) + "\n" + computed.text,
+               kEntryTtlSeconds);
+  } catch (const CacheUnavailable&) {  // the next reader computes it
+    CountMetric(MetricEvent::kCacheError);
   }
   return std::move(computed.text);
 }
@@ -301,12 +259,14 @@ bool CachingStorage::GetItem(UserId user, std::string_view collection, std::stri
   if (collection != "meta" || id != "global") {
     return inner_.GetItem(user, collection, id, now_s, visit);
   }
+  // The entry holds while the record does: only a write (a new token) or its own expiry
+  // changes it, whatever the user's other records do.
   const std::string text = Cached(user, kMetaGlobal, now_s, [&] {
-    const int64_t valid_until = ValidUntil(user, now_s);
-    std::string encoded = EncodeItem(nullptr);
-    inner_.GetItem(user, collection, id, now_s,
-                   [&encoded](const ItemView& item) { encoded = EncodeItem(&item); });
-    return Computed{std::move(encoded), valid_until};
+    Computed computed{EncodeItem(nullptr), kForever};
+    inner_.GetItem(user, collection, id, now_s, [&computed](const ItemView& item) {
+      computed = Computed{EncodeItem(&item), item.expires_s.value_or(kForever)};
+    });
+    return computed;
   });
   ItemView item;
   bool found = false;
@@ -329,12 +289,8 @@ WriteResult CachingStorage::PutItems(UserId user, std::string_view collection,
                                      std::span<const ItemWrite> items,
                                      const WriteContext& context) {
   WriteContext marked = context;
-  marked.mark_cache_dirty = true;
-  const WriteResult result = inner_.PutItems(user, collection, items, marked);
-  if (result.cache_mark) {
-    Renew(user, result.cache_mark);
-  }
-  return result;
+  marked.mark_cache_dirty = true;  // a new token with the data: every entry is out of date
+  return inner_.PutItems(user, collection, items, marked);
 }
 
 WriteResult CachingStorage::DeleteItems(UserId user, std::string_view collection,
@@ -342,18 +298,12 @@ WriteResult CachingStorage::DeleteItems(UserId user, std::string_view collection
                                         const WriteContext& context) {
   WriteContext marked = context;
   marked.mark_cache_dirty = true;
-  const WriteResult result = inner_.DeleteItems(user, collection, filter, marked);
-  if (result.cache_mark) {
-    Renew(user, result.cache_mark);
-  }
-  return result;
+  return inner_.DeleteItems(user, collection, filter, marked);
 }
 
-// Rare (a wipe, an account deletion): the mark is committed on its own, before the data go.
+// The inner storage removes the user's token with the data (see the constructor).
 void CachingStorage::DeleteStorage(UserId user) {
-  const int64_t mark = marks_.Mark(user);
   inner_.DeleteStorage(user);
-  Renew(user, mark);
 }
 
 void CachingStorage::CheckHealth() {

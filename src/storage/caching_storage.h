@@ -4,34 +4,32 @@
 // and the meta/global record. Everything else goes to the database as before.
 //
 // How a cached entry is known to be current, on any worker of any node:
-// - Each user has a generation key in the cache holding a random value. Every entry of
-//   the user carries the generation it was computed under, and is used only while the
-//   generation key still holds that value. A write, after its commit and before its
-//   answer, sets a new random generation: every older entry is then out of date at once,
-//   wherever it is stored, and the next read recomputes it from the database (read your
-//   writes). A reader reads the generation before the database, so an entry computed from
-//   data older than a write carries a generation that write has replaced. (The database
-//   read starts a fresh snapshot after the generation is read: see fresh_reads below.)
-// - Generations are random, never counters: a cache that restarted, or evicted the key,
-//   cannot hand out a generation an old entry still carries.
-// - Entries that depend on time (counts, usage, records with a ttl) also carry the
-//   earliest expiry among the user's records and are not used past it.
-// - A write that cannot replace the generation (cache down, slow, or an answer lost in a
-//   network split: its effect is unknown) leaves a mark for the user in the database
-//   (table cache_dirty), written in the write's own transaction, so it is as durable as
-//   the data. Every cached read first looks for the user's mark; while there is one the
-//   cache is not used for that user. The next request that manages to set a new
-//   generation removes the mark (only the mark it saw: a mark renewed by a later write
-//   stays). So a cache that comes back with entries from before a write never serves them.
-// - A write marks before it commits and clears after the new generation is set, so a
-//   worker killed in between leaves the mark behind: the cache stays unused for that user
-//   until the next request repairs it.
-// The cost of this: one primary-key read in the database per cached read (the mark), and
-// two extra statements per write (the mark and its removal). The mark's read carries the
-// request's login when one waits (storage/cache_marks.h): a read the cache answers is then
-// one statement in all, the login's, read before the generation as every mark is. Any cache failure
-// is logged and answered from the database; the request never fails because of the cache.
+// - Each user has a version in the database (storage/cache_marks.h): a random token that
+//   every write of the user's data replaces in its own transaction, so it is exactly as
+//   durable as the data and changes atomically with them. Every cache entry carries the
+//   token it was computed under and is used only while that is still the user's token.
+// - A cached read first reads the token from the database, then the entry from the cache;
+//   an entry it computes is read from the database after the token, so it holds at least
+//   the data of that token's write (a newer write has a new token: the entry is never used
+//   again). A client's next read after its write reads the new token: read your writes.
+// - Tokens are random, never counters: a cache that restarted, evicted, came back from a
+//   freeze or a network split with entries from before a write, or an entry put back,
+//   cannot hold the new token a write set after them. Writes do not touch the cache at all,
+//   so a cache that is down or slow changes nothing for them.
+// - A user without a token (nobody wrote since the cache came in, or since a wipe, which
+//   removes it) is answered from the database; the next write gives them one.
+// - Entries that depend on time also carry when they stop being true and are not used
+//   past it: counts and usage the earliest expiry among the user's records, meta/global
+//   its own record's.
+// The cost of this: one primary-key read in the database per cached read (the token), and
+// one more statement per write (the new token, in the write's transaction). The token's
+// read carries the request's login when one waits (storage/cache_marks.h): a read the
+// cache answers is then one statement in all, the login's. Any cache failure is logged and
+// answered from the database; the request never fails because of the cache.
 //
+// Another storage writing the same database must replace the token with each write too
+// (SqlStorage does with WriteContext::mark_cache_dirty, and in a wipe when built with
+// cache_marks; weave-admin import marks the users it imports).
 // The cache must not outlive its database: a database restored from a backup or replaced
 // while the cache keeps its entries needs a flush of the cache (or a new cache.prefix).
 #pragma once
@@ -49,17 +47,10 @@ namespace weave {
 class CachingStorage final : public Storage {
  public:
   // Borrows every argument; they must outlive this object. `marks` lives in the database
-  // `inner` writes to. `prefix` starts every key. `fresh_reads` makes the next read of
-  // `inner` see every commit made so far (SQLite keeps one read snapshot per request, from
-  // its first read: an entry computed from it after the generation was read could miss a
-  // write whose new generation it then carries); empty when reads are never older.
-  CachingStorage(Storage& inner, CacheMarks& marks, Cache& cache, std::string prefix,
-                 std::function<void()> fresh_reads = {})
-      : inner_(inner),
-        marks_(marks),
-        cache_(cache),
-        prefix_(std::move(prefix)),
-        fresh_reads_(std::move(fresh_reads)) {}
+  // `inner` writes to, and `inner` removes the user's token in DeleteStorage's transaction
+  // (SqlStorage built with cache_marks). `prefix` starts every key.
+  CachingStorage(Storage& inner, CacheMarks& marks, Cache& cache, std::string prefix)
+      : inner_(inner), marks_(marks), cache_(cache), prefix_(std::move(prefix)) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -80,7 +71,7 @@ class CachingStorage final : public Storage {
   void DeleteStorage(UserId user) override;
   void CheckHealth() override;
 
-  // Entry lifetime in the cache (the generation's too): entries of idle users go away.
+  // Entry lifetime in the cache: entries of idle users go away.
   static constexpr int kEntryTtlSeconds = 86400;
 
  private:
@@ -93,11 +84,6 @@ class CachingStorage final : public Storage {
   // computed (and stored for the next reader when the cache works).
   std::string Cached(UserId user, char kind, int64_t now_s,
                      const std::function<Computed()>& compute);
-  // Whether the cache may be used for the user now: no mark, or a mark just repaired.
-  bool Trusted(UserId user);
-  // Sets a new generation; then removes the mark with this token, if any. False if the
-  // cache failed (the mark stays).
-  bool Renew(UserId user, std::optional<int64_t> mark);
   // When the user's time-dependent entries stop being true.
   int64_t ValidUntil(UserId user, int64_t now_s);
   std::string Key(char kind, UserId user) const;
@@ -106,7 +92,6 @@ class CachingStorage final : public Storage {
   CacheMarks& marks_;
   Cache& cache_;
   const std::string prefix_;
-  const std::function<void()> fresh_reads_;
 };
 
 }  // namespace weave

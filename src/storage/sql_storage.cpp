@@ -124,7 +124,8 @@ constexpr std::string_view kFullColumns =
     "id, modified, sortindex, payload, parentid, predecessorid";
 constexpr int kFullColumnCount = 6;
 
-void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
+// with_ttl: the row has one more column, the ttl (ItemView::expires_s).
+void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit, bool with_ttl = false) {
   ItemView item;
   item.id = row.ColumnText(0);
   if (full) {
@@ -135,6 +136,9 @@ void VisitRow(SqlStatement& row, bool full, const ItemVisitor& visit) {
     item.payload = OptionalText(row, 3);
     item.parentid = OptionalText(row, 4);
     item.predecessorid = OptionalText(row, 5);
+  }
+  if (with_ttl && row.ColumnInt(kFullColumnCount) < kNoExpiry) {
+    item.expires_s = row.ColumnInt(kFullColumnCount);
   }
   visit(item);
 }
@@ -335,7 +339,7 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   }
   bool found = false;
   RunRead(
-      {std::string(kFullColumns), kFullColumnCount,
+      {std::string(kFullColumns) + ", ttl", kFullColumnCount + 1,
        " FROM " + dialect_.WboTable(user) +
            " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"},
       [&](SqlStatement& query) {
@@ -348,7 +352,7 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
       true,
       [&](SqlStatement& query) {
         // The primary key: at most one row.
-        VisitRow(query, true, visit);
+        VisitRow(query, true, visit, true);
         found = true;
       });
   return found;
@@ -529,7 +533,7 @@ std::optional<WriteResult> SqlStorage::CheckPrecondition(const CollectionState& 
                                                          int64_t* timestamp_cs) {
   if (state.has_items && context.if_unmodified_since_cs &&
       state.last_change_cs > *context.if_unmodified_since_cs) {
-    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0, std::nullopt};
+    return WriteResult{WriteStatus::kModifiedSince, context.request_time_cs, 0};
   }
   // Two writes in the same centisecond must not share a timestamp, or a client that synced
   // up to the first would never see the second with newer=.
@@ -649,7 +653,7 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   }
   bool purged_collection = false;
   if (IsOverQuota(user, collection_id, context, state.usage_bytes, &purged_collection)) {
-    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0, std::nullopt};
+    return WriteResult{WriteStatus::kOverQuota, timestamp_cs, 0};
   }
   if (purged_collection) {
     // Expired records of this collection are gone: what the ids hold is read again.
@@ -673,9 +677,9 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
     written_bytes += item.payload ? static_cast<int64_t>(item.payload->size()) : 0;
   }
   WriteResult result{WriteStatus::kDone, timestamp_cs,
-                     UsageAfter(user, context, state.usage_bytes + written_bytes), std::nullopt};
+                     UsageAfter(user, context, state.usage_bytes + written_bytes)};
   if (context.mark_cache_dirty) {
-    result.cache_mark = CacheMarks(db_).Mark(user);
+    CacheMarks(db_).Mark(user);
   }
   transaction.Commit();
   return result;
@@ -689,7 +693,7 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   RefuseIfFrozen(user);
   const auto collection_id = FindCollectionId(user, collection);
   if (!collection_id) {
-    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0, std::nullopt};
+    return WriteResult{WriteStatus::kDone, context.request_time_cs, 0};
   }
   const bool want_usage = context.exact_usage_from_bytes > 0;
   const CollectionState state = LockCollection(user, *collection_id, want_usage);
@@ -729,11 +733,11 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
       deleted_bytes += statement->ColumnInt(0);
     }
   }
-  WriteResult result{WriteStatus::kDone, timestamp_cs, 0, std::nullopt};
+  WriteResult result{WriteStatus::kDone, timestamp_cs, 0};
   if (deleted > 0) {
     ChangeCollectionStats(db_, user, *collection_id, timestamp_cs, -deleted, -deleted_bytes);
     if (context.mark_cache_dirty) {
-      result.cache_mark = CacheMarks(db_).Mark(user);
+      CacheMarks(db_).Mark(user);
     }
   }
   // A delete only lowers the usage.
@@ -752,6 +756,9 @@ void SqlStorage::DeleteStorageOnce(UserId user) {
     StatementScope statement(db_.Prepare(sql));
     statement->BindInt(0, user);
     statement->Step();
+  }
+  if (cache_marks_) {
+    CacheMarks(db_).Remove(user);  // with the data: no cache entry of the user is current
   }
   transaction.Commit();
 }

@@ -22,12 +22,15 @@ class SqlStorage final : public Storage {
   // (no server.node_url) has no user moved away from it and saves that statement.
   // riders: the worker's logins waiting for a statement to carry their reads (see
   // auth/login_rider.h); the first read of a request carries its login when it can.
+  // cache_marks: a shared cache's entries are checked against the users' tokens in this
+  // database (storage/caching_storage.h): a wipe removes the user's token with the data.
   explicit SqlStorage(SqlConnection& connection, bool users_can_move = true,
-                      LoginRiders* riders = nullptr)
+                      LoginRiders* riders = nullptr, bool cache_marks = false)
       : db_(connection),
         dialect_(connection.Dialect()),
         users_can_move_(users_can_move),
-        riders_(riders) {}
+        riders_(riders),
+        cache_marks_(cache_marks) {}
 
   std::vector<std::pair<std::string, int64_t>> GetCollectionTimestamps(UserId user) override;
   std::vector<std::pair<std::string, int64_t>> GetCollectionCounts(UserId user,
@@ -124,6 +127,7 @@ class SqlStorage final : public Storage {
   const SqlDialect& dialect_;
   bool users_can_move_;
   LoginRiders* riders_;
+  bool cache_marks_;
 };
 
 }  // namespace weave

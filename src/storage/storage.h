@@ -31,6 +31,9 @@ struct ItemView {
   std::optional<std::string_view> payload;
   std::optional<std::string_view> parentid;
   std::optional<std::string_view> predecessorid;
+  // When the record expires (seconds), if it has a ttl. Set by GetItem; other reads may
+  // leave it out.
+  std::optional<int64_t> expires_s;
 };
 using ItemVisitor = std::function<void(const ItemView&)>;
 
@@ -76,8 +79,8 @@ struct WriteContext {
   // it may be an upper bound that stays below (which saves a read: the quota header is
   // only sent near the quota). 0: always exact.
   int64_t exact_usage_from_bytes = 0;
-  // Mark the user's cache entries as possibly stale (storage/cache_marks.h) in the write's
-  // own transaction, if it writes anything.
+  // Give the user a new cache token (storage/cache_marks.h) in the write's own
+  // transaction, if it writes anything: every cache entry of the user is then out of date.
   bool mark_cache_dirty = false;
 };
 
@@ -95,8 +98,6 @@ struct WriteResult {
   // The user's usage after the write, in payload bytes (unexpired records); see
   // WriteContext::exact_usage_from_bytes.
   int64_t usage_bytes = 0;
-  // The token of the cache mark written with the write (WriteContext::mark_cache_dirty).
-  std::optional<int64_t> cache_mark;
 };
 
 // One instance per worker; not thread-safe. Every method is atomic, and every method
@@ -126,7 +127,7 @@ class Storage {
   virtual std::optional<int64_t> GetCollectionTimestamp(UserId user,
                                                         std::string_view collection) = 0;
 
-  // Visits the unexpired record, returning false if there is none.
+  // Visits the unexpired record (with its expires_s), returning false if there is none.
   virtual bool GetItem(UserId user, std::string_view collection, std::string_view id, int64_t now_s,
                        const ItemVisitor& visit) = 0;
   // Visits the selected unexpired records; full=false reads ids only. Returns the count.

@@ -149,6 +149,9 @@ ItemView TabRecord::View(bool full) const {
     view.payload = payload;
     view.parentid = parentid;
     view.predecessorid = predecessorid;
+    if (expiry_s < kNoExpiry) {
+      view.expires_s = expiry_s;
+    }
   }
   return view;
 }

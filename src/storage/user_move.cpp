@@ -197,12 +197,16 @@ void RunForUser(SqlConnection& db, const std::string& sql, UserId user) {
   statement->Step();
 }
 
-// Deletes the user's records, collection names and times; with frozen, the freeze row too.
+// Deletes the user's records, collection names and times, and the user's cache token
+// (storage/cache_marks.h: a token left from an earlier stay on this node would make the
+// shared cache's entries of that time current again if the user came back); with frozen,
+// the freeze row too.
 void ClearUser(SqlConnection& db, UserId user, bool frozen) {
   SqlTransaction transaction(db);
   RunForUser(db, "DELETE FROM " + db.Dialect().WboTable(user) + " WHERE username = ?", user);
   RunForUser(db, "DELETE FROM collection_stats WHERE userid = ?", user);
   RunForUser(db, "DELETE FROM collections WHERE userid = ?", user);
+  RunForUser(db, "DELETE FROM cache_dirty WHERE userid = ?", user);
   if (frozen) {
     RunForUser(db, "DELETE FROM frozen_users WHERE userid = ?", user);
   }

@@ -274,6 +274,9 @@ BOOST_AUTO_TEST_CASE(memcached_keys_stay_on_their_server) {
       BOOST_CHECK_THROW(both.Get(keys[i]), CacheUnavailable);
     }
   }
+  // A multi-get over both (one round trip per server) fails as a whole: the frozen
+  // server's keys are never taken for absent.
+  BOOST_CHECK_THROW(both.GetMany(keys), CacheUnavailable);
   s.memcached_b.process.Thaw();
   for (size_t i = 0; i < keys.size(); ++i) {
     BOOST_TEST(Eventually([&] { return both.Get(keys[i]); }).has_value());

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "db/make_connection.h"
+#include "storage/cache_marks.h"
 #include "storage/sql_storage.h"
 #include "storage/user_move.h"
 #include "test_support.h"
@@ -188,6 +189,10 @@ BOOST_AUTO_TEST_CASE(move_copies_everything_switches_and_removes_the_old_copy) {
   // Stale records of the user on the target (an earlier stay there) must not survive.
   SqlStorage target(*to);
   target.PutItems(5, "stale", std::span(items).first(1), {500, {}, 0});
+  // Nor their cache tokens on either node: entries of a shared cache carrying them would
+  // look current if the user came back (storage/caching_storage.h).
+  CacheMarks(*to).Mark(5);
+  CacheMarks(*from).Mark(5);
   std::ostringstream steps;
   std::ostringstream progress;
   const MoveResult result = MoveUser({"mia", 5, "http://from/", "http://to/", from.get(), to.get()},
@@ -210,6 +215,8 @@ BOOST_AUTO_TEST_CASE(move_copies_everything_switches_and_removes_the_old_copy) {
                  [&read](const ItemView& item) { read = std::string(*item.payload); });
   BOOST_TEST(read == "payload 42");
   BOOST_TEST(source.GetCollectionTimestamps(5).empty());
+  BOOST_TEST(!CacheMarks(*to).Find(5).has_value());
+  BOOST_TEST(!CacheMarks(*from).Find(5).has_value());
   // The old node keeps refusing writes of the user (one racing the switch is not lost).
   BOOST_CHECK_THROW(source.PutItems(5, "history", items, {4000, {}, 0}), UserFrozen);
 }
