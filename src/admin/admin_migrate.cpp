@@ -176,7 +176,7 @@ int RunImportCommand(App& app, const std::vector<std::string>& args) {
   ImportOptions options;
   options.on_conflict = parsed.on_conflict;
   options.source_label = parsed.kind + " " + parsed.source;
-  options.mark_cache_dirty = !app.GetConfig().cache.servers.empty();
+  options.renew_cache_token = !app.GetConfig().cache.servers.empty();
   const ImportSummary summary =
       ImportAccounts(*source, app.AccountsConnection(), app.Connection(), options);
   PrintImportSummary(summary, std::cout);

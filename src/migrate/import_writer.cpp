@@ -270,8 +270,8 @@ Counters WriteUser(MigrationSource& source, SqlConnection& db, UserId user, cons
   // The counts from what was written (a source may name a record twice), then the times.
   RecountCollectionStats(db, user);
   write.StampCollections(collections);
-  if (options.mark_cache_dirty) {
-    CacheMarks(db).Mark(user);
+  if (options.renew_cache_token) {
+    CacheMarks(db).Renew(user);
   }
   transaction.Commit();
   on_records(write.Records() - reported);

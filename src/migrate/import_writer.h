@@ -38,7 +38,7 @@ struct ImportOptions {
   std::string source_label;  // "KIND SOURCE", kept with each imported account
   // Give each imported user a new token in cache_dirty (with cache.servers), so no entry
   // of the server's shared cache from before the import is used for them.
-  bool mark_cache_dirty = false;
+  bool renew_cache_token = false;
   bool show_progress = true;  // on standard error (a bar on a terminal)
 };
 

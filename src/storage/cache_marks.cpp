@@ -9,7 +9,7 @@
 
 namespace weave {
 
-int64_t CacheMarks::Mark(UserId user) {
+int64_t CacheMarks::Renew(UserId user) {
   uint64_t random = 0;
   const std::string bytes = RandomBytes(sizeof random);
   memcpy(&random, bytes.data(), sizeof random);

@@ -23,7 +23,7 @@ class CacheMarks {
 
   // Gives the user a new random token (63 bits: never one an older entry carries).
   // Inside a write transaction it commits (or rolls back) with the write. Returns it.
-  int64_t Mark(UserId user);
+  int64_t Renew(UserId user);
   // The user's token, or nullopt when the user has none (no write since the cache came in,
   // or since a wipe). A waiting login's reads ride in the same statement (the token is one
   // more branch of their UNION ALL), so a cached read costs one statement in all; throws

@@ -289,7 +289,7 @@ WriteResult CachingStorage::PutItems(UserId user, std::string_view collection,
                                      std::span<const ItemWrite> items,
                                      const WriteContext& context) {
   WriteContext marked = context;
-  marked.mark_cache_dirty = true;  // a new token with the data: every entry is out of date
+  marked.renew_cache_token = true;  // a new token with the data: every entry is out of date
   return inner_.PutItems(user, collection, items, marked);
 }
 
@@ -297,7 +297,7 @@ WriteResult CachingStorage::DeleteItems(UserId user, std::string_view collection
                                         const CollectionFilter& filter,
                                         const WriteContext& context) {
   WriteContext marked = context;
-  marked.mark_cache_dirty = true;
+  marked.renew_cache_token = true;
   return inner_.DeleteItems(user, collection, filter, marked);
 }
 

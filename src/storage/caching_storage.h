@@ -28,7 +28,7 @@
 // answered from the database; the request never fails because of the cache.
 //
 // Another storage writing the same database must replace the token with each write too
-// (SqlStorage does with WriteContext::mark_cache_dirty, and in a wipe when built with
+// (SqlStorage does with WriteContext::renew_cache_token, and in a wipe when built with
 // cache_marks; weave-admin import marks the users it imports).
 // The cache must not outlive its database: a database restored from a backup or replaced
 // while the cache keeps its entries needs a flush of the cache (or a new cache.prefix).

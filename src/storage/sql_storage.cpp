@@ -678,8 +678,8 @@ WriteResult SqlStorage::PutItemsOnce(UserId user, std::string_view collection,
   }
   WriteResult result{WriteStatus::kDone, timestamp_cs,
                      UsageAfter(user, context, state.usage_bytes + written_bytes)};
-  if (context.mark_cache_dirty) {
-    CacheMarks(db_).Mark(user);
+  if (context.renew_cache_token) {
+    CacheMarks(db_).Renew(user);
   }
   transaction.Commit();
   return result;
@@ -736,8 +736,8 @@ WriteResult SqlStorage::DeleteItemsOnce(UserId user, std::string_view collection
   WriteResult result{WriteStatus::kDone, timestamp_cs, 0};
   if (deleted > 0) {
     ChangeCollectionStats(db_, user, *collection_id, timestamp_cs, -deleted, -deleted_bytes);
-    if (context.mark_cache_dirty) {
-      CacheMarks(db_).Mark(user);
+    if (context.renew_cache_token) {
+      CacheMarks(db_).Renew(user);
     }
   }
   // A delete only lowers the usage.

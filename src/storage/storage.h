@@ -81,7 +81,7 @@ struct WriteContext {
   int64_t exact_usage_from_bytes = 0;
   // Give the user a new cache token (storage/cache_marks.h) in the write's own
   // transaction, if it writes anything: every cache entry of the user is then out of date.
-  bool mark_cache_dirty = false;
+  bool renew_cache_token = false;
 };
 
 enum class WriteStatus {

@@ -407,14 +407,14 @@ BOOST_AUTO_TEST_CASE(tokens_are_new_with_each_write_and_go_with_a_wipe) {
   database.sqlite.path = dir.File("weave.db");
   auto connection = MakeConnection(database);
   CacheMarks marks(*connection);
-  const int64_t first = marks.Mark(kUser);
-  const int64_t second = marks.Mark(kUser);
+  const int64_t first = marks.Renew(kUser);
+  const int64_t second = marks.Renew(kUser);
   BOOST_TEST(first != second);
   BOOST_TEST(marks.Find(kUser).value_or(0) == second);
   SqlStorage marking(*connection, true, nullptr, true);
   marking.DeleteStorage(kUser);
   BOOST_TEST(!marks.Find(kUser).has_value());
-  marks.Mark(kUser);
+  marks.Renew(kUser);
   SqlStorage plain(*connection);  // without a cache: the wipe leaves the table alone
   plain.DeleteStorage(kUser);
   BOOST_TEST(marks.Find(kUser).has_value());

@@ -156,7 +156,7 @@ void MarkedUserIsAnsweredFromTheDatabase(RiderBench& bench) {
   context.request_time_cs = kStartMs / 10 + 100000;
   database.PutItems(user, "forms", std::span(&item, 1), context);
   CacheMarks marks(bench.Service().Connection());
-  marks.Mark(user);
+  marks.Renew(user);
   const Response fresh = bench.Send("GET", "info/collections", "pw-1");
   BOOST_TEST(fresh.status == 200);
   BOOST_TEST(fresh.body.find("forms") != std::string::npos);

@@ -191,8 +191,8 @@ BOOST_AUTO_TEST_CASE(move_copies_everything_switches_and_removes_the_old_copy) {
   target.PutItems(5, "stale", std::span(items).first(1), {500, {}, 0});
   // Nor their cache tokens on either node: entries of a shared cache carrying them would
   // look current if the user came back (storage/caching_storage.h).
-  CacheMarks(*to).Mark(5);
-  CacheMarks(*from).Mark(5);
+  CacheMarks(*to).Renew(5);
+  CacheMarks(*from).Renew(5);
   std::ostringstream steps;
   std::ostringstream progress;
   const MoveResult result = MoveUser({"mia", 5, "http://from/", "http://to/", from.get(), to.get()},
