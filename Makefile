@@ -7,6 +7,10 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-vi
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SANITIZE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
+# The unit tests' own files are compiled at -O0 (the code they exercise, the server's, stays
+# at -O1): Boost.Test's macros take 2.4 times as long to compile optimised (9 s against 3.8 s
+# for a test file here), and the test files were a third of the sanitizer build's time.
+SANITIZE_TEST_OPT := -O0
 # Optional drivers (redis-style build switches): WITH_MYSQL=0 and WITH_LDAP=0 leave out the
 # MySQL/MariaDB driver and the LDAP back end, their sources, tests and libraries. Each
 # flavour builds in its own folder (build, build-nomysql, build-noldap,
@@ -140,10 +144,12 @@ $(BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(WARNINGS) $(OPT) $(CXXFLAGS) $(CPPFLAGS) -c $< -o $@
 
-# --- sanitizer objects (tests and functional runs)
+# --- sanitizer objects (tests and functional runs); the last -O given wins
 $(ASAN_BUILD)/obj/%.o: %.cpp $(GENERATED) $(FLAGS_STAMP) | deps
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXSTD) $(WARNINGS) $(SANITIZE_FLAGS) $(CPPFLAGS) -DBOOST_TEST_DYN_LINK -c $< -o $@
+	$(CXX) $(CXXSTD) $(WARNINGS) $(SANITIZE_FLAGS) $(TEST_OPT) $(CPPFLAGS) -DBOOST_TEST_DYN_LINK \
+	  -c $< -o $@
+$(ASAN_BUILD)/obj/tests/unit/%.o: TEST_OPT := $(SANITIZE_TEST_OPT)
 
 LIB_OBJ      := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.cpp=$(ASAN_BUILD)/obj/%.o)

@@ -18,7 +18,9 @@
 # edited configuration and its mode; `dpkg -r` keeps the data, the user and the edited
 # configuration, `dpkg -P` removes them. The last line is
 # "N passed, N failed". WEAVE_DEB_DIR=dir checks the package that `make deb DEB_DIR=dir`
-# built there instead of building one.
+# built there instead of building one; with WEAVE_DEB_READY=file as well, it first waits
+# (up to 20 minutes) for that file to appear: CI builds the package in the background and
+# writes it when the build has ended, however it ended.
 # shellcheck source-path=SCRIPTDIR
 set -u
 
@@ -107,6 +109,14 @@ started=$(date +%s)
 deb_dir=${WEAVE_DEB_DIR:-$tmp/deb}
 if [ -n "${WEAVE_DEB_DIR:-}" ]; then
   deb="$deb_dir/weave-server_${version}_$arch.deb"
+  if [ -n "${WEAVE_DEB_READY:-}" ]; then
+    waited=0
+    while [ ! -e "$WEAVE_DEB_READY" ] && [ "$waited" -lt 1200 ]; do
+      sleep 2
+      waited=$((waited + 2))
+    done
+    echo "$me: waited $waited s for the package's build ($WEAVE_DEB_READY)"
+  fi
   if [ -f "$deb" ]; then pass "WEAVE_DEB_DIR: checking $deb"; else
     fail "WEAVE_DEB_DIR: no $deb"
     finish
