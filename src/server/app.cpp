@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "auth/cache_logins.h"
+#include "auth/layered_logins.h"
 #include "auth/make_account_backend.h"
 #include "cache/make_cache.h"
 #include "core/errors.h"
@@ -66,8 +67,14 @@ App::App(Config config, const Clock& clock, VerifiedLogins* shared_logins,
                         ? std::make_unique<CacheLogins>(*cache_, config_.cache.prefix,
                                                         config_.cache.login_secret)
                         : nullptr),
+      layered_logins_(cache_logins_ && shared_logins != nullptr
+                          ? std::make_unique<LayeredLogins>(*shared_logins, *cache_logins_,
+                                                            config_.cache.login_secret, clock_)
+                          : nullptr),
       accounts_(MakeAccountBackend(config_.auth, AccountsConnection(), clock_,
-                                   cache_logins_ ? cache_logins_.get() : shared_logins)),
+                                   layered_logins_ ? layered_logins_.get()
+                                   : cache_logins_ ? cache_logins_.get()
+                                                   : shared_logins)),
       nodes_(AccountsConnection()),
       login_failures_(AccountsConnection(), clock_),
       logins_(*accounts_.cached, login_failures_, config_.accounts, clock_,

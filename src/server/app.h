@@ -43,7 +43,8 @@ class App {
   // Borrows clock (the system clock when none is given) and shared_logins (the verified
   // logins the server's workers share; none: a table of this App's own), which must outlive
   // the App. With cache.servers and cache.login_secret, verified logins are kept in the
-  // cache instead, and shared_logins is not used. pages: the page and mail templates (the
+  // cache, with shared_logins (when given) in front of it as this machine's copy
+  // (auth/layered_logins.h). pages: the page and mail templates (the
   // server loads them once before its workers fork; none: loaded from pages.templates_dir).
   explicit App(Config config, VerifiedLogins* shared_logins = nullptr,
                std::shared_ptr<const PageTemplates> pages = nullptr);
@@ -92,8 +93,10 @@ class App {
   // With cache.servers: the shared cache (logins and storage/caching_storage.h use it),
   // fetching what a request will read with its next read (dropped at each request's start).
   std::unique_ptr<ReadAheadCache> cache_;
-  // With cache.servers and cache.login_secret: the verified logins in that cache.
+  // With cache.servers and cache.login_secret: the verified logins in that cache, and with
+  // shared_logins too, both layers (the one the account back end uses).
   std::unique_ptr<VerifiedLogins> cache_logins_;
+  std::unique_ptr<VerifiedLogins> layered_logins_;
   AccountBackends accounts_;
   NodeDirectory nodes_;
   LoginFailures login_failures_;

@@ -1,8 +1,10 @@
 // Contract tests of the VerifiedLogins interface, one suite run over each store: the
-// shared-memory table (one machine's workers) and the store in the shared cache over a real
-// memcached and a real redis-server (tests/unit/cache_servers.h). Then what only the cache
-// store has to guarantee: a cache that is down costs real checks and never an error, the
-// cache holds no password, and entries written without the secret are not trusted.
+// shared-memory table (one machine's workers), the store in the shared cache over a real
+// memcached and a real redis-server (tests/unit/cache_servers.h), and the two in layers (two
+// workers of one machine). Then what only the cache store has to guarantee: a cache that is
+// down costs real checks and never an error, the cache holds no password, and entries
+// written without the secret are not trusted; and what the layers add: a login one node
+// verified is found by another, then answered from that machine's table without the cache.
 #include <unistd.h>
 
 #include <fstream>
@@ -14,8 +16,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "auth/cache_logins.h"
+#include "auth/layered_logins.h"
 #include "auth/shared_login_table.h"
 #include "cache_servers.h"
+#include "core/clock.h"
 #include "core/config_loader.h"
 #include "core/crypto.h"
 #include "core/errors.h"
@@ -40,6 +44,7 @@ struct Store {
   std::string name;
   std::vector<std::unique_ptr<Cache>> clients;
   std::unique_ptr<VerifiedLogins> owned_one, owned_two;
+  std::vector<std::unique_ptr<VerifiedLogins>> layers;  // what the layered stores borrow
   VerifiedLogins* one = nullptr;
   VerifiedLogins* two = nullptr;
 };
@@ -90,6 +95,27 @@ Store CacheStore(const std::string& name, const std::string& url) {
   store.two = store.owned_two.get();
   return store;
 }
+
+const ManualClock& LayersClock() {
+  static const ManualClock clock(kNowMs);
+  return clock;
+}
+
+// Two workers of one machine: one table, a cache client each.
+Store LayeredStore(const std::string& name, const std::string& url) {
+  Store store = CacheStore(name + " behind the machine's table", url);
+  store.layers.push_back(std::move(store.owned_one));
+  store.layers.push_back(std::move(store.owned_two));
+  store.layers.push_back(std::make_unique<SharedLoginTable>(256));
+  VerifiedLogins& table = *store.layers[2];
+  store.owned_one =
+      std::make_unique<LayeredLogins>(table, *store.layers[0], kSecret, LayersClock());
+  store.owned_two =
+      std::make_unique<LayeredLogins>(table, *store.layers[1], kSecret, LayersClock());
+  store.one = store.owned_one.get();
+  store.two = store.owned_two.get();
+  return store;
+}
 #endif
 
 std::vector<Store> Stores() {
@@ -98,6 +124,8 @@ std::vector<Store> Stores() {
 #if WITH_CACHE
   stores.push_back(CacheStore("memcached", SharedServers().memcached.Url()));
   stores.push_back(CacheStore("redis", SharedServers().redis.Url()));
+  stores.push_back(LayeredStore("memcached", SharedServers().memcached.Url()));
+  stores.push_back(LayeredStore("redis", SharedServers().redis.Url()));
 #endif
   return stores;
 }
@@ -236,12 +264,18 @@ BOOST_AUTO_TEST_CASE(cache_holds_no_password_and_trusts_only_its_secret) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(cache_down_means_real_checks_never_errors) {
+// A memcached and a redis-server of the case's own, which it may stop and start: their
+// URLs, each with its process.
+struct KillableServers {
   testing::MemcachedServer memcached;
-  testing::RedisServer redis(true);
-  const std::vector<std::pair<std::string, testing::ServerProcess*>> servers = {
+  testing::RedisServer redis{true};
+  const std::vector<std::pair<std::string, testing::ServerProcess*>> list = {
       {memcached.Url(), &memcached.process}, {redis.Url(), &redis.process}};
-  for (const auto& [url, process] : servers) {
+};
+
+BOOST_AUTO_TEST_CASE(cache_down_means_real_checks_never_errors) {
+  KillableServers servers;
+  for (const auto& [url, process] : servers.list) {
     BOOST_TEST_CONTEXT(url) {
       auto client = ClientOf(url);
       CacheLogins logins(*client, FreshPrefix(), kSecret);
@@ -256,6 +290,48 @@ BOOST_AUTO_TEST_CASE(cache_down_means_real_checks_never_errors) {
       logins.Remember(key, VerifiedLogin{5, kNowMs + kMinuteMs, {}, 0}, kNowMs);
       logins.Forget(key);
       BOOST_TEST(logins.Failures() >= 4);
+      process->Start();
+    }
+  }
+}
+
+// Two nodes, each with its own table, sharing the cache; a third node without a table.
+BOOST_AUTO_TEST_CASE(layers_find_another_nodes_login_then_need_no_cache) {
+  KillableServers servers;
+  for (const auto& [url, process] : servers.list) {
+    BOOST_TEST_CONTEXT(url) {
+      const std::string prefix = FreshPrefix();
+      auto client_a = ClientOf(url);
+      auto client_b = ClientOf(url);
+      auto client_c = ClientOf(url);
+      CacheLogins far_a(*client_a, prefix, kSecret);
+      CacheLogins far_b(*client_b, prefix, kSecret);
+      CacheLogins plain_c(*client_c, prefix, kSecret);
+      SharedLoginTable table_a(64);
+      SharedLoginTable table_b(64);
+      LayeredLogins node_a(table_a, far_a, kSecret, LayersClock());
+      LayeredLogins node_b(table_b, far_b, kSecret, LayersClock());
+      // The keys are the cache's: a node without a table shares them.
+      const std::string key = node_a.LoginKey("hana", "password", "g1");
+      BOOST_TEST(plain_c.LoginKey("hana", "password", "g1") == key);
+      plain_c.Remember(key, VerifiedLogin{11, kNowMs + kMinuteMs, {}, 0}, kNowMs);
+      BOOST_TEST(!table_a.Check(key, kNowMs).has_value());
+      BOOST_TEST(node_a.Check(key, kNowMs).value_or(VerifiedLogin{}).id == 11);
+      BOOST_TEST(table_a.Check(key, kNowMs).value_or(VerifiedLogin{}).id == 11);  // copied
+      node_b.Remember(node_b.LoginKey("ivan", "password", "g1"),
+                      VerifiedLogin{12, kNowMs + kMinuteMs, {}, 0}, kNowMs);
+      // With the cache gone, node a still answers what it has seen, until its expiry; node
+      // b's login, never seen on a, costs a real check there.
+      process->Kill();
+      BOOST_TEST(node_a.Check(key, kNowMs).value_or(VerifiedLogin{}).id == 11);
+      BOOST_TEST(!node_a.Check(key, kNowMs + kMinuteMs).has_value());
+      BOOST_TEST(!node_a.Check(node_a.LoginKey("ivan", "password", "g1"), kNowMs).has_value());
+      BOOST_TEST(node_b.Check(node_b.LoginKey("ivan", "password", "g1"), kNowMs).has_value());
+      // A new generation misses both layers.
+      BOOST_TEST(!node_a.Check(node_a.LoginKey("hana", "password", "g2"), kNowMs).has_value());
+      node_a.Forget(key);
+      BOOST_TEST(!table_a.Check(key, kNowMs).has_value());
+      BOOST_TEST(far_a.Failures() >= 3);
       process->Start();
     }
   }
