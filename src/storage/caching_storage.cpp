@@ -12,10 +12,10 @@ namespace {
 
 // Upper case: the lower-case kinds held entries under the cache's own generation keys (the
 // design before the tokens); a server of that time never reads these, nor this one those.
-constexpr char kTimestamps = 'T';
+// ('T' and 'M' held the collection timestamps and meta/global: see the header for why the
+// database answers those now. Their entries go with their TTL.)
 constexpr char kCounts = 'C';
 constexpr char kUsage = 'U';
-constexpr char kMetaGlobal = 'M';
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 
 using NamedValues = std::vector<std::pair<std::string, int64_t>>;
@@ -63,88 +63,6 @@ std::optional<NamedValues> DecodeNamedValues(std::string_view text) {
     values.emplace_back(std::move(name), *value);
   }
   return values;
-}
-
-// A record: "1\n" then each field as "-" (absent) or "+<length>:<bytes>"; "0\n": none.
-void AppendOptional(std::optional<std::string_view> field, std::string& text) {
-  if (!field) {
-    text += '-';
-    return;
-  }
-  text += '+';
-  text += std::to_string(field->size());
-  text += ':';
-  text += *field;
-}
-
-std::optional<std::optional<std::string_view>> TakeOptional(std::string_view& text) {
-  if (text.starts_with('-')) {
-    text.remove_prefix(1);
-    return std::optional<std::string_view>();
-  }
-  if (!text.starts_with('+')) {
-    return std::nullopt;
-  }
-  text.remove_prefix(1);
-  const auto length = TakeInt(text, ':');
-  if (!length || *length < 0 || static_cast<uint64_t>(*length) > text.size()) {
-    return std::nullopt;
-  }
-  std::optional<std::string_view> field = text.substr(0, static_cast<size_t>(*length));
-  text.remove_prefix(static_cast<size_t>(*length));
-  return field;
-}
-
-std::string EncodeItem(const ItemView* item) {
-  if (item == nullptr) {
-    return "0\n";
-  }
-  std::string text = "1\n";
-  AppendOptional(item->id, text);
-  text += std::to_string(item->modified_cs) + ";";
-  const std::string sortindex = item->sortindex ? std::to_string(*item->sortindex) : "";
-  AppendOptional(item->sortindex ? std::optional<std::string_view>(sortindex) : std::nullopt, text);
-  AppendOptional(item->payload, text);
-  AppendOptional(item->parentid, text);
-  AppendOptional(item->predecessorid, text);
-  return text;
-}
-
-// False if the text is not a well-formed record entry; *found tells whether it holds one.
-bool DecodeItem(std::string_view text, bool* found, ItemView* item) {
-  if (text == "0\n") {
-    *found = false;
-    return true;
-  }
-  if (!text.starts_with("1\n")) {
-    return false;
-  }
-  text.remove_prefix(2);
-  const auto id = TakeOptional(text);
-  const auto modified = id && *id ? TakeInt(text, ';') : std::nullopt;
-  const auto sortindex = modified ? TakeOptional(text) : std::nullopt;
-  const auto payload = sortindex ? TakeOptional(text) : std::nullopt;
-  const auto parentid = payload ? TakeOptional(text) : std::nullopt;
-  const auto predecessorid = parentid ? TakeOptional(text) : std::nullopt;
-  if (!predecessorid || !text.empty()) {
-    return false;
-  }
-  item->id = **id;
-  item->modified_cs = *modified;
-  if (*sortindex) {
-    std::string_view number = **sortindex;
-    int64_t value = 0;
-    const auto [last, error] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (error != std::errc() || last != number.data() + number.size()) {
-      return false;
-    }
-    item->sortindex = value;
-  }
-  item->payload = *payload;
-  item->parentid = *parentid;
-  item->predecessorid = *predecessorid;
-  *found = true;
-  return true;
 }
 
 }  // namespace
@@ -200,12 +118,6 @@ std::string CachingStorage::Cached(UserId user, char kind, int64_t now_s,
 }
 
 NamedValues CachingStorage::GetCollectionTimestamps(UserId user) {
-  const std::string text = Cached(user, kTimestamps, 0, [&] {
-    return Computed{EncodeNamedValues(inner_.GetCollectionTimestamps(user)), kForever};
-  });
-  if (auto values = DecodeNamedValues(text)) {
-    return std::move(*values);
-  }
   return inner_.GetCollectionTimestamps(user);
 }
 
@@ -246,37 +158,12 @@ std::optional<int64_t> CachingStorage::NextExpiry(UserId user, int64_t now_s) {
 
 std::optional<int64_t> CachingStorage::GetCollectionTimestamp(UserId user,
                                                               std::string_view collection) {
-  for (const auto& [name, modified] : GetCollectionTimestamps(user)) {
-    if (name == collection) {
-      return modified;
-    }
-  }
-  return std::nullopt;
+  return inner_.GetCollectionTimestamp(user, collection);
 }
 
 bool CachingStorage::GetItem(UserId user, std::string_view collection, std::string_view id,
                              int64_t now_s, const ItemVisitor& visit) {
-  if (collection != "meta" || id != "global") {
-    return inner_.GetItem(user, collection, id, now_s, visit);
-  }
-  // The entry holds while the record does: only a write (a new token) or its own expiry
-  // changes it, whatever the user's other records do.
-  const std::string text = Cached(user, kMetaGlobal, now_s, [&] {
-    Computed computed{EncodeItem(nullptr), kForever};
-    inner_.GetItem(user, collection, id, now_s, [&computed](const ItemView& item) {
-      computed = Computed{EncodeItem(&item), item.expires_s.value_or(kForever)};
-    });
-    return computed;
-  });
-  ItemView item;
-  bool found = false;
-  if (!DecodeItem(text, &found, &item)) {
-    return inner_.GetItem(user, collection, id, now_s, visit);
-  }
-  if (found) {
-    visit(item);
-  }
-  return found;
+  return inner_.GetItem(user, collection, id, now_s, visit);
 }
 
 int64_t CachingStorage::GetItems(UserId user, std::string_view collection,

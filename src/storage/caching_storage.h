@@ -1,7 +1,11 @@
-// Storage with a shared cache (memcached or Redis) in front of the database, for what
-// clients read most and what is dearest to compute: info/collections (and each
-// collection's timestamp), info/collection_counts, info/collection_usage and info/quota,
-// and the meta/global record. Everything else goes to the database as before.
+// Storage with a shared cache (memcached or Redis) in front of the database, for what is
+// dearest to compute: info/collection_counts, info/collection_usage and info/quota (the
+// per-collection totals less the records that expired and are not purged yet). Everything
+// else goes to the database as before, info/collections and meta/global too, though
+// Mozilla's servers cached both: here the database keeps the collections' timestamps in
+// collection_stats, so each is one primary-key read that carries the request's login, as
+// the token's read that would guard an entry does; an entry would only add a round trip
+// to the cache (measured in bench/RESULTS.md: 21 % more requests a second without them).
 //
 // How a cached entry is known to be current, on any worker of any node:
 // - Each user has a version in the database (storage/cache_marks.h): a random token that
@@ -18,9 +22,8 @@
 //   so a cache that is down or slow changes nothing for them.
 // - A user without a token (nobody wrote since the cache came in, or since a wipe, which
 //   removes it) is answered from the database; the next write gives them one.
-// - Entries that depend on time also carry when they stop being true and are not used
-//   past it: counts and usage the earliest expiry among the user's records, meta/global
-//   its own record's.
+// - Entries also carry when they stop being true and are not used past it: the earliest
+//   expiry among the user's records.
 // The cost of this: one primary-key read in the database per cached read (the token), and
 // one more statement per write (the new token, in the write's transaction). The token's
 // read carries the request's login when one waits (storage/cache_marks.h): a read the

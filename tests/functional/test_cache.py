@@ -201,29 +201,26 @@ class CacheCase(unittest.TestCase):
                 self.assertEqual(reader.get_json("storage/meta/global")["payload"], meta)
 
     def test_flushed_cache_answers_the_database(self):
-        self.client.timestamps()
-        stamp = self.client.put("prefs", "p", "1")
+        self.client.put("prefs", "p", "x" * 1024)
+        self.assertEqual(self.client.get_json("info/collection_usage")["prefs"], 1)  # KB
+        self.client.put("prefs", "q", "y" * 2048)
         self.cache.flush()
         for _ in range(4):
-            self.assertEqual(self.client.timestamps()["prefs"], stamp)
+            self.assertEqual(self.client.get_json("info/collection_usage")["prefs"], 3)
 
     def test_write_missed_by_a_frozen_cache_is_not_served_when_it_returns(self):
-        first = self.client.put("history", "h", "old")
-        self.client.put("meta", "global", "old")
+        self.client.put("history", "h1", "old")
         for _ in range(6):  # every worker caches the old state
-            self.assertEqual(self.client.timestamps()["history"], first)
-            self.assertEqual(self.client.get_json("storage/meta/global")["payload"], "old")
+            self.assertEqual(self.client.get_json("info/collection_counts")["history"], 1)
         self.cache.freeze()
         try:
-            second = self.client.put("history", "h", "new")
-            self.client.put("meta", "global", "new")
+            self.client.put("history", "h2", "new")
         finally:
             self.cache.thaw()
         time.sleep(1.2)  # past the workers' back-off: the cache is used again
         for _ in range(9):
-            self.assertEqual(self.client.timestamps()["history"], second)
-            self.assertEqual(self.client.get_json("storage/meta/global")["payload"], "new")
-            self.assertEqual(Client(self.two).timestamps()["history"], second)
+            self.assertEqual(self.client.get_json("info/collection_counts")["history"], 2)
+            self.assertEqual(Client(self.two).get_json("info/collection_counts")["history"], 2)
 
     def test_cache_killed_frozen_and_restarted_under_load(self):
         errors = []

@@ -112,7 +112,8 @@ std::string MetaGlobal(Storage& storage) {
 
 using Values = std::vector<std::pair<std::string, int64_t>>;
 
-const std::string kTimestampsKey = kPrefix + "T:" + std::to_string(kUser);
+const std::string kCountsKey = kPrefix + "C:" + std::to_string(kUser);
+const std::string kUsageKey = kPrefix + "U:" + std::to_string(kUser);
 
 BOOST_AUTO_TEST_SUITE(caching_storage)
 
@@ -228,21 +229,21 @@ BOOST_AUTO_TEST_CASE(a_cache_back_with_its_old_entries_is_not_trusted) {
     BOOST_TEST_CONTEXT(target.name) {
       Setup setup(target.url);
       Storage& a = setup.a->storage;
-      const int64_t t1 = Put(a, "tabs", "t", "old", kNowS * 100).timestamp_cs;
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"tabs", t1}}));
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"tabs", t1}}));  // a hit
-      const std::vector<std::string> keys = {kTimestampsKey};
+      Put(a, "tabs", "t", "old", kNowS * 100);
+      BOOST_TEST((a.GetCollectionUsage(kUser, kNowS) == Values{{"tabs", 3}}));
+      BOOST_TEST((a.GetCollectionUsage(kUser, kNowS) == Values{{"tabs", 3}}));  // a hit
+      const std::vector<std::string> keys = {kUsageKey};
       const auto before = setup.a->cache->GetMany(keys);
       BOOST_TEST_REQUIRE(before[0].has_value());
       target.process->Kill();
-      const int64_t t2 = Put(setup.b->storage, "tabs", "t", "new", kNowS * 100 + 1).timestamp_cs;
+      Put(setup.b->storage, "tabs", "t", "newer", kNowS * 100 + 1);
       target.process->Start();
       auto raw = Client(target.url);
       for (size_t i = 0; i < keys.size(); ++i) {
         raw->Set(keys[i], *before[i], 60);
       }
       for (int attempt = 0; attempt < 20; ++attempt) {
-        BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"tabs", t2}}));
+        BOOST_TEST((a.GetCollectionUsage(kUser, kNowS) == Values{{"tabs", 5}}));
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
@@ -257,23 +258,23 @@ BOOST_AUTO_TEST_CASE(entries_lost_or_changed_behind_the_servers_back) {
       Setup setup(target.url);
       Storage& a = setup.a->storage;
       Cache& raw = *setup.b->cache;
-      const int64_t t1 = Put(a, "prefs", "p", "1", kNowS * 100).timestamp_cs;
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", t1}}));
-      const std::string old_entry = raw.Get(kTimestampsKey).value_or("");
+      Put(a, "prefs", "p", "1", kNowS * 100);
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 1}}));
+      const std::string old_entry = raw.Get(kCountsKey).value_or("");
       BOOST_TEST(!old_entry.empty());
-      const int64_t t2 = Put(setup.b->storage, "prefs", "p", "2", kNowS * 100 + 1).timestamp_cs;
-      raw.Set(kTimestampsKey, old_entry, 60);  // an old entry returns
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", t2}}));
-      raw.Delete(kTimestampsKey);  // evicted
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", t2}}));
+      Put(setup.b->storage, "prefs", "q", "2", kNowS * 100 + 1);
+      raw.Set(kCountsKey, old_entry, 60);  // an old entry returns
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 2}}));
+      raw.Delete(kCountsKey);  // evicted
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 2}}));
       const std::string token = std::to_string(setup.a->marks.Find(kUser).value_or(0));
-      raw.Set(kTimestampsKey, token + " 9999999999\nprefs\tgarbage\n", 60);
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", t2}}));
-      raw.Set(kTimestampsKey, token + " 9999999999\nprefs\t1\n", 60);  // well-formed, current
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", 1}}));  // trusted
+      raw.Set(kCountsKey, token + " 9999999999\nprefs\tgarbage\n", 60);
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 2}}));
+      raw.Set(kCountsKey, token + " 9999999999\nprefs\t42\n", 60);  // well-formed, current
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 42}}));  // trusted
       target.process->Restart();
-      const int64_t t3 = Put(setup.b->storage, "prefs", "q", "3", kNowS * 100 + 2).timestamp_cs;
-      BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"prefs", t3}}));
+      Put(setup.b->storage, "prefs", "r", "3", kNowS * 100 + 2);
+      BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"prefs", 3}}));
     }
   }
 }
@@ -294,7 +295,7 @@ BOOST_AUTO_TEST_CASE(a_dead_cache_never_fails_a_call) {
       BOOST_TEST(token.has_value());
       target.process->Start();
       for (int attempt = 0; attempt < 5; ++attempt) {
-        BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"clients", t1}}));
+        BOOST_TEST((a.GetCollectionCounts(kUser, kNowS) == Values{{"clients", 1}}));
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       ItemWrite item;
@@ -319,47 +320,41 @@ BOOST_AUTO_TEST_CASE(an_entry_carries_the_token_of_the_snapshot_it_was_computed_
     BOOST_TEST_CONTEXT(target.name) {
       Setup setup(target.url);
       Worker& a = *setup.a;
-      const int64_t t1 = Put(setup.b->storage, "history", "h", "1", kNowS * 100).timestamp_cs;
-      int64_t t2 = 0;
+      Put(setup.b->storage, "history", "h1", "1", kNowS * 100);
       {
         const RequestScope request(*a.connection);
-        a.sql.GetCollectionTimestamps(kUser);  // the request's first read: its snapshot
-        t2 = Put(setup.b->storage, "history", "h", "2", kNowS * 100 + 1).timestamp_cs;
-        BOOST_TEST((a.storage.GetCollectionTimestamps(kUser) == Values{{"history", t1}}));
+        a.sql.GetCollectionCounts(kUser, kNowS);  // the request's first read: its snapshot
+        Put(setup.b->storage, "history", "h2", "2", kNowS * 100 + 1);
+        BOOST_TEST((a.storage.GetCollectionCounts(kUser, kNowS) == Values{{"history", 1}}));
       }
       const RequestScope next(*a.connection);
-      BOOST_TEST((a.storage.GetCollectionTimestamps(kUser) == Values{{"history", t2}}));
+      BOOST_TEST((a.storage.GetCollectionCounts(kUser, kNowS) == Values{{"history", 2}}));
     }
   }
 }
 
-// The meta/global entry holds until its own record expires, whatever the user's other
-// records do (counts and usage end at the first expiry among them all).
-BOOST_AUTO_TEST_CASE(meta_global_ends_at_its_own_expiry_only) {
+// info/collections and meta/global are read from the database, which keeps them as cheaply
+// as the token that would guard an entry: no entry, no token read, no cache traffic.
+BOOST_AUTO_TEST_CASE(collections_and_meta_global_come_from_the_database) {
   for (const Target& target : Targets()) {
     BOOST_TEST_CONTEXT(target.name) {
       Setup setup(target.url);
       MetricsTable table;
       InstallMetrics(&table, nullptr);
       Storage& a = setup.a->storage;
-      Put(a, "forms", "short", "aa", kNowS * 100, 10);
-      Put(a, "meta", "global", "g1", kNowS * 100 + 1);
-      BOOST_TEST(MetaGlobal(a) == "g1");  // computed
-      BOOST_TEST(MetaGlobal(a) == "g1");
-      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
-      std::string payload = "(none)";
-      a.GetItem(kUser, "meta", "global", kNowS + 20,
-                [&payload](const ItemView& item) { payload = std::string(*item.payload); });
-      BOOST_TEST(payload == "g1");
-      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 2U);  // past the forms record
-      Put(a, "meta", "global", "g2", kNowS * 100 + 2, 30);
-      BOOST_TEST(MetaGlobal(a) == "g2");
-      BOOST_TEST(MetaGlobal(a) == "g2");
-      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 3U);
-      bool found = a.GetItem(kUser, "meta", "global", kNowS + 29, [](const ItemView&) {});
-      BOOST_TEST(found);
-      found = a.GetItem(kUser, "meta", "global", kNowS + 30, [](const ItemView&) {});
-      BOOST_TEST(!found);  // its own expiry ends the entry
+      const int64_t t1 = Put(a, "forms", "f", "aa", kNowS * 100).timestamp_cs;
+      Put(a, "meta", "global", "g1", kNowS * 100 + 1, 30);
+      for (int round = 0; round < 2; ++round) {
+        BOOST_TEST((a.GetCollectionTimestamps(kUser) == Values{{"forms", t1}, {"meta", t1 + 1}}));
+        BOOST_TEST(a.GetCollectionTimestamp(kUser, "forms").value_or(0) == t1);
+        BOOST_TEST(MetaGlobal(a) == "g1");
+      }
+      BOOST_TEST(!a.GetItem(kUser, "meta", "global", kNowS + 30, [](const ItemView&) {}));
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 0U);
+      BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 0U);
+      for (const char* kind : {"T:", "M:"}) {
+        BOOST_TEST(!setup.b->cache->Get(kPrefix + kind + std::to_string(kUser)).has_value());
+      }
       InstallMetrics(nullptr, nullptr);
     }
   }
@@ -376,22 +371,22 @@ BOOST_AUTO_TEST_CASE(counts_cache_hits_and_misses) {
       InstallMetrics(&table, nullptr);
       Storage& a = setup.a->storage;
       Put(setup.b->sql, "bookmarks", "x", "0", kNowS * 100);  // behind the cache: no token
-      a.GetCollectionTimestamps(kUser);
-      a.GetCollectionTimestamps(kUser);
+      a.GetCollectionCounts(kUser, kNowS);
+      a.GetCollectionCounts(kUser, kNowS);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 2U);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 0U);
       Put(setup.b->storage, "bookmarks", "x", "1", kNowS * 100 + 1);
-      a.GetCollectionTimestamps(kUser);
+      a.GetCollectionCounts(kUser, kNowS);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 3U);
-      a.GetCollectionTimestamps(kUser);
+      a.GetCollectionCounts(kUser, kNowS);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
       Put(setup.b->storage, "bookmarks", "x", "2", kNowS * 100 + 2);
-      a.GetCollectionTimestamps(kUser);
+      a.GetCollectionCounts(kUser, kNowS);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 4U);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
       setup.b->storage.DeleteStorage(kUser);
-      BOOST_TEST(a.GetCollectionTimestamps(kUser).empty());
-      BOOST_TEST(a.GetCollectionTimestamps(kUser).empty());
+      BOOST_TEST(a.GetCollectionCounts(kUser, kNowS).empty());
+      BOOST_TEST(a.GetCollectionCounts(kUser, kNowS).empty());
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheMiss) == 6U);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheHit) == 1U);
       BOOST_TEST(table.EventTotal(MetricEvent::kCacheError) == 0U);
