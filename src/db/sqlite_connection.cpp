@@ -76,12 +76,20 @@ std::vector<AddedColumn> AddedColumns(std::string_view schema_sql) {
   return columns;
 }
 
-// SQLite counts every allocation in global statistics under a mutex (Debian builds it without
-// lookaside memory, so a statement allocates often); nothing here reads them. Must come
-// before SQLite initialises: once it has (another handle opened first), SQLite refuses the
-// call and keeps counting, which is only slower.
-void StopMemoryStatistics() {
-  static const int once = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+// Process-wide settings, which SQLite takes only before it initialises: once it has (another
+// handle opened first), it refuses them and keeps its defaults, which are only slower.
+// - SQLite counts every allocation in global statistics under a mutex (Debian builds it
+//   without lookaside memory, so a statement allocates often); nothing here reads them.
+// - A statement that writes several rows inside a transaction (a POST's upsert) keeps the
+//   pages it changes in a statement journal, for a rollback of that statement alone. SQLite
+//   moves that journal to a temporary file beyond 64 KiB, which a POST of ten records
+//   passes (the record B-tree and its indexes, 16 pages and more): each POST then created,
+//   wrote and unlinked a file, about a tenth of a worker's CPU in the mix. Kept in memory up
+//   to kStatementJournalMemory, which bounds what a single statement can hold there.
+constexpr int kStatementJournalMemory = 4 << 20;
+void ConfigureSqliteOnce() {
+  static const int once = (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0),
+                           sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalMemory));
   static_cast<void>(once);
 }
 
@@ -180,7 +188,7 @@ SqliteConnection::WriteLockHold SqliteConnection::LoneWriteLock(bool read_only) 
 }
 
 SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view schema_sql) {
-  StopMemoryStatistics();
+  ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
   const int rc =
