@@ -32,6 +32,10 @@ class MysqlDialect final : public SqlDialect {
   // primary-key order (no sort) rather than the few expired ones: FORCE INDEX (ttl_index),
   // which the schema adds to every records table.
   std::string_view UserExpiryIndexHint() const override { return " FORCE INDEX (ttl_index)"; }
+  // The optimiser also estimates, for every secondary index that starts with username and
+  // collection, how many of the user's records its range holds (two B-tree descents each,
+  // at every execution: it keeps no plans), though a read by primary key uses none of them.
+  std::string_view PrimaryKeyHint() const override { return " FORCE INDEX (PRIMARY)"; }
   // PHP's parentindex, predecessorindex and size_index (sql/mysql/schema.sql says why).
   std::vector<std::string> UnusedRecordIndexes() const override;
 

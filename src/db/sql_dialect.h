@@ -86,6 +86,10 @@ class SqlDialect {
   // ? AND ttl ...), so that they go through the (username, ttl) index and read only the
   // records the range selects. Empty: the planner's choice.
   virtual std::string_view UserExpiryIndexHint() const { return ""; }
+  // Written after the records table in reads of records by their full primary key
+  // (username, collection and a list of ids), which no other index serves better. Empty:
+  // the planner's choice.
+  virtual std::string_view PrimaryKeyHint() const { return ""; }
   // Indexes that earlier schemas made on the records tables (Mozilla's PHP server's, and
   // this server's own until it stopped making them) and that no statement here uses. The
   // schema keeps them on the tables that have them; weave-admin drop-unused-indexes drops

@@ -469,8 +469,9 @@ SqlStorage::CollectionState SqlStorage::LockCollection(UserId user, int collecti
     while (slots < written->all.size()) {
       slots *= 2;
     }
-    const std::string stored = " FROM " + dialect_.WboTable(user) +
-                               " w WHERE w.username = s.userid AND w.collection = s.collection"
+    const std::string stored = " FROM " + dialect_.WboTable(user) + " w" +
+                               std::string(dialect_.PrimaryKeyHint()) +
+                               " WHERE w.username = s.userid AND w.collection = s.collection"
                                " AND w.id IN (";
     sql += ", (SELECT count(*)" + stored + NumberedList(3, slots) + "))";
     sql += ", (SELECT coalesce(sum(w.payload_size), 0)" + stored + NumberedList(3 + slots, slots) +
