@@ -36,6 +36,11 @@ class MysqlDialect final : public SqlDialect {
   // collection, how many of the user's records its range holds (two B-tree descents each,
   // at every execution: it keeps no plans), though a read by primary key uses none of them.
   std::string_view PrimaryKeyHint() const override { return " FORCE INDEX (PRIMARY)"; }
+  // For the same reason, a collection's read leaves out the two expiry indexes: ttl > now
+  // matches nearly every record, and estimating that range walks the B-trees again.
+  std::string_view CollectionReadIndexHint() const override {
+    return " IGNORE INDEX (ttl_index, expiry_index)";
+  }
   // PHP's parentindex, predecessorindex and size_index (sql/mysql/schema.sql says why).
   std::vector<std::string> UnusedRecordIndexes() const override;
 

@@ -90,6 +90,11 @@ class SqlDialect {
   // (username, collection and a list of ids), which no other index serves better. Empty:
   // the planner's choice.
   virtual std::string_view PrimaryKeyHint() const { return ""; }
+  // Written after the records table in reads of one collection's records (username =
+  // ? AND collection = ? AND ttl > ? ...): the indexes that lead with ttl or with username
+  // and ttl, which such a read never goes through (nearly every record is live). Empty:
+  // the planner's choice.
+  virtual std::string_view CollectionReadIndexHint() const { return ""; }
   // Indexes that earlier schemas made on the records tables (Mozilla's PHP server's, and
   // this server's own until it stopped making them) and that no statement here uses. The
   // schema keeps them on the tables that have them; weave-admin drop-unused-indexes drops
