@@ -64,12 +64,38 @@ class TabsCase(unittest.TestCase):
             raise AssertionError("sanitizer report:\n" + reports[0])
 
     def setUp(self):
-        if self.cache.proc is None:
+        restarted = self.cache.proc is None
+        if restarted:
             self.cache.start()
-            time.sleep(2.2)  # past the workers' back-off (libmemcached retries after whole seconds)
         self.client = Client(self.one, USER, PASSWORD)
         self.other = Client(self.two, USER, PASSWORD)
+        if restarted:
+            self.wait_for_the_cache()
         self.wipe()
+
+    def wait_for_the_cache(self, seconds=15.0, in_a_row=12):
+        """Waits until both servers answer tabs requests again, in_a_row times in a row each.
+
+        After the cache was down, each worker stays away from it for its back-off (a second,
+        counted by libmemcached in whole seconds) and tries it again at its next request:
+        2.2 s lets every back-off run out. A worker whose first try fails (a timeout on a
+        loaded machine, seen once in CI) backs off again, so the servers are then asked
+        until they answer. A cache that does not come back within seconds fails the test.
+        """
+        time.sleep(2.2)
+        deadline = time.monotonic() + seconds
+        for client in (self.client, self.other):
+            answered = 0
+            while answered < in_a_row:
+                status, _, data = self.request(client, "GET", "storage/tabs")
+                if status == 200:
+                    answered += 1
+                    continue
+                answered = 0
+                self.assertLess(time.monotonic(), deadline,
+                                "tabs still failing %.0f s after the cache returned: %d %r"
+                                % (seconds, status, data))
+                time.sleep(0.1)
 
     def wipe(self):
         status, _, data = self.request(self.client, "DELETE", "storage",
@@ -164,7 +190,7 @@ class TabsCase(unittest.TestCase):
                 self.assertEqual(status, 200, data)
         finally:
             self.cache.start()
-        time.sleep(2.2)  # past the workers' back-off (libmemcached retries after whole seconds)
+        self.wait_for_the_cache()
         for client in (self.client, self.other, self.client):
             self.assertEqual(client.get_json("storage/tabs"), [])  # the restart lost them
         self.other.put("tabs", "t", "after")
