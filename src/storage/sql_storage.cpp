@@ -367,7 +367,8 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
     return 0;
   }
   BoundSql sql;
-  sql.text = " FROM " + dialect_.WboTable(user) + std::string(dialect_.CollectionReadIndexHint());
+  sql.text = " FROM " + dialect_.WboTable(user);
+  sql.text += dialect_.CollectionReadIndexHint();
   sql.Add(" WHERE username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
   sql.Add(" AND ttl > ?", now_s);

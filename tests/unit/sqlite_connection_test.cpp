@@ -209,9 +209,9 @@ bool WaitsFor(OtherWriter& writer, const std::function<void()>& work) {
 class UnixVfsWithOpen {
  public:
   using Open = int (*)(sqlite3_vfs*, sqlite3_filename, sqlite3_file*, int, int*);
-  UnixVfsWithOpen(const char* name, Open open) : real_(sqlite3_vfs_find("unix")) {
-    BOOST_REQUIRE(real_ != nullptr);
-    vfs_ = *real_;
+  UnixVfsWithOpen(const char* name, Open open) {
+    BOOST_REQUIRE(Unix() != nullptr);
+    vfs_ = *Unix();
     vfs_.zName = name;
     vfs_.xOpen = open;
     BOOST_REQUIRE(sqlite3_vfs_register(&vfs_, 1) == SQLITE_OK);
@@ -220,13 +220,13 @@ class UnixVfsWithOpen {
   UnixVfsWithOpen& operator=(const UnixVfsWithOpen&) = delete;
   ~UnixVfsWithOpen() {
     sqlite3_vfs_unregister(&vfs_);
-    sqlite3_vfs_register(real_, 1);
+    sqlite3_vfs_register(Unix(), 1);
   }
-  // The real "unix" VFS, whose xOpen the replacement calls.
-  sqlite3_vfs* Real() const { return real_; }
+  // The real "unix" VFS (found by its name also while the replacement is the default),
+  // whose xOpen the replacement calls.
+  static sqlite3_vfs* Unix() { return sqlite3_vfs_find("unix"); }
 
  private:
-  sqlite3_vfs* real_;
   sqlite3_vfs vfs_{};
 };
 
@@ -240,7 +240,6 @@ class SyncWatch {
   explicit SyncWatch(std::string path) {
     lock_path = std::move(path);
     Reset();
-    real = vfs_.Real();
   }
   SyncWatch(const SyncWatch&) = delete;
   SyncWatch& operator=(const SyncWatch&) = delete;
@@ -287,7 +286,8 @@ class SyncWatch {
   }
   static int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int flags,
                   int* out_flags) {
-    const int rc = real->xOpen(real, name, file, flags, out_flags);
+    sqlite3_vfs* unix_vfs = UnixVfsWithOpen::Unix();
+    const int rc = unix_vfs->xOpen(unix_vfs, name, file, flags, out_flags);
     kinds[file] = (flags & SQLITE_OPEN_WAL) != 0       ? 'w'
                   : (flags & SQLITE_OPEN_MAIN_DB) != 0 ? 'd'
                                                        : '?';
@@ -307,7 +307,6 @@ class SyncWatch {
 
   const UnixVfsWithOpen vfs_{"sync-watch", &Open};
   static inline std::string lock_path;
-  static inline sqlite3_vfs* real = nullptr;
   static inline const sqlite3_io_methods* originals[kTables] = {};
   static inline sqlite3_io_methods copies[kTables] = {};
   static inline std::map<const sqlite3_file*, char> kinds;
@@ -467,20 +466,17 @@ BOOST_FIXTURE_TEST_CASE(lone_writes_take_the_writers_lock, TwoWorkers) {
 // counted.
 class StatementJournalWatch {
  public:
-  StatementJournalWatch() {
-    opened = 0;
-    real = vfs_.Real();
-  }
+  StatementJournalWatch() { opened = 0; }
   static int Opened() { return opened; }
 
  private:
   static int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int flags,
                   int* out_flags) {
     opened += (flags & SQLITE_OPEN_SUBJOURNAL) != 0 ? 1 : 0;
-    return real->xOpen(real, name, file, flags, out_flags);
+    sqlite3_vfs* unix_vfs = UnixVfsWithOpen::Unix();
+    return unix_vfs->xOpen(unix_vfs, name, file, flags, out_flags);
   }
   const UnixVfsWithOpen vfs_{"statement-journal-watch", &Open};
-  static inline sqlite3_vfs* real = nullptr;
   static inline int opened = 0;
 };
 
