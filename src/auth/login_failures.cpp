@@ -15,11 +15,10 @@ LoginFailures::LoginFailures(SqlConnection& connection, const Clock& clock)
 
 namespace {
 
-// "SELECT `key`<extra_columns> FROM login_failures WHERE" the key is locked at ?1 and one of
-// the next `keys` parameters.
-std::string LockedKeysSql(size_t keys, std::string_view extra_columns) {
-  std::string sql = "SELECT `key`" + std::string(extra_columns) +
-                    " FROM login_failures WHERE locked_until > ? AND `key` IN (";
+// "SELECT `key` FROM login_failures WHERE" the key is locked at ?1 and one of the next
+// `keys` parameters.
+std::string LockedKeysSql(size_t keys) {
+  std::string sql = "SELECT `key` FROM login_failures WHERE locked_until > ? AND `key` IN (";
   for (size_t i = 0; i < keys; ++i) {
     sql += i == 0 ? "?" : ", ?";
   }
@@ -29,7 +28,7 @@ std::string LockedKeysSql(size_t keys, std::string_view extra_columns) {
 }  // namespace
 
 std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string>& keys) {
-  StatementScope query(db_.Prepare(LockedKeysSql(keys.size(), "")));
+  StatementScope query(db_.Prepare(LockedKeysSql(keys.size())));
   query->BindInt(0, NowSeconds());
   for (size_t i = 0; i < keys.size(); ++i) {
     query->BindText(static_cast<int>(i + 1), keys[i]);
@@ -41,65 +40,79 @@ std::vector<std::string> LoginFailures::LockedKeys(const std::vector<std::string
   return locked;
 }
 
-std::string LoginFailures::LoginReadSql(size_t keys, int width) {
-  std::string padding;
-  for (int column = kLoginReadWidth - 1; column < width - 1; ++column) {
-    padding += ", NULL";
+std::string LoginFailures::LoginJoinSql(size_t keys) {
+  std::string sql =
+      "(SELECT id AS login_id, password_hash AS login_hash, status AS login_status,"
+      " generation AS login_generation FROM users WHERE username = ?) AS u";
+  for (size_t i = 0; i < keys; ++i) {
+    const std::string table = "l" + std::to_string(i);
+    sql += " LEFT JOIN login_failures ";
+    sql += table;
+    sql += " ON ";
+    sql += table;
+    sql += ".`key` = ? AND ";
+    sql += table;
+    sql += ".locked_until > ?";
   }
-  return LockedKeysSql(
-             keys, ", NULL, NULL, NULL, NULL" + padding + ", " + std::to_string(kLockedKeyRow)) +
-         " UNION ALL SELECT NULL, id, password_hash, status, generation" + padding + ", " +
-         std::to_string(kAccountRow) + " FROM users WHERE username = ?";
+  return sql;
+}
+
+std::string LoginFailures::LoginColumnsSql(size_t keys) {
+  std::string sql = "u.login_id, u.login_hash, u.login_status, u.login_generation";
+  for (size_t i = 0; i < keys; ++i) {
+    sql += ", l" + std::to_string(i) + ".`key`";
+  }
+  return sql;
 }
 
 std::string LoginFailures::NoneLockedSql(size_t keys) {
-  return "NOT EXISTS (" + LockedKeysSql(keys, "") + ")";
+  std::string sql;
+  for (size_t i = 0; i < keys; ++i) {
+    sql += (i == 0 ? "l" : " AND l") + std::to_string(i) + ".`key` IS NULL";
+  }
+  return sql.empty() ? "1 = 1" : sql;
 }
 
-int LoginFailures::BindLockedKeys(SqlStatement& statement, int first,
-                                  const std::vector<std::string>& keys, int64_t now_s) const {
+int LoginFailures::BindLoginJoin(SqlStatement& statement, int first,
+                                 const std::vector<std::string>& keys, std::string_view username,
+                                 int64_t now_s) const {
   int index = first;
-  statement.BindInt(index++, now_s);
+  statement.BindText(index++, username);
   for (const std::string& key : keys) {
     statement.BindText(index++, key);
+    statement.BindInt(index++, now_s);
   }
   return index;
 }
 
-int LoginFailures::BindLoginRead(SqlStatement& statement, int first,
-                                 const std::vector<std::string>& keys, std::string_view username,
-                                 int64_t now_s) const {
-  const int index = BindLockedKeys(statement, first, keys, now_s);
-  statement.BindText(index, username);
-  return index + 1;
-}
-
-bool LoginFailures::TakeLoginRow(SqlStatement& row, int width, std::vector<std::string>* locked,
-                                 std::optional<AccountRow>* account) {
-  const int64_t kind = row.ColumnInt(width - 1);
-  if (kind == kLockedKeyRow) {
-    locked->emplace_back(row.ColumnText(0));
-    return true;
+void LoginFailures::TakeLoginColumns(SqlStatement& row, int first, size_t keys,
+                                     std::vector<std::string>* locked,
+                                     std::optional<AccountRow>* account) {
+  *account = AccountRow{row.ColumnInt(first), std::string(row.ColumnText(first + 1)),
+                        row.ColumnInt(first + 2), row.ColumnInt(first + 3)};
+  for (size_t i = 0; i < keys; ++i) {
+    const int column = first + 4 + static_cast<int>(i);
+    if (!row.IsNull(column)) {
+      locked->emplace_back(row.ColumnText(column));
+    }
   }
-  if (kind == kAccountRow) {
-    *account = AccountRow{row.ColumnInt(1), std::string(row.ColumnText(2)), row.ColumnInt(3),
-                          row.ColumnInt(4)};
-    return true;
-  }
-  return false;
 }
 
 std::vector<std::string> LoginFailures::LockedKeysAndAccount(const std::vector<std::string>& keys,
                                                              std::string_view username,
                                                              std::optional<AccountRow>* account) {
-  StatementScope query(db_.Prepare(LoginReadSql(keys.size(), kLoginReadWidth)));
-  BindLoginRead(*query, 0, keys, username, NowSeconds());
-  std::vector<std::string> locked;
   account->reset();
-  while (query->Step()) {
-    TakeLoginRow(*query, kLoginReadWidth, &locked, account);
+  std::vector<std::string> locked;
+  {
+    StatementScope query(db_.Prepare("SELECT " + LoginColumnsSql(keys.size()) + " FROM " +
+                                     LoginJoinSql(keys.size())));
+    BindLoginJoin(*query, 0, keys, username, NowSeconds());
+    if (query->Step()) {
+      TakeLoginColumns(*query, 0, keys.size(), &locked, account);
+      return locked;
+    }
   }
-  return locked;
+  return LockedKeys(keys);
 }
 
 bool LoginFailures::IsLocked(std::string_view key_a, std::string_view key_b) {

@@ -48,36 +48,38 @@ class LoginFailures {
   // The keys among `keys` that are locked now, in one query.
   std::vector<std::string> LockedKeys(const std::vector<std::string>& keys);
   // LockedKeys, and in the same statement (one round trip for a login's two reads) the
-  // users row of username, or nullopt in *account when there is none. Only for the SQL
+  // users row of username, or nullopt in *account when there is none (then LockedKeys
+  // follows as a second statement: only a login that fails pays it). Only for the SQL
   // authentication back end, whose users table this reads.
   std::vector<std::string> LockedKeysAndAccount(const std::vector<std::string>& keys,
                                                 std::string_view username,
                                                 std::optional<AccountRow>* account);
-  // LockedKeysAndAccount's reads as the branches of a larger UNION ALL (a LoginRider's):
-  // "SELECT ... UNION ALL SELECT ..." with `width` columns (at least kLoginReadWidth), the
-  // last one the row's kind (kLockedKeyRow, kAccountRow). Parameters, from `first` on: the
-  // time, the keys, the user name (BindLoginRead).
-  static std::string LoginReadSql(size_t keys, int width);
-  // Binds LoginReadSql's parameters from index first on, for the time now_s; returns the
-  // index after them. A statement with a NoneLockedSql gate too must bind both with the
-  // same now_s: read a second apart, a lock ending between them would keep the data back
-  // at the gate yet not be reported by the branch, and an empty answer would pass as real.
-  int BindLoginRead(SqlStatement& statement, int first, const std::vector<std::string>& keys,
-                    std::string_view username, int64_t now_s) const;
-  // Takes a row of LoginReadSql's branches into *locked or *account; false (and nothing
-  // taken) when its kind column says it is another branch's.
-  static bool TakeLoginRow(SqlStatement& row, int width, std::vector<std::string>* locked,
-                           std::optional<AccountRow>* account);
-  // A condition true while none of `keys` keys is locked; parameters: the time, the keys
-  // (BindLockedKeys, which returns the index after them).
+  // LockedKeysAndAccount's reads as the start of a larger statement's FROM (a LoginRider's):
+  // LoginJoinSql(n) is "(the account's row of the user name) AS u LEFT JOIN login_failures
+  // l0 ON <keys[0] locked> LEFT JOIN ... l<n-1>", one row when the account exists and none
+  // otherwise, whose columns are LoginColumnsSql(n): the account's id, password_hash,
+  // status and generation, then each key if it is locked, else NULL. The columns it
+  // exposes are named login_* and `key` (the statement's other tables may use any other
+  // name unqualified). NoneLockedSql(n) is a condition on those columns, true while no key
+  // is locked: the gate of a LEFT JOIN that reads nothing while the login is locked out.
+  // A join rather than branches of a UNION ALL: MariaDB optimises each branch of a union
+  // at every execution and collects them in a temporary table, which cost a riding read
+  // more than its own data did.
+  static std::string LoginJoinSql(size_t keys);
+  static std::string LoginColumnsSql(size_t keys);
+  static int LoginColumnCount(size_t keys) { return 4 + static_cast<int>(keys); }
   static std::string NoneLockedSql(size_t keys);
-  int BindLockedKeys(SqlStatement& statement, int first, const std::vector<std::string>& keys,
-                     int64_t now_s) const;
+  // Binds LoginJoinSql's parameters (the user name, then each key with the time now_s)
+  // from index first on; returns the index after them.
+  int BindLoginJoin(SqlStatement& statement, int first, const std::vector<std::string>& keys,
+                    std::string_view username, int64_t now_s) const;
+  // Takes a row's LoginColumnsSql columns, from column `first` on, into *locked (the keys
+  // locked) and *account.
+  static void TakeLoginColumns(SqlStatement& row, int first, size_t keys,
+                               std::vector<std::string>* locked,
+                               std::optional<AccountRow>* account);
   // The time, in seconds, that the Bind functions are to be given.
   int64_t NowSeconds() const { return clock_.NowMs() / 1000; }
-  static constexpr int kLoginReadWidth = 6;
-  static constexpr int64_t kLockedKeyRow = 1;
-  static constexpr int64_t kAccountRow = 2;
   // True if either key is locked now.
   bool IsLocked(std::string_view key_a, std::string_view key_b);
   // Counts one failure for key; locks it for policy.lockout_seconds once it has

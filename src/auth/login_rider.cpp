@@ -1,8 +1,6 @@
 // A login's lockout check and account row read in another statement, then checked.
 #include "auth/login_rider.h"
 
-#include <algorithm>
-
 namespace weave {
 
 LoginRider::LoginRider(LoginGuard& guard, LoginFailures& failures, std::string_view username,
@@ -14,33 +12,41 @@ LoginRider::LoginRider(LoginGuard& guard, LoginFailures& failures, std::string_v
       source_(source),
       keys_(LoginGuard::LockoutKeys(username, source)) {}
 
-int LoginRider::Width(int data_columns) {
-  return std::max(data_columns + 1, LoginFailures::kLoginReadWidth);
-}
-
-std::string LoginRider::Gate() const {
-  return LoginFailures::NoneLockedSql(keys_.size());
-}
-
-std::string LoginRider::Branches(int width) const {
-  return LoginFailures::LoginReadSql(keys_.size(), width);
+std::string LoginRider::Statement(std::string_view columns, std::string_view tables,
+                                  std::string_view conditions, bool gated) const {
+  std::string sql = "SELECT ";
+  sql += columns;
+  sql += ", " + LoginFailures::LoginColumnsSql(keys_.size()) + " FROM " +
+         LoginFailures::LoginJoinSql(keys_.size()) + " LEFT JOIN (";
+  sql += tables;
+  sql += ") ON (";
+  sql += conditions;
+  sql += ")";
+  if (gated) {
+    sql += " AND " + LoginFailures::NoneLockedSql(keys_.size());
+  }
+  return sql;
 }
 
 int LoginRider::Bind(SqlStatement& statement, int first) const {
-  const int64_t now_s = failures_.NowSeconds();  // one time for the gate and the branches
-  const int next = failures_.BindLockedKeys(statement, first, keys_, now_s);
-  return failures_.BindLoginRead(statement, next, keys_, username_, now_s);
+  return failures_.BindLoginJoin(statement, first, keys_, username_, failures_.NowSeconds());
 }
 
-int LoginRider::BindBranches(SqlStatement& statement, int first) const {
-  return failures_.BindLoginRead(statement, first, keys_, username_, failures_.NowSeconds());
-}
-
-bool LoginRider::TakeRow(SqlStatement& row, int width) {
-  return LoginFailures::TakeLoginRow(row, width, &reads_.locked, &reads_.account);
+bool LoginRider::TakeRow(SqlStatement& row, int data_columns) {
+  if (!row_taken_) {
+    // Every row repeats the login's columns.
+    LoginFailures::TakeLoginColumns(row, data_columns, keys_.size(), &reads_.locked,
+                                    &reads_.account);
+    row_taken_ = true;
+  }
+  return !row.IsNull(0);
 }
 
 void LoginRider::Carried() {
+  if (!row_taken_) {
+    withheld_ = true;
+    return;
+  }
   carried_ = true;
   if (!FoundLocked()) {
     guard_.Anticipate(username_, password_, reads_.account);

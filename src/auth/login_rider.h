@@ -1,6 +1,6 @@
 // A login whose reads ride on the request's first storage read: the lockout check and the
-// account's row become branches of that read's statement (UNION ALL), so a read-only request
-// costs one statement instead of two. The password is checked, and the request answered or
+// account's row are joined into that read's statement, so a read-only request costs one
+// statement instead of two. The password is checked, and the request answered or
 // refused, only after the read; what the read found is thrown away unless the login is
 // accepted as the user the read was for.
 #pragma once
@@ -28,29 +28,28 @@ class LoginRider {
   LoginRider(LoginGuard& guard, LoginFailures& failures, std::string_view username,
              std::string_view password, const EventSource& source);
 
-  // For the carrying statement, whose own SELECT has data_columns columns: the width of
-  // every row (the carrier pads its SELECT with NULLs to width - 1 columns and adds the kind
-  // kDataRow last).
-  static int Width(int data_columns);
-  static constexpr int64_t kDataRow = 0;
-  // The carrier's statement: "SELECT * FROM (<its own SELECT, padded>) AS carried WHERE
-  // <Gate()> UNION ALL <Branches(width)>", with the parameters of gate and branches bound
-  // by Bind from index first on (after the carrier's own). The gate reads nothing while
-  // the login is locked out, so guesses at a locked account cost no reads of its data.
-  std::string Gate() const;
-  std::string Branches(int width) const;
+  // The carrier's statement: its columns (the first never NULL in its rows, none with a
+  // parameter), then the login's, from the login's row LEFT JOINed with its tables (in
+  // parentheses: a lone table must not be aliased, since SQLite forgets the alias there)
+  // on its conditions. When gated, the join reads nothing while the login
+  // is locked out, so guesses at a locked account cost no reads of its data; a carrier
+  // whose reads are no data of the user (the cache mark) may go ungated, and then throws
+  // LoginHeldBack once Carried if FoundLocked(), so that nothing more is read before the
+  // lockout is decided. The statement has one row per row of the carrier (one with NULL
+  // data when it has none), or none at all when the user name has no account.
+  std::string Statement(std::string_view columns, std::string_view tables,
+                        std::string_view conditions, bool gated) const;
+  // Binds the login's parameters, which come first, from index first on; returns the index
+  // of the carrier's first.
   int Bind(SqlStatement& statement, int first) const;
-  // A carrier whose own reads are no data of the user (the cache mark) may instead add them
-  // as further branches, ungated: "<Branches(width)> UNION ALL <its SELECT, width columns,
-  // the last kDataRow>", the login's parameters bound by BindBranches from index first on
-  // (it returns the index after them). Once Carried, it throws LoginHeldBack if
-  // FoundLocked(), so that nothing more is read before the lockout is decided.
-  int BindBranches(SqlStatement& statement, int first) const;
   bool FoundLocked() const { return !reads_.locked.empty(); }
-  // True (and the row kept) if the row is one of the login's; false for the carrier's rows.
-  bool TakeRow(SqlStatement& row, int width);
+  // Takes the login's columns of a row of the statement; true if the row holds the
+  // carrier's data too.
+  bool TakeRow(SqlStatement& row, int data_columns);
   // The carrying statement ran to its end: the reads are complete. Unless a lockout key
-  // was found, the guard is told the login is coming (LoginGuard::Anticipate).
+  // was found, the guard is told the login is coming (LoginGuard::Anticipate). No row at
+  // all (no account by that name) leaves the login to Finish's own check, and the
+  // carrier's answer withheld.
   void Carried();
 
   // Checks the login with the carried reads, or by itself when no statement carried them
@@ -58,7 +57,8 @@ class LoginRider {
   LoginResult Finish();
   // After Finish: the carried reads found a lockout key (one the login passed, from a
   // trusted address), so the gate kept the carrier's rows back, or the carrier stopped the
-  // handler (LoginHeldBack): its answer is incomplete.
+  // handler (LoginHeldBack), or the statement found no account (and so read nothing): its
+  // answer is incomplete.
   bool CarrierWithheld() const { return withheld_; }
 
  private:
@@ -69,6 +69,7 @@ class LoginRider {
   const EventSource& source_;
   std::vector<std::string> keys_;
   LoginGuard::LoginReads reads_;
+  bool row_taken_ = false;
   bool carried_ = false;
   bool withheld_ = false;
 };

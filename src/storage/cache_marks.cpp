@@ -34,22 +34,15 @@ std::optional<int64_t> CacheMarks::Find(UserId user) {
   return query->ColumnInt(0);
 }
 
-// The token is no data of the user: it rides ungated, in the login's own columns (the token
-// where the account's id is, an integer column in every branch).
+// The token is no data of the user: it rides ungated.
 std::optional<int64_t> CacheMarks::FindCarrying(UserId user, LoginRider& rider) {
-  const int width = LoginRider::Width(2);
-  std::string sql = rider.Branches(width) + " UNION ALL SELECT NULL, token";
-  for (int column = 2; column < width - 1; ++column) {
-    sql += ", NULL";
-  }
-  sql += ", " + std::to_string(LoginRider::kDataRow) + " FROM cache_dirty WHERE userid = ?";
   std::optional<int64_t> token;
   {
-    StatementScope query(db_.Prepare(sql));
-    query->BindInt(rider.BindBranches(*query, 0), user);
+    StatementScope query(db_.Prepare(rider.Statement("token", "cache_dirty", "userid = ?", false)));
+    query->BindInt(rider.Bind(*query, 0), user);
     while (query->Step()) {
-      if (!rider.TakeRow(*query, width)) {
-        token = query->ColumnInt(1);
+      if (rider.TakeRow(*query, 1)) {
+        token = query->ColumnInt(0);
       }
     }
   }

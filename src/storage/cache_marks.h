@@ -25,8 +25,8 @@ class CacheMarks {
   // Inside a write transaction it commits (or rolls back) with the write. Returns it.
   int64_t Renew(UserId user);
   // The user's token, or nullopt when the user has none (no write since the cache came in,
-  // or since a wipe). A waiting login's reads ride in the same statement (the token is one
-  // more branch of their UNION ALL), so a cached read costs one statement in all; throws
+  // or since a wipe). A waiting login's reads ride in the same statement (the token joined
+  // onto the login's row), so a cached read costs one statement in all; throws
   // LoginHeldBack when they found the login locked out.
   std::optional<int64_t> Find(UserId user);
   // Removes the user's token, in the caller's transaction (a wipe): until the next write

@@ -31,9 +31,9 @@ struct BoundSql {
     text += sql;
     args.push_back(arg);
   }
-  void BindTo(SqlStatement& statement) const {
+  void BindTo(SqlStatement& statement, int first = 0) const {
     for (size_t i = 0; i < args.size(); ++i) {
-      const int index = static_cast<int>(i);
+      const int index = first + static_cast<int>(i);
       if (const auto* number = std::get_if<int64_t>(&args[i])) {
         statement.BindInt(index, *number);
       } else if (const auto* text_arg = std::get_if<std::string_view>(&args[i])) {
@@ -178,30 +178,24 @@ int SqlStorage::FindOrCreateCollectionId(UserId user, std::string_view name) {
   throw BackendError("could not add collection " + std::string(name));
 }
 
-void SqlStorage::RunRead(const Read& read, const std::function<int(SqlStatement&)>& bind,
-                         bool may_carry, const std::function<void(SqlStatement&)>& visit_row) {
-  LoginRider* rider = may_carry && riders_ != nullptr ? riders_->Claim() : nullptr;
-  std::string text = "SELECT " + read.columns;
-  int width = 0;
+void SqlStorage::RunRead(const Read& read, const ReadBinder& bind, bool may_carry,
+                         const std::function<void(SqlStatement&)>& visit_row) {
+  const bool can_carry = may_carry && read.tail.empty() && !read.tables.empty();
+  LoginRider* rider = can_carry && riders_ != nullptr ? riders_->Claim() : nullptr;
+  std::string text;
   if (rider != nullptr) {
-    // Named columns: the derived table's must differ.
-    width = LoginRider::Width(read.column_count);
-    for (int column = read.column_count; column < width - 1; ++column) {
-      text += ", NULL AS pad" + std::to_string(column);
-    }
-    text = "SELECT * FROM (" + text + ", " + std::to_string(LoginRider::kDataRow) + " AS kind" +
-           read.rest + ") AS carried WHERE " + rider->Gate() + " UNION ALL " +
-           rider->Branches(width);
+    text = rider->Statement(read.columns, read.tables, read.conditions, true);
   } else {
-    text += read.rest;
+    text = "SELECT " + read.columns;
+    if (!read.tables.empty()) {
+      text += " FROM " + read.tables + " WHERE " + read.conditions;
+    }
+    text += read.tail;
   }
   StatementScope query(db_.Prepare(text));
-  const int next = bind(*query);
-  if (rider != nullptr) {
-    rider->Bind(*query, next);
-  }
+  bind(*query, rider != nullptr ? rider->Bind(*query, 0) : 0);
   while (query->Step()) {
-    if (rider == nullptr || !rider->TakeRow(*query, width)) {
+    if (rider == nullptr || rider->TakeRow(*query, read.column_count)) {
       visit_row(*query);
     }
   }
@@ -211,8 +205,8 @@ void SqlStorage::RunRead(const Read& read, const std::function<int(SqlStatement&
 }
 
 // Runs a read whose rows are (collection id, value, custom name or NULL).
-std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
-    const Read& read, const std::function<int(SqlStatement&)>& bind) {
+std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(const Read& read,
+                                                                   const ReadBinder& bind) {
   db_.TrimStatementCache();
   std::vector<std::pair<std::string, int64_t>> rows;
   RunRead(read, bind, true, [&rows](SqlStatement& query) {
@@ -232,12 +226,12 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::NamedRows(
 
 std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionTimestamps(UserId user) {
   return NamedRows({"s.collection, s.modified, c.name", 3,
-                    " FROM collection_stats s LEFT JOIN collections c ON c.userid = s.userid"
-                    " AND c.collectionid = s.collection"
-                    " WHERE s.userid = ? AND s.item_count > 0"},
-                   [user](SqlStatement& query) {
-                     query.BindInt(0, user);
-                     return 1;
+                    "collection_stats s LEFT JOIN collections c ON c.userid = s.userid"
+                    " AND c.collectionid = s.collection",
+                    "s.userid = ? AND s.item_count > 0", ""},
+                   [user](SqlStatement& query, int first) {
+                     query.BindInt(first, user);
+                     return first + 1;
                    });
 }
 
@@ -252,19 +246,18 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::PerCollection(UserId us
   const std::string live_count = "s.item_count - coalesce(e.records, 0)";
   return NamedRows(
       {std::string("s.collection, s.") + stat + " - coalesce(e.amount, 0) AS live, c.name", 3,
-       " FROM collection_stats s LEFT JOIN (SELECT collection, count(*) AS records, " +
+       "collection_stats s LEFT JOIN (SELECT collection, count(*) AS records, " +
            std::string(expired) + " AS amount FROM " + dialect_.WboTable(user) +
            std::string(dialect_.UserExpiryIndexHint()) +
            " WHERE username = ? AND ttl <= ? GROUP BY collection) e"
            " ON e.collection = s.collection"
-           " LEFT JOIN collections c ON c.userid = s.userid AND c.collectionid = s.collection"
-           " WHERE s.userid = ? AND " +
-           live_count + " > 0"},
-      [user, now_s](SqlStatement& query) {
-        query.BindInt(0, user);
-        query.BindInt(1, now_s);
-        query.BindInt(2, user);
-        return 3;
+           " LEFT JOIN collections c ON c.userid = s.userid AND c.collectionid = s.collection",
+       "s.userid = ? AND " + live_count + " > 0", ""},
+      [user, now_s](SqlStatement& query, int first) {
+        query.BindInt(first, user);
+        query.BindInt(first + 1, now_s);
+        query.BindInt(first + 2, user);
+        return first + 3;
       });
 }
 
@@ -278,23 +271,26 @@ std::vector<std::pair<std::string, int64_t>> SqlStorage::GetCollectionUsage(User
   return PerCollection(user, "payload_bytes", "sum(payload_size)", now_s);
 }
 
-// As PerCollection: the stored total less the expired records' bytes.
+// As PerCollection: the stored total less the expired records' bytes, summed here over
+// every stats row (one row per collection, the first column never NULL, so the read can
+// carry a login).
 int64_t SqlStorage::GetTotalUsage(UserId user, int64_t now_s) {
   db_.TrimStatementCache();
   int64_t usage = 0;
   RunRead(
-      {"(SELECT coalesce(sum(payload_bytes), 0) FROM collection_stats WHERE userid = ?)"
-       " - (SELECT coalesce(sum(payload_size), 0) FROM " +
+      {"s.collection, s.payload_bytes - coalesce(e.amount, 0) AS live_bytes", 2,
+       "collection_stats s LEFT JOIN (SELECT collection, sum(payload_size) AS amount FROM " +
            dialect_.WboTable(user) + std::string(dialect_.UserExpiryIndexHint()) +
-           " WHERE username = ? AND ttl <= ?) AS live_bytes",
-       1, ""},
-      [user, now_s](SqlStatement& query) {
-        query.BindInt(0, user);
-        query.BindInt(1, user);
-        query.BindInt(2, now_s);
-        return 3;
+           " WHERE username = ? AND ttl <= ? GROUP BY collection) e"
+           " ON e.collection = s.collection",
+       "s.userid = ?", ""},
+      [user, now_s](SqlStatement& query, int first) {
+        query.BindInt(first, user);
+        query.BindInt(first + 1, now_s);
+        query.BindInt(first + 2, user);
+        return first + 3;
       },
-      true, [&usage](SqlStatement& query) { usage = query.ColumnInt(0); });
+      true, [&usage](SqlStatement& query) { usage += query.ColumnInt(1); });
   return usage;
 }
 
@@ -339,15 +335,14 @@ bool SqlStorage::GetItem(UserId user, std::string_view collection, std::string_v
   }
   bool found = false;
   RunRead(
-      {std::string(kFullColumns) + ", ttl", kFullColumnCount + 1,
-       " FROM " + dialect_.WboTable(user) +
-           " WHERE username = ? AND collection = ? AND id = ? AND ttl > ?"},
-      [&](SqlStatement& query) {
-        query.BindInt(0, user);
-        query.BindInt(1, *collection_id);
-        query.BindText(2, id);
-        query.BindInt(3, now_s);
-        return 4;
+      {std::string(kFullColumns) + ", ttl", kFullColumnCount + 1, dialect_.WboTable(user),
+       "username = ? AND collection = ? AND id = ? AND ttl > ?", ""},
+      [&](SqlStatement& query, int first) {
+        query.BindInt(first, user);
+        query.BindInt(first + 1, *collection_id);
+        query.BindText(first + 2, id);
+        query.BindInt(first + 3, now_s);
+        return first + 4;
       },
       true,
       [&](SqlStatement& query) {
@@ -367,20 +362,21 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
     return 0;
   }
   BoundSql sql;
-  sql.text = " FROM " + dialect_.WboTable(user);
-  sql.text += dialect_.CollectionReadIndexHint();
-  sql.Add(" WHERE username = ?", user);
+  sql.Add("username = ?", user);
   sql.Add(" AND collection = ?", int64_t{*collection_id});
   sql.Add(" AND ttl > ?", now_s);
   AppendFilter(filter, sql);
+  const size_t conditions_end = sql.text.size();
   AppendOrderAndLimit(filter, sql);
   const bool unordered = filter.sort == SortOrder::kNone && filter.limit <= 0;
   int64_t count = 0;
   RunRead(
-      {std::string(full ? kFullColumns : "id"), full ? kFullColumnCount : 1, sql.text},
-      [&sql](SqlStatement& query) {
-        sql.BindTo(query);
-        return static_cast<int>(sql.args.size());
+      {std::string(full ? kFullColumns : "id"), full ? kFullColumnCount : 1,
+       dialect_.WboTable(user) + std::string(dialect_.CollectionReadIndexHint()),
+       sql.text.substr(0, conditions_end), sql.text.substr(conditions_end)},
+      [&sql](SqlStatement& query, int first) {
+        sql.BindTo(query, first);
+        return first + static_cast<int>(sql.args.size());
       },
       unordered,
       [&](SqlStatement& query) {

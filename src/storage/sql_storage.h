@@ -54,19 +54,23 @@ class SqlStorage final : public Storage {
  private:
   std::optional<int> FindCollectionId(UserId user, std::string_view name);
   int FindOrCreateCollectionId(UserId user, std::string_view name);
-  // "SELECT <columns> <rest>" (column_count columns), its parameters bound by bind (which
-  // returns the next free index) and each row visited; with may_carry, a waiting login's
-  // reads ride in the same statement (their rows are not visited). Order and limit do not
-  // survive a UNION ALL: a read that has them must not carry.
+  // "SELECT <columns> FROM <tables> WHERE <conditions><tail>" (column_count columns; just
+  // "SELECT <columns>" without tables), its parameters bound by bind from the index it is
+  // given (it returns the next free one) and each row visited. With may_carry, a waiting
+  // login's reads ride in the same statement (LoginRider::Statement: the first column must
+  // never be NULL in a row, and no column may hold a parameter); a read with a tail (order,
+  // limit) or without tables does not carry.
   struct Read {
     std::string columns;
     int column_count = 0;
-    std::string rest;
+    std::string tables;
+    std::string conditions;
+    std::string tail;
   };
-  void RunRead(const Read& read, const std::function<int(SqlStatement&)>& bind, bool may_carry,
+  using ReadBinder = std::function<int(SqlStatement&, int first)>;
+  void RunRead(const Read& read, const ReadBinder& bind, bool may_carry,
                const std::function<void(SqlStatement&)>& visit_row);
-  std::vector<std::pair<std::string, int64_t>> NamedRows(
-      const Read& read, const std::function<int(SqlStatement&)>& bind);
+  std::vector<std::pair<std::string, int64_t>> NamedRows(const Read& read, const ReadBinder& bind);
   // Per collection with unexpired records: its stats row's `stat` (item_count or
   // payload_bytes, which count every stored record) less `expired` (count(*) or
   // sum(payload_size)) over its records expired by now_s and not purged yet.
