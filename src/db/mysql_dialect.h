@@ -41,6 +41,12 @@ class MysqlDialect final : public SqlDialect {
   std::string_view CollectionReadIndexHint() const override {
     return " IGNORE INDEX (ttl_index, expiry_index)";
   }
+  // A read by time (what a client's every sync after the first asks for) would otherwise
+  // estimate the ranges of the primary key and the sortindex index too: with the index
+  // named, the mix's collection reads cost mariadbd about a third less. A read whose
+  // range holds most of the collection pays a lookup of each row's record through the
+  // index instead of the primary key's scan: the same order of work, for the rarer read.
+  std::string_view ModifiedIndexHint() const override { return " FORCE INDEX (modified)"; }
   // PHP's parentindex, predecessorindex and size_index (sql/mysql/schema.sql says why).
   std::vector<std::string> UnusedRecordIndexes() const override;
 

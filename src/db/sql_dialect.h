@@ -95,6 +95,10 @@ class SqlDialect {
   // and ttl, which such a read never goes through (nearly every record is live). Empty:
   // the planner's choice.
   virtual std::string_view CollectionReadIndexHint() const { return ""; }
+  // Written after the records table in reads of one collection's records by time (newer
+  // or older than a time, in no order or by time): the (username, collection, modified)
+  // index, whose range holds just the records asked for. Empty: the planner's choice.
+  virtual std::string_view ModifiedIndexHint() const { return ""; }
   // Indexes that earlier schemas made on the records tables (Mozilla's PHP server's, and
   // this server's own until it stopped making them) and that no statement here uses. The
   // schema keeps them on the tables that have them; weave-admin drop-unused-indexes drops

@@ -113,6 +113,17 @@ void AppendOrderAndLimit(const CollectionFilter& filter, BoundSql& sql) {
   }
 }
 
+// The index hint of a read of one collection's records (SqlDialect says why each).
+std::string_view CollectionReadHint(const SqlDialect& dialect, const CollectionFilter& filter) {
+  if (filter.ids) {
+    return dialect.PrimaryKeyHint();
+  }
+  if ((filter.newer_cs || filter.older_cs) && filter.sort != SortOrder::kIndex) {
+    return dialect.ModifiedIndexHint();
+  }
+  return dialect.CollectionReadIndexHint();
+}
+
 std::optional<std::string_view> OptionalText(SqlStatement& row, int column) {
   if (row.IsNull(column)) {
     return std::nullopt;
@@ -372,7 +383,7 @@ int64_t SqlStorage::GetItems(UserId user, std::string_view collection,
   int64_t count = 0;
   RunRead(
       {std::string(full ? kFullColumns : "id"), full ? kFullColumnCount : 1,
-       dialect_.WboTable(user) + std::string(dialect_.CollectionReadIndexHint()),
+       dialect_.WboTable(user) + std::string(CollectionReadHint(dialect_, filter)),
        sql.text.substr(0, conditions_end), sql.text.substr(conditions_end)},
       [&sql](SqlStatement& query, int first) {
         sql.BindTo(query, first);
