@@ -107,9 +107,14 @@ void HandlerErrorUnderAWrongPasswordIs401(RiderBench& bench) {
 
 void AccountMadeAgainReadsItsOwnRecords(RiderBench& bench) {
   LogInAndStore(bench);
-  // The account goes (its records stay under the old id until purged) and a new one takes
-  // the name: this worker still knows the old id.
+  // The account goes (its records stay under the old id until purged), then a new one
+  // takes the name: this worker still knows the old id.
   BOOST_TEST_REQUIRE(bench.Service().Accounts().DeleteUser(bench.User()).has_value());
+  // While the name has no account, the riding read finds no login row: refused, and
+  // nothing of the old records in the answer.
+  const Response gone = bench.Send("GET", "storage/bookmarks", "pw-1", "", "full=1");
+  BOOST_TEST(gone.status == 401);
+  BOOST_TEST(gone.body.find(kSecret) == std::string::npos);
   bench.CreateAccount("pw-2");
   const Response read = bench.Send("GET", "storage/bookmarks", "pw-2", "", "full=1");
   BOOST_TEST(read.status == 200);
