@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "db/db_errors.h"
 #include "db/sqlite_statement.h"
+#include "db/wal_write_batching.h"
 
 namespace weave {
 namespace {
@@ -191,9 +192,9 @@ SqliteConnection::SqliteConnection(const SqliteConfig& config, std::string_view 
   ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   // sqlite3_open_v2 hands back a handle even when it fails: own it before checking.
-  const int rc =
-      sqlite3_open_v2(config.path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(config.path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 BatchingVfsName());
   db_.reset(raw);
   if (rc != SQLITE_OK) {
     ThrowSqlite(raw, "open " + config.path);

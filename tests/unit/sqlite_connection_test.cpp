@@ -501,6 +501,76 @@ BOOST_FIXTURE_TEST_CASE(statement_journals_stay_in_memory, TwoWorkers) {
   BOOST_TEST(StatementJournalWatch::Opened() == 0);
 }
 
+// While alive, the default VFS is "unix" with the writes to write-ahead log files counted.
+class LogWriteWatch {
+ public:
+  LogWriteWatch() { writes = 0; }
+  static int Writes() { return writes; }
+
+ private:
+  static int Write(sqlite3_file* file, const void* data, int bytes, sqlite3_int64 offset) {
+    ++writes;
+    return original->xWrite(file, data, bytes, offset);
+  }
+  static int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int flags,
+                  int* out_flags) {
+    sqlite3_vfs* unix_vfs = UnixVfsWithOpen::Unix();
+    const int rc = unix_vfs->xOpen(unix_vfs, name, file, flags, out_flags);
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0 && file->pMethods != nullptr) {
+      if (original == nullptr) {
+        original = file->pMethods;
+        counting = *file->pMethods;
+        counting.xWrite = &Write;
+      }
+      if (file->pMethods == original) {
+        file->pMethods = &counting;
+      }
+    }
+    return rc;
+  }
+  const UnixVfsWithOpen vfs_{"log-write-watch", &Open};
+  static inline const sqlite3_io_methods* original = nullptr;
+  static inline sqlite3_io_methods counting = {};
+  static inline int writes = 0;
+};
+
+// SQLite writes each log frame as two writes (header, then page): a POST of ten records
+// made 30-50 pwrite calls at its commit. A commit's frames now reach the log in one write,
+// and another connection reads them as soon as the commit returns.
+BOOST_FIXTURE_TEST_CASE(a_commit_writes_its_log_frames_at_once, TwoWorkers) {
+  const LogWriteWatch watch;
+  SqliteConnection worker(config, kSchema);
+  SqliteConnection other(config, kSchema);
+  BOOST_TEST(Count(other) == 0);
+  int64_t rows = 0;
+  for (int round = 0; round < 3; ++round) {
+    const int before = LogWriteWatch::Writes();
+    worker.BeginWrite();
+    for (int row = 0; row < 20; ++row) {  // about 6 pages, 25 KiB of frames
+      Insert(worker, std::string(1000, static_cast<char>('a' + round)));
+    }
+    worker.Commit();
+    rows += 20;
+    BOOST_TEST(LogWriteWatch::Writes() - before == 1);
+    BOOST_TEST(Count(other) == rows);
+  }
+  // A large commit, one write per 128 KiB: about 60 pages, 250 KiB.
+  int before = LogWriteWatch::Writes();
+  worker.BeginWrite();
+  for (int row = 0; row < 240; ++row) {
+    Insert(worker, std::string(1000, 'z'));
+  }
+  worker.Commit();
+  rows += 240;
+  BOOST_TEST(LogWriteWatch::Writes() - before == 2);
+  BOOST_TEST(Count(other) == rows);
+  // A lone statement (autocommit) too.
+  before = LogWriteWatch::Writes();
+  Insert(worker, "lone");
+  BOOST_TEST(LogWriteWatch::Writes() - before == 1);
+  BOOST_TEST(Count(other) == rows + 1);
+}
+
 // A column added to a table after its release reaches databases made before it, once, and
 // keeps the rows they hold.
 BOOST_AUTO_TEST_CASE(added_column_reaches_an_older_database) {
