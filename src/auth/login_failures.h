@@ -67,7 +67,6 @@ class LoginFailures {
   // more than its own data did.
   static std::string LoginJoinSql(size_t keys);
   static std::string LoginColumnsSql(size_t keys);
-  static int LoginColumnCount(size_t keys) { return 4 + static_cast<int>(keys); }
   static std::string NoneLockedSql(size_t keys);
   // Binds LoginJoinSql's parameters (the user name, then each key with the time now_s)
   // from index first on; returns the index after them.

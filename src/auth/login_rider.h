@@ -31,12 +31,12 @@ class LoginRider {
   // The carrier's statement: its columns (the first never NULL in its rows, none with a
   // parameter), then the login's, from the login's row LEFT JOINed with its tables (in
   // parentheses: a lone table must not be aliased, since SQLite forgets the alias there)
-  // on its conditions. When gated, the join reads nothing while the login
-  // is locked out, so guesses at a locked account cost no reads of its data; a carrier
-  // whose reads are no data of the user (the cache mark) may go ungated, and then throws
-  // LoginHeldBack once Carried if FoundLocked(), so that nothing more is read before the
-  // lockout is decided. The statement has one row per row of the carrier (one with NULL
-  // data when it has none), or none at all when the user name has no account.
+  // on its conditions. When gated, the join reads nothing while the login is locked out,
+  // so guesses at a locked account cost no reads of its data; a carrier whose reads are no
+  // data of the user (the cache mark) may go ungated, and then throws LoginHeldBack once
+  // Carried if FoundLocked(), so that nothing more is read before the lockout is decided.
+  // The statement has one row per row of the carrier (one with NULL data when it has
+  // none), or none at all when the user name has no account.
   std::string Statement(std::string_view columns, std::string_view tables,
                         std::string_view conditions, bool gated) const;
   // Binds the login's parameters, which come first, from index first on; returns the index
