@@ -22,6 +22,9 @@ const sinkDir = process.env.SINK_DIR;
 const artifacts = process.env.ARTIFACTS_DIR || '';
 const newPassword = 'Brand-new pässword 42';
 const STEP_MS = 20000;
+// Starting Chromium on a loaded machine (the CI runs suites side by side) has taken more than
+// 20 s; a page step has not.
+const LAUNCH_MS = 60000;
 
 let context;
 let page;
@@ -72,11 +75,11 @@ before(async () => {
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
-    timeout: STEP_MS,
+    timeout: LAUNCH_MS,
   });
   context.setDefaultTimeout(STEP_MS);
   page = context.pages()[0] || (await context.newPage());
-});
+}, { timeout: LAUNCH_MS + STEP_MS });
 
 after(async () => {
   if (context) {

@@ -100,7 +100,7 @@ YAML
 
 if setup; then
   # Node's TAP summary carries the counts; the run is bounded in time.
-  (cd "$here" && timeout 120 node --test --test-reporter=tap reset_and_delete.test.js) \
+  (cd "$here" && timeout 180 node --test --test-reporter=tap reset_and_delete.test.js) \
     > "$tmp/tap.txt" 2>&1
   status=$?
   cat "$tmp/tap.txt"
