@@ -33,6 +33,8 @@
 #                               2,000 records and per 5 accounts, each paying a login)
 #   BENCH_WORKERS=4             server workers (own stack) and ceiling processes
 #   BENCH_CEILING=1             0 skips the ceilings
+#   BENCH_KEEP_CONN=1           0: nginx opens a connection to the server per request (as
+#                               for the ceilings) instead of keeping them open
 #   BENCH_CEILING_SECONDS=10    length of each ceiling run
 #   BENCH_MAX_REQUESTS=5000000  cap on the requests of one timed phase
 #   BENCH_SEED=1                random seed of the mix
@@ -224,9 +226,11 @@ wait_socket() {
 }
 
 # Starts nginx with the project's configuration in front of UPSTREAM; sets nginx_pid.
-start_nginx() { # NAME PORT UPSTREAM
+# KEEP_CONN=0: one connection per request (see scripts/nginx-sites-conf.sh).
+start_nginx() { # NAME PORT UPSTREAM [KEEP_CONN]
   mkdir -p "$tmp/$1"
-  sh "$root/scripts/nginx-conf.sh" "$tmp/$1" "$2" "$3" "$root" > "$tmp/$1/nginx.conf"
+  KEEP_CONN=${4:-1} sh "$root/scripts/nginx-conf.sh" "$tmp/$1" "$2" "$3" "$root" \
+    > "$tmp/$1/nginx.conf"
   $nice_cmd nginx -p "$tmp/$1" -c "$tmp/$1/nginx.conf" -g 'daemon off;' 2> "$tmp/$1/stderr.log" &
   nginx_pid=$!
 }
@@ -319,7 +323,9 @@ done
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- ceilings first, on a quiet machine (the seeding leaves much data to write back):
-# same nginx configuration, same number of processes as server workers
+# same nginx configuration, same number of processes as server workers; the connections are
+# not kept (a bare libfcgi responder serves one connection at a time until it closes: kept
+# ones would pin its processes), so the ceiling is what it was before the server kept them
 run_ceiling() { # NAME LABEL ARGS...
   name=$1 label=$2
   shift 2
@@ -327,7 +333,7 @@ run_ceiling() { # NAME LABEL ARGS...
   $nice_cmd "$tools/ceiling-$name" "unix:$tmp/$name.sock" "$workers" "$@" 2> "$tmp/$name.log" &
   ceiling_pid=$!
   wait_socket "$tmp/$name.sock"
-  start_nginx "nginx-$name" "$cport" "unix:$tmp/$name.sock"
+  start_nginx "nginx-$name" "$cport" "unix:$tmp/$name.sock" 0
   wait_http "$cport"
   timeout $((ceiling_seconds + 120)) $nice_cmd "$tools/weave-load" fixed \
     --url "http://127.0.0.1:$cport/1.1/benchu001/info/collections" --label "$label" \
@@ -413,7 +419,7 @@ YAML
   $nice_cmd "$build/weave-server" -c "$config" 2> "$tmp/server.log" &
   server_pid=$!
   wait_socket "$tmp/weave.sock"
-  start_nginx nginx "$port" "unix:$tmp/weave.sock"
+  start_nginx nginx "$port" "unix:$tmp/weave.sock" "${BENCH_KEEP_CONN:-1}"
   url="http://127.0.0.1:$port"
   wait_http "$port"
   echo "server: $build/weave-server ($workers workers, $db, cache $cache) behind nginx at $url, data in $tmp"

@@ -6,10 +6,16 @@
 # e.g. "8080 / unix:/tmp/reg.sock" and "8081 /node1/ unix:/tmp/node1.sock" (UPSTREAM:
 # unix:/path or host:port). Lines with the same PORT share one server block, so several
 # servers can sit under paths of one port. With NAME the site passes to an upstream block of
-# that name (one server, UPSTREAM), which configuration added later can use too.
+# that name (one server, UPSTREAM), which configuration added later can use too; without,
+# the upstream block is named after the line.
+# Connections to the servers are kept open between requests (an upstream keepalive pool and
+# fastcgi_keep_conn), as conf/nginx/weave.conf does; KEEP_CONN=0 in the environment closes
+# each one after its request instead (the benchmark's bare libfcgi ceilings: a blocking
+# libfcgi loop cannot serve several kept connections).
 # Usage: nginx-sites-conf.sh PREFIX ROOT < sites
 set -eu
 prefix=$1 root=$2
+keep_conn=${KEEP_CONN:-1}
 mkdir -p "$prefix/logs" "$prefix/tmp"
 cat <<CONF
 worker_processes 1;
@@ -24,12 +30,16 @@ http {
   uwsgi_temp_path $prefix/tmp/uwsgi;
   scgi_temp_path $prefix/tmp/scgi;
 CONF
-sort -k1,1n -s | awk -v root="$root" '
-  { sites[NR] = $0 }
-  $4 != "" && !($4 in named) {
-    named[$4] = 1
-    print "  upstream " $4 " {"
+sort -k1,1n -s | awk -v root="$root" -v keep="$keep_conn" '
+  { sites[NR] = $0; upstream[NR] = $4 != "" ? $4 : "site" NR }
+  !(upstream[NR] in named) {
+    named[upstream[NR]] = 1
+    print "  upstream " upstream[NR] " {"
     print "    server " $3 ";"
+    if (keep == 1) {
+      print "    keepalive 32;"
+      print "    keepalive_timeout 10s;"
+    }
     print "  }"
   }
   END {
@@ -42,8 +52,9 @@ sort -k1,1n -s | awk -v root="$root" '
         print "    listen 127.0.0.1:" port ";"
       }
       print "    location " site[2] " {"
-      print "      fastcgi_pass " (site[4] != "" ? site[4] : site[3]) ";"
+      print "      fastcgi_pass " upstream[i] ";"
       print "      include " root "/conf/nginx/fastcgi_weave.conf;"
+      if (keep == 1) print "      fastcgi_keep_conn on;"
       print "    }"
     }
     if (port != "") print "  }"

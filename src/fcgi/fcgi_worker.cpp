@@ -3,6 +3,7 @@
 
 #include <fcgiapp.h>
 #include <fcgio.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -13,9 +14,13 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <string>
+#include <vector>
+
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -25,13 +30,20 @@ namespace weave {
 namespace {
 
 volatile sig_atomic_t g_stop_requested = 0;
+volatile sig_atomic_t g_retire_requested = 0;
 
-void OnStopSignal(int /*signal*/) {
-  g_stop_requested = 1;
+// SIGTERM and SIGINT stop the worker (the service stops); SIGHUP retires it (the master
+// reloads and new workers already serve beside it). See DecideDrain.
+void OnStopSignal(int signal) {
+  if (signal == SIGHUP) {
+    g_retire_requested = 1;
+  } else {
+    g_stop_requested = 1;
+  }
 }
 
-// No SA_RESTART: a signal interrupts accept(), and libfcgi (FCGI_FAIL_ACCEPT_ON_INTR)
-// returns instead of retrying, so an idle worker stops at once.
+// No SA_RESTART: a signal interrupts the worker's wait for a request (ppoll), so an idle
+// worker stops at once.
 void InstallWorkerSignals() {
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
@@ -174,33 +186,6 @@ bool MayRetire(RetireGate* gate) {
   return gate == nullptr || gate->TryRetire(getpid());
 }
 
-enum class Wait { kAccept, kIdle, kInterrupted };
-
-// kIdle when timeout_ms passed with no connection waiting: the worker may do its idle work.
-// Idle workers all wake for a connection and all but one then wait in accept(); the one
-// that served polls again next, so one worker at least always keeps the timer.
-Wait WaitForConnection(int listen_fd, int64_t timeout_ms) {
-  pollfd watch{listen_fd, POLLIN, 0};
-  const int ready = poll(&watch, 1, static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
-  if (ready == 0) {
-    return Wait::kIdle;
-  }
-  return ready < 0 && errno == EINTR ? Wait::kInterrupted : Wait::kAccept;
-}
-
-// Waits up to timeout_ms for a connection; true when one is waiting (accept it). Otherwise
-// runs idle (stop signals held back, as after a request) unless a signal ended the wait.
-bool IdleUntilConnection(int listen_fd, int64_t timeout_ms, const sigset_t& stop_signals,
-                         const IdleHandler& idle) {
-  const Wait wait = WaitForConnection(listen_fd, timeout_ms);
-  if (wait == Wait::kIdle) {
-    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-    idle();
-    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  }
-  return wait == Wait::kAccept;
-}
-
 // Counts the request's wait for a worker, when the web server told when it was handed over.
 void ObserveQueueWait(char** envp) {
   const std::string_view start = Param(envp, "WEAVE_QUEUE_START");
@@ -287,6 +272,37 @@ Request RequestFromCgi(char** envp, const std::string& path_prefix) {
 
 namespace {
 
+// One connection from the web server. When the web server asks to keep it (FastCGI's
+// FCGI_KEEP_CONN: nginx's fastcgi_keep_conn with a keepalive upstream, Apache's
+// mod_proxy_fcgi with enablereuse) it carries request after request, which saves a connect,
+// an accept and a close per request on both sides; otherwise libfcgi closes it after the
+// answer. libfcgi reads and writes it; this class decides when, and owns the descriptor.
+class WebServerConnection {
+ public:
+  explicit WebServerConnection(int fd) {
+    // Listening socket -1: libfcgi, which accepts when it finds no open connection (after
+    // a broken or closed one), then fails at once instead of blocking in accept().
+    FCGX_InitRequest(&request_, -1, 0);
+    request_.ipcFd = fd;
+    // FCGX_Accept_r first finishes the previous request, closing the connection unless it
+    // is kept: there is none yet, so the new connection must count as kept.
+    request_.keepConnection = 1;
+  }
+  ~WebServerConnection() {
+    FCGX_Detach(&request_);  // nothing is left unread between requests: a plain close
+    FCGX_Free(&request_, 1);
+  }
+  WebServerConnection(const WebServerConnection&) = delete;
+  WebServerConnection& operator=(const WebServerConnection&) = delete;
+
+  int Fd() const { return request_.ipcFd; }
+  bool IsOpen() const { return request_.ipcFd >= 0; }
+  FCGX_Request& Request() { return request_; }
+
+ private:
+  FCGX_Request request_{};
+};
+
 // Answers the accepted request. Its statsd lines leave together, once it is answered.
 void ServeRequest(FCGX_Request& fcgi, const WorkerOptions& options, const RequestHandler& handler) {
   const MetricsBatch metrics_batch;
@@ -295,14 +311,238 @@ void ServeRequest(FCGX_Request& fcgi, const WorkerOptions& options, const Reques
   const bool input_consumed = ReadRequestBody(fcgi, options.max_body_bytes, request);
   WriteResponse(fcgi.out, handler(request));
   if (input_consumed) {
-    // All input has been read, so the connection can simply be closed. Otherwise libfcgi's
-    // lingering close (shutdown, then wait for the web server to close its end) keeps unread
-    // input from resetting the connection before the answer is read; in the common case it
-    // only kept the worker waiting.
+    // All input has been read, so the connection can be kept or simply closed. Otherwise
+    // the rest of the body is still on the way: the connection cannot carry another
+    // request, and libfcgi's lingering close (shutdown, then wait for the web server to
+    // close its end) keeps that unread input from resetting it before the answer is read.
     FCGX_Detach(&fcgi);
+  } else {
+    FCGX_Attach(&fcgi);
+    fcgi.keepConnection = 0;
   }
   FCGX_Finish_r(&fcgi);
 }
+
+// Reads the connection's next request and answers it; false when there was none: the web
+// server closed the connection, or it broke. Either way libfcgi has closed it unless it is
+// kept for the next request (IsOpen).
+bool ServeNext(WebServerConnection& connection, const WorkerOptions& options,
+               const RequestHandler& handler) {
+  if (FCGX_Accept_r(&connection.Request()) < 0) {
+    return false;
+  }
+  ServeRequest(connection.Request(), options, handler);
+  return true;
+}
+
+// accept() failures that concern one connection or another worker's win, not the socket.
+bool IsPassingAcceptError(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED ||
+         error == EPROTO;
+}
+
+// A stopping worker closes a kept connection that has had no request for this long: the web
+// server reuses its most recently used connections first, so one idle this long is the least
+// likely to get a request in the moment it closes (a request sent just then fails).
+constexpr int64_t kDrainIdleMs = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// True when the web server has sent something (or closed) on fd that is not read yet.
+bool HasPendingInput(int fd) {
+  pollfd watch{fd, POLLIN, 0};
+  return poll(&watch, 1, 0) > 0;
+}
+
+// The worker's loop: it polls its listening socket and the connections it keeps, and
+// answers one request per ready connection per round, so that no kept connection starves
+// another. Stop signals are held back except while it waits in ppoll(): a request in
+// flight always completes (libfcgi does not retry a read or write that a signal interrupts),
+// and a signal that comes while a request is served ends the next wait at once.
+class WorkerLoop {
+ public:
+  WorkerLoop(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
+             const IdleHandler& idle)
+      : listen_fd_(listen_fd),
+        options_(options),
+        handler_(handler),
+        idle_(idle),
+        limit_(JitteredLimit(options.max_requests)) {}
+
+  int Run() {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
+      sigaddset(&stop_signals, sig);
+    }
+    sigprocmask(SIG_BLOCK, &stop_signals, &waiting_mask_);
+    for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
+      sigdelset(&waiting_mask_, sig);
+    }
+    // Every worker polls the same listening socket and all wake for a new connection: the
+    // ones that lose the race must get EAGAIN, not block while their kept connections wait.
+    const int listen_flags = fcntl(listen_fd_, F_GETFL);
+    if (listen_flags < 0 || fcntl(listen_fd_, F_SETFL, listen_flags | O_NONBLOCK) != 0) {
+      Log(LogLevel::kError) << "cannot make the listening socket non-blocking: "
+                            << std::strerror(errno);
+      return 1;
+    }
+    if (options_.on_ready) {
+      options_.on_ready();
+    }
+    for (;;) {
+      DecideDrain();
+      if (Draining() && (connections_.empty() || NowMs() >= drain_until_ms_)) {
+        return 0;
+      }
+      const int ready = Wait();
+      if (ready < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        Log(LogLevel::kError) << "poll failed: " << std::strerror(errno);
+        return 1;
+      }
+      if (ready == 0 && !Draining() && idle_) {
+        idle_();
+      }
+      const bool listener_ready =
+          !Draining() && ready > 0 && (watches_.back().revents & POLLIN) != 0;
+      if (ready > 0) {
+        ServeReadyConnections();
+      }
+      if (closes_idle_) {
+        LetIdleConnectionsGo();
+      }
+      if (listener_ready && !AcceptOne()) {
+        return 1;
+      }
+    }
+  }
+
+ private:
+  struct Kept {
+    std::unique_ptr<WebServerConnection> connection;
+    int64_t last_request_ms = 0;
+  };
+
+  bool Draining() const { return drain_until_ms_ >= 0; }
+
+  // A stop or retirement ends accepting; the worker then answers on its kept connections
+  // until none is left or the drain time (WorkerOptions::drain_ms) is over, when it closes
+  // those still open. Retiring (SIGHUP from the master's reload, or the request limit with
+  // the retirement turn) leaves the closing to the web server, which does it between
+  // requests (nginx: keepalive_timeout, keepalive_requests), so no request meets a closing
+  // connection. Stopping (SIGTERM, SIGINT) also closes each connection once idle for
+  // kDrainIdleMs, so that the service stops promptly.
+  void DecideDrain() {
+    if (g_stop_requested != 0) {
+      closes_idle_ = true;
+    }
+    if (Draining()) {
+      return;
+    }
+    if (g_stop_requested != 0 || g_retire_requested != 0) {
+      drain_until_ms_ = NowMs() + options_.drain_ms;
+    } else if (limit_ > 0 && served_ >= limit_ && MayRetire(options_.retire_gate)) {
+      Log(LogLevel::kInfo) << "worker retiring after " << served_ << " requests (limit " << limit_
+                           << ")";
+      drain_until_ms_ = NowMs() + options_.drain_ms;
+    }
+  }
+
+  int Wait() {
+    watches_.clear();
+    for (const Kept& kept : connections_) {
+      watches_.push_back({kept.connection->Fd(), POLLIN, 0});
+    }
+    int64_t timeout_ms = -1;
+    if (Draining()) {
+      timeout_ms = std::max<int64_t>(drain_until_ms_ - NowMs(), 0);
+      if (closes_idle_) {
+        timeout_ms = std::min(timeout_ms, kDrainIdleMs);
+      }
+    } else {
+      watches_.push_back({listen_fd_, POLLIN, 0});
+      if (idle_ && options_.idle_wakeup_ms > 0) {
+        timeout_ms = options_.idle_wakeup_ms;
+      }
+    }
+    timespec timeout{};
+    timeout.tv_sec = static_cast<time_t>(timeout_ms / 1000);
+    timeout.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000;
+    return ppoll(watches_.data(), watches_.size(), timeout_ms < 0 ? nullptr : &timeout,
+                 &waiting_mask_);
+  }
+
+  // Answers one request on each kept connection ppoll found ready; drops the ended ones.
+  void ServeReadyConnections() {
+    bool any_ended = false;
+    for (size_t i = 0; i < connections_.size(); ++i) {
+      if (watches_[i].revents != 0) {
+        Serve(connections_[i]);
+        any_ended = any_ended || !connections_[i].connection->IsOpen();
+      }
+    }
+    if (any_ended) {
+      std::erase_if(connections_, [](const Kept& kept) { return !kept.connection->IsOpen(); });
+    }
+  }
+
+  // Accepts a new connection and answers its first request; false on an error that
+  // concerns the listening socket itself (the worker exits, and the master starts another).
+  bool AcceptOne() {
+    // A blocking descriptor (accept4 does not pass O_NONBLOCK on): libfcgi reads and
+    // writes it as such.
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (IsPassingAcceptError(errno)) {
+        return true;
+      }
+      Log(LogLevel::kError) << "accept failed: " << std::strerror(errno);
+      return false;
+    }
+    Kept kept{std::make_unique<WebServerConnection>(fd), 0};
+    Serve(kept);
+    if (kept.connection->IsOpen()) {
+      connections_.push_back(std::move(kept));
+    }
+    return true;
+  }
+
+  void Serve(Kept& kept) {
+    if (ServeNext(*kept.connection, options_, handler_)) {
+      kept.last_request_ms = NowMs();
+      ++served_;
+      if (idle_) {
+        idle_();
+      }
+    }
+  }
+
+  void LetIdleConnectionsGo() {
+    const int64_t now = NowMs();
+    std::erase_if(connections_, [now](const Kept& kept) {
+      return now - kept.last_request_ms >= kDrainIdleMs && !HasPendingInput(kept.connection->Fd());
+    });
+  }
+
+  const int listen_fd_;
+  const WorkerOptions& options_;
+  const RequestHandler& handler_;
+  const IdleHandler& idle_;
+  const int64_t limit_;
+  sigset_t waiting_mask_{};
+  std::vector<Kept> connections_;
+  std::vector<pollfd> watches_;
+  int64_t served_ = 0;
+  int64_t drain_until_ms_ = -1;  // set once the worker stops accepting
+  bool closes_idle_ = false;     // stopping: idle kept connections are closed
+};
 
 }  // namespace
 
@@ -313,47 +553,7 @@ int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler&
     return 1;
   }
   InstallWorkerSignals();
-  FCGX_Request fcgi{};
-  FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
-    sigaddset(&stop_signals, sig);
-  }
-  int64_t served = 0;
-  const int64_t limit = JitteredLimit(options.max_requests);
-  if (options.on_ready) {
-    options.on_ready();
-  }
-  while (g_stop_requested == 0) {
-    if (limit > 0 && served >= limit && MayRetire(options.retire_gate)) {
-      Log(LogLevel::kInfo) << "worker retiring after " << served << " requests (limit " << limit
-                           << ")";
-      break;
-    }
-    if (idle && options.idle_wakeup_ms > 0 &&
-        !IdleUntilConnection(listen_fd, options.idle_wakeup_ms, stop_signals, idle)) {
-      continue;
-    }
-    if (FCGX_Accept_r(&fcgi) < 0) {
-      if (g_stop_requested != 0 || errno == EINTR) {
-        continue;
-      }
-      Log(LogLevel::kError) << "accept failed: " << std::strerror(errno);
-      return 1;
-    }
-    // Stop signals wait until the request is answered: libfcgi does not retry a read or
-    // write that a signal interrupts, so the request in flight would break.
-    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-    ++served;
-    ServeRequest(fcgi, options, handler);
-    if (idle) {
-      idle();
-    }
-    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  }
-  FCGX_Free(&fcgi, 1);
-  return 0;
+  return WorkerLoop(listen_fd, options, handler, idle).Run();
 }
 
 }  // namespace weave

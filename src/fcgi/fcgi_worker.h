@@ -28,6 +28,11 @@ struct WorkerOptions {
   int64_t idle_wakeup_ms = 0;
   // Called once, just before the first accept(): the worker can serve from now on.
   std::function<void()> on_ready = nullptr;
+  // Once stopping or retiring, the worker accepts no new connection but answers requests
+  // on the connections it keeps open (FCGI_KEEP_CONN) for at most this long, and exits when
+  // none is left. Retiring, it leaves closing them to the web server (which does so between
+  // requests); stopping, it also closes each once idle for 100 ms.
+  int64_t drain_ms = 5000;
 };
 
 // max_requests with ±25 % of random jitter (at least 1); 0 stays 0. Exposed for tests.
@@ -36,10 +41,12 @@ int64_t JitteredLimit(int64_t max_requests);
 using RequestHandler = std::function<Response(const Request&)>;
 using IdleHandler = std::function<void()>;
 
-// Serves requests from listen_fd one at a time until SIGTERM/SIGHUP/SIGINT (after the
-// request in flight completes) or until it retires (see WorkerOptions); after each answer
-// has been sent, and after idle_wakeup_ms without one, calls idle (if set). Returns the process
-// exit code.
+// Serves requests from listen_fd one at a time, on connections the web server may keep open
+// for further requests, until SIGTERM or SIGINT (stop) or SIGHUP or its request limit
+// (retire), after the request in flight and the kept connections' drain (see WorkerOptions);
+// after each
+// answer has been sent, and after idle_wakeup_ms without one, calls idle (if set). Makes
+// listen_fd non-blocking (all workers poll it). Returns the process exit code.
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle = {});
 

@@ -60,6 +60,7 @@ struct WorkerProcess {
   int generation = 0;
   int64_t started_ms = 0;
   bool stopping = false;
+  int stop_signal = SIGTERM;  // SIGHUP: retiring on a reload (see fcgi_worker.h)
   int64_t stop_sent_ms = 0;
   bool ready = false;  // it announced that it accepts requests
 };
@@ -225,15 +226,17 @@ class Master {
     }
   }
 
-  void StopWorker(pid_t pid, WorkerProcess& worker) {
+  // signal: SIGTERM stops the worker; SIGHUP retires it, leaving the connections it keeps
+  // open to the web server to close (see RunWorker).
+  void StopWorker(pid_t pid, WorkerProcess& worker, int signal) {
     worker.stopping = true;
+    worker.stop_signal = signal;
     worker.stop_sent_ms = MonotonicMs();
-    kill(pid, SIGTERM);
+    kill(pid, signal);
   }
 
-  // A SIGTERM that lands just before a worker blocks in accept() is not seen until the
-  // next connection, so stopping workers are signalled again every tick; one past the
-  // timeout is killed.
+  // Stopping workers are signalled again every tick, in case one missed the first signal;
+  // one past the timeout is killed.
   void NudgeStoppingWorkers() {
     const int64_t now = MonotonicMs();
     for (auto& [pid, worker] : workers_) {
@@ -241,7 +244,7 @@ class Master {
         continue;
       }
       const bool overdue = now - worker.stop_sent_ms > options_.shutdown_timeout_seconds * 1000LL;
-      kill(pid, overdue ? SIGKILL : SIGTERM);
+      kill(pid, overdue ? SIGKILL : worker.stop_signal);
     }
   }
 
@@ -272,7 +275,7 @@ class Master {
     FillWorkers();
     for (auto& [pid, worker] : workers_) {
       if (worker.generation != generation_ && !worker.stopping) {
-        StopWorker(pid, worker);
+        StopWorker(pid, worker, SIGHUP);
       }
     }
     Log(LogLevel::kInfo) << "reloaded: generation " << generation_;
@@ -283,7 +286,7 @@ class Master {
     NotifyServiceManager(
         "STOPPING=1", "stopping: letting " + std::to_string(workers_.size()) + " workers finish");
     for (auto& [pid, worker] : workers_) {
-      StopWorker(pid, worker);
+      StopWorker(pid, worker, SIGTERM);
     }
     while (!workers_.empty()) {
       const timespec pause{0, int64_t{50} * 1000 * 1000};

@@ -59,6 +59,8 @@ weave::WorkerMain MakeWorkerMain(const weave::Config& config, int listen_fd,
       weave::WorkerOptions options{config.server.path_prefix, config.limits.max_body_bytes,
                                    config.server.max_requests_per_worker, hooks.retire_gate};
       options.on_ready = hooks.ready;
+      // Well inside the master's grace, after which a stopping worker is killed.
+      options.drain_ms = int64_t{config.server.shutdown_timeout_seconds} * 1000 / 2;
       // Wakes up for upkeep even when no request comes.
       options.idle_wakeup_ms =
           config.upkeep.enabled ? int64_t{config.upkeep.interval_seconds} * 1000 : 0;

@@ -149,11 +149,18 @@ sys.exit(0 if r.status == 301 and location.startswith("https://") and
          location.endswith(sys.argv[2] + "/1.1/alice/info/collections") else 1)
 PY
 
-  # Reload on the inherited socket: new workers, same socket, no error.
+  # Reload on the inherited socket: new workers, same socket, no error. The old workers
+  # retire once nginx has closed the connections it keeps to them (the site's upstream
+  # keepalive_timeout, 10 s, when idle).
   before=$(children "$server_pid")
   kill -HUP "$server_pid"
-  sleep 1.5
+  half_seconds=0
   after=$(children "$server_pid")
+  while ! disjoint "$before" "$after" && [ "$half_seconds" -lt 30 ]; do
+    sleep 0.5
+    half_seconds=$((half_seconds + 1))
+    after=$(children "$server_pid")
+  done
   check "$name: SIGHUP replaced the workers ($before-> $after)" disjoint "$before" "$after"
   check "$name: serves after SIGHUP" wait_status "$base/__heartbeat__" 200 10
 
