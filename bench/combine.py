@@ -132,6 +132,8 @@ def main():
     parser.add_argument("--mysql-end", type=float)
     parser.add_argument("--accounts-seconds", type=float, default=0.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep-conn", type=int, choices=(0, 1),
+                        help="1: nginx kept its connections to the server open")
     parser.add_argument("--runs-dir")
     parser.add_argument("--external", action="store_true")
     parser.add_argument("--nice", type=int)
@@ -210,6 +212,7 @@ def main():
         "machine": machine(),
         "external_server": args.external,
         "workers": args.workers,
+        "keep_conn": args.keep_conn,
         "nice": args.nice,
         "database": database,
         "cache": args.cache,

@@ -88,6 +88,7 @@ def entry(run, profiled=False):
         "connections": weave.get("connections"),
         "seconds": mix.get("seconds"),
         "workers": run.get("workers"),
+        "keep_conn": run.get("keep_conn"),
         "external": bool(run.get("external_server")),
         "nproc": (run.get("machine") or {}).get("nproc"),
         "rps": summary.get("throughput_rps"),

@@ -33,8 +33,9 @@
 #                               2,000 records and per 5 accounts, each paying a login)
 #   BENCH_WORKERS=4             server workers (own stack) and ceiling processes
 #   BENCH_CEILING=1             0 skips the ceilings
-#   BENCH_KEEP_CONN=1           0: nginx opens a connection to the server per request (as
-#                               for the ceilings) instead of keeping them open
+#   BENCH_KEEP_CONN             1: nginx keeps its connections to the server open between
+#                               requests; 0: one per request, as for the ceilings. Default:
+#                               1 on SQLite, 0 with DB=mysql, as the README advises
 #   BENCH_CEILING_SECONDS=10    length of each ceiling run
 #   BENCH_MAX_REQUESTS=5000000  cap on the requests of one timed phase
 #   BENCH_SEED=1                random seed of the mix
@@ -83,6 +84,7 @@ seed_timeout=${BENCH_SEED_TIMEOUT:-$((300 + users * records / 2000 + users / 5))
 BENCH_GIT_REV=${BENCH_GIT_REV:-$(python3 "$root/bench/history.py" commit)}
 export BENCH_GIT_REV
 db=${DB:-sqlite}
+keep_conn=""  # own stack: whether nginx keeps its connections to the server (BENCH_KEEP_CONN)
 cache=${CACHE:-none}
 mysql_buffer_pool_mb=${BENCH_MYSQL_BUFFER_POOL_MB:-1024}
 mysql_log_file_mb=${BENCH_MYSQL_LOG_FILE_MB:-512}
@@ -419,7 +421,8 @@ YAML
   $nice_cmd "$build/weave-server" -c "$config" 2> "$tmp/server.log" &
   server_pid=$!
   wait_socket "$tmp/weave.sock"
-  start_nginx nginx "$port" "unix:$tmp/weave.sock" "${BENCH_KEEP_CONN:-1}"
+  if [ "$db" = mysql ]; then keep_conn=${BENCH_KEEP_CONN:-0}; else keep_conn=${BENCH_KEEP_CONN:-1}; fi
+  start_nginx nginx "$port" "unix:$tmp/weave.sock" "$keep_conn"
   url="http://127.0.0.1:$port"
   wait_http "$port"
   echo "server: $build/weave-server ($workers workers, $db, cache $cache) behind nginx at $url, data in $tmp"
@@ -507,6 +510,7 @@ stop_pid "$cache_pid"; cache_pid=""
 # --- summary and the saved run
 set -- --weave "$tmp/weave.json" --accounts-seconds "$accounts_seconds" --workers "$workers" \
   --db "$db" --cache "$cache" --weave-end "$(cat "$tmp/weave.end")"
+[ -n "${keep_conn:-}" ] && set -- "$@" --keep-conn "$keep_conn"
 [ -f "$tmp/fixed.json" ] && set -- "$@" --fixed "$tmp/fixed.json" --fixed-end "$(cat "$tmp/fixed.end")"
 [ -f "$tmp/sqlite_pk.json" ] && set -- "$@" --sqlite "$tmp/sqlite_pk.json"
 [ -f "$tmp/mysql_pk.json" ] && set -- "$@" --mysql "$tmp/mysql_pk.json" \
