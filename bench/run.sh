@@ -33,9 +33,9 @@
 #                               2,000 records and per 5 accounts, each paying a login)
 #   BENCH_WORKERS=4             server workers (own stack) and ceiling processes
 #   BENCH_CEILING=1             0 skips the ceilings
-#   BENCH_KEEP_CONN             1: nginx keeps its connections to the server open between
-#                               requests; 0: one per request, as for the ceilings. Default:
-#                               1 on SQLite, 0 with DB=mysql, as the README advises
+#   BENCH_KEEP_CONN=0           1: nginx keeps its connections to the server open between
+#                               requests (the README's "Kept connections"); 0: one per
+#                               request, as for the ceilings
 #   BENCH_CEILING_SECONDS=10    length of each ceiling run
 #   BENCH_MAX_REQUESTS=5000000  cap on the requests of one timed phase
 #   BENCH_SEED=1                random seed of the mix
@@ -325,9 +325,9 @@ done
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- ceilings first, on a quiet machine (the seeding leaves much data to write back):
-# same nginx configuration, same number of processes as server workers; the connections are
-# not kept (a bare libfcgi responder serves one connection at a time until it closes: kept
-# ones would pin its processes), so the ceiling is what it was before the server kept them
+# same nginx configuration, same number of processes as server workers; never with kept
+# connections (a bare libfcgi responder serves one connection at a time until it closes:
+# kept ones would pin its processes)
 run_ceiling() { # NAME LABEL ARGS...
   name=$1 label=$2
   shift 2
@@ -421,7 +421,7 @@ YAML
   $nice_cmd "$build/weave-server" -c "$config" 2> "$tmp/server.log" &
   server_pid=$!
   wait_socket "$tmp/weave.sock"
-  if [ "$db" = mysql ]; then keep_conn=${BENCH_KEEP_CONN:-0}; else keep_conn=${BENCH_KEEP_CONN:-1}; fi
+  keep_conn=${BENCH_KEEP_CONN:-0}
   start_nginx nginx "$port" "unix:$tmp/weave.sock" "$keep_conn"
   url="http://127.0.0.1:$port"
   wait_http "$port"

@@ -8,14 +8,13 @@
 # servers can sit under paths of one port. With NAME the site passes to an upstream block of
 # that name (one server, UPSTREAM), which configuration added later can use too; without,
 # the upstream block is named after the line.
-# Connections to the servers are kept open between requests (an upstream keepalive pool and
-# fastcgi_keep_conn), as conf/nginx/weave.conf does; KEEP_CONN=0 in the environment closes
-# each one after its request instead (the benchmark's bare libfcgi ceilings: a blocking
-# libfcgi loop cannot serve several kept connections).
+# nginx opens a connection per request, as conf/nginx/weave.conf does; KEEP_CONN=1 in the
+# environment keeps them open between requests instead (an upstream keepalive pool and
+# fastcgi_keep_conn: the README's "Kept connections").
 # Usage: nginx-sites-conf.sh PREFIX ROOT < sites
 set -eu
 prefix=$1 root=$2
-keep_conn=${KEEP_CONN:-1}
+keep_conn=${KEEP_CONN:-0}
 mkdir -p "$prefix/logs" "$prefix/tmp"
 cat <<CONF
 worker_processes 1;

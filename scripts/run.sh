@@ -46,12 +46,7 @@ $database_yaml
 YAML
 fi
 
-# Kept connections pay on SQLite; with MariaDB they lengthened the tail (README, "Behind
-# nginx").
-keep_conn=1
-[ "$db" = mysql ] && keep_conn=0
-KEEP_CONN=$keep_conn sh "$root/scripts/nginx-conf.sh" "$data/nginx" "$port" "unix:$socket" "$root" \
-  > "$data/nginx/nginx.conf"
+sh "$root/scripts/nginx-conf.sh" "$data/nginx" "$port" "unix:$socket" "$root" > "$data/nginx/nginx.conf"
 
 "$root/build/weave-server" -c "$config" &
 server_pid=$!

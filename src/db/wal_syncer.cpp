@@ -95,7 +95,7 @@ void WalSyncer::NoteCommit() {
   oldest_unsynced_ = std::chrono::steady_clock::now();
   if (!thread_.joinable()) {
     // Created with every signal blocked (a thread inherits the mask): process-directed
-    // signals (SIGTERM, SIGHUP) must interrupt the main thread's accept(), not land here.
+    // signals (SIGTERM, SIGHUP) must end the main thread's wait for requests, not land here.
     sigset_t all;
     sigset_t previous;
     sigfillset(&all);

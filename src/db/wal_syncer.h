@@ -14,8 +14,8 @@ namespace weave {
 // With synchronous=NORMAL a commit only appends to the -wal file; SQLite syncs it at the
 // next checkpoint, which may never come once requests stop. A WalSyncer, told of each
 // commit, fdatasyncs the -wal file at most interval/2 after the oldest commit not yet synced
-// (several commits share one sync), whatever the worker is doing meanwhile: waiting in
-// accept() or busy with a long request. The other half of the interval is the disk's. It
+// (several commits share one sync), whatever the worker is doing meanwhile: waiting
+// for requests or busy with a long request. The other half of the interval is the disk's. It
 // works on a descriptor of its own: SQLite holds no locks on the -wal file, so opening and
 // closing one cannot drop SQLite's locks. Syncs that fail or overrun the interval are
 // logged. The thread starts at the first commit (a connection that only reads has none) and

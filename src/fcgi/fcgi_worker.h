@@ -26,7 +26,7 @@ struct WorkerOptions {
   // With an idle handler: also call it after this long without a request (0: only after
   // requests), so that background work (upkeep) runs on a server nobody uses.
   int64_t idle_wakeup_ms = 0;
-  // Called once, just before the first accept(): the worker can serve from now on.
+  // Called once, just before the worker first waits for requests: it can serve from now on.
   std::function<void()> on_ready = nullptr;
   // Once stopping or retiring, the worker accepts no new connection but answers requests
   // on the connections it keeps open (FCGI_KEEP_CONN) for at most this long, and exits when

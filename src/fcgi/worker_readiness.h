@@ -9,7 +9,7 @@
 namespace weave {
 
 // The master makes it before forking; its workers inherit both ends of a datagram socket
-// pair. A worker announces itself once, just before its first accept(); the master
+// pair. A worker announces itself once, just before it first waits for requests; the master
 // collects the announcements in its loop. A datagram is never split or merged, and
 // sending never raises SIGPIPE, even when the master is gone.
 class WorkerReadiness {
