@@ -564,8 +564,29 @@ void MysqlConnection::EnsureConnected() {
   }
 }
 
+// SHOW statements, not SELECTs: a read that waits for the cluster fails on such a node. A
+// server built with Galera but not running it (wsrep_on OFF) also says wsrep_ready OFF.
+bool MysqlConnection::NodeNotReady() {
+  const auto value = [this](const char* show) {
+    std::unique_ptr<sql::ResultSet> row(direct_->executeQuery(show));
+    return row->next() ? std::string(row->getString(2)) : std::string();
+  };
+  try {
+    return value("SHOW VARIABLES LIKE 'wsrep_on'") == "ON" &&
+           value("SHOW STATUS LIKE 'wsrep_ready'") == "OFF";
+  } catch (const sql::SQLException&) {
+    return false;  // the caller's error stands; the connection is checked before its next use
+  }
+}
+
 bool MysqlConnection::HandleLost(const sql::SQLException& error) {
-  if (!IsConnectionLost(error.getErrorCode())) {
+  // A Galera node cut off from the cluster answers 1047 to most statements, but a read that
+  // waits for the cluster (wsrep_sync_wait) fails there at once as a lock wait timeout: then
+  // the node, not the transaction, is the problem, and another node may serve.
+  const bool node_gone =
+      IsConnectionLost(error.getErrorCode()) ||
+      (error.getErrorCode() == kLockWaitTimeout && connection_ && NodeNotReady());
+  if (!node_gone) {
     suspect_ = true;
     return false;
   }

@@ -84,8 +84,12 @@ class MysqlConnection final : public SqlConnection {
   // Turns a Connector/C++ error into BackendError (TransactionConflict for a deadlock or a
   // lock wait timeout), dropping a lost connection first.
   [[noreturn]] void Fail(const sql::SQLException& error, std::string_view what);
-  // True (and the connection dropped) if error means the connection is gone.
+  // True (and the connection dropped) if error means the connection is gone, or that its
+  // Galera node cannot serve (NodeNotReady).
   bool HandleLost(const sql::SQLException& error);
+  // True when the server is a Galera node that is not ready (wsrep_ready OFF: cut off from
+  // the cluster's majority, or joining); false for any other server, or when it cannot say.
+  bool NodeNotReady();
 
   // Set at construction
   const MysqlConfig config_;
