@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -42,6 +43,18 @@ void OnStopSignal(int signal) {
   }
 }
 
+// The signals that stop or retire a worker (OnStopSignal).
+constexpr std::array kStopSignals = {SIGTERM, SIGHUP, SIGINT};
+
+sigset_t StopSignalSet() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kStopSignals) {
+    sigaddset(&set, sig);
+  }
+  return set;
+}
+
 // No SA_RESTART: a signal interrupts the worker's wait for a request (ppoll), so an idle
 // worker stops at once.
 void InstallWorkerSignals() {
@@ -49,15 +62,12 @@ void InstallWorkerSignals() {
   action.sa_handler = OnStopSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGHUP, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // the web server may close early; a write error is enough
-  sigset_t unblock;
-  sigemptyset(&unblock);
-  for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGCHLD}) {
-    sigaddset(&unblock, sig);
+  for (int sig : kStopSignals) {
+    sigaction(sig, &action, nullptr);
   }
+  signal(SIGPIPE, SIG_IGN);  // the web server may close early; a write error is enough
+  sigset_t unblock = StopSignalSet();
+  sigaddset(&unblock, SIGCHLD);
   sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
 }
 
@@ -374,13 +384,10 @@ class WorkerLoop {
         limit_(JitteredLimit(options.max_requests)) {}
 
   int Run() {
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
-      sigaddset(&stop_signals, sig);
-    }
+    // Held back from here on; waiting_mask_ (the mask before, with them let in) is ppoll's.
+    const sigset_t stop_signals = StopSignalSet();
     sigprocmask(SIG_BLOCK, &stop_signals, &waiting_mask_);
-    for (int sig : {SIGTERM, SIGHUP, SIGINT}) {
+    for (int sig : kStopSignals) {
       sigdelset(&waiting_mask_, sig);
     }
     // Every worker polls the same listening socket and all wake for a new connection: the
@@ -481,16 +488,12 @@ class WorkerLoop {
 
   // Answers one request on each kept connection ppoll found ready; drops the ended ones.
   void ServeReadyConnections() {
-    bool any_ended = false;
     for (size_t i = 0; i < connections_.size(); ++i) {
       if (watches_[i].revents != 0) {
         Serve(connections_[i]);
-        any_ended = any_ended || !connections_[i].connection->IsOpen();
       }
     }
-    if (any_ended) {
-      std::erase_if(connections_, [](const Kept& kept) { return !kept.connection->IsOpen(); });
-    }
+    std::erase_if(connections_, [](const Kept& kept) { return !kept.connection->IsOpen(); });
   }
 
   // Accepts a new connection and answers its first request; false on an error that

@@ -43,10 +43,9 @@ using IdleHandler = std::function<void()>;
 
 // Serves requests from listen_fd one at a time, on connections the web server may keep open
 // for further requests, until SIGTERM or SIGINT (stop) or SIGHUP or its request limit
-// (retire), after the request in flight and the kept connections' drain (see WorkerOptions);
-// after each
-// answer has been sent, and after idle_wakeup_ms without one, calls idle (if set). Makes
-// listen_fd non-blocking (all workers poll it). Returns the process exit code.
+// (retire), after the request in flight and the kept connections' drain (see WorkerOptions).
+// After each answer has been sent, and after idle_wakeup_ms without one, calls idle (if
+// set). Makes listen_fd non-blocking (all workers poll it). Returns the process exit code.
 int RunWorker(int listen_fd, const WorkerOptions& options, const RequestHandler& handler,
               const IdleHandler& idle = {});
 
